@@ -1,0 +1,138 @@
+"""The ``reconciler`` command line: parses arguments and wires the modules together.
+
+It holds no logic of its own. Heavy modules are imported inside the command functions so
+that ``reconciler --version`` and ``reconciler validate`` start fast in CI. Every
+:class:`ReconcilerError` becomes a message on stderr and a non-zero exit; no traceback reaches
+the user for bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from reconciler import __version__
+from reconciler.errors import ReconcilerError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from reconciler import envfile
+    from reconciler.manifest.load import LoadOptions, load
+
+    result = load(
+        args.paths,
+        LoadOptions(
+            allow_literal_secrets=args.allow_literal_secrets,
+            check_secrets=not args.no_check_secrets,
+        ),
+        env=envfile.environment(args.env_file),
+    )
+    for problem in result.problems:
+        print(problem.render())
+    m = result.manifests
+    if result.problems:
+        files = len({p.file for p in result.problems})
+        noun = "problem" if len(result.problems) == 1 else "problems"
+        print(f"{len(result.problems)} {noun} in {files} file(s)", file=sys.stderr)
+        return EXIT_ERROR
+    print(
+        f"ok: {result.documents} document(s): {len(m.workspaces)} workspace(s), "
+        f"{len(m.connections)} connection(s), {len(m.playwright)} Playwright token audit(s)",
+        file=sys.stderr,
+    )
+    return EXIT_OK
+
+
+def _cmd_schemas_generate(args: argparse.Namespace) -> int:
+    from reconciler.schemas import generate
+
+    argv = []
+    if args.specs:
+        argv += ["--specs", str(args.specs)]
+    if args.out:
+        argv += ["--out", str(args.out)]
+    return generate.main(argv)
+
+
+def _add_env_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read KEY=VALUE lines into the environment used for ${VAR} and "
+        "secret references (the real environment wins); repeatable",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reconciler",
+        description="Declarative reconciler for Azure Machine Learning workspaces and connections.",
+    )
+    parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    validate = commands.add_parser(
+        "validate",
+        help="check manifests without calling Azure",
+        description="Check manifests against the schemas and cross-document rules. "
+        "Exit 0 when valid, 1 when not; every problem is printed as file:line:column.",
+    )
+    validate.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="manifest files or directories (searched for *.yaml, *.yml)",
+    )
+    validate.add_argument(
+        "--allow-literal-secrets",
+        action="store_true",
+        help="accept secrets written as literals (not for files in git)",
+    )
+    validate.add_argument(
+        "--no-check-secrets",
+        action="store_true",
+        help="do not require referenced secret variables and files to exist "
+        "(for pre-commit hooks on machines without the secrets)",
+    )
+    _add_env_file(validate)
+    validate.set_defaults(func=_cmd_validate)
+
+    schemas = commands.add_parser("schemas", help="work with the generated JSON Schemas")
+    schema_commands = schemas.add_subparsers(
+        dest="schemas_command", metavar="ACTION", required=True
+    )
+    gen = schema_commands.add_parser("generate", help="regenerate schemas/ from the specs")
+    gen.add_argument("--specs", type=Path, help="directory of the OpenAPI files")
+    gen.add_argument("--out", type=Path, help="output directory (default: schemas/)")
+    gen.set_defaults(func=_cmd_schemas_generate)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help(sys.stderr)
+        return EXIT_ERROR
+    try:
+        code: int = args.func(args)
+    except ReconcilerError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""Environment-variable substitution in manifest values: ``${NAME}`` and ``${NAME:-default}``.
+
+Values that differ per environment (a resource group, a location) are written once and filled
+from the environment. ``$${`` writes a literal ``${``. Substitution applies to string values,
+never to keys. Inside a connection's ``credentials`` a value that is exactly ``${NAME}``
+becomes the secret reference ``{fromEnv: NAME}``: the secret stays out of the manifest and is
+read only when it is sent, instead of becoming a literal that would then be rejected.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from reconciler.manifest.yamlsource import JsonPath
+
+_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+_WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
+
+Report = Callable[[JsonPath, str], None]
+
+
+def substitute(data: Any, env: Mapping[str, str], report: Report, path: JsonPath = ()) -> Any:
+    """Return ``data`` with references replaced; missing variables are reported, not raised."""
+    if isinstance(data, dict):
+        return {k: substitute(v, env, report, (*path, k)) for k, v in data.items()}
+    if isinstance(data, list):
+        return [substitute(v, env, report, (*path, i)) for i, v in enumerate(data)]
+    if not isinstance(data, str) or "$" not in data:
+        return data
+    if _is_secret_position(path):
+        whole = _WHOLE.match(data)
+        if whole:
+            return {"fromEnv": whole.group(1)}
+
+    def replace(match: re.Match[str]) -> str:
+        if match.group(0) == "$${":
+            return "${"
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        report(path, f"environment variable {name} is not set (referenced as ${{{name}}})")
+        return match.group(0)
+
+    return _REFERENCE.sub(replace, data)
+
+
+def _is_secret_position(path: JsonPath) -> bool:
+    return (
+        len(path) >= 3
+        and path[:2] == ("spec", "properties")
+        and path[2]
+        in (
+            "credentials",
+            "value",
+        )
+    )

@@ -1,0 +1,322 @@
+"""Turn manifest files into a :class:`ManifestSet`, or every problem found in them.
+
+Order of work, each step skipped for a document the previous step rejected:
+discover files -> parse YAML -> substitute ``${VAR}`` -> check the schema -> apply Defaults
+-> check identity and cross-document rules (duplicates, a connection's workspace) -> check
+that secret references resolve. All problems are collected; none is raised early, so one run
+shows everything wrong. This module makes no network call.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from reconciler.manifest import envsubst, schemacheck, secrets
+from reconciler.manifest.model import (
+    Address,
+    ConnectionManifest,
+    Kind,
+    ManifestSet,
+    PlaywrightAudit,
+    Source,
+    WorkspaceManifest,
+)
+from reconciler.manifest.yamlsource import (
+    JsonPath,
+    Problem,
+    SourceDocument,
+    read_documents,
+)
+
+SUFFIXES = (".yaml", ".yml")
+MAX_FILE_BYTES = 5 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class LoadOptions:
+    allow_literal_secrets: bool = False
+    check_secrets: bool = True
+
+
+@dataclass
+class LoadResult:
+    manifests: ManifestSet
+    problems: list[Problem] = field(default_factory=list)
+    documents: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
+    """Files named on the command line, and ``*.yaml``/``*.yml`` below named directories."""
+    files: list[Path] = []
+    problems: list[Problem] = []
+    for path in paths:
+        if path.is_dir():
+            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
+            files.extend(found)
+        elif path.is_file():
+            files.append(path)
+        else:
+            problems.append(Problem(path, None, "", "no such file or directory"))
+    unique = list(dict.fromkeys(files))
+    return unique, problems
+
+
+def _field(path: JsonPath) -> str:
+    return ".".join(str(p) for p in path)
+
+
+class _Loader:
+    def __init__(self, options: LoadOptions, env: Mapping[str, str]) -> None:
+        self.options = options
+        self.env = env
+        self.problems: list[Problem] = []
+
+    def report(
+        self, doc: SourceDocument, path: JsonPath, message: str, *, key: bool = False
+    ) -> None:
+        self.problems.append(
+            Problem(doc.file, doc.position_of(path, key=key), _field(path), message)
+        )
+
+    def read(self, files: list[Path]) -> list[SourceDocument]:
+        documents: list[SourceDocument] = []
+        for file in files:
+            try:
+                raw = file.read_bytes()
+            except OSError as exc:
+                self.problems.append(Problem(file, None, "", f"cannot read: {exc.strerror}"))
+                continue
+            if len(raw) > MAX_FILE_BYTES:
+                self.problems.append(
+                    Problem(
+                        file,
+                        None,
+                        "",
+                        (f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"),
+                    )
+                )
+                continue
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                self.problems.append(
+                    Problem(file, None, "", (f"not UTF-8 text (byte {exc.start})"))
+                )
+                continue
+            docs, problems = read_documents(file, text)
+            documents.extend(docs)
+            self.problems.extend(problems)
+        return documents
+
+    def check(self, doc: SourceDocument) -> bool:
+        if not isinstance(doc.data, dict):
+            self.report(
+                doc, (), "a manifest document must be a mapping with kind, metadata and spec"
+            )
+            return False
+        before = len(self.problems)
+        doc.data = envsubst.substitute(
+            doc.data, self.env, lambda path, message: self.report(doc, path, message)
+        )
+        issues = schemacheck.check(
+            doc.data, allow_literal_secrets=self.options.allow_literal_secrets
+        )
+        for issue in issues:
+            self.report(doc, issue.path, issue.message, key=issue.at_key)
+        return len(self.problems) == before
+
+
+def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, str]:
+    """Defaults from the file's directory and its parents; the nearest directory wins."""
+    merged: dict[str, str] = {}
+    applicable = [d for d in defaults if file.resolve().is_relative_to(d.file.resolve().parent)]
+    applicable.sort(key=lambda d: len(d.file.resolve().parent.parts))
+    for doc in applicable:
+        merged.update(doc.data.get("spec", {}))
+    return merged
+
+
+def load(
+    paths: Sequence[Path], options: LoadOptions | None = None, env: Mapping[str, str] | None = None
+) -> LoadResult:
+    options = options or LoadOptions()
+    loader = _Loader(options, os.environ if env is None else env)
+    files, discovery_problems = discover(paths)
+    loader.problems.extend(discovery_problems)
+    documents = loader.read(files)
+    if not documents and not loader.problems:
+        loader.problems.extend(
+            Problem(Path(p), None, "", "no manifest documents found (in *.yaml or *.yml files)")
+            for p in paths
+        )
+    valid = [doc for doc in documents if loader.check(doc)]
+    defaults = [d for d in valid if d.data["kind"] == Kind.DEFAULTS]
+    _check_duplicate_defaults(loader, defaults)
+    built = _Builder(loader, defaults)
+    for doc in valid:
+        built.add(doc)
+    built.cross_check()
+    if options.check_secrets:
+        built.check_secret_refs()
+    manifests = ManifestSet(
+        workspaces=tuple(w for w, _ in built.workspaces),
+        connections=tuple(c for c, _ in built.connections),
+        playwright=tuple(p for p, _ in built.playwright),
+    )
+    problems = sorted(
+        loader.problems,
+        key=lambda p: (
+            str(p.file),
+            p.position.line if p.position else 0,
+            p.position.column if p.position else 0,
+        ),
+    )
+    return LoadResult(manifests, problems, documents=len(documents))
+
+
+def _check_duplicate_defaults(loader: _Loader, defaults: list[SourceDocument]) -> None:
+    seen: dict[Path, SourceDocument] = {}
+    for doc in defaults:
+        directory = doc.file.resolve().parent
+        if directory in seen:
+            first = seen[directory]
+            loader.report(
+                doc,
+                ("kind",),
+                (
+                    f"a second Defaults document for directory {doc.file.parent} "
+                    f"(the first is at {first.file}:{first.start.line})"
+                ),
+            )
+        else:
+            seen[directory] = doc
+
+
+class _Builder:
+    def __init__(self, loader: _Loader, defaults: list[SourceDocument]) -> None:
+        self.loader = loader
+        self.defaults = defaults
+        self.workspaces: list[tuple[WorkspaceManifest, SourceDocument]] = []
+        self.connections: list[tuple[ConnectionManifest, SourceDocument]] = []
+        self.playwright: list[tuple[PlaywrightAudit, SourceDocument]] = []
+        self._seen: dict[tuple[str, ...], SourceDocument] = {}
+
+    def add(self, doc: SourceDocument) -> None:
+        kind = Kind(doc.data["kind"])
+        if kind is Kind.DEFAULTS:
+            return
+        source = Source(doc.file, doc.start.line)
+        if kind is Kind.PLAYWRIGHT_ACCESS_TOKENS:
+            spec = doc.data["spec"]
+            audit = PlaywrightAudit(
+                name=doc.data["metadata"]["name"],
+                endpoint=spec["endpoint"],
+                account_id=spec["accountId"],
+                required_tokens=tuple(t["name"] for t in spec.get("requiredTokens", [])),
+                warn_before_expiry_days=spec.get("warnBeforeExpiryDays", 14),
+                allow_unlisted_tokens=spec.get("allowUnlistedTokens", True),
+                source=source,
+            )
+            identity = ("PlaywrightAccessTokens", audit.name.lower())
+            if self._unique(identity, doc, f"PlaywrightAccessTokens {audit.name!r}"):
+                self.playwright.append((audit, doc))
+            return
+        address = self._address(doc, kind)
+        if address is None:
+            return
+        if not self._unique(address.key, doc, str(address)):
+            return
+        spec = dict(doc.data["spec"])
+        labels = dict(doc.data["metadata"].get("labels", {}))
+        if kind is Kind.WORKSPACE:
+            if "location" not in spec:
+                location = _scoped_defaults(self.defaults, doc.file).get("location")
+                if location is None:
+                    self.loader.report(
+                        doc,
+                        ("spec", "location"),
+                        ("is required: set spec.location or a location in a Defaults document"),
+                    )
+                    return
+                spec = {"location": location, **spec}
+            self.workspaces.append((WorkspaceManifest(address, spec, source, labels), doc))
+        else:
+            self.connections.append((ConnectionManifest(address, spec, source, labels), doc))
+
+    def _address(self, doc: SourceDocument, kind: Kind) -> Address | None:
+        metadata = doc.data["metadata"]
+        defaults = _scoped_defaults(self.defaults, doc.file)
+        values: dict[str, str] = {}
+        for field_name in ("subscription", "resourceGroup"):
+            value = metadata.get(field_name) or defaults.get(field_name)
+            if not value:
+                self.loader.report(
+                    doc,
+                    ("metadata", field_name),
+                    (
+                        f"is required: set metadata.{field_name} or {field_name} in a Defaults "
+                        "document"
+                    ),
+                )
+                return None
+            values[field_name] = value
+        return Address(
+            kind=kind,
+            subscription=values["subscription"],
+            resource_group=values["resourceGroup"],
+            name=metadata["name"],
+            workspace=metadata.get("workspace", ""),
+        )
+
+    def _unique(self, identity: tuple[str, ...], doc: SourceDocument, label: str) -> bool:
+        first = self._seen.get(identity)
+        if first is not None:
+            self.loader.report(
+                doc,
+                ("metadata", "name"),
+                (f"{label} is declared twice (also at {first.file}:{first.start.line})"),
+            )
+            return False
+        self._seen[identity] = doc
+        return True
+
+    def cross_check(self) -> None:
+        declared = {w.address.key for w, _ in self.workspaces}
+        for connection, doc in self.connections:
+            workspace = connection.address.workspace_address
+            if workspace.key not in declared:
+                self.loader.report(
+                    doc,
+                    ("metadata", "workspace"),
+                    (
+                        f"workspace {workspace.name!r} in resource group "
+                        f"{workspace.resource_group!r} (subscription {workspace.subscription}) "
+                        "is not declared in these manifests"
+                    ),
+                )
+
+    def check_secret_refs(self) -> None:
+        for connection, doc in self.connections:
+            base_dir = doc.file.parent
+            for path, ref in secrets.find_refs(connection.spec, ("spec",)):
+                reason = secrets.problem(ref, self.loader.env, base_dir)
+                if reason is not None:
+                    self.loader.report(doc, path, reason)
+
+
+def documents_kinds(result: LoadResult) -> dict[str, Any]:
+    """Counts by kind, for summaries."""
+    m = result.manifests
+    return {
+        "Workspace": len(m.workspaces),
+        "Connection": len(m.connections),
+        "PlaywrightAccessTokens": len(m.playwright),
+    }

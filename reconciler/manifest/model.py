@@ -1,0 +1,117 @@
+"""What a set of manifests declares, as immutable values.
+
+``spec`` of a Workspace or Connection is the ARM request body exactly as written (after
+environment substitution and defaults), with secrets still as references: nothing here holds a
+secret value. Addresses compare case-insensitively, as ARM names do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+
+class Kind(StrEnum):
+    WORKSPACE = "Workspace"
+    CONNECTION = "Connection"
+    PLAYWRIGHT_ACCESS_TOKENS = "PlaywrightAccessTokens"
+    DEFAULTS = "Defaults"
+
+
+@dataclass(frozen=True)
+class Address:
+    """Where a resource lives. ``workspace`` is empty for a Workspace itself."""
+
+    kind: Kind
+    subscription: str
+    resource_group: str
+    name: str
+    workspace: str = ""
+
+    @property
+    def key(self) -> tuple[str, ...]:
+        """Identity for comparison: ARM names and IDs are case-insensitive."""
+        return (
+            self.kind.value,
+            self.subscription.lower(),
+            self.resource_group.lower(),
+            self.workspace.lower(),
+            self.name.lower(),
+        )
+
+    def __str__(self) -> str:
+        parts = [self.kind.value, self.subscription, self.resource_group]
+        if self.workspace:
+            parts.append(self.workspace)
+        parts.append(self.name)
+        return "/".join(p for p in parts if p)
+
+    @property
+    def workspace_address(self) -> Address:
+        """The address of the workspace a connection belongs to."""
+        return Address(Kind.WORKSPACE, self.subscription, self.resource_group, self.workspace)
+
+    def arm_id(self) -> str:
+        base = (
+            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
+            "/providers/Microsoft.MachineLearningServices/workspaces/"
+        )
+        if self.kind is Kind.CONNECTION:
+            return f"{base}{self.workspace}/connections/{self.name}"
+        return f"{base}{self.name}"
+
+
+@dataclass(frozen=True)
+class Source:
+    file: Path
+    line: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True)
+class WorkspaceManifest:
+    address: Address
+    spec: dict[str, Any]
+    source: Source
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ConnectionManifest:
+    address: Address
+    spec: dict[str, Any]
+    source: Source
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PlaywrightAudit:
+    """An observe-only check of a Playwright Testing account's access tokens."""
+
+    name: str
+    endpoint: str
+    account_id: str
+    required_tokens: tuple[str, ...]
+    warn_before_expiry_days: int
+    allow_unlisted_tokens: bool
+    source: Source
+
+
+@dataclass(frozen=True)
+class ManifestSet:
+    workspaces: tuple[WorkspaceManifest, ...] = ()
+    connections: tuple[ConnectionManifest, ...] = ()
+    playwright: tuple[PlaywrightAudit, ...] = ()
+
+    @property
+    def count(self) -> int:
+        return len(self.workspaces) + len(self.connections) + len(self.playwright)
+
+    def connections_of(self, workspace: Address) -> tuple[ConnectionManifest, ...]:
+        return tuple(
+            c for c in self.connections if c.address.workspace_address.key == workspace.key
+        )

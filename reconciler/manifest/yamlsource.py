@@ -1,0 +1,235 @@
+"""Read YAML documents into plain data, keeping where every key and value was written.
+
+ruamel.yaml's C composer builds the node graph (fast, with line and column marks); this module
+turns nodes into JSON-like values itself instead of using a constructor, because it must:
+
+* remember the position of every key and value, so an error can name ``file:line:column``;
+* reject duplicate keys, non-string keys and custom tags with that position;
+* bound alias expansion ("billion laughs"): an alias is a reference to a node, and expanding
+  it naively can produce exponentially many values from a few lines;
+* resolve scalars by the YAML 1.2 core schema and keep timestamps as the text written, since
+  ARM expects ISO 8601 strings, not datetimes.
+
+It raises nothing for bad input: problems are returned as values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+# One document may expand to at most this many values; real manifests are a few hundred.
+MAX_NODES_PER_DOCUMENT = 20_000
+MAX_DEPTH = 64
+
+JsonPath = tuple[str | int, ...]
+
+_TAG = "tag:yaml.org,2002:"
+
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """1-based line and column, as editors show them."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, pinned to where it was written."""
+
+    file: Path
+    position: Position | None
+    field: str
+    message: str
+
+    def render(self) -> str:
+        where = (
+            f"{self.file}:{self.position.line}:{self.position.column}"
+            if self.position
+            else (str(self.file))
+        )
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
+
+
+@dataclass
+class SourceDocument:
+    """One YAML document: its plain data and where each part of it was written."""
+
+    file: Path
+    index: int
+    data: Any
+    start: Position
+    values: dict[JsonPath, Position] = field(default_factory=dict)
+    keys: dict[JsonPath, Position] = field(default_factory=dict)
+
+    def position_of(self, path: JsonPath, *, key: bool = False) -> Position:
+        """Best position for ``path``: its key or value, else the nearest ancestor."""
+        probe = path
+        while True:
+            found = (self.keys.get(probe) if key else None) or self.values.get(probe)
+            if found is not None:
+                return found
+            if not probe:
+                return self.start
+            probe = probe[:-1]
+
+
+class _Bad(Exception):
+    """Internal: aborts construction of one document with a positioned message."""
+
+    def __init__(self, node: Node, path: JsonPath, message: str) -> None:
+        super().__init__(message)
+        self.node = node
+        self.path = path
+
+
+def _pos(node: Node) -> Position:
+    return Position(node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+def _scalar(node: ScalarNode) -> Any:
+    tag, text = node.tag, node.value
+    if tag == _TAG + "null":
+        return None
+    if tag == _TAG + "bool":
+        return text.lower() == "true"
+    if tag == _TAG + "int":
+        cleaned = text.replace("_", "")
+        for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
+            if cleaned.lower().startswith(prefix):
+                return int(cleaned[2:], base)
+        return int(cleaned)
+    if tag == _TAG + "float":
+        lowered = text.lower()
+        if lowered in (".nan", ".inf", "+.inf", "-.inf"):
+            return text  # not representable in JSON: leave it to schema validation
+        return float(text.replace("_", ""))
+    if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary"):
+        return text
+    raise ValueError(f"unsupported YAML tag {tag!r}")
+
+
+class _Builder:
+    def __init__(self, doc: SourceDocument) -> None:
+        self.doc = doc
+        self.budget = MAX_NODES_PER_DOCUMENT
+
+    def build(self, node: Node, path: JsonPath) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise _Bad(
+                node,
+                path,
+                (
+                    f"document expands to more than {MAX_NODES_PER_DOCUMENT} values "
+                    "(aliases nested too deeply?); refusing to expand it"
+                ),
+            )
+        if len(path) > MAX_DEPTH:
+            raise _Bad(node, path, f"nesting deeper than {MAX_DEPTH} levels")
+        self.doc.values.setdefault(path, _pos(node))
+        if isinstance(node, ScalarNode):
+            try:
+                return _scalar(node)
+            except ValueError as exc:
+                raise _Bad(node, path, str(exc)) from None
+        if isinstance(node, SequenceNode):
+            return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if isinstance(node, MappingNode):
+            return self._mapping(node, path)
+        raise _Bad(node, path, f"unsupported YAML node {type(node).__name__}")
+
+    def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        merged: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == _TAG + "merge":
+                merged.update(self._merge_sources(value_node, path))
+                continue
+            if not isinstance(key_node, ScalarNode) or key_node.tag not in (
+                _TAG + "str",
+                _TAG + "int",
+                _TAG + "bool",
+                _TAG + "null",
+                _TAG + "float",
+            ):
+                raise _Bad(key_node, path, "mapping keys must be plain strings")
+            key = str(key_node.value)
+            if key in out:
+                first = self.doc.keys[(*path, key)]
+                raise _Bad(
+                    key_node,
+                    (*path, key),
+                    (f"duplicate key {key!r} (first defined at line {first.line})"),
+                )
+            self.doc.keys[(*path, key)] = _pos(key_node)
+            out[key] = self.build(value_node, (*path, key))
+        for key, value in merged.items():
+            out.setdefault(key, value)
+        return out
+
+    def _merge_sources(self, node: Node, path: JsonPath) -> dict[str, Any]:
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        result: dict[str, Any] = {}
+        for source in reversed(sources):
+            if not isinstance(source, MappingNode):
+                raise _Bad(source, path, "a merge key (<<) must refer to a mapping")
+            result.update(self._mapping(source, path))
+        return result
+
+
+def _composer() -> YAML:
+    yaml = YAML(typ="safe", pure=False)
+    yaml.version = (1, 2)
+    return yaml
+
+
+def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Problem]]:
+    """Parse every document in ``text``; a syntax error ends the file at that point."""
+    documents: list[SourceDocument] = []
+    problems: list[Problem] = []
+    nodes: Iterator[Node] = _composer().compose_all(text)
+    index = 0
+    while True:
+        try:
+            node = next(nodes)
+        except StopIteration:
+            break
+        except MarkedYAMLError as exc:
+            problems.append(_syntax_problem(file, exc))
+            break
+        except (YAMLError, RecursionError) as exc:
+            problems.append(Problem(file, None, "", f"YAML error: {exc}"))
+            break
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _TAG + "null"):
+            continue  # an empty document, e.g. a trailing '---'
+        doc = SourceDocument(file=file, index=index, data=None, start=_pos(node))
+        index += 1
+        try:
+            doc.data = _Builder(doc).build(node, ())
+        except _Bad as bad:
+            field_path = ".".join(str(p) for p in bad.path)
+            problems.append(Problem(file, _pos(bad.node), field_path, str(bad)))
+            continue
+        except RecursionError:
+            problems.append(Problem(file, doc.start, "", "document nests too deeply"))
+            continue
+        documents.append(doc)
+    return documents, problems
+
+
+def _syntax_problem(file: Path, exc: MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    position = Position(mark.line + 1, mark.column + 1) if mark is not None else None
+    detail = " ".join(part for part in (exc.context, exc.problem) if part)
+    return Problem(file, position, "", f"YAML syntax error: {detail or exc}")

@@ -1,0 +1,154 @@
+"""Loading manifests: defaults, substitution, secrets by reference, cross-document rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from reconciler.manifest.load import LoadOptions, load
+from reconciler.manifest.model import Kind
+
+SUB = "00000000-1111-2222-3333-444444444444"
+
+
+def _write(path: Path, text: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+WORKSPACE = """apiVersion: reconciler/v1
+kind: Workspace
+metadata: {name: ws-1}
+spec: {}
+"""
+
+
+def _defaults(rg: str, location: str = "westeurope") -> str:
+    return (
+        f"apiVersion: reconciler/v1\nkind: Defaults\nspec:\n  subscription: {SUB}\n"
+        f"  resourceGroup: {rg}\n  location: {location}\n"
+    )
+
+
+def test_defaults_apply_to_their_directory_tree_and_the_nearest_wins(tmp_path: Path) -> None:
+    _write(tmp_path / "defaults.yaml", _defaults("rg-outer"))
+    _write(tmp_path / "a" / "ws.yaml", WORKSPACE)
+    _write(tmp_path / "b" / "defaults.yaml", _defaults("rg-inner", "northeurope"))
+    _write(tmp_path / "b" / "ws.yaml", WORKSPACE)
+    result = load([tmp_path], env={})
+    assert result.ok, [p.render() for p in result.problems]
+    got = sorted(
+        (w.address.resource_group, w.spec["location"]) for w in result.manifests.workspaces
+    )
+    assert got == [("rg-inner", "northeurope"), ("rg-outer", "westeurope")]
+
+
+def test_explicit_metadata_beats_defaults(tmp_path: Path) -> None:
+    _write(tmp_path / "defaults.yaml", _defaults("rg-default"))
+    _write(
+        tmp_path / "ws.yaml", WORKSPACE.replace("{name: ws-1}", "{name: ws-1, resourceGroup: mine}")
+    )
+    (ws,) = load([tmp_path], env={}).manifests.workspaces
+    assert ws.address.resource_group == "mine"
+    assert ws.address.subscription == SUB
+
+
+def test_environment_substitution_with_default_and_escape(tmp_path: Path) -> None:
+    _write(
+        tmp_path / "ws.yaml",
+        f"""apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: ws-1, subscription: {SUB}, resourceGroup: "rg-${{ENV_NAME}}"}}
+spec:
+  location: ${{LOCATION:-eastus}}
+  tags: {{note: "costs $${{money}}"}}
+""",
+    )
+    (ws,) = load([tmp_path], env={"ENV_NAME": "prod"}).manifests.workspaces
+    assert ws.address.resource_group == "rg-prod"
+    assert ws.spec["location"] == "eastus"
+    assert ws.spec["tags"] == {"note": "costs ${money}"}
+
+
+CONNECTION = f"""apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: ws-1, subscription: {SUB}, resourceGroup: rg}}
+spec: {{location: eastus}}
+---
+apiVersion: reconciler/v1
+kind: Connection
+metadata: {{name: conn-1, workspace: WS-1, subscription: {SUB}, resourceGroup: RG}}
+spec:
+  properties:
+    category: AzureOpenAI
+    authType: ApiKey
+    credentials:
+      key: KEY_PLACEHOLDER
+"""
+
+
+def test_a_whole_env_reference_in_credentials_becomes_a_secret_reference(tmp_path: Path) -> None:
+    _write(tmp_path / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "${OPENAI_KEY}"))
+    result = load([tmp_path], env={"OPENAI_KEY": "canary-value-123"})
+    assert result.ok, [p.render() for p in result.problems]
+    (conn,) = result.manifests.connections
+    assert conn.spec["properties"]["credentials"]["key"] == {"fromEnv": "OPENAI_KEY"}
+    assert "canary-value-123" not in repr(result.manifests)
+
+
+def test_literal_secrets_are_refused_unless_allowed(tmp_path: Path) -> None:
+    _write(tmp_path / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "literal-canary"))
+    refused = load([tmp_path], env={})
+    assert [p.field for p in refused.problems] == ["spec.properties.credentials.key"]
+    assert "literal-canary" not in refused.problems[0].render()
+    allowed = load([tmp_path], LoadOptions(allow_literal_secrets=True), env={})
+    assert allowed.ok
+
+
+def test_file_references_resolve_relative_to_the_manifest(tmp_path: Path) -> None:
+    _write(tmp_path / "m" / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "{fromFile: key.txt}"))
+    missing = load([tmp_path], env={})
+    assert "secret file" in missing.problems[0].message
+    _write(tmp_path / "m" / "key.txt", "value\n")
+    assert load([tmp_path], env={}).ok
+
+
+def test_secret_presence_check_can_be_skipped(tmp_path: Path) -> None:
+    _write(tmp_path / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "{fromEnv: ABSENT}"))
+    assert not load([tmp_path], env={}).ok
+    assert load([tmp_path], LoadOptions(check_secrets=False), env={}).ok
+
+
+def test_connection_workspace_matches_case_insensitively(tmp_path: Path) -> None:
+    _write(tmp_path / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "{fromEnv: K}"))
+    result = load([tmp_path], env={"K": "v"})
+    assert result.ok
+    (conn,) = result.manifests.connections
+    assert conn.address.kind is Kind.CONNECTION
+    assert conn.address.workspace_address.key == result.manifests.workspaces[0].address.key
+
+
+def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
+    _write(tmp_path / "a.yaml", "kind: Workspace\napiVersion: reconciler/v1\nmetadata: {name: x}\n")
+    _write(tmp_path / "b.yaml", "a: [\n")
+    result = load([tmp_path], env={})
+    files = {p.file.name for p in result.problems}
+    assert files == {"a.yaml", "b.yaml"}
+    assert len(result.problems) >= 3  # name pattern, spec missing, syntax
+
+
+def test_missing_paths_and_empty_directories_are_problems(tmp_path: Path) -> None:
+    assert "no such file" in load([tmp_path / "nope"], env={}).problems[0].message
+    assert "no manifest documents" in load([tmp_path], env={}).problems[0].message
+
+
+def test_the_examples_are_valid_with_the_demo_environment(repo: Path) -> None:
+    from reconciler import envfile
+
+    env = envfile.environment([repo / "manifests/examples/demo.env"], base={})
+    result = load([repo / "manifests/examples"], env=env)
+    assert result.ok, [p.render() for p in result.problems]
+    m = result.manifests
+    assert (len(m.workspaces), len(m.connections), len(m.playwright)) == (1, 3, 1)
+    auth = {c.spec["properties"]["authType"] for c in m.connections}
+    assert auth == {"None", "ApiKey", "ServicePrincipal"}

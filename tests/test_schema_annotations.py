@@ -1,0 +1,78 @@
+"""The data the planner relies on is recorded in the generated schemas, not in code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from reconciler.schemas import load_schema
+
+
+def _props(schema: dict[str, Any], name: str) -> dict[str, Any]:
+    return schema["$defs"][name]["properties"]  # type: ignore[no-any-return]
+
+
+def test_create_only_workspace_properties_come_from_the_documented_text() -> None:
+    ws = load_schema("workspace.schema.json")
+    props = _props(ws, "WorkspaceProperties")
+    create_only = sorted(k for k, v in props.items() if v.get("x-reconciler-create-only"))
+    assert create_only == ["keyVault", "storageAccount"]
+    assert ws["properties"]["location"]["x-reconciler-create-only"] is True
+
+
+def test_server_set_workspace_properties_are_read_only() -> None:
+    ws = load_schema("workspace.schema.json")
+    props = _props(ws, "WorkspaceProperties")
+    read_only = {k for k, v in props.items() if v.get("readOnly")}
+    assert read_only >= {
+        "provisioningState",
+        "workspaceId",
+        "tenantId",
+        "mlFlowTrackingUri",
+        "notebookInfo",
+        "privateEndpointConnections",
+        "privateLinkCount",
+        "serviceProvisionedResourceGroup",
+        "storageHnsEnabled",
+    }
+    assert {"id", "name", "type", "systemData"} <= {
+        k for k, v in ws["properties"].items() if v.get("readOnly")
+    }
+    identity = ws["$defs"]["ManagedServiceIdentity"]["properties"]
+    assert identity["principalId"]["readOnly"] and identity["tenantId"]["readOnly"]
+
+
+def test_every_credentials_field_of_every_auth_type_is_a_secret() -> None:
+    conn = load_schema("connection.schema.json")
+    base = conn["$defs"]["WorkspaceConnectionPropertiesV2"]
+    branches = [b["then"]["$ref"].split("/")[-1] for b in base["allOf"]]
+    assert len(branches) == 12
+    checked = 0
+    for branch in branches:
+        creds = conn["$defs"][branch]["properties"].get("credentials")
+        if creds is None:
+            continue
+        target = conn["$defs"][creds["$ref"].split("/")[-1]]
+        fields = dict(target.get("properties", {}))
+        if isinstance(target.get("additionalProperties"), dict):
+            fields["*"] = target["additionalProperties"]
+        for name, field in fields.items():
+            if field.get("type") == "object":  # CustomKeys.keys: a map of secrets
+                field = field["additionalProperties"]
+            assert field.get("x-reconciler-secret") is True, f"{branch}.credentials.{name}"
+            checked += 1
+    assert checked >= 20
+
+
+def test_shared_private_link_resources_are_keyed_by_name() -> None:
+    props = _props(load_schema("workspace.schema.json"), "WorkspaceProperties")
+    assert props["sharedPrivateLinkResources"]["x-reconciler-list-keys"] == ["name"]
+
+
+def test_name_patterns_come_from_the_path_parameters() -> None:
+    manifest = load_schema("manifest.schema.json")
+    for doc in ("WorkspaceDocument", "ConnectionDocument"):
+        name = manifest["$defs"][doc]["properties"]["metadata"]["properties"]["name"]
+        assert name["pattern"] == "^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$"
+    account = load_schema("playwright-access-tokens.schema.json")["properties"]["accountId"]
+    assert account["pattern"].startswith("^") and account["pattern"].endswith("$")
+    assert account["maxLength"] == 64
