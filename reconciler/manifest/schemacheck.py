@@ -80,18 +80,31 @@ def _format_checker() -> FormatChecker:
 
 
 @cache
-def _validator(allow_literal_secrets: bool) -> Validator:
+def _validator(allow_literal_secrets: bool, kind: str | None) -> Validator:
+    """A validator for one kind's document schema, or for the whole manifest schema.
+
+    Dispatching on ``kind`` up front skips evaluating every kind's ``if`` for each document,
+    which is most of the cost when validating thousands of documents.
+    """
     keywords: dict[str, Any] = {"readOnly": _read_only}
     if not allow_literal_secrets:
         keywords["x-reconciler-secret"] = _literal_secret
     cls = validators.extend(Draft202012Validator, keywords)  # type: ignore[no-untyped-call]
     schema = load_schema("manifest.schema.json")
+    if kind is not None:
+        schema = {"$defs": schema["$defs"], "$ref": f"#/$defs/{kind}Document"}
     return cls(schema, format_checker=_format_checker())  # type: ignore[no-any-return]
+
+
+def _kinds() -> frozenset[str]:
+    return frozenset(load_schema("manifest.schema.json")["properties"]["kind"]["enum"])
 
 
 def check(document: Any, *, allow_literal_secrets: bool = False) -> list[SchemaIssue]:
     """Every schema problem in ``document`` (empty when valid)."""
-    validator = _validator(allow_literal_secrets)
+    kind = document.get("kind") if isinstance(document, dict) else None
+    known = kind if isinstance(kind, str) and kind in _kinds() else None
+    validator = _validator(allow_literal_secrets, known)
     issues: dict[tuple[JsonPath, str], SchemaIssue] = {}
     for error in validator.iter_errors(document):
         for issue in _explain(error):
