@@ -1,0 +1,143 @@
+"""What the emulated Azure holds, separate from how it is reached over HTTP.
+
+Keys are lower-cased (ARM names are case-insensitive); stored records keep the casing the
+client gave. Provisioning progresses with the injected clock: a record knows when its current
+operation ends and how (Succeeded, Failed or Canceled), and :meth:`State.settle` applies that
+whenever the record is read, so no background thread is needed and tests control time.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+Key = tuple[str, ...]
+
+TERMINAL = ("Succeeded", "Failed", "Canceled")
+
+
+@dataclass
+class Operation:
+    """An asynchronous operation (PUT or DELETE of a workspace)."""
+
+    id: str
+    kind: str  # "put" | "delete"
+    resource_key: Key
+    resource_id: str
+    location: str
+    started: float
+    ends: float
+    outcome: str  # the terminal status it will reach
+    error: dict[str, Any] | None = None
+    status: str = "InProgress"
+
+
+@dataclass
+class WorkspaceRecord:
+    body: dict[str, Any]  # what GET returns, minus provisioningState (kept below)
+    state: str = "Succeeded"
+    operation: str | None = None  # id of the operation in flight
+    deleted: bool = False
+
+
+@dataclass
+class ConnectionRecord:
+    body: dict[str, Any]  # what GET returns: never holds credentials
+    credentials: dict[str, Any] | None = None
+
+
+@dataclass
+class AccessToken:
+    id: str
+    name: str
+    createdAt: str
+    expiryAt: str
+    state: str
+    jwtToken: str
+
+
+@dataclass
+class State:
+    resource_groups: dict[Key, str] = field(default_factory=dict)  # key -> given name
+    workspaces: dict[Key, WorkspaceRecord] = field(default_factory=dict)
+    connections: dict[Key, ConnectionRecord] = field(default_factory=dict)
+    operations: dict[str, Operation] = field(default_factory=dict)
+    playwright: dict[str, list[AccessToken]] = field(default_factory=dict)
+
+    # -- keys ---------------------------------------------------------------------------------
+    @staticmethod
+    def rg_key(sub: str, rg: str) -> Key:
+        return (sub.lower(), rg.lower())
+
+    @staticmethod
+    def ws_key(sub: str, rg: str, ws: str) -> Key:
+        return (sub.lower(), rg.lower(), ws.lower())
+
+    @staticmethod
+    def conn_key(sub: str, rg: str, ws: str, name: str) -> Key:
+        return (sub.lower(), rg.lower(), ws.lower(), name.lower())
+
+    def add_resource_group(self, subscription: str, name: str) -> None:
+        self.resource_groups[self.rg_key(subscription, name)] = name
+
+    # -- provisioning -------------------------------------------------------------------------
+    def settle(self, now: float) -> None:
+        """Finish every operation whose time has come."""
+        for op in self.operations.values():
+            if op.status != "InProgress" or now < op.ends:
+                continue
+            op.status = op.outcome
+            record = self.workspaces.get(op.resource_key)
+            if record is None:
+                continue
+            if op.kind == "delete" and op.outcome == "Succeeded":
+                del self.workspaces[op.resource_key]
+                for key in [k for k in self.connections if k[:3] == op.resource_key]:
+                    del self.connections[key]
+                continue
+            record.state = op.outcome if op.kind == "put" else "Succeeded"
+            record.operation = None
+
+    # -- persistence --------------------------------------------------------------------------
+    def dump(self) -> dict[str, Any]:
+        return {
+            "resource_groups": [[*k, v] for k, v in self.resource_groups.items()],
+            "workspaces": [[list(k), asdict(v)] for k, v in self.workspaces.items()],
+            "connections": [[list(k), asdict(v)] for k, v in self.connections.items()],
+            "operations": [
+                asdict(op) | {"resource_key": list(op.resource_key)}
+                for op in self.operations.values()
+            ],
+            "playwright": {a: [asdict(t) for t in ts] for a, ts in self.playwright.items()},
+        }
+
+    @classmethod
+    def load(cls, data: dict[str, Any]) -> State:
+        state = cls()
+        for sub, rg, name in data.get("resource_groups", []):
+            state.resource_groups[(sub, rg)] = name
+        for key, record in data.get("workspaces", []):
+            state.workspaces[tuple(key)] = WorkspaceRecord(**record)
+        for key, record in data.get("connections", []):
+            state.connections[tuple(key)] = ConnectionRecord(**record)
+        for op in data.get("operations", []):
+            op = dict(op, resource_key=tuple(op["resource_key"]))
+            state.operations[op["id"]] = Operation(**op)
+        for account, tokens in data.get("playwright", {}).items():
+            state.playwright[account] = [AccessToken(**t) for t in tokens]
+        return state
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.dump(), indent=1, sort_keys=True), encoding="utf-8")
+        tmp.replace(path)  # atomic: a crash never leaves half a file
+
+    @classmethod
+    def read(cls, path: Path) -> State:
+        return cls.load(json.loads(path.read_text(encoding="utf-8")))
+
+    def snapshot(self) -> dict[str, Any]:
+        return copy.deepcopy(self.dump())
