@@ -447,7 +447,7 @@ class ArmService:
         except ValueError:
             return arm_error(400, "InvalidSkipToken", "The $skip continuation token is invalid.")
         size = max(1, self.knobs.page_size)
-        page: dict[str, Any] = {"value": items[skip : skip + size]}
+        page: dict[str, Any] = {"value": items[skip : skip + size], "nextLink": None}
         if skip + size < len(items):
             query = {**request.query, "$skip": str(skip + size)}
             page["nextLink"] = f"{request.base_url}{request.path}?{urlencode(query)}"

@@ -130,7 +130,7 @@ class PlaywrightService:
         page = remaining[:PAGE_SIZE]
         if selected:
             page = [{k: v for k, v in i.items() if k in selected} for i in page]
-        body: dict[str, Any] = {"value": page}
+        body: dict[str, Any] = {"value": page, "nextLink": None}
         if len(remaining) > PAGE_SIZE:
             query = {**request.query, "$skip": str(skip + PAGE_SIZE)}
             if top is not None:
