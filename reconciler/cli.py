@@ -48,6 +48,42 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_emulator(args: argparse.Namespace) -> int:
+    import tempfile
+
+    from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode
+    from reconciler.emulator.server import make_server
+    from reconciler.emulator.tls import self_signed
+
+    knobs = Knobs(
+        latency_ms=args.latency_ms,
+        provisioning_seconds=args.provisioning_seconds,
+        lro_mode=LroMode(args.lro_mode),
+        throttle=args.throttle,
+        seed=args.seed,
+    )
+    groups = tuple((DEFAULT_SUBSCRIPTION, rg) for rg in args.resource_group)
+    emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=groups)
+    certificate = None
+    if args.https:
+        certificate = self_signed(Path(tempfile.mkdtemp(prefix="reconciler-emulator-")))
+    try:
+        server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
+    except (OSError, ValueError) as exc:
+        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    print(f"emulator listening on {server.base_url}", flush=True)
+    if certificate:
+        print(f"certificate (trust it as the CA bundle): {certificate[0]}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return EXIT_OK
+
+
 def _cmd_schemas_generate(args: argparse.Namespace) -> int:
     from reconciler.schemas import generate
 
@@ -105,6 +141,45 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_env_file(validate)
     validate.set_defaults(func=_cmd_validate)
+
+    emulator = commands.add_parser(
+        "emulator",
+        help="serve the local Azure emulator on loopback",
+        description="Serve an emulator of the Azure ML management API and the Playwright "
+        "Testing access-token API on loopback, for demos, tests and benchmarks.",
+    )
+    emulator.add_argument("--host", default="127.0.0.1")
+    emulator.add_argument("--port", type=int, default=8765)
+    emulator.add_argument(
+        "--state",
+        type=Path,
+        metavar="FILE",
+        help="persist state to this JSON file (survives restarts)",
+    )
+    emulator.add_argument(
+        "--https", action="store_true", help="serve HTTPS with a generated self-signed certificate"
+    )
+    emulator.add_argument(
+        "--resource-group",
+        action="append",
+        metavar="NAME",
+        default=["workspace-1234"],
+        help="seed a resource group in the default subscription; repeatable",
+    )
+    emulator.add_argument("--latency-ms", type=float, default=0.0)
+    emulator.add_argument("--provisioning-seconds", type=float, default=0.0)
+    emulator.add_argument(
+        "--lro-mode",
+        default="202-async",
+        choices=["202-async", "202-location", "201-async", "200-state"],
+    )
+    emulator.add_argument(
+        "--throttle",
+        action="store_true",
+        help="enforce ARM's read and write token buckets (429 + Retry-After)",
+    )
+    emulator.add_argument("--seed", type=int, default=0, help="seed for injected randomness")
+    emulator.set_defaults(func=_cmd_emulator)
 
     schemas = commands.add_parser("schemas", help="work with the generated JSON Schemas")
     schema_commands = schemas.add_subparsers(

@@ -1,0 +1,59 @@
+"""`reconciler emulator` as a real process: serves on loopback and persists its state."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+WS = (
+    "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
+    "providers/Microsoft.MachineLearningServices/workspaces/persisted"
+)
+AUTH = {"Authorization": "Bearer t"}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def _emulator(*args: str) -> Iterator[str]:
+    port = _free_port()
+    with subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "emulator", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            assert process.stdout is not None
+            line = process.stdout.readline()  # blocks until the server is listening
+            assert "listening on" in line, line
+            yield line.rsplit(" ", 1)[1].strip()
+        finally:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def test_state_survives_a_restart(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with _emulator("--state", str(state)) as url:
+        put = httpx.put(
+            url + WS,
+            params={"api-version": "2024-04-01"},
+            headers=AUTH,
+            json={"location": "westeurope"},
+        )
+        assert put.status_code == 202
+    with _emulator("--state", str(state)) as url:
+        got = httpx.get(url + WS, params={"api-version": "2024-04-01"}, headers=AUTH)
+        assert got.status_code == 200
+        assert got.json()["properties"]["provisioningState"] == "Succeeded"
