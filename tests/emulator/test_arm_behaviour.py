@@ -258,7 +258,7 @@ def test_dropped_connections_surface_as_transport_errors(clock: Clock) -> None:
 
 
 def test_out_of_band_edits_simulate_portal_drift(clock: Clock) -> None:
-    emulator, client = _setup(clock)
+    _, client = _setup(clock)
     _put_ws(client, "ws1", properties={"description": "from git"})
     arm_id = client.get(f"{WS}/ws1", params=V).json()["id"]
     edited = client.patch(
