@@ -227,11 +227,12 @@ class Emulator:
                 f"The api-version '{version}' is invalid. The supported versions "
                 f"are '{', '.join(ARM_API_VERSIONS)}'.",
             )
-        throttled = self._throttle(request, params[0])
+        throttled, limit_headers = self._throttle(request, params[0])
         if throttled is not None:
             return throttled
         handler = self._handler(request.method, route or "")
         response = handler(request, *params)
+        response.headers.update(limit_headers)
         if request.method == "PUT" and response.status < 300:
             self.puts[request.path.lower()] += 1
         return response
@@ -290,22 +291,29 @@ class Emulator:
             )
         return None
 
-    def _throttle(self, request: Request, subscription: str) -> Response | None:
+    def _throttle(
+        self, request: Request, subscription: str
+    ) -> tuple[Response | None, dict[str, str]]:
+        """Take a token; every answer carries the remaining count, as ARM's do."""
         if not self.knobs.throttle:
-            return None
+            return None, {}
         principal = hashlib.sha256((request.header("authorization") or "").encode()).hexdigest()
         write = request.method in ("PUT", "DELETE", "POST", "PATCH")
         self.throttle.scale = self.knobs.throttle_scale
         allowed, remaining, retry = self.throttle.take(principal, subscription, write)
-        header = f"x-ms-ratelimit-remaining-subscription-{'writes' if write else 'reads'}"
+        headers = {
+            f"x-ms-ratelimit-remaining-subscription-{'writes' if write else 'reads'}": str(
+                remaining
+            )
+        }
         if allowed:
-            return None
+            return None, headers
         return arm_error(
             429,
             "TooManyRequests",
             f"The request was throttled; retry after {retry} seconds.",
-            headers={"Retry-After": str(retry), header: str(remaining)},
-        )
+            headers={"Retry-After": str(retry), **headers},
+        ), headers
 
     # -- admin --------------------------------------------------------------------------------
     def _admin(self, request: Request) -> Response:

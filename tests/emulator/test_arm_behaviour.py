@@ -231,8 +231,10 @@ def test_api_version_is_required(clock: Clock) -> None:
 
 def test_reads_are_throttled_by_a_token_bucket_that_refills(clock: Clock) -> None:
     _, client = _setup(clock, throttle=True, throttle_scale=0.04)  # 10 reads, 1/s
-    statuses = [client.get(f"{WS}/ws1", params=V).status_code for _ in range(11)]
-    assert statuses[:10] == [404] * 10
+    answers = [client.get(f"{WS}/ws1", params=V) for _ in range(10)]
+    assert [a.status_code for a in answers] == [404] * 10
+    remaining = [int(a.headers["x-ms-ratelimit-remaining-subscription-reads"]) for a in answers]
+    assert remaining == list(range(9, -1, -1))
     throttled = client.get(f"{WS}/ws1", params=V)
     assert throttled.status_code == 429
     assert throttled.headers["Retry-After"] == "1"
