@@ -1,0 +1,59 @@
+"""Whatever the input, loading yields problems with positions or a valid result — never a crash.
+
+Property-based: arbitrary text, arbitrary YAML-looking text, and random mutations of a valid
+manifest. (No HTTP is possible here: loading has no client to call.)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.manifest.load import load
+
+VALID = """apiVersion: reconciler/v1
+kind: Workspace
+metadata:
+  name: ws-1
+  subscription: 00000000-1111-2222-3333-444444444444
+  resourceGroup: rg-1
+spec:
+  location: eastus
+  tags: {a: b}
+  properties:
+    hbiWorkspace: false
+    friendlyName: hello
+"""
+
+YAMLISH = st.text(
+    alphabet=st.sampled_from(list("ab:-_ \n{}[],&*!|>'\"#%@`?0x1.~<=$")), max_size=200
+)
+
+
+def _check(tmp: Path, text: str) -> None:
+    path = tmp / "m.yaml"
+    path.write_text(text, encoding="utf-8")
+    result = load([path], env={})
+    for problem in result.problems:
+        assert problem.render()
+        assert problem.position is None or problem.position.line >= 1
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=st.one_of(st.text(max_size=200), YAMLISH))
+def test_arbitrary_text_never_raises(tmp_path: Path, text: str) -> None:
+    _check(tmp_path, text)
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(position=st.integers(0, len(VALID)), insert=YAMLISH, cut=st.integers(0, 20))
+def test_mutated_manifests_never_raise(
+    tmp_path: Path, position: int, insert: str, cut: int
+) -> None:
+    _check(tmp_path, VALID[:position] + insert + VALID[position + cut :])
