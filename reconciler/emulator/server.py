@@ -100,8 +100,9 @@ def running(
     """Start a server on a free loopback port for the duration of the block; yield its URL."""
     server = make_server(emulator, certificate=certificate)
     # A short poll interval: shutdown() waits for it, and tests start many servers.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              name="emulator", daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="emulator", daemon=True
+    )
     thread.start()
     try:
         yield server.base_url
