@@ -48,6 +48,132 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+EXIT_CHANGES = 2
+
+
+def _color(stream: object) -> bool:
+    import os
+
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+def _compute_plan(args: argparse.Namespace) -> tuple[object, object]:
+    """Load, read and plan; returns (plan, manifests)."""
+    import asyncio
+    import contextlib
+
+    from reconciler.plan.planner import Options
+    from reconciler.session import (
+        DEFAULT_EMULATOR_STATE,
+        Target,
+        embedded_emulator,
+        environment_with,
+        load_manifests,
+        make_plan,
+        resolve_endpoint,
+    )
+
+    env = environment_with(args.env_file)
+    manifests = load_manifests(args.paths, env, allow_literal_secrets=args.allow_literal_secrets)
+    options = Options(strict=args.strict, compare_secrets=args.secrets == "compare")
+    with contextlib.ExitStack() as stack:
+        if args.emulator:
+            endpoint = stack.enter_context(
+                embedded_emulator(manifests, args.emulator_state or DEFAULT_EMULATOR_STATE)
+            )
+        else:
+            endpoint = resolve_endpoint(args.endpoint, env)
+        target = Target(endpoint, parallelism=args.parallelism)
+        plan = asyncio.run(
+            make_plan(manifests, target, env, options=options, targets=tuple(args.target))
+        )
+    return plan, manifests
+
+
+def _emit(plan: object, args: argparse.Namespace, command: str) -> None:
+    from reconciler.plan.model import Plan
+    from reconciler.render import render
+    from reconciler.render.json import render_json
+
+    assert isinstance(plan, Plan)
+    if getattr(args, "out", None):
+        args.out.write_text(render_json(plan, command), encoding="utf-8")
+    if args.format == "json":
+        sys.stdout.write(render_json(plan, command))
+    else:
+        title = "drift report" if command == "drift" else "plan"
+        sys.stdout.write(render(plan, args.format, color=_color(sys.stdout), title=title))
+
+
+def _cmd_plan(args: argparse.Namespace) -> int:
+    plan, _ = _compute_plan(args)
+    _emit(plan, args, "plan")
+    has_changes = bool(getattr(plan, "has_changes", False))
+    return EXIT_CHANGES if args.detailed_exitcode and has_changes else EXIT_OK
+
+
+def _cmd_drift(args: argparse.Namespace) -> int:
+    import os
+
+    from reconciler.plan.model import Plan
+    from reconciler.render.markdown import render_markdown
+
+    plan, _ = _compute_plan(args)
+    assert isinstance(plan, Plan)
+    _emit(plan, args, "drift")
+    summary = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with open(summary, "a", encoding="utf-8") as handle:
+            handle.write(render_markdown(plan, title="drift report"))
+    return EXIT_CHANGES if plan.has_drift else EXIT_OK
+
+
+def _add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
+    )
+    parser.add_argument(
+        "--endpoint",
+        help="ARM base URL (default: $RECONCILER_ARM_ENDPOINT or "
+        "https://management.azure.com); http only for loopback",
+    )
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against the embedded local emulator instead of Azure",
+    )
+    parser.add_argument(
+        "--emulator-state",
+        type=Path,
+        metavar="FILE",
+        help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
+    )
+    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="limit to this resource (full address or trailing part, e.g. "
+        "'myws' or 'myws/myconn'); repeatable",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="also report live fields the manifests do not declare"
+    )
+    parser.add_argument(
+        "--secrets",
+        choices=["compare", "skip"],
+        default="compare",
+        help="compare secrets with listsecrets (default) or skip that call",
+    )
+    parser.add_argument(
+        "--parallelism", type=int, default=8, help="concurrent requests to Azure (default 8)"
+    )
+    parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
+    _add_env_file(parser)
+
+
 def _cmd_emulator(args: argparse.Namespace) -> int:
     import tempfile
 
@@ -141,6 +267,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_env_file(validate)
     validate.set_defaults(func=_cmd_validate)
+
+    plan = commands.add_parser(
+        "plan",
+        help="show what apply would change",
+        description="Read live state and show what applying the manifests would change. "
+        "Exit 0 = success (with --detailed-exitcode: no changes), 2 = changes "
+        "(--detailed-exitcode), 1 = error.",
+    )
+    _add_plan_options(plan)
+    plan.add_argument("--out", type=Path, metavar="FILE", help="also save the plan as JSON")
+    plan.add_argument(
+        "--detailed-exitcode", action="store_true", help="exit 2 when there are changes"
+    )
+    plan.set_defaults(func=_cmd_plan)
+
+    drift = commands.add_parser(
+        "drift",
+        help="detect drift, for schedules",
+        description="The plan's comparison, for a schedule. Exit 0 = in sync, 2 = drift, "
+        "1 = error. Writes a Markdown summary to $GITHUB_STEP_SUMMARY when set.",
+    )
+    _add_plan_options(drift)
+    drift.add_argument("--out", type=Path, metavar="FILE", help="also save the report as JSON")
+    drift.set_defaults(func=_cmd_drift)
 
     emulator = commands.add_parser(
         "emulator",

@@ -3,7 +3,14 @@
     ReconcilerError
     ├── ManifestError      bad input: carries every problem found, each with file:line:column
     ├── SecretError        a secret reference that cannot be resolved (never the value)
-    └── UsageError         a command used wrongly
+    ├── UsageError         a command used wrongly
+    ├── TransportError     no answer from the service after retries (cause: the httpx error)
+    └── ArmError           the service answered with an error: code, message, request id
+        ├── ArmNotFound        404
+        ├── ArmConflict        409 (AnotherOperationInProgress …)
+        ├── ArmThrottled       429 after retries
+        ├── ArmAuthError       401 / 403
+        └── OperationFailed    a long-running operation ended Failed or Canceled
 
 Anything raised from a lower layer (httpx, ruamel) is chained as ``__cause__`` and never
 reaches the user as a traceback: the CLI prints ``str(error)`` and exits non-zero.
@@ -12,7 +19,7 @@ reaches the user as a traceback: the CLI prints ``str(error)`` and exits non-zer
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from reconciler.manifest.yamlsource import Problem
@@ -35,4 +42,65 @@ class SecretError(ReconcilerError):
 
 
 class UsageError(ReconcilerError):
+    pass
+
+
+class TransportError(ReconcilerError):
+    """The request never got an answer (connection refused, reset, timed out)."""
+
+    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+        self.request_id = request_id
+        suffix = f" (x-ms-client-request-id {request_id})" if request_id else ""
+        super().__init__(f"{message}{suffix}")
+
+
+class ArmError(ReconcilerError):
+    """An error answer from Azure, as one line a user can act on and quote to support."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        method: str = "",
+        url: str = "",
+        target: str | None = None,
+        details: Sequence[dict[str, Any]] = (),
+        request_id: str | None = None,
+    ) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.target = target
+        self.details = tuple(details)
+        self.request_id = request_id
+        self.method = method
+        self.url = url
+        where = f" on {method} {url}" if method else ""
+        target_text = f" [{target}]" if target else ""
+        detail_text = "".join(
+            f"; {d.get('target') or ''}: {d.get('message') or d.get('code')}" for d in self.details
+        )
+        rid = f" (x-ms-client-request-id {request_id})" if request_id else ""
+        super().__init__(f"{code}{target_text}: {message}{detail_text} — HTTP {status}{where}{rid}")
+
+
+class ArmNotFound(ArmError):
+    pass
+
+
+class ArmConflict(ArmError):
+    pass
+
+
+class ArmThrottled(ArmError):
+    pass
+
+
+class ArmAuthError(ArmError):
+    pass
+
+
+class OperationFailed(ArmError):
     pass

@@ -7,7 +7,7 @@ PUT; nothing else in the program ever holds a secret value.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,3 +75,24 @@ def resolve(data: Any, env: Mapping[str, str], base_dir: Path) -> Any:
     if isinstance(data, list):
         return [resolve(v, env, base_dir) for v in data]
     return data
+
+
+def values_for_comparison(
+    connections: Iterable[Any], env: Mapping[str, str]
+) -> dict[tuple[tuple[str, ...], str], str]:
+    """Resolved secret values keyed by (connection address key, dotted spec path).
+
+    Used only to compare with ``listsecrets``; the planner never copies them into a plan.
+    References that cannot be resolved are left out (the comparison is then skipped).
+    """
+    values: dict[tuple[tuple[str, ...], str], str] = {}
+    for connection in connections:
+        base_dir = connection.source.file.parent
+        for path, ref in find_refs(connection.spec):
+            if problem(ref, env, base_dir) is not None:
+                continue
+            dotted = ".".join(str(p) for p in path)
+            values[(connection.address.key, dotted)] = resolve(
+                {"fromEnv": ref.env} if ref.env else {"fromFile": ref.file}, env, base_dir
+            )
+    return values

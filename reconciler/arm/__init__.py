@@ -1,0 +1,1 @@
+"""Talking to Azure Resource Manager: tokens, the HTTP client, resource paths."""

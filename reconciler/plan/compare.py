@@ -1,0 +1,223 @@
+"""Compare a declared body with the live one, guided by the generated schema.
+
+The rules that keep a clean apply followed by a plan at "no changes" (no perpetual diffs):
+
+* only fields the manifest declares are compared (``strict`` also reports live fields the
+  manifest omits, unless they equal the schema's default or are read-only);
+* read-only and secret fields are never compared as plain values (secrets are compared
+  elsewhere, against ``listsecrets``);
+* ARM resource IDs, enum values (identity types, publicNetworkAccess …), map keys (tags,
+  userAssignedIdentities) compare case-insensitively; locations by normalised name;
+* lists whose schema names a key (``x-reconciler-list-keys``) compare as sets by that key;
+  lists of plain values compare as sets.
+
+All of it is driven by annotations in the schema, not by field names in code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.plan.model import FieldDiff
+
+
+@dataclass(frozen=True)
+class Node:
+    """A position in a schema document, resolving ``$ref`` and discriminator branches."""
+
+    root: dict[str, Any]
+    schema: dict[str, Any]
+
+    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            name = schema["$ref"].split("/")[-1]
+            target = self.root["$defs"][name]
+            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
+        return schema
+
+    @property
+    def s(self) -> dict[str, Any]:
+        return self._resolve(self.schema)
+
+    def branch(self, instance: Any) -> Node:
+        """For a discriminated schema, the branch that ``instance`` selects."""
+        s = self.s
+        field_name = s.get("x-reconciler-discriminator")
+        if field_name and isinstance(instance, dict):
+            for branch in s.get("allOf", []):
+                const = branch["if"]["properties"][field_name]["const"]
+                if str(instance.get(field_name, "")).lower() == const.lower():
+                    return Node(self.root, branch["then"])
+        return self
+
+    def child(self, key: str, instance: Any = None) -> Node:
+        s = self.branch(instance).s
+        props = s.get("properties", {})
+        if key in props:
+            return Node(self.root, props[key])
+        extra = s.get("additionalProperties")
+        return Node(self.root, extra if isinstance(extra, dict) else {})
+
+    def items(self) -> Node:
+        return Node(self.root, self.s.get("items", {}))
+
+    def flag(self, name: str) -> bool:
+        return bool(self.schema.get(name) or self.s.get(name))
+
+    @property
+    def is_map(self) -> bool:
+        s = self.s
+        return isinstance(s.get("additionalProperties"), dict) and not s.get("properties")
+
+
+def normalise_location(value: str) -> str:
+    return "".join(value.split()).lower()
+
+
+def _is_arm_id(value: Any) -> bool:
+    return isinstance(value, str) and value.lower().startswith("/subscriptions/")
+
+
+def scalar_equal(desired: Any, live: Any, node: Node, key: str) -> bool:
+    if isinstance(desired, bool) or isinstance(live, bool):
+        return desired is live
+    if isinstance(desired, int | float) and isinstance(live, int | float):
+        return float(desired) == float(live)
+    if isinstance(desired, str) and isinstance(live, str):
+        if key == "location":
+            return normalise_location(desired) == normalise_location(live)
+        if _is_arm_id(desired) or node.s.get("format") == "arm-id" or "enum" in node.s:
+            return desired.replace(" ", "").lower() == live.replace(" ", "").lower()
+        return desired == live
+    return bool(desired == live)
+
+
+def _fmt(path: str, key: str | int) -> str:
+    if isinstance(key, int):
+        return f"{path}[{key}]"
+    return f"{path}.{key}" if path else key
+
+
+def diff(
+    desired: Any,
+    live: Any,
+    node: Node,
+    *,
+    path: str = "",
+    key: str = "",
+    strict: bool = False,
+    ignore: frozenset[str] = frozenset(),
+) -> Iterator[FieldDiff]:
+    """Differences between ``desired`` and ``live`` (``live`` None means absent)."""
+    if (
+        node.flag("readOnly")
+        or node.flag("x-reconciler-secret")
+        or node.flag("x-reconciler-secret-container")
+    ):
+        return
+    if isinstance(desired, dict):
+        if not isinstance(live, dict):
+            yield FieldDiff(path, live, desired)
+            return
+        yield from _diff_object(desired, live, node, path, strict, ignore)
+    elif isinstance(desired, list):
+        if not isinstance(live, list):
+            yield FieldDiff(path, live, desired)
+            return
+        yield from _diff_list(desired, live, node, path, strict)
+    elif (live is None and desired is not None) or not scalar_equal(desired, live, node, key):
+        yield FieldDiff(path, live, desired)
+
+
+def _diff_object(
+    desired: dict[str, Any],
+    live: dict[str, Any],
+    node: Node,
+    path: str,
+    strict: bool,
+    ignore: frozenset[str],
+) -> Iterator[FieldDiff]:
+    live_keys = {k.lower(): k for k in live} if node.is_map else {k: k for k in live}
+    for key, value in desired.items():
+        child = node.child(key, desired)
+        live_key = live_keys.get(key.lower() if node.is_map else key)
+        live_value = live.get(live_key) if live_key is not None else None
+        yield from diff(value, live_value, child, path=_fmt(path, key), key=key, strict=strict)
+    if not strict:
+        return
+    declared = {k.lower() if node.is_map else k for k in desired}
+    for key, value in live.items():
+        probe = key.lower() if node.is_map else key
+        if probe in declared or _fmt(path, key) in ignore:
+            continue
+        child = node.child(key, desired)
+        if (
+            child.flag("readOnly")
+            or child.flag("x-reconciler-secret")
+            or child.flag("x-reconciler-secret-container")
+        ):
+            continue
+        if "default" in child.s and child.s["default"] == value:
+            continue
+        yield FieldDiff(_fmt(path, key), value, None)
+
+
+def _key_of(item: Any, keys: list[str]) -> tuple[str, ...] | None:
+    if not isinstance(item, dict) or not all(k in item for k in keys):
+        return None
+    return tuple(str(item[k]).lower() for k in keys)
+
+
+def _diff_list(
+    desired: list[Any], live: list[Any], node: Node, path: str, strict: bool
+) -> Iterator[FieldDiff]:
+    keys = node.s.get("x-reconciler-list-keys") or node.schema.get("x-reconciler-list-keys")
+    item_node = node.items()
+    if keys:
+        live_by_key = {_key_of(i, keys): i for i in live}
+        desired_keys = set()
+        for item in desired:
+            k = _key_of(item, keys)
+            desired_keys.add(k)
+            label = f"{path}[{','.join(f'{n}={v}' for n, v in zip(keys, k or (), strict=False))}]"
+            if k not in live_by_key:
+                yield FieldDiff(label, None, item)
+            else:
+                yield from diff(item, live_by_key[k], item_node, path=label, strict=strict)
+        for k, item in live_by_key.items():
+            if k not in desired_keys:
+                label = (
+                    f"{path}[{','.join(f'{n}={v}' for n, v in zip(keys, k or (), strict=False))}]"
+                )
+                yield FieldDiff(label, item, None)
+        return
+    if all(not isinstance(i, dict | list) for i in desired + live):
+        if sorted(map(_canonical_scalar, desired)) != sorted(map(_canonical_scalar, live)):
+            yield FieldDiff(path, live, desired)
+        return
+    if len(desired) != len(live):
+        yield FieldDiff(path, live, desired)
+        return
+    for i, (d, lv) in enumerate(zip(desired, live, strict=True)):
+        yield from diff(d, lv, item_node, path=_fmt(path, i), strict=strict)
+
+
+def _canonical_scalar(value: Any) -> str:
+    if isinstance(value, str) and _is_arm_id(value):
+        return value.lower()
+    return repr(value)
+
+
+def create_only_paths(node: Node, desired: Any, path: str = "") -> set[str]:
+    """Paths of create-only fields in ``desired`` (location, keyVault, storageAccount …)."""
+    found: set[str] = set()
+    if isinstance(desired, dict):
+        for key, value in desired.items():
+            child = node.child(key, desired)
+            here = _fmt(path, key)
+            if child.flag("x-reconciler-create-only"):
+                found.add(here)
+            found |= create_only_paths(child, value, here)
+    return found

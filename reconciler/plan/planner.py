@@ -1,0 +1,384 @@
+"""Decide, without I/O, what applying the manifests to the live state would change.
+
+``plan(manifests, live, secret_values=...)`` is a pure function: the reader fetched the live
+state, the CLI resolved secret values (only to compare them; they never enter the plan), and
+the result is a :class:`Plan` value that every renderer and the applier consume.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.live import LiveState
+from reconciler.manifest import secrets
+from reconciler.manifest.model import (
+    Address,
+    ConnectionManifest,
+    ManifestSet,
+    WorkspaceManifest,
+)
+from reconciler.plan.compare import Node, create_only_paths, diff
+from reconciler.plan.model import Action, Change, FieldDiff, Plan
+from reconciler.schemas import load_schema
+
+SENSITIVE_CHANGED = "(sensitive value changed)"
+SENSITIVE = "(sensitive)"
+# Put in every connection this tool creates, so `--prune` never deletes what it did not make.
+OWNER_KEY = "managed-by"
+OWNER_VALUE = "azureml-reconciler"
+
+SecretKey = tuple[tuple[str, ...], str]  # (connection address key, dotted path in spec)
+
+
+@dataclass(frozen=True)
+class Options:
+    strict: bool = False
+    compare_secrets: bool = True
+
+
+def redact(spec: Any) -> Any:
+    """The spec with every secret reference replaced by a marker naming only its source."""
+    ref = secrets.as_ref(spec)
+    if ref is not None:
+        return f"(sensitive: {'env ' + ref.env if ref.env else 'file ' + str(ref.file)})"
+    if isinstance(spec, dict):
+        return {k: redact(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [redact(v) for v in spec]
+    return spec
+
+
+def _strip_credentials(body: Any) -> Any:
+    """Live bodies never carry credentials; make sure a listsecrets answer cannot leak in."""
+    if not isinstance(body, dict):
+        return body
+    out = dict(body)
+    props = out.get("properties")
+    if isinstance(props, dict) and "credentials" in props:
+        out["properties"] = {k: v for k, v in props.items() if k != "credentials"}
+    return out
+
+
+def fingerprint(body: Any) -> str | None:
+    """A stable digest of a live resource, to notice it moved between plan and apply."""
+    if body is None:
+        return None
+    clean = _strip_credentials(body)
+    if isinstance(clean, dict) and isinstance(clean.get("properties"), dict):
+        clean = {
+            **clean,
+            "properties": {
+                k: v for k, v in clean["properties"].items() if k != "provisioningState"
+            },
+        }
+    text = json.dumps(clean, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest_digest(manifests: ManifestSet) -> str:
+    """Digest of what is declared (secret references, never values)."""
+    parts = (
+        [[str(w.address), w.spec] for w in manifests.workspaces]
+        + [[str(c.address), c.spec] for c in manifests.connections]
+        + [
+            [
+                p.name,
+                p.endpoint,
+                p.account_id,
+                list(p.required_tokens),
+                p.warn_before_expiry_days,
+                p.allow_unlisted_tokens,
+            ]
+            for p in manifests.playwright
+        ]
+    )
+    text = json.dumps(sorted(parts, key=lambda p: str(p[0]).lower()), sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _replace_reason(paths: list[str], kind: str) -> str:
+    fields = ", ".join(paths)
+    return (
+        f"{fields} {'is' if len(paths) == 1 else 'are'} create-only: replacement required. "
+        f"ARM rejects this change as an update; revert the manifest, or delete and recreate "
+        f"the {kind.lower()} (its data goes with it)"
+    )
+
+
+def _describe(diffs: list[FieldDiff]) -> str:
+    names = [d.path for d in diffs]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    return f"{shown} differ{'s' if len(names) == 1 else ''}"
+
+
+def _workspace_change(ws: WorkspaceManifest, live: LiveState, options: Options) -> Change:
+    address = ws.address
+    body = live.workspaces.get(address.key)
+    node = Node(load_schema("workspace.schema.json"), load_schema("workspace.schema.json"))
+    after = redact(ws.spec)
+    warnings: list[str] = []
+    if (address.subscription, address.resource_group) in live.missing_resource_groups:
+        warnings.append(
+            f"resource group {address.resource_group!r} does not exist; create it before applying"
+        )
+    if body is None:
+        return Change(
+            str(address),
+            "Workspace",
+            Action.CREATE,
+            "not found in Azure",
+            str(address),
+            after=after,
+            warnings=tuple(warnings),
+        )
+    before = _strip_credentials(body)
+    diffs = list(diff(ws.spec, body, node, strict=options.strict))
+    state = (body.get("properties") or {}).get("provisioningState")
+    create_only = create_only_paths(node, ws.spec)
+    blocked = [d for d in diffs if d.path in create_only]
+    diffs = [FieldDiff(d.path, d.before, d.after, create_only=d.path in create_only) for d in diffs]
+    print_ = fingerprint(body)
+    if blocked:
+        return Change(
+            str(address),
+            "Workspace",
+            Action.REPLACE_REQUIRED,
+            _replace_reason([d.path for d in blocked], "Workspace"),
+            str(address),
+            tuple(diffs),
+            before,
+            after,
+            print_,
+            tuple(warnings),
+        )
+    if state in ("Creating", "Updating", "Deleting"):
+        warnings.append(f"an operation is in progress (provisioningState {state})")
+    if diffs:
+        return Change(
+            str(address),
+            "Workspace",
+            Action.UPDATE,
+            _describe(diffs),
+            str(address),
+            tuple(diffs),
+            before,
+            after,
+            print_,
+            tuple(warnings),
+        )
+    if state in ("Failed", "Canceled"):
+        return Change(
+            str(address),
+            "Workspace",
+            Action.UPDATE,
+            f"last provisioning ended {state}; applying again",
+            str(address),
+            (),
+            before,
+            after,
+            print_,
+            tuple(warnings),
+        )
+    return Change(
+        str(address),
+        "Workspace",
+        Action.NO_OP,
+        "matches the manifest",
+        str(address),
+        (),
+        before,
+        after,
+        print_,
+        tuple(warnings),
+    )
+
+
+def _secret_diffs(
+    conn: ConnectionManifest, live: LiveState, secret_values: Mapping[SecretKey, str]
+) -> tuple[list[FieldDiff], bool]:
+    """Changed secrets (as markers only), and whether the comparison could be made."""
+    refs = list(secrets.find_refs(conn.spec))
+    if not refs:
+        return [], True
+    if conn.address.key not in live.credentials:
+        return [], False
+    stored = live.credentials[conn.address.key] or {}
+    diffs = []
+    for path, _ in refs:
+        dotted = ".".join(str(p) for p in path)
+        wanted = secret_values.get((conn.address.key, dotted))
+        if wanted is None:
+            return [], False
+        current: Any = {"properties": {"credentials": stored}}
+        for part in path:
+            current = current.get(part) if isinstance(current, dict) else None
+        same = isinstance(current, str) and hmac.compare_digest(current.encode(), wanted.encode())
+        if not same:
+            diffs.append(FieldDiff(dotted, SENSITIVE, SENSITIVE_CHANGED, sensitive=True))
+    return diffs, True
+
+
+def _connection_change(
+    conn: ConnectionManifest,
+    live: LiveState,
+    options: Options,
+    secret_values: Mapping[SecretKey, str],
+    workspace_action: Action | None,
+) -> Change:
+    address = conn.address
+    schema = load_schema("connection.schema.json")
+    node = Node(schema, schema)
+    after = redact(conn.spec)
+    parent = str(address.workspace_address)
+    if workspace_action is Action.CREATE:
+        return Change(
+            str(address),
+            "Connection",
+            Action.CREATE,
+            "its workspace is being created",
+            parent,
+            after=after,
+        )
+    body = live.connections.get(address.workspace_address.key, {}).get(address.name.lower())
+    if body is None:
+        return Change(
+            str(address), "Connection", Action.CREATE, "not found in Azure", parent, after=after
+        )
+    before = _strip_credentials(body)
+    ignore = frozenset({f"properties.metadata.{OWNER_KEY}"})
+    diffs = list(diff(conn.spec, body, node, strict=options.strict, ignore=ignore))
+    warnings: list[str] = []
+    secret_diffs, compared = _secret_diffs(conn, live, secret_values)
+    if not compared and options.compare_secrets and any(True for _ in secrets.find_refs(conn.spec)):
+        warnings.append("secrets not compared (see notes)")
+    diffs += secret_diffs
+    print_ = fingerprint(body)
+    if diffs:
+        reason = _describe(diffs) if not all(d.sensitive for d in diffs) else SENSITIVE_CHANGED
+        return Change(
+            str(address),
+            "Connection",
+            Action.UPDATE,
+            reason,
+            parent,
+            tuple(diffs),
+            before,
+            after,
+            print_,
+            tuple(warnings),
+        )
+    return Change(
+        str(address),
+        "Connection",
+        Action.NO_OP,
+        "matches the manifest",
+        parent,
+        (),
+        before,
+        after,
+        print_,
+        tuple(warnings),
+    )
+
+
+def _unmanaged(manifests: ManifestSet, live: LiveState) -> list[Change]:
+    declared = {c.address.key for c in manifests.connections}
+    changes = []
+    for ws in manifests.workspaces:
+        for name, body in sorted(live.connections.get(ws.address.key, {}).items()):
+            address = Address(
+                ws.address.kind.CONNECTION,
+                ws.address.subscription,
+                ws.address.resource_group,
+                str(body.get("name", name)),
+                ws.address.name,
+            )
+            if address.key in declared:
+                continue
+            changes.append(
+                Change(
+                    str(address),
+                    "Connection",
+                    Action.UNMANAGED,
+                    "exists in Azure but is not declared; left alone",
+                    str(ws.address),
+                    before=_strip_credentials(body),
+                    fingerprint=fingerprint(body),
+                )
+            )
+    return changes
+
+
+def _matches(change: Change, targets: tuple[str, ...]) -> bool:
+    if not targets:
+        return True
+    candidates = (change.address.lower(), change.workspace.lower())
+    for target in targets:
+        t = target.lower().strip("/")
+        if any(c == t or c.endswith("/" + t) for c in candidates):
+            return True
+    return False
+
+
+def plan(
+    manifests: ManifestSet,
+    live: LiveState,
+    *,
+    options: Options | None = None,
+    secret_values: Mapping[SecretKey, str] | None = None,
+    targets: tuple[str, ...] = (),
+    extra: tuple[Change, ...] = (),
+) -> Plan:
+    options = options or Options()
+    values = secret_values or {}
+    changes: list[Change] = []
+    actions: dict[tuple[str, ...], Action] = {}
+    for ws in sorted(manifests.workspaces, key=lambda w: w.address.key):
+        change = _workspace_change(ws, live, options)
+        actions[ws.address.key] = change.action
+        changes.append(change)
+    for conn in sorted(manifests.connections, key=lambda c: c.address.key):
+        changes.append(
+            _connection_change(
+                conn, live, options, values, actions.get(conn.address.workspace_address.key)
+            )
+        )
+    changes += _unmanaged(manifests, live)
+    changes += extra
+    changes = [c for c in changes if _matches(c, targets)]
+    notes = []
+    if live.secrets_note:
+        notes.append(live.secrets_note)
+    elif not options.compare_secrets and manifests.connections:
+        notes.append(
+            "secrets were not compared (--secrets skip); a rotated secret will not show as a change"
+        )
+    order = {
+        a: i
+        for i, a in enumerate(
+            [
+                Action.REPLACE_REQUIRED,
+                Action.CREATE,
+                Action.UPDATE,
+                Action.READ,
+                Action.UNMANAGED,
+                Action.NO_OP,
+            ]
+        )
+    }
+    changes.sort(
+        key=lambda c: (
+            c.workspace.lower(),
+            c.kind != "Workspace",
+            order[c.action],
+            c.address.lower(),
+        )
+    )
+    return Plan(
+        tuple(changes), dict(sorted(live.calls.items())), tuple(notes), manifest_digest(manifests)
+    )

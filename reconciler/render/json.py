@@ -1,0 +1,52 @@
+"""The plan as JSON for machines, shaped by ``schemas/plan.schema.json`` (versioned)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from reconciler import __version__
+from reconciler.plan.model import FORMAT_VERSION, Change, Plan
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {
+        "address": change.address,
+        "kind": change.kind,
+        "action": change.action.value,
+        "reason": change.reason,
+        "workspace": change.workspace,
+        "field_diffs": [
+            {
+                "path": d.path,
+                "before": d.before,
+                "after": d.after,
+                "sensitive": d.sensitive,
+                "create_only": d.create_only,
+            }
+            for d in change.diffs
+        ],
+        "warnings": list(change.warnings),
+        "fingerprint": change.fingerprint,
+        "before": change.before,
+        "after": change.after,
+    }
+
+
+def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:
+    return {
+        "format_version": FORMAT_VERSION,
+        "tool": {"name": "azureml-reconciler", "version": __version__},
+        "command": command,
+        "summary": plan.summary(),
+        "has_changes": plan.has_changes,
+        "has_drift": plan.has_drift,
+        "calls": {"total": plan.total_calls, "by_kind": dict(plan.calls)},
+        "notes": list(plan.notes),
+        "manifest_digest": plan.manifest_digest,
+        "changes": [_change(c) for c in plan.changes],
+    }
+
+
+def render_json(plan: Plan, command: str = "plan") -> str:
+    return json.dumps(plan_document(plan, command), indent=2, ensure_ascii=False) + "\n"
