@@ -9,9 +9,11 @@ the user for bad input.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
@@ -58,25 +60,20 @@ def _color(stream: object) -> bool:
     return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
 
 
-def _compute_plan(args: argparse.Namespace) -> tuple[object, object]:
-    """Load, read and plan; returns (plan, manifests)."""
-    import asyncio
-    import contextlib
-
-    from reconciler.plan.planner import Options
+@contextlib.contextmanager
+def _session(args: argparse.Namespace) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+    """Manifests, where to send requests, and the environment, for plan/drift/apply."""
     from reconciler.session import (
         DEFAULT_EMULATOR_STATE,
         Target,
         embedded_emulator,
         environment_with,
         load_manifests,
-        make_plan,
         resolve_endpoint,
     )
 
     env = environment_with(args.env_file)
     manifests = load_manifests(args.paths, env, allow_literal_secrets=args.allow_literal_secrets)
-    options = Options(strict=args.strict, compare_secrets=args.secrets == "compare")
     with contextlib.ExitStack() as stack:
         if args.emulator:
             endpoint = stack.enter_context(
@@ -84,11 +81,26 @@ def _compute_plan(args: argparse.Namespace) -> tuple[object, object]:
             )
         else:
             endpoint = resolve_endpoint(args.endpoint, env)
-        target = Target(endpoint, parallelism=args.parallelism)
-        plan = asyncio.run(
-            make_plan(manifests, target, env, options=options, targets=tuple(args.target))
+        yield manifests, Target(endpoint, parallelism=args.parallelism), env
+
+
+def _plan_options(args: argparse.Namespace) -> Any:
+    from reconciler.plan.planner import Options
+
+    return Options(strict=args.strict, compare_secrets=args.secrets == "compare")
+
+
+def _compute_plan(args: argparse.Namespace) -> Any:
+    import asyncio
+
+    from reconciler.session import make_plan
+
+    with _session(args) as (manifests, target, env):
+        return asyncio.run(
+            make_plan(
+                manifests, target, env, options=_plan_options(args), targets=tuple(args.target)
+            )
         )
-    return plan, manifests
 
 
 def _emit(plan: object, args: argparse.Namespace, command: str) -> None:
@@ -107,7 +119,7 @@ def _emit(plan: object, args: argparse.Namespace, command: str) -> None:
 
 
 def _cmd_plan(args: argparse.Namespace) -> int:
-    plan, _ = _compute_plan(args)
+    plan = _compute_plan(args)
     _emit(plan, args, "plan")
     has_changes = bool(getattr(plan, "has_changes", False))
     return EXIT_CHANGES if args.detailed_exitcode and has_changes else EXIT_OK
@@ -119,7 +131,7 @@ def _cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.plan.model import Plan
     from reconciler.render.markdown import render_markdown
 
-    plan, _ = _compute_plan(args)
+    plan = _compute_plan(args)
     assert isinstance(plan, Plan)
     _emit(plan, args, "drift")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -127,6 +139,24 @@ def _cmd_drift(args: argparse.Namespace) -> int:
         with open(summary, "a", encoding="utf-8") as handle:
             handle.write(render_markdown(plan, title="drift report"))
     return EXIT_CHANGES if plan.has_drift else EXIT_OK
+
+
+def _cmd_apply(args: argparse.Namespace) -> int:
+    from reconciler.apply.runner import run_apply
+
+    with _session(args) as (manifests, target, env):
+        return run_apply(
+            manifests,
+            target,
+            env,
+            options=_plan_options(args),
+            targets=tuple(args.target),
+            saved_plan=args.plan,
+            auto_approve=args.auto_approve,
+            allow_replace=args.allow_replace,
+            timeout=args.timeout,
+            color=_color(sys.stdout),
+        )
 
 
 def _add_plan_options(parser: argparse.ArgumentParser) -> None:
@@ -291,6 +321,37 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plan_options(drift)
     drift.add_argument("--out", type=Path, metavar="FILE", help="also save the report as JSON")
     drift.set_defaults(func=_cmd_drift)
+
+    apply = commands.add_parser(
+        "apply",
+        help="make Azure match the manifests",
+        description="Plan, confirm, then apply: PUTs in dependency order, long-running "
+        "operations followed to the end. Exit 0 only when everything succeeded.",
+    )
+    _add_plan_options(apply)
+    apply.set_defaults(format="text")
+    apply.add_argument(
+        "--auto-approve", action="store_true", help="apply without asking (required without a TTY)"
+    )
+    apply.add_argument(
+        "--plan",
+        type=Path,
+        metavar="FILE",
+        help="apply this saved plan (from plan --out); refused when stale",
+    )
+    apply.add_argument(
+        "--allow-replace",
+        action="store_true",
+        help="delete and recreate resources whose create-only fields changed",
+    )
+    apply.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="per-resource limit for long-running operations (default 3600)",
+    )
+    apply.set_defaults(func=_cmd_apply)
 
     emulator = commands.add_parser(
         "emulator",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,12 +35,14 @@ DEFAULT_EMULATOR_STATE = Path(".reconciler") / "emulator-state.json"
 
 @dataclass(frozen=True)
 class Target:
-    """Where requests go and how they are made."""
+    """Where requests go and how they are made (tests inject transport, clock and sleep)."""
 
     endpoint: str
     parallelism: int = 8
     transport: httpx.AsyncBaseTransport | None = None
     verify: bool | str = True
+    clock: Callable[[], float] | None = None
+    sleep: Callable[[float], Awaitable[None]] | None = None
 
 
 def load_manifests(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -36,7 +37,7 @@ def test_version_as_a_module() -> None:
     assert done.stdout.strip() == f"reconciler {__version__}"
 
 
-def test_readme_first_command_runs_the_main_job(repo: Path) -> None:
+def test_readme_first_command_runs_the_main_job(repo: Path, tmp_path: Path) -> None:
     readme = (repo / "README.md").read_text(encoding="utf-8")
     blocks = re.findall(r"```(?:sh|bash|console)\n(.*?)```", readme, flags=re.S)
     assert len(blocks) >= 2, "the README opens with two command blocks"

@@ -1,0 +1,1 @@
+"""Carrying out a plan: PUTs in dependency order, long-running operations followed to the end."""

@@ -1,0 +1,219 @@
+"""Apply a plan: write only what changed, workspaces before their connections, in parallel.
+
+* No PUT for a no-op resource: peers that write on every run hit ARM's write limits.
+* A workspace's connections wait for it; if it fails they are skipped (with the reason)
+  while unrelated workspaces go on.
+* Replace-required changes are refused unless ``allow_replace`` (then: delete, recreate).
+* Secrets are resolved from their references here, right before the PUT that needs them,
+  and exist only in that request body.
+* 409 AnotherOperationInProgress waits and retries.
+* ARM is the state: nothing is written locally, so a crash or Ctrl-C loses nothing and the
+  next plan shows what remains. Operations in flight are tracked to be reported on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from reconciler.apply.lro import follow
+from reconciler.arm import paths
+from reconciler.arm.client import ArmClient
+from reconciler.errors import ArmConflict, ReconcilerError
+from reconciler.manifest import secrets
+from reconciler.manifest.model import ConnectionManifest, ManifestSet, WorkspaceManifest
+from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE
+
+CONFLICT_RETRIES = 10
+
+
+class Result(StrEnum):
+    CREATED = "created"
+    UPDATED = "updated"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True)
+class Event:
+    address: str
+    status: str  # "started", a provisioningState, or a Result value
+    detail: str = ""
+
+
+@dataclass
+class ApplyReport:
+    results: dict[str, tuple[Result, str]] = field(default_factory=dict)
+    in_flight: dict[str, str] = field(default_factory=dict)  # address -> operation URL
+
+    def count(self, result: Result) -> int:
+        return sum(1 for r, _ in self.results.values() if r is result)
+
+    @property
+    def ok(self) -> bool:
+        return not any(r in (Result.FAILED, Result.SKIPPED) for r, _ in self.results.values())
+
+
+@dataclass(frozen=True)
+class ApplyOptions:
+    allow_replace: bool = False
+    timeout: float = 3600.0  # per resource, seconds
+
+
+Notify = Callable[[Event], None]
+
+
+class Applier:
+    def __init__(
+        self,
+        client: ArmClient,
+        manifests: ManifestSet,
+        env: Mapping[str, str],
+        *,
+        options: ApplyOptions | None = None,
+        notify: Notify | None = None,
+    ) -> None:
+        self.client = client
+        self.env = env
+        self.options = options or ApplyOptions()
+        self.notify = notify or (lambda event: None)
+        self.report = ApplyReport()
+        self.workspaces = {str(w.address): w for w in manifests.workspaces}
+        self.connections = {str(c.address): c for c in manifests.connections}
+
+    async def apply(self, plan: Plan) -> ApplyReport:
+        by_workspace: dict[str, list[Change]] = {}
+        for change in plan.changes:
+            if change.kind in ("Workspace", "Connection"):
+                by_workspace.setdefault(change.workspace, []).append(change)
+        await asyncio.gather(
+            *(self._workspace_tree(ws, changes) for ws, changes in by_workspace.items())
+        )
+        return self.report
+
+    def _done(self, change: Change, result: Result, detail: str = "") -> None:
+        self.report.results[change.address] = (result, detail)
+        self.report.in_flight.pop(change.address, None)
+        self.notify(Event(change.address, result.value, detail))
+
+    async def _workspace_tree(self, workspace: str, changes: list[Change]) -> None:
+        own = next((c for c in changes if c.kind == "Workspace"), None)
+        rest = [
+            c for c in changes if c is not own and c.action not in (Action.UNMANAGED, Action.READ)
+        ]
+        ok = True
+        if own is not None:
+            ok = await self._workspace(own)
+        if not ok:
+            for change in rest:
+                self._done(change, Result.SKIPPED, f"its workspace {workspace} was not applied")
+            return
+        await asyncio.gather(*(self._connection(change) for change in rest))
+
+    async def _workspace(self, change: Change) -> bool:
+        if change.action is Action.NO_OP:
+            self._done(change, Result.UNCHANGED)
+            return True
+        if change.action is Action.REPLACE_REQUIRED and not self.options.allow_replace:
+            self._done(
+                change,
+                Result.SKIPPED,
+                f"replacement required: {change.reason} "
+                "(pass --allow-replace to delete and recreate it)",
+            )
+            return False
+        manifest = self.workspaces[change.address]
+        self.notify(Event(change.address, "started", change.action.value))
+        try:
+            if change.action is Action.REPLACE_REQUIRED:
+                await self._delete_workspace(manifest)
+            await self._put_workspace(manifest, change)
+        except ReconcilerError as error:
+            self._done(change, Result.FAILED, str(error))
+            return False
+        created = change.action in (Action.CREATE, Action.REPLACE_REQUIRED)
+        self._done(change, Result.CREATED if created else Result.UPDATED)
+        return True
+
+    async def _put(self, url: str, body: Any, api_version: str, kind: str) -> Any:
+        """PUT, waiting out 409 AnotherOperationInProgress a bounded number of times."""
+        for attempt in range(CONFLICT_RETRIES + 1):
+            try:
+                return await self.client.request(
+                    "PUT", url, params={"api-version": api_version}, json=body, kind=kind
+                )
+            except ArmConflict as error:
+                if error.code != "AnotherOperationInProgress" or attempt == CONFLICT_RETRIES:
+                    raise
+                await self.client.sleep(min(60.0, 5.0 * 2**attempt))
+        raise AssertionError("unreachable")
+
+    async def _put_workspace(self, manifest: WorkspaceManifest, change: Change) -> None:
+        url = paths.workspace(manifest.address)
+        first = await self._put(url, manifest.spec, paths.WORKSPACE_API, "workspace.put")
+
+        def track(operation: str) -> None:
+            self.report.in_flight[change.address] = operation
+
+        await follow(
+            self.client,
+            first,
+            url,
+            paths.WORKSPACE_API,
+            what=f"workspace {manifest.address.name}",
+            timeout=self.options.timeout,
+            progress=lambda state: self.notify(Event(change.address, state)),
+            on_operation=track,
+        )
+
+    async def _delete_workspace(self, manifest: WorkspaceManifest) -> None:
+        url = paths.workspace(manifest.address)
+        first = await self.client.request(
+            "DELETE", url, params={"api-version": paths.WORKSPACE_API}, kind="workspace.delete"
+        )
+        if first.status in (200, 202) and (
+            first.headers.get("location") or first.headers.get("azure-asyncoperation")
+        ):
+            await follow(
+                self.client,
+                first,
+                url,
+                paths.WORKSPACE_API,
+                what=f"deleting workspace {manifest.address.name}",
+                timeout=self.options.timeout,
+            )
+
+    async def _connection(self, change: Change) -> None:
+        if change.action is Action.NO_OP:
+            self._done(change, Result.UNCHANGED)
+            return
+        manifest = self.connections[change.address]
+        self.notify(Event(change.address, "started", change.action.value))
+        try:
+            before = change.before if isinstance(change.before, dict) else {}
+            had_marker = ((before.get("properties") or {}).get("metadata") or {}).get(
+                OWNER_KEY
+            ) == OWNER_VALUE
+            body = self._connection_body(
+                manifest, mark=change.action is Action.CREATE or had_marker
+            )
+            await self._put(
+                paths.connection(manifest.address), body, paths.CONNECTION_API, "connection.put"
+            )
+        except ReconcilerError as error:
+            self._done(change, Result.FAILED, str(error))
+            return
+        self._done(change, Result.CREATED if change.action is Action.CREATE else Result.UPDATED)
+
+    def _connection_body(self, manifest: ConnectionManifest, *, mark: bool) -> Any:
+        body = secrets.resolve(manifest.spec, self.env, manifest.source.file.parent)
+        props = dict(body.get("properties") or {})
+        if mark:
+            # The ownership marker (kept across updates: a PUT replaces the whole body).
+            props["metadata"] = {**(props.get("metadata") or {}), OWNER_KEY: OWNER_VALUE}
+        return {**body, "properties": props}

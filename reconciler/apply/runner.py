@@ -1,0 +1,128 @@
+"""The `apply` command's flow: plan, check a saved plan is still true, confirm, apply, report.
+
+Progress goes to stdout as timestamped lines (CI logs keep them); the exit code is 0 only
+when every change succeeded. On Ctrl-C no new PUT is issued; operations already running in
+Azure are listed with their URLs, and rerunning apply converges.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Event, Result
+from reconciler.errors import UsageError
+from reconciler.manifest.model import ManifestSet
+from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.plan.planner import Options
+from reconciler.render.text import render_text
+from reconciler.session import Target, arm_client, make_plan
+
+
+def _stamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def _print_event(event: Event) -> None:
+    detail = f" — {event.detail}" if event.detail else ""
+    print(f"{_stamp()}  {event.address}  {event.status}{detail}", flush=True)
+
+
+def check_saved(saved_path: Path, plan: Plan) -> None:
+    """Refuse a saved plan when the manifests or anything it read in Azure has moved."""
+    try:
+        saved = json.loads(saved_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read saved plan {saved_path}: {exc}") from exc
+    if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION:
+        raise UsageError(f"{saved_path} is not a plan of format version {FORMAT_VERSION}")
+    if saved.get("manifest_digest") != plan.manifest_digest:
+        raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
+    current = {c.address.lower(): c for c in plan.changes}
+    for change in saved.get("changes", []):
+        now = current.get(str(change.get("address", "")).lower())
+        if (
+            now is None
+            or now.fingerprint != change.get("fingerprint")
+            or now.action.value != change.get("action")
+        ):
+            raise UsageError(
+                f"{change.get('address')} changed in Azure since {saved_path} was "
+                "made; the saved plan is stale: plan again"
+            )
+    if len(current) != len(saved.get("changes", [])):
+        raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
+
+
+def _confirm(auto_approve: bool) -> None:
+    if auto_approve:
+        return
+    if not sys.stdin.isatty():
+        raise UsageError(
+            "refusing to apply without confirmation: no terminal to ask on; "
+            "pass --auto-approve (in CI, apply a reviewed plan with --plan)"
+        )
+    answer = input("Apply these changes? Only 'yes' is accepted: ")
+    if answer.strip() != "yes":
+        raise UsageError("apply cancelled")
+
+
+def _summary(report: ApplyReport) -> str:
+    parts = [f"{report.count(r)} {r.value}" for r in Result]
+    return "Apply: " + ", ".join(parts) + "."
+
+
+def run_apply(
+    manifests: ManifestSet,
+    target: Target,
+    env: Mapping[str, str],
+    *,
+    options: Options,
+    targets: tuple[str, ...] = (),
+    saved_plan: Path | None = None,
+    auto_approve: bool = False,
+    allow_replace: bool = False,
+    timeout: float = 3600.0,
+    color: bool = False,
+) -> int:
+    plan = asyncio.run(make_plan(manifests, target, env, options=options, targets=targets))
+    if saved_plan is not None:
+        check_saved(saved_plan, plan)
+    sys.stdout.write(render_text(plan, color=color))
+    if not plan.has_changes:
+        return 0
+    _confirm(auto_approve or saved_plan is not None)
+    holder: dict[str, Any] = {}
+
+    async def go() -> ApplyReport:
+        async with arm_client(target) as client:
+            applier = Applier(
+                client,
+                manifests,
+                env,
+                notify=_print_event,
+                options=ApplyOptions(allow_replace=allow_replace, timeout=timeout),
+            )
+            holder["applier"] = applier
+            return await applier.apply(plan)
+
+    try:
+        report = asyncio.run(go())
+    except KeyboardInterrupt:
+        applier = holder.get("applier")
+        print("\ninterrupted: no further changes were started.", file=sys.stderr)
+        if applier is not None:
+            for address, url in applier.report.in_flight.items():
+                print(f"  still running in Azure: {address} ({url})", file=sys.stderr)
+        print("rerun apply to converge; `plan` shows what remains.", file=sys.stderr)
+        return 130
+    for address, (result, detail) in sorted(report.results.items()):
+        if result in (Result.FAILED, Result.SKIPPED):
+            print(f"{result.value}: {address}: {detail}", file=sys.stderr)
+    print(_summary(report))
+    return 0 if report.ok else 1
