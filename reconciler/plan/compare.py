@@ -185,7 +185,10 @@ def _diff_list(
             if k not in live_by_key:
                 yield FieldDiff(label, None, item)
             else:
-                yield from diff(item, live_by_key[k], item_node, path=label, strict=strict)
+                # The key matched case-insensitively; compare the rest.
+                rest = {f: v for f, v in item.items() if f not in keys}
+                matched = {f: v for f, v in live_by_key[k].items() if f not in keys}
+                yield from diff(rest, matched, item_node, path=label, strict=strict)
         for k, item in live_by_key.items():
             if k not in desired_keys:
                 label = (
