@@ -81,7 +81,7 @@ def _session(args: argparse.Namespace) -> Iterator[tuple[Any, Any, dict[str, str
             )
         else:
             endpoint = resolve_endpoint(args.endpoint, env)
-        yield manifests, Target(endpoint, parallelism=args.parallelism), env
+        yield manifests, Target(endpoint, parallelism=args.parallelism, retries=args.retries), env
 
 
 def _plan_options(args: argparse.Namespace) -> Any:
@@ -200,6 +200,12 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--parallelism", type=int, default=8, help="concurrent requests to Azure (default 8)"
     )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries of throttled, unavailable or failed requests (default 5)",
+    )
     parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
     _add_env_file(parser)
 
@@ -269,6 +275,13 @@ def build_parser() -> argparse.ArgumentParser:
         description="Declarative reconciler for Azure Machine Learning workspaces and connections.",
     )
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="log requests to stderr (-v info, -vv debug); never headers, bodies or secrets",
+    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -406,6 +419,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.verbose:
+        import logging
+
+        logging.basicConfig(
+            level=logging.DEBUG if args.verbose > 1 else logging.INFO,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+            stream=sys.stderr,
+        )
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR

@@ -11,6 +11,7 @@ import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -21,7 +22,7 @@ from reconciler.arm.auth import (
     check_endpoint,
     provider_for,
 )
-from reconciler.arm.client import ArmClient
+from reconciler.arm.client import ArmClient, RetryPolicy
 from reconciler.errors import ManifestError
 from reconciler.live import read
 from reconciler.manifest import secrets
@@ -43,6 +44,7 @@ class Target:
     verify: bool | str = True
     clock: Callable[[], float] | None = None
     sleep: Callable[[float], Awaitable[None]] | None = None
+    retries: int = 5
 
 
 def load_manifests(
@@ -60,12 +62,19 @@ def resolve_endpoint(flag: str | None, env: Mapping[str, str]) -> str:
 
 @contextlib.asynccontextmanager
 async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
+    extra: dict[str, Any] = {}
+    if target.clock is not None:
+        extra["clock"] = target.clock
+    if target.sleep is not None:
+        extra["sleep"] = target.sleep
     client = ArmClient(
         target.endpoint,
         provider_for(target.endpoint, ARM_SCOPE),
         parallelism=target.parallelism,
         transport=target.transport,
         verify=target.verify,
+        retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
+        **extra,
     )
     try:
         yield client

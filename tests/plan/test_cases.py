@@ -52,16 +52,24 @@ def test_planner_case(case: Path, tmp_path: Path) -> None:
     compare = spec.get("compare_secrets", True)
     live = _live(spec.get("live") or {}, [w.address.name for w in m.workspaces], compare)
     values = secrets.values_for_comparison(m.connections, env)
-    got = plan(m, live, options=Options(strict=spec.get("strict", False),
-                                        compare_secrets=compare), secret_values=values)
+    got = plan(
+        m,
+        live,
+        options=Options(strict=spec.get("strict", False), compare_secrets=compare),
+        secret_values=values,
+    )
     by_suffix = {c.address.split("/", 3)[-1].lower(): c for c in got.changes}
     expected = spec["expect"]
-    assert sorted(by_suffix) == sorted(e["address"].lower() for e in expected), \
-        [(c.address, c.action.value, c.reason) for c in got.changes]
+    assert sorted(by_suffix) == sorted(e["address"].lower() for e in expected), [
+        (c.address, c.action.value, c.reason) for c in got.changes
+    ]
     for want in expected:
         change = by_suffix[want["address"].lower()]
-        assert change.action is Action(want["action"]), (change.address, change.reason,
-                                                         change.diffs)
+        assert change.action is Action(want["action"]), (
+            change.address,
+            change.reason,
+            change.diffs,
+        )
         if "fields" in want:
             assert sorted(d.path for d in change.diffs) == sorted(want["fields"]), change.diffs
         for path in want.get("sensitive", []):

@@ -1,0 +1,74 @@
+"""Failures reach the user as one clear line and a non-zero exit — never a traceback."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from reconciler.cli import main
+from tests.e2e.conftest import EXAMPLES, Azure
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_unreachable_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "plan",
+            "--endpoint",
+            f"http://127.0.0.1:{_closed_port()}",
+            "--retries",
+            "0",
+            "--env-file",
+            str(EXAMPLES / "demo.env"),
+            str(EXAMPLES),
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("error: no answer from 127.0.0.1:")
+    assert "x-ms-client-request-id" in err
+    assert "Traceback" not in err and "httpx" not in err
+
+
+def test_plain_http_is_refused_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(
+        [
+            "plan",
+            "--endpoint",
+            "http://management.example.com",
+            "--env-file",
+            str(EXAMPLES / "demo.env"),
+            str(EXAMPLES),
+        ]
+    )
+    assert code == 1
+    assert "only loopback endpoints" in capsys.readouterr().err
+
+
+def test_bad_manifest_makes_no_call(
+    azure: Azure, capsys: pytest.CaptureFixture[str], tmp_path: pytest.TempPathFactory
+) -> None:
+    bad = EXAMPLES.parent.parent / "tests/manifest/corpus/invalid/unknown-field-typo.yaml"
+    code, _, err = azure.cli("plan", "--endpoint", azure.url, str(bad), capsys=capsys)
+    assert code == 1
+    assert "unknown field 'friendlyNme'" in err
+    assert azure.emulator.stats()["total"] == 0
+
+
+def test_arm_errors_are_one_line_with_the_request_id(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    azure.emulator.knobs.error_500_rate = 1.0
+    code, _, err = azure.cli(
+        "plan", "--endpoint", azure.url, "--retries", "1", str(EXAMPLES), capsys=capsys
+    )
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1
+    assert "InternalServerError" in lines[0] and "x-ms-client-request-id" in lines[0]
