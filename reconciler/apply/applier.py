@@ -113,7 +113,9 @@ class Applier:
             for change in rest:
                 self._done(change, Result.SKIPPED, f"its workspace {workspace} was not applied")
             return
-        await asyncio.gather(*(self._connection(change) for change in rest))
+        # A replaced workspace comes back empty: its connections must be written again.
+        recreated = own is not None and own.action is Action.REPLACE_REQUIRED
+        await asyncio.gather(*(self._connection(change, force=recreated) for change in rest))
 
     async def _workspace(self, change: Change) -> bool:
         if change.action is Action.NO_OP:
@@ -188,8 +190,8 @@ class Applier:
                 timeout=self.options.timeout,
             )
 
-    async def _connection(self, change: Change) -> None:
-        if change.action is Action.NO_OP:
+    async def _connection(self, change: Change, *, force: bool = False) -> None:
+        if change.action is Action.NO_OP and not force:
             self._done(change, Result.UNCHANGED)
             return
         manifest = self.connections[change.address]
@@ -200,7 +202,7 @@ class Applier:
                 OWNER_KEY
             ) == OWNER_VALUE
             body = self._connection_body(
-                manifest, mark=change.action is Action.CREATE or had_marker
+                manifest, mark=change.action is Action.CREATE or had_marker or force
             )
             await self._put(
                 paths.connection(manifest.address), body, paths.CONNECTION_API, "connection.put"
@@ -208,7 +210,8 @@ class Applier:
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return
-        self._done(change, Result.CREATED if change.action is Action.CREATE else Result.UPDATED)
+        created = change.action is Action.CREATE or force
+        self._done(change, Result.CREATED if created else Result.UPDATED)
 
     def _connection_body(self, manifest: ConnectionManifest, *, mark: bool) -> Any:
         body = secrets.resolve(manifest.spec, self.env, manifest.source.file.parent)

@@ -8,6 +8,7 @@ is refused except for loopback: a bearer token must never cross a network in the
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable
@@ -91,13 +92,15 @@ class AzureIdentityToken:
             return self._cached[0]
         if self._credential is None:
             if self._factory is None:
-                from azure.identity.aio import DefaultAzureCredential  # heavy: import lazily
+                # The synchronous credential, run in a thread: the aio one needs aiohttp, which
+                # nothing else here uses. Imported lazily: azure-identity is slow to import.
+                from azure.identity import DefaultAzureCredential
 
                 self._credential = DefaultAzureCredential()
             else:
                 self._credential = self._factory()
         try:
-            result = self._credential.get_token(self.scope)
+            result = await asyncio.to_thread(self._credential.get_token, self.scope)
             access = await result if isinstance(result, Awaitable) else result
         except Exception as exc:  # azure-identity raises its own tree; keep one line
             raise UsageError(
@@ -113,7 +116,7 @@ class AzureIdentityToken:
 
     async def close(self) -> None:
         if self._credential is not None and hasattr(self._credential, "close"):
-            result = self._credential.close()
+            result = await asyncio.to_thread(self._credential.close)
             if isinstance(result, Awaitable):
                 await result
 

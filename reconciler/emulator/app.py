@@ -82,6 +82,7 @@ class Emulator:
         self.throttle = Throttle(clock, self.knobs.throttle_scale)
         self.requests: Counter[str] = Counter()
         self.puts: Counter[str] = Counter()
+        self.statuses: Counter[str] = Counter()
         self.lock = threading.RLock()
         self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
             ("GET", re.compile(rf"^{_WS}$", re.I), "workspace.get", self.arm.get_workspace),
@@ -174,6 +175,7 @@ class Emulator:
             response = self._handle(request)
             if self.state_file is not None and request.method != "GET":
                 self.state.save(self.state_file)
+        self.statuses[str(response.status)] += 1
         request_id = request.header("x-ms-client-request-id")
         if request_id:
             response.headers["x-ms-client-request-id"] = request_id
@@ -323,6 +325,7 @@ class Emulator:
         if path == "/_emulator/stats/reset" and method == "POST":
             self.requests.clear()
             self.puts.clear()
+            self.statuses.clear()
             return Response(204)
         if path == "/_emulator/knobs":
             if method == "PATCH":
@@ -386,4 +389,5 @@ class Emulator:
                 "requests": dict(sorted(self.requests.items())),
                 "total": sum(self.requests.values()),
                 "puts": dict(sorted(self.puts.items())),
+                "statuses": dict(sorted(self.statuses.items())),
             }

@@ -1,0 +1,254 @@
+"""apply under the failures ARM really produces, run instantly on a fake clock.
+
+Each fault gives its documented outcome, and a rerun with the fault gone converges with no
+duplicate write (PUTs counted by the emulator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
+from reconciler.apply.runner import check_saved
+from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
+from reconciler.errors import UsageError
+from reconciler.manifest.load import load
+from reconciler.manifest.model import ManifestSet
+from reconciler.plan.model import Action, Plan
+from reconciler.plan.planner import Options
+from reconciler.render.json import render_json
+from reconciler.session import Target, arm_client, make_plan
+from tests.fakes import FakeTime
+
+RG = "rg-apply"
+ENV = {"PAT": "canary-pat-value"}
+MANIFEST = f"""apiVersion: reconciler/v1
+kind: Defaults
+spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope}}
+---
+apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: ws-a}}
+spec: {{properties: {{description: first, storageAccount: /subscriptions/x/sa1}}}}
+---
+apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: ws-b}}
+spec: {{properties: {{description: second}}}}
+---
+apiVersion: reconciler/v1
+kind: Connection
+metadata: {{name: git-a, workspace: ws-a}}
+spec: {{properties: {{authType: PAT, category: Git, target: "https://git/a",
+                      credentials: {{pat: {{fromEnv: PAT}}}}}}}}
+---
+apiVersion: reconciler/v1
+kind: Connection
+metadata: {{name: git-b, workspace: ws-b}}
+spec: {{properties: {{authType: None, category: Git, target: "https://git/b"}}}}
+"""
+
+
+class World:
+    def __init__(self, tmp: Path, **knobs: Any) -> None:
+        self.time = FakeTime()
+        self.emulator = Emulator(
+            knobs=Knobs(**knobs), clock=self.time, resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+        )
+        # A loopback endpoint: the static development token, as against the real emulator.
+        self.target = Target(
+            "http://127.0.0.1",
+            transport=transport(self.emulator),
+            clock=self.time,
+            sleep=self.time.sleep,
+            retries=5,
+        )
+        self.path = tmp / "m.yaml"
+        self.write(MANIFEST)
+
+    def write(self, text: str) -> None:
+        self.path.write_text(text, encoding="utf-8")
+
+    def manifests(self) -> ManifestSet:
+        result = load([self.path], env=ENV)
+        assert result.ok, [p.render() for p in result.problems]
+        return result.manifests
+
+    def plan(self) -> Plan:
+        return asyncio.run(make_plan(self.manifests(), self.target, ENV, options=Options()))
+
+    def apply(self, **options: Any) -> ApplyReport:
+        manifests = self.manifests()
+
+        async def go() -> ApplyReport:
+            plan = await make_plan(manifests, self.target, ENV, options=Options())
+            async with arm_client(self.target) as client:
+                return await Applier(client, manifests, ENV, options=ApplyOptions(**options)).apply(
+                    plan
+                )
+
+        return asyncio.run(go())
+
+    def puts(self) -> int:
+        return sum(self.emulator.stats()["puts"].values())
+
+
+def _results(report: ApplyReport) -> dict[str, Result]:
+    return {a.rsplit("/", 1)[-1]: r for a, (r, _) in report.results.items()}
+
+
+def _converges(world: World, expected_puts: int) -> None:
+    world.emulator.knobs.update(
+        {
+            "lro_failure_rate": 0.0,
+            "lro_cancel_rate": 0.0,
+            "error_500_rate": 0.0,
+            "error_503_rate": 0.0,
+            "drop_rate": 0.0,
+            "throttle": False,
+        }
+    )
+    rerun = world.apply()
+    assert rerun.ok, rerun.results
+    assert not world.plan().has_changes
+    assert world.puts() == expected_puts
+
+
+@pytest.mark.parametrize("mode", list(LroMode))
+def test_provisioning_delay_is_waited_out_in_every_lro_shape(tmp_path: Path, mode: LroMode) -> None:
+    world = World(tmp_path, provisioning_seconds=600, lro_mode=mode, retry_after_seconds=15)
+    report = world.apply()
+    assert report.ok, report.results
+    assert set(_results(report).values()) == {Result.CREATED}
+    assert world.time.now - 1_700_000_000.0 >= 600  # waited on the fake clock, not for real
+    assert not world.plan().has_changes
+    assert world.puts() == 4
+
+
+@pytest.mark.parametrize(
+    ("knob", "code"),
+    [("lro_failure_rate", "InternalServerError"), ("lro_cancel_rate", "OperationCanceled")],
+)
+def test_failed_workspace_skips_its_connections_and_a_rerun_converges(
+    tmp_path: Path, knob: str, code: str
+) -> None:
+    world = World(tmp_path, provisioning_seconds=30, **{knob: 1.0})
+    report = world.apply()
+    results = _results(report)
+    assert not report.ok
+    assert results["ws-a"] is Result.FAILED and results["ws-b"] is Result.FAILED
+    assert results["git-a"] is Result.SKIPPED and results["git-b"] is Result.SKIPPED
+    detail = report.results[next(a for a in report.results if a.endswith("ws-a"))][1]
+    assert code in detail
+    assert world.puts() == 2  # the two workspace PUTs; no connection was attempted
+    _converges(world, expected_puts=2 + 4)
+
+
+def test_transient_errors_and_dropped_connections_are_retried(tmp_path: Path) -> None:
+    world = World(tmp_path, error_500_rate=0.2, error_503_rate=0.2, drop_rate=0.1, seed=3)
+    report = world.apply()
+    assert report.ok, report.results
+    assert world.time.slept  # backoff happened, on the fake clock
+    _converges(world, expected_puts=4)
+
+
+def test_throttling_honours_retry_after(tmp_path: Path) -> None:
+    world = World(tmp_path, throttle=True, throttle_scale=0.01)  # 2 writes, 0.1/s refill
+    report = world.apply()
+    assert report.ok, report.results
+    assert world.emulator.stats()["statuses"].get("429", 0) > 0
+    assert any(s >= 5 for s in world.time.slept)  # Retry-After of the slow write bucket
+    _converges(world, expected_puts=4)
+
+
+def test_another_operation_in_progress_is_waited_for(tmp_path: Path) -> None:
+    world = World(tmp_path, provisioning_seconds=120)
+    assert world.apply().ok
+    world.write(MANIFEST.replace("description: first", "description: changed"))
+    # Someone else starts an update of ws-a right now (provisioning takes 120 s).
+    client = Target("http://127.0.0.1", transport=transport(world.emulator))
+    import httpx
+
+    with httpx.Client(
+        transport=client.transport,
+        base_url=client.endpoint,
+        headers={"Authorization": "Bearer other"},
+    ) as other:
+        body = world.emulator.state.workspaces[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a")].body
+        answer = other.put(
+            body["id"],
+            params={"api-version": "2023-04-01"},
+            json={
+                "location": "westeurope",
+                "properties": {"description": "other", "storageAccount": "/subscriptions/x/sa1"},
+            },
+        )
+        assert answer.status_code == 202
+    report = world.apply()
+    assert report.ok, report.results
+    assert _results(report)["ws-a"] is Result.UPDATED
+    assert not world.plan().has_changes
+
+
+def test_replacement_is_refused_unless_allowed(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    assert world.apply().ok
+    world.write(MANIFEST.replace("/subscriptions/x/sa1", "/subscriptions/x/sa2"))
+    plan = world.plan()
+    ws_a = next(c for c in plan.changes if c.address.endswith("ws-a"))
+    assert ws_a.action is Action.REPLACE_REQUIRED
+    refused = world.apply()
+    assert _results(refused)["ws-a"] is Result.SKIPPED
+    assert _results(refused)["git-a"] is Result.SKIPPED
+    assert "--allow-replace" in refused.results[ws_a.address][1]
+    replaced = world.apply(allow_replace=True)
+    assert replaced.ok, replaced.results
+    assert not world.plan().has_changes
+
+
+def test_a_stale_saved_plan_is_refused(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    assert world.apply().ok
+    world.write(MANIFEST.replace("description: second", "description: reviewed"))
+    saved = tmp_path / "plan.json"
+    saved.write_text(render_json(world.plan()))
+    check_saved(saved, world.plan())  # still true: accepted
+    ws_b = world.emulator.state.workspaces[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-b")].body
+    world.emulator.edit(ws_b["id"], {"tags": {"touched": "in the portal"}})
+    with pytest.raises(UsageError, match="ws-b changed in Azure since"):
+        check_saved(saved, world.plan())
+    world.write(MANIFEST)
+    with pytest.raises(UsageError, match="manifests changed"):
+        check_saved(saved, world.plan())
+
+
+def test_secrets_are_sent_only_in_the_put_body(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    assert world.apply().ok
+    stored = world.emulator.state.connections[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a", "git-a")]
+    assert stored.credentials == {"pat": "canary-pat-value"}
+    assert stored.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler"
+    assert "canary-pat-value" not in repr(world.plan())
+
+
+def test_a_rotated_secret_is_applied(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    assert world.apply().ok
+    ENV_ROTATED = {"PAT": "canary-pat-rotated"}
+    manifests = load([world.path], env=ENV_ROTATED).manifests
+    plan = asyncio.run(make_plan(manifests, world.target, ENV_ROTATED, options=Options()))
+    git_a = next(c for c in plan.changes if c.address.endswith("git-a"))
+    assert git_a.action is Action.UPDATE and git_a.reason == "(sensitive value changed)"
+
+    async def go() -> ApplyReport:
+        async with arm_client(world.target) as client:
+            return await Applier(client, manifests, ENV_ROTATED).apply(plan)
+
+    assert asyncio.run(go()).ok
+    stored = world.emulator.state.connections[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a", "git-a")]
+    assert stored.credentials == {"pat": "canary-pat-rotated"}
+    assert stored.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler"
