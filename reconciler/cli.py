@@ -98,7 +98,12 @@ def _compute_plan(args: argparse.Namespace) -> Any:
     with _session(args) as (manifests, target, env):
         return asyncio.run(
             make_plan(
-                manifests, target, env, options=_plan_options(args), targets=tuple(args.target)
+                manifests,
+                target,
+                env,
+                options=_plan_options(args),
+                targets=tuple(args.target),
+                playwright_endpoint=target.endpoint if args.emulator else None,
             )
         )
 
@@ -157,6 +162,93 @@ def _cmd_apply(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             color=_color(sys.stdout),
         )
+
+
+def _cmd_notebook_token(args: argparse.Namespace) -> int:
+    import asyncio
+    import os
+
+    from reconciler import notebook
+    from reconciler.errors import UsageError
+    from reconciler.session import arm_client
+
+    with _session(args) as (manifests, target, _):
+        matches = [
+            w for w in manifests.workspaces if w.address.name.lower() == args.workspace.lower()
+        ]
+        if not matches:
+            known = ", ".join(sorted(w.address.name for w in manifests.workspaces)) or "none"
+            raise UsageError(
+                f"no workspace named {args.workspace!r} in the manifests (declared: {known})"
+            )
+        if len(matches) > 1:
+            raise UsageError(
+                f"{args.workspace!r} names several workspaces: "
+                + ", ".join(str(w.address) for w in matches)
+            )
+
+        async def go() -> Any:
+            async with arm_client(target) as client:
+                return await notebook.fetch(client, matches[0].address)
+
+        token = asyncio.run(go())
+    sys.stdout.write(
+        notebook.render(
+            token,
+            fmt=args.format,
+            show_secrets=args.show_secrets,
+            github_actions=os.environ.get("GITHUB_ACTIONS") == "true",
+        )
+    )
+    return EXIT_OK
+
+
+def _cmd_playwright_tokens(args: argparse.Namespace) -> int:
+    import asyncio
+    import json
+
+    from reconciler.arm.auth import PLAYWRIGHT_SCOPE, check_endpoint, provider_for
+    from reconciler.arm.client import ArmClient, RetryPolicy
+    from reconciler.playwright.client import list_tokens
+
+    endpoint = check_endpoint(args.endpoint)
+
+    async def go() -> Any:
+        async with ArmClient(
+            endpoint,
+            provider_for(endpoint, PLAYWRIGHT_SCOPE),
+            retry=RetryPolicy(max_attempts=args.retries + 1),
+        ) as client:
+            return await list_tokens(
+                client, args.account, odata_filter=args.filter, orderby=args.orderby, top=args.top
+            )
+
+    tokens = asyncio.run(go())
+
+    def when(moment: Any) -> str | None:
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else None
+
+    rows = [
+        {
+            "name": t.name,
+            "state": t.state,
+            "createdAt": when(t.created_at),
+            "expiryAt": when(t.expiry_at),
+            "id": t.id,
+        }
+        for t in tokens
+    ]
+    if args.format == "json":
+        print(json.dumps({"account": args.account, "tokens": rows}, indent=2))
+    else:
+        print(f"{'NAME':<32} {'STATE':<8} {'CREATED':<21} EXPIRES")
+        for r in rows:
+            print(
+                f"{r['name']:<32} {r['state']:<8} {r['createdAt'] or '-':<21} "
+                f"{r['expiryAt'] or '-'}"
+            )
+        print(f"{len(rows)} token(s) in account {args.account}")
+    return EXIT_OK
 
 
 def _add_plan_options(parser: argparse.ArgumentParser) -> None:
@@ -365,6 +457,47 @@ def build_parser() -> argparse.ArgumentParser:
         help="per-resource limit for long-running operations (default 3600)",
     )
     apply.set_defaults(func=_cmd_apply)
+
+    nb = commands.add_parser(
+        "notebook-token",
+        help="get a workspace's notebook access token",
+        description="Call listNotebookAccessToken for a workspace declared in the manifests. "
+        "Tokens are redacted unless --show-secrets; in GitHub Actions a printed token is "
+        "masked first with ::add-mask::.",
+    )
+    nb.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    nb.add_argument("--workspace", required=True, metavar="NAME")
+    nb.add_argument("--format", choices=["text", "json"], default="text")
+    nb.add_argument(
+        "--show-secrets", action="store_true", help="print accessToken and refreshToken"
+    )
+    nb.add_argument("--endpoint")
+    nb.add_argument("--emulator", action="store_true")
+    nb.add_argument("--emulator-state", type=Path, metavar="FILE")
+    nb.add_argument("--parallelism", type=int, default=1, help=argparse.SUPPRESS)
+    nb.add_argument("--retries", type=int, default=5)
+    nb.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
+    _add_env_file(nb)
+    nb.set_defaults(func=_cmd_notebook_token)
+
+    pw = commands.add_parser(
+        "playwright-tokens",
+        help="list a Playwright Testing account's access tokens",
+        description="List access tokens (names, states, dates; never the JWT) for an audit.",
+    )
+    pw.add_argument("--account", required=True, metavar="ID")
+    pw.add_argument(
+        "--endpoint",
+        required=True,
+        metavar="URL",
+        help="e.g. https://eastus.api.playwright.microsoft.com",
+    )
+    pw.add_argument("--filter", metavar="ODATA", help="e.g. \"state eq 'Active'\"")
+    pw.add_argument("--orderby", metavar="ODATA", help="e.g. 'expiryAt asc'")
+    pw.add_argument("--top", type=int)
+    pw.add_argument("--format", choices=["text", "json"], default="text")
+    pw.add_argument("--retries", type=int, default=5)
+    pw.set_defaults(func=_cmd_playwright_tokens)
 
     emulator = commands.add_parser(
         "emulator",

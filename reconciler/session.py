@@ -10,6 +10,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -19,17 +20,20 @@ from reconciler.arm.auth import (
     ARM_SCOPE,
     DEFAULT_ENDPOINT,
     ENDPOINT_ENV,
+    PLAYWRIGHT_SCOPE,
     check_endpoint,
     provider_for,
 )
 from reconciler.arm.client import ArmClient, RetryPolicy
-from reconciler.errors import ManifestError
+from reconciler.errors import ArmNotFound, ManifestError
 from reconciler.live import read
 from reconciler.manifest import secrets
 from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import ManifestSet
-from reconciler.plan.model import Plan
+from reconciler.plan.model import Change, Plan
 from reconciler.plan.planner import Options, plan
+from reconciler.playwright.audit import evaluate
+from reconciler.playwright.client import TokenInfo, list_tokens
 
 DEFAULT_EMULATOR_STATE = Path(".reconciler") / "emulator-state.json"
 
@@ -60,13 +64,17 @@ def resolve_endpoint(flag: str | None, env: Mapping[str, str]) -> str:
     return check_endpoint(flag or env.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT)
 
 
-@contextlib.asynccontextmanager
-async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
+def _timing(target: Target) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if target.clock is not None:
         extra["clock"] = target.clock
     if target.sleep is not None:
         extra["sleep"] = target.sleep
+    return extra
+
+
+@contextlib.asynccontextmanager
+async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
     client = ArmClient(
         target.endpoint,
         provider_for(target.endpoint, ARM_SCOPE),
@@ -74,12 +82,41 @@ async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
         transport=target.transport,
         verify=target.verify,
         retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
-        **extra,
+        **_timing(target),
     )
     try:
         yield client
     finally:
         await client.close()
+
+
+async def audit_playwright(
+    manifests: ManifestSet, target: Target, *, now: datetime, endpoint_override: str | None = None
+) -> tuple[list[Change], dict[str, int]]:
+    """Findings of every PlaywrightAccessTokens audit, and the calls they cost."""
+    changes: list[Change] = []
+    calls: dict[str, int] = {}
+    for audit in manifests.playwright:
+        endpoint = check_endpoint(endpoint_override or audit.endpoint)
+        client = ArmClient(
+            endpoint,
+            provider_for(endpoint, PLAYWRIGHT_SCOPE),
+            transport=target.transport,
+            verify=target.verify,
+            retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
+            **_timing(target),
+        )
+        async with client:
+            missing = None
+            tokens: list[TokenInfo] | None
+            try:
+                tokens = await list_tokens(client, audit.account_id)
+            except ArmNotFound as error:
+                tokens, missing = None, f"account {audit.account_id!r} not found ({error.code})"
+            for kind, count in client.stats.by_kind.items():
+                calls[kind] = calls.get(kind, 0) + count
+        changes += evaluate(audit, tokens, now, missing_account=missing)
+    return changes, calls
 
 
 async def make_plan(
@@ -89,13 +126,27 @@ async def make_plan(
     *,
     options: Options,
     targets: tuple[str, ...] = (),
+    now: datetime | None = None,
+    playwright_endpoint: str | None = None,
 ) -> Plan:
     async with arm_client(target) as client:
         live = await read(client, manifests, compare_secrets=options.compare_secrets)
+    findings, calls = await audit_playwright(
+        manifests, target, now=now or datetime.now(UTC), endpoint_override=playwright_endpoint
+    )
+    for kind, count in calls.items():
+        live.calls[kind] = live.calls.get(kind, 0) + count
     values = (
         secrets.values_for_comparison(manifests.connections, env) if options.compare_secrets else {}
     )
-    return plan(manifests, live, options=options, secret_values=values, targets=targets)
+    return plan(
+        manifests,
+        live,
+        options=options,
+        secret_values=values,
+        targets=targets,
+        extra=tuple(findings),
+    )
 
 
 @contextlib.contextmanager
@@ -110,6 +161,23 @@ def embedded_emulator(manifests: ManifestSet, state_file: Path) -> Iterator[str]
     state_file.parent.mkdir(parents=True, exist_ok=True)
     groups = {(w.address.subscription, w.address.resource_group) for w in manifests.workspaces}
     emulator = Emulator(state_file=state_file, resource_groups=tuple(sorted(groups)))
+    now = datetime.now(UTC)
+    for audit in manifests.playwright:
+        if audit.account_id not in emulator.state.playwright:
+            # A demo account holding the required tokens, Active for 90 days.
+            emulator.playwright.seed(
+                audit.account_id,
+                [
+                    {
+                        "id": f"00000000-0000-4000-8000-{i:012d}",
+                        "name": name,
+                        "createdAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "expiryAt": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                        "state": "Active",
+                    }
+                    for i, name in enumerate(audit.required_tokens)
+                ],
+            )
     with running(emulator) as url:
         yield url
 

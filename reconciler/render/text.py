@@ -75,6 +75,8 @@ def render_text(plan: Plan, *, color: bool = False, title: str = "plan") -> str:
     if plan.notes:
         lines += ["", "Notes:"] + [f"  - {n}" for n in plan.notes]
     lines += ["", f"{plan.total_calls} call(s) to Azure."]
-    if not plan.has_changes:
+    if plan.has_drift and not plan.has_changes:
+        lines.append(f"Nothing to apply; {plan.count(Action.READ)} finding(s) to review.")
+    elif not plan.has_changes:
         lines.append("No changes: Azure matches the manifests.")
     return "\n".join(lines) + "\n"

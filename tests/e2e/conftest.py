@@ -15,6 +15,7 @@ from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+PLAYWRIGHT_ACCOUNT = "sampleAccountId_00000000-0000-0000-0000-000000000000"
 CANARIES = {
     "AZURE_OPENAI_API_KEY": "canary-aoai-7f3e9b1c",
     "DATALAKE_SP_CLIENT_ID": "canary-client-id-55aa",
@@ -38,7 +39,7 @@ class Azure:
         self, *args: str, env: dict[str, str] | None = None
     ) -> subprocess.CompletedProcess[str]:
         """Run the CLI as a real process."""
-        full_env = {**os.environ, **CANARIES, **(env or {})}
+        full_env = {**os.environ, **CANARIES, "PLAYWRIGHT_ENDPOINT": self.url, **(env or {})}
         return subprocess.run(
             [sys.executable, "-m", "reconciler", *args],
             capture_output=True,
@@ -57,5 +58,20 @@ def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azure]:
         knobs=Knobs(retry_after_seconds=0),
         resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
     )
+    # The example audit's account, holding its required token, Active for long enough.
+    emulator.playwright.seed(
+        PLAYWRIGHT_ACCOUNT,
+        [
+            {
+                "id": "00000000-0000-4000-8000-000000000001",
+                "name": "ciPipelineToken",
+                "createdAt": "2026-01-01T00:00:00Z",
+                "expiryAt": "2099-01-01T00:00:00Z",
+                "state": "Active",
+            }
+        ],
+    )
     with running(emulator) as url:
+        # The example audit's Playwright endpoint points at the emulator too.
+        monkeypatch.setenv("PLAYWRIGHT_ENDPOINT", url)
         yield Azure(emulator, url)

@@ -137,7 +137,10 @@ def test_json_plan_and_saved_plan_validate_against_the_published_schema(
     for document in (json.loads(out), json.loads(saved.read_text())):
         assert not list(validator.iter_errors(document))
         assert document["summary"]["create"] == 4
-        assert document["calls"]["total"] == 1
+        assert document["calls"]["by_kind"] == {
+            "workspace.get": 1,
+            "playwright.accessTokens.list": 1,
+        }
 
 
 def test_reading_costs_calls_per_workspace_not_per_resource(

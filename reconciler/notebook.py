@@ -1,0 +1,96 @@
+"""A workspace's notebook access token (``listNotebookAccessToken``, api-version 2024-04-01).
+
+Both tokens are secrets: they are shown redacted unless asked for, and inside GitHub Actions
+a shown token is first registered with ``::add-mask::`` so the log masks it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from reconciler.arm import paths
+from reconciler.arm.client import ArmClient
+from reconciler.errors import ArmError, ArmNotFound, ReconcilerError
+from reconciler.manifest.model import Address
+
+REDACTED = "(redacted; --show-secrets to print)"
+
+
+@dataclass(frozen=True)
+class NotebookToken:
+    host_name: str
+    public_dns: str
+    notebook_resource_id: str
+    token_type: str
+    scope: str
+    expires_at: datetime
+    access_token: str
+    refresh_token: str
+
+
+async def fetch(
+    client: ArmClient, workspace: Address, *, now: datetime | None = None
+) -> NotebookToken:
+    url = paths.workspace(workspace) + "/listNotebookAccessToken"
+    try:
+        answer = await client.request(
+            "POST",
+            url,
+            params={"api-version": paths.CONNECTION_API},
+            kind="workspace.listNotebookAccessToken",
+        )
+    except ArmNotFound as error:
+        raise ReconcilerError(
+            f"workspace {workspace.name!r} does not exist in resource group "
+            f"{workspace.resource_group!r} ({error.code}; request "
+            f"{error.request_id}); apply the manifests first"
+        ) from error
+    except ArmError as error:
+        if error.code == "NotebookPreparationError":
+            raise ReconcilerError(
+                f"the notebook of workspace {workspace.name!r} is not ready: "
+                f"{error.message} (request {error.request_id})"
+            ) from error
+        raise
+    body: dict[str, Any] = answer.body or {}
+    moment = now or datetime.now(UTC)
+    return NotebookToken(
+        host_name=str(body.get("hostName", "")),
+        public_dns=str(body.get("publicDns", "")),
+        notebook_resource_id=str(body.get("notebookResourceId", "")),
+        token_type=str(body.get("tokenType", "")),
+        scope=str(body.get("scope", "")),
+        expires_at=moment + timedelta(seconds=int(body.get("expiresIn") or 0)),
+        access_token=str(body.get("accessToken", "")),
+        refresh_token=str(body.get("refreshToken", "")),
+    )
+
+
+def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions: bool) -> str:
+    """The token for people (text) or machines (json); masks first when printing secrets."""
+    access = token.access_token if show_secrets else REDACTED
+    refresh = token.refresh_token if show_secrets else REDACTED
+    lines: list[str] = []
+    if show_secrets and github_actions:
+        lines += [
+            f"::add-mask::{value}" for value in (token.access_token, token.refresh_token) if value
+        ]
+    fields = {
+        "hostName": token.host_name,
+        "publicDns": token.public_dns,
+        "notebookResourceId": token.notebook_resource_id,
+        "tokenType": token.token_type,
+        "scope": token.scope,
+        "expiresAt": token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "accessToken": access,
+        "refreshToken": refresh,
+    }
+    if fmt == "json":
+        lines.append(json.dumps(fields, indent=2))
+    else:
+        width = max(len(k) for k in fields)
+        lines += [f"{k.ljust(width)}  {v}" for k, v in fields.items()]
+    return "\n".join(lines) + "\n"

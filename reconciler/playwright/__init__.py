@@ -1,0 +1,1 @@
+"""Playwright Testing access tokens: the data-plane client and the observe-only audit."""

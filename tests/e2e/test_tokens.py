@@ -1,0 +1,263 @@
+"""The token APIs end to end: notebook access tokens and the Playwright access-token audit."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from reconciler.manifest.load import load
+from reconciler.plan.model import Action
+from reconciler.plan.planner import Options
+from reconciler.session import Target, make_plan
+from tests.e2e.conftest import EXAMPLES, Azure
+
+ACCOUNT = "eastus_0000aaaa-0000-0000-0000-00000000beef"
+JWT_CANARY = "eyJcanary-jwt-value"
+WS_ID = (
+    "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
+    "providers/Microsoft.MachineLearningServices/workspaces/testworkspace"
+)
+NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _seed(azure: Azure, now: datetime) -> None:
+    tokens = [
+        {
+            "id": f"00000000-0000-0000-0000-{i:012d}",
+            "name": f"filler{i:02d}",
+            "createdAt": _stamp(now - timedelta(days=30)),
+            "expiryAt": _stamp(now + timedelta(days=200)),
+            "state": "Active",
+            "jwtToken": JWT_CANARY,
+        }
+        for i in range(22)
+    ]
+    tokens += [
+        {
+            "id": "10000000-0000-0000-0000-000000000001",
+            "name": "ciToken",
+            "createdAt": _stamp(now - timedelta(days=80)),
+            "expiryAt": _stamp(now + timedelta(days=5)),
+            "state": "Active",
+            "jwtToken": JWT_CANARY,
+        },
+        {
+            "id": "10000000-0000-0000-0000-000000000002",
+            "name": "nightlyToken",
+            "createdAt": _stamp(now - timedelta(days=400)),
+            "expiryAt": _stamp(now - timedelta(days=35)),
+            "state": "Expired",
+            "jwtToken": JWT_CANARY,
+        },
+        {
+            "id": "10000000-0000-0000-0000-000000000003",
+            "name": "healthyToken",
+            "createdAt": _stamp(now - timedelta(days=1)),
+            "expiryAt": _stamp(now + timedelta(days=99)),
+            "state": "Active",
+            "jwtToken": JWT_CANARY,
+        },
+    ]
+    azure.emulator.playwright.seed(ACCOUNT, tokens)
+
+
+def _audit(tmp_path: Path, url: str, *, allow_unlisted: bool) -> Path:
+    path = tmp_path / "audit.yaml"
+    path.write_text(f"""apiVersion: reconciler/v1
+kind: PlaywrightAccessTokens
+metadata: {{name: e2e}}
+spec:
+  endpoint: {url}
+  accountId: {ACCOUNT}
+  requiredTokens: [{{name: ciToken}}, {{name: nightlyToken}}, {{name: healthyToken}},
+                   {{name: missingToken}}]
+  warnBeforeExpiryDays: 14
+  allowUnlistedTokens: {str(allow_unlisted).lower()}
+""")
+    return path
+
+
+def test_audit_findings_with_an_injected_clock(azure: Azure, tmp_path: Path) -> None:
+    _seed(azure, NOW)
+    manifests = load([_audit(tmp_path, azure.url, allow_unlisted=False)], env={}).manifests
+    plan = asyncio.run(make_plan(manifests, Target(azure.url), {}, options=Options(), now=NOW))
+    reasons = {c.address.rsplit("/", 1)[-1]: c.reason for c in plan.changes}
+    assert all(c.action is Action.READ for c in plan.changes)
+    assert "expires on 2026-11-28 (in 5 day(s)" in reasons["ciToken"]
+    assert "expired on 2026-10-19" in reasons["nightlyToken"]
+    assert "does not exist" in reasons["missingToken"]
+    assert "healthyToken" not in reasons
+    assert sum("not listed" in r for r in reasons.values()) == 22
+    assert plan.has_drift and not plan.has_changes
+    assert plan.calls == {"playwright.accessTokens.list": 3}  # 25 tokens, pages of 10
+    assert JWT_CANARY not in repr(plan)
+
+
+def test_drift_exits_2_on_token_findings_and_never_prints_a_jwt(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(azure, datetime.now(UTC))
+    audit = _audit(tmp_path, azure.url, allow_unlisted=True)
+    for fmt in ("text", "json", "markdown"):
+        code, out, err = azure.cli(
+            "drift", "--endpoint", azure.url, "--format", fmt, str(audit), capsys=capsys
+        )
+        assert code == 2
+        assert "missingToken" in out and JWT_CANARY not in out + err
+    code, out, _ = azure.cli(
+        "plan", "--endpoint", azure.url, "--detailed-exitcode", str(audit), capsys=capsys
+    )
+    assert code == 0  # findings are for people to act on; nothing for apply to change
+    assert "3 to review" in out
+
+
+def test_a_missing_account_is_a_finding(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = azure.cli(
+        "drift",
+        "--endpoint",
+        azure.url,
+        str(_audit(tmp_path, azure.url, allow_unlisted=True)),
+        capsys=capsys,
+    )
+    assert code == 2
+    assert "AccountNotFound" in out
+
+
+def test_playwright_tokens_lists_every_page_without_jwts(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(azure, datetime.now(UTC))
+    code, out, _ = azure.cli(
+        "playwright-tokens",
+        "--account",
+        ACCOUNT,
+        "--endpoint",
+        azure.url,
+        "--format",
+        "json",
+        capsys=capsys,
+    )
+    assert code == 0
+    names = [t["name"] for t in json.loads(out)["tokens"]]
+    assert len(names) == 25 and JWT_CANARY not in out
+    code, out, _ = azure.cli(
+        "playwright-tokens",
+        "--account",
+        ACCOUNT,
+        "--endpoint",
+        azure.url,
+        "--filter",
+        "state eq 'Expired' or name eq 'ciToken'",
+        "--orderby",
+        "name desc",
+        capsys=capsys,
+    )
+    assert code == 0
+    assert [line.split()[0] for line in out.splitlines()[1:3]] == ["nightlyToken", "ciToken"]
+
+
+def test_playwright_errors_are_one_clear_line(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _seed(azure, datetime.now(UTC))
+    code, _, err = azure.cli(
+        "playwright-tokens",
+        "--account",
+        ACCOUNT,
+        "--endpoint",
+        azure.url,
+        "--filter",
+        "name is silly",
+        capsys=capsys,
+    )
+    assert code == 1
+    assert err.startswith("error: InvalidQueryParameter: Invalid $filter clause")
+    assert len(err.strip().splitlines()) == 1
+
+
+def _apply(azure: Azure, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = azure.cli(
+        "apply", "--endpoint", azure.url, "--auto-approve", str(EXAMPLES), capsys=capsys
+    )
+    assert code == 0, err
+
+
+def test_notebook_token_is_redacted_unless_asked(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _apply(azure, capsys)
+    args = (
+        "notebook-token",
+        "--endpoint",
+        azure.url,
+        "--workspace",
+        "TestWorkspace",
+        str(EXAMPLES),
+    )
+    code, out, _ = azure.cli(*args, capsys=capsys)
+    assert code == 0
+    assert "nb-access-" not in out and "(redacted; --show-secrets to print)" in out
+    assert "publicDns" in out and "expiresAt" in out
+    code, out, _ = azure.cli(*args, "--format", "json", "--show-secrets", capsys=capsys)
+    token = json.loads(out)
+    assert token["accessToken"].startswith("nb-access-") and token["tokenType"] == "Bearer"
+
+
+def test_notebook_token_is_masked_first_in_github_actions(
+    azure: Azure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _apply(azure, capsys)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, out, _ = azure.cli(
+        "notebook-token",
+        "--endpoint",
+        azure.url,
+        "--workspace",
+        "testworkspace",
+        "--show-secrets",
+        str(EXAMPLES),
+        capsys=capsys,
+    )
+    assert code == 0
+    lines = out.splitlines()
+    assert lines[0].startswith("::add-mask::nb-access-")
+    assert lines[1].startswith("::add-mask::nb-refresh-")
+    secret = lines[0].removeprefix("::add-mask::")
+    assert out.index(secret) == len("::add-mask::")  # first appearance is the mask command
+
+
+def test_notebook_token_errors(azure: Azure, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("notebook-token", "--endpoint", azure.url, str(EXAMPLES))
+    code, _, err = azure.cli(*args, "--workspace", "testworkspace", capsys=capsys)
+    assert code == 1 and "does not exist in resource group 'workspace-1234'" in err
+    code, _, err = azure.cli(*args, "--workspace", "nope", capsys=capsys)
+    assert code == 1 and "no workspace named 'nope' in the manifests" in err
+    _apply(azure, capsys)
+    azure.emulator.edit(
+        WS_ID,
+        {
+            "properties": {
+                "notebookInfo": {
+                    "notebookPreparationError": {
+                        "errorMessage": "storage unreachable",
+                        "statusCode": 500,
+                    }
+                }
+            }
+        },
+    )
+    code, _, err = azure.cli(*args, "--workspace", "testworkspace", capsys=capsys)
+    assert code == 1
+    assert "notebook of workspace 'testworkspace' is not ready" in err
+    assert "storage unreachable" in err
+    assert len(err.strip().splitlines()) == 1
