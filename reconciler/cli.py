@@ -161,6 +161,7 @@ def _cmd_apply(args: argparse.Namespace) -> int:
             allow_replace=args.allow_replace,
             timeout=args.timeout,
             color=_color(sys.stdout),
+            playwright_endpoint=target.endpoint if args.emulator else None,
         )
 
 
