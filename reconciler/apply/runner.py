@@ -91,8 +91,16 @@ def run_apply(
     color: bool = False,
     playwright_endpoint: str | None = None,
 ) -> int:
-    plan = asyncio.run(make_plan(manifests, target, env, options=options, targets=targets,
-                                 playwright_endpoint=playwright_endpoint))
+    plan = asyncio.run(
+        make_plan(
+            manifests,
+            target,
+            env,
+            options=options,
+            targets=targets,
+            playwright_endpoint=playwright_endpoint,
+        )
+    )
     if saved_plan is not None:
         check_saved(saved_plan, plan)
     sys.stdout.write(render_text(plan, color=color))
