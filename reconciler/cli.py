@@ -87,7 +87,7 @@ def _session(args: argparse.Namespace) -> Iterator[tuple[Any, Any, dict[str, str
 def _plan_options(args: argparse.Namespace) -> Any:
     from reconciler.plan.planner import Options
 
-    return Options(strict=args.strict, compare_secrets=args.secrets == "compare")
+    return Options(strict=args.strict, compare_secrets=args.secrets == "compare", prune=args.prune)
 
 
 def _compute_plan(args: argparse.Namespace) -> Any:
@@ -283,6 +283,12 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--strict", action="store_true", help="also report live fields the manifests do not declare"
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete connections that are no longer declared and carry this tool's ownership "
+        "marker (never workspaces, never anything it did not create)",
     )
     parser.add_argument(
         "--secrets",

@@ -35,6 +35,7 @@ class Result(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
     UNCHANGED = "unchanged"
+    DELETED = "deleted"
     FAILED = "failed"
     SKIPPED = "skipped"
 
@@ -194,6 +195,9 @@ class Applier:
         if change.action is Action.NO_OP and not force:
             self._done(change, Result.UNCHANGED)
             return
+        if change.action is Action.DELETE:
+            await self._delete_connection(change)
+            return
         manifest = self.connections[change.address]
         self.notify(Event(change.address, "started", change.action.value))
         try:
@@ -212,6 +216,25 @@ class Applier:
             return
         created = change.action is Action.CREATE or force
         self._done(change, Result.CREATED if created else Result.UPDATED)
+
+    async def _delete_connection(self, change: Change) -> None:
+        """--prune: the plan only proposes this for connections carrying our marker."""
+        self.notify(Event(change.address, "started", change.action.value))
+        url = change.before.get("id") if isinstance(change.before, dict) else None
+        if not url:
+            self._done(change, Result.FAILED, "no resource id to delete")
+            return
+        try:
+            await self.client.request(
+                "DELETE",
+                url,
+                params={"api-version": paths.CONNECTION_API},
+                kind="connection.delete",
+            )
+        except ReconcilerError as error:
+            self._done(change, Result.FAILED, str(error))
+            return
+        self._done(change, Result.DELETED)
 
     def _connection_body(self, manifest: ConnectionManifest, *, mark: bool) -> Any:
         body = secrets.resolve(manifest.spec, self.env, manifest.source.file.parent)

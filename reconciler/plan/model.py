@@ -21,10 +21,11 @@ class Action(StrEnum):
     REPLACE_REQUIRED = "replace-required"
     UNMANAGED = "unmanaged"
     READ = "read"  # an observe-only finding (e.g. a Playwright token) to act on by hand
+    DELETE = "delete"  # only with --prune, only what this tool created
 
 
 # Actions that mean "live differs from what is declared".
-CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE_REQUIRED})
+CHANGING = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE_REQUIRED, Action.DELETE})
 DRIFT = CHANGING | {Action.READ}
 
 

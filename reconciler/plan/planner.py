@@ -39,6 +39,7 @@ SecretKey = tuple[tuple[str, ...], str]  # (connection address key, dotted path 
 class Options:
     strict: bool = False
     compare_secrets: bool = True
+    prune: bool = False  # delete undeclared connections this tool created
 
 
 def redact(spec: Any) -> Any:
@@ -286,7 +287,12 @@ def _connection_change(
     )
 
 
-def _unmanaged(manifests: ManifestSet, live: LiveState) -> list[Change]:
+def _owned(body: dict[str, Any]) -> bool:
+    metadata = (body.get("properties") or {}).get("metadata") or {}
+    return isinstance(metadata, dict) and metadata.get(OWNER_KEY) == OWNER_VALUE
+
+
+def _unmanaged(manifests: ManifestSet, live: LiveState, prune: bool) -> list[Change]:
     declared = {c.address.key for c in manifests.connections}
     changes = []
     for ws in manifests.workspaces:
@@ -300,12 +306,28 @@ def _unmanaged(manifests: ManifestSet, live: LiveState) -> list[Change]:
             )
             if address.key in declared:
                 continue
+            if prune and _owned(body):
+                changes.append(
+                    Change(
+                        str(address),
+                        "Connection",
+                        Action.DELETE,
+                        "no longer declared, and created by this tool (--prune)",
+                        str(ws.address),
+                        before=_strip_credentials(body),
+                        fingerprint=fingerprint(body),
+                    )
+                )
+                continue
+            reason = "exists in Azure but is not declared; left alone"
+            if _owned(body):
+                reason += " (created by this tool: --prune deletes it)"
             changes.append(
                 Change(
                     str(address),
                     "Connection",
                     Action.UNMANAGED,
-                    "exists in Azure but is not declared; left alone",
+                    reason,
                     str(ws.address),
                     before=_strip_credentials(body),
                     fingerprint=fingerprint(body),
@@ -348,7 +370,7 @@ def plan(
                 conn, live, options, values, actions.get(conn.address.workspace_address.key)
             )
         )
-    changes += _unmanaged(manifests, live)
+    changes += _unmanaged(manifests, live, options.prune)
     changes += extra
     changes = [c for c in changes if _matches(c, targets)]
     notes = []
@@ -363,6 +385,7 @@ def plan(
         for i, a in enumerate(
             [
                 Action.REPLACE_REQUIRED,
+                Action.DELETE,
                 Action.CREATE,
                 Action.UPDATE,
                 Action.READ,

@@ -20,6 +20,7 @@ ICONS = {
     Action.UNMANAGED: "⚪ unmanaged",
     Action.NO_OP: "✅ no change",
     Action.READ: "🟣 review",
+    Action.DELETE: "🔴 delete (prune)",
 }
 
 

@@ -14,6 +14,7 @@ SYMBOLS = {
     Action.UNMANAGED: "?",
     Action.NO_OP: "=",
     Action.READ: "*",
+    Action.DELETE: "-",
 }
 COLORS = {
     Action.CREATE: "32",
@@ -22,6 +23,7 @@ COLORS = {
     Action.UNMANAGED: "36",
     Action.NO_OP: "2",
     Action.READ: "35",
+    Action.DELETE: "31",
 }
 
 
@@ -31,8 +33,9 @@ def _paint(text: str, code: str, color: bool) -> str:
 
 def summary_line(plan: Plan) -> str:
     s = plan.summary()
+    deleted = f"{s['delete']} to delete, " if s["delete"] else ""
     return (
-        f"{s['create']} to create, {s['update']} to update, {s['replace-required']} "
+        f"{s['create']} to create, {s['update']} to update, {deleted}{s['replace-required']} "
         f"replacement required, {s['read']} to review, {s['unmanaged']} unmanaged, "
         f"{s['no-op']} unchanged"
     )

@@ -252,3 +252,40 @@ def test_a_rotated_secret_is_applied(tmp_path: Path) -> None:
     stored = world.emulator.state.connections[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a", "git-a")]
     assert stored.credentials == {"pat": "canary-pat-rotated"}
     assert stored.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler"
+
+
+def test_prune_deletes_only_what_this_tool_created(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    assert world.apply().ok
+    import httpx
+
+    ws_b = world.emulator.state.workspaces[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-b")].body
+    with httpx.Client(
+        transport=transport(world.emulator),
+        base_url="http://127.0.0.1",
+        headers={"Authorization": "Bearer portal"},
+    ) as portal:
+        portal.put(
+            ws_b["id"] + "/connections/made-by-hand",
+            params={"api-version": "2024-04-01"},
+            json={"properties": {"authType": "None", "category": "Git"}},
+        ).raise_for_status()
+    # git-b is no longer declared.
+    world.write(MANIFEST.rsplit("---", 1)[0])
+    plain = world.plan()
+    actions = {c.address.rsplit("/", 1)[-1]: c.action for c in plain.changes}
+    assert actions["git-b"] is Action.UNMANAGED and actions["made-by-hand"] is Action.UNMANAGED
+    manifests = world.manifests()
+    pruning = asyncio.run(make_plan(manifests, world.target, ENV, options=Options(prune=True)))
+    actions = {c.address.rsplit("/", 1)[-1]: c.action for c in pruning.changes}
+    assert actions["git-b"] is Action.DELETE
+    assert actions["made-by-hand"] is Action.UNMANAGED  # not ours: never deleted
+
+    async def go() -> ApplyReport:
+        async with arm_client(world.target) as client:
+            return await Applier(client, manifests, ENV).apply(pruning)
+
+    report = asyncio.run(go())
+    assert _results(report)["git-b"] is Result.DELETED
+    remaining = {k[3] for k in world.emulator.state.connections}
+    assert remaining == {"git-a", "made-by-hand"}
