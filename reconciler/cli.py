@@ -162,6 +162,8 @@ def _cmd_apply(args: argparse.Namespace) -> int:
             timeout=args.timeout,
             color=_color(sys.stdout),
             playwright_endpoint=target.endpoint if args.emulator else None,
+            deadline=args.deadline,
+            live_view=_color(sys.stdout),
         )
 
 
@@ -462,6 +464,12 @@ def build_parser() -> argparse.ArgumentParser:
         default=3600.0,
         metavar="SECONDS",
         help="per-resource limit for long-running operations (default 3600)",
+    )
+    apply.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="limit for the whole apply (default: none)",
     )
     apply.set_defaults(func=_cmd_apply)
 

@@ -64,6 +64,7 @@ class ApplyReport:
 class ApplyOptions:
     allow_replace: bool = False
     timeout: float = 3600.0  # per resource, seconds
+    deadline: float | None = None  # for the whole apply, seconds
 
 
 Notify = Callable[[Event], None]
@@ -86,8 +87,17 @@ class Applier:
         self.report = ApplyReport()
         self.workspaces = {str(w.address): w for w in manifests.workspaces}
         self.connections = {str(c.address): c for c in manifests.connections}
+        self._started = client.clock()
+
+    def _time_left(self) -> float:
+        """Per-resource timeout, cut short by the overall deadline."""
+        if self.options.deadline is None:
+            return self.options.timeout
+        spent = self.client.clock() - self._started
+        return max(0.0, min(self.options.timeout, self.options.deadline - spent))
 
     async def apply(self, plan: Plan) -> ApplyReport:
+        self._started = self.client.clock()
         by_workspace: dict[str, list[Change]] = {}
         for change in plan.changes:
             if change.kind in ("Workspace", "Connection"):
@@ -169,7 +179,7 @@ class Applier:
             url,
             paths.WORKSPACE_API,
             what=f"workspace {manifest.address.name}",
-            timeout=self.options.timeout,
+            timeout=self._time_left(),
             progress=lambda state: self.notify(Event(change.address, state)),
             on_operation=track,
         )
@@ -188,7 +198,7 @@ class Applier:
                 url,
                 paths.WORKSPACE_API,
                 what=f"deleting workspace {manifest.address.name}",
-                timeout=self.options.timeout,
+                timeout=self._time_left(),
             )
 
     async def _connection(self, change: Change, *, force: bool = False) -> None:

@@ -10,27 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Event, Result
+from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
+from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.planner import Options
 from reconciler.render.text import render_text
 from reconciler.session import Target, arm_client, make_plan
-
-
-def _stamp() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-
-
-def _print_event(event: Event) -> None:
-    detail = f" — {event.detail}" if event.detail else ""
-    print(f"{_stamp()}  {event.address}  {event.status}{detail}", flush=True)
 
 
 def check_saved(saved_path: Path, plan: Plan) -> None:
@@ -90,6 +81,8 @@ def run_apply(
     timeout: float = 3600.0,
     color: bool = False,
     playwright_endpoint: str | None = None,
+    deadline: float | None = None,
+    live_view: bool = False,
 ) -> int:
     plan = asyncio.run(
         make_plan(
@@ -108,6 +101,7 @@ def run_apply(
         return 0
     _confirm(auto_approve or saved_plan is not None)
     holder: dict[str, Any] = {}
+    progress: Any = LiveProgress() if live_view else PlainProgress(sys.stdout)
 
     async def go() -> ApplyReport:
         async with arm_client(target) as client:
@@ -115,14 +109,17 @@ def run_apply(
                 client,
                 manifests,
                 env,
-                notify=_print_event,
-                options=ApplyOptions(allow_replace=allow_replace, timeout=timeout),
+                notify=progress,
+                options=ApplyOptions(
+                    allow_replace=allow_replace, timeout=timeout, deadline=deadline
+                ),
             )
             holder["applier"] = applier
             return await applier.apply(plan)
 
     try:
-        report = asyncio.run(go())
+        with progress:
+            report = asyncio.run(go())
     except KeyboardInterrupt:
         applier = holder.get("applier")
         print("\ninterrupted: no further changes were started.", file=sys.stderr)

@@ -289,3 +289,21 @@ def test_prune_deletes_only_what_this_tool_created(tmp_path: Path) -> None:
     assert _results(report)["git-b"] is Result.DELETED
     remaining = {k[3] for k in world.emulator.state.connections}
     assert remaining == {"git-a", "made-by-hand"}
+
+
+def test_a_long_operation_past_the_timeout_is_reported_with_its_url(tmp_path: Path) -> None:
+    world = World(tmp_path, provisioning_seconds=7200, retry_after_seconds=60)
+    report = world.apply(timeout=600)
+    results = _results(report)
+    assert results["ws-a"] is Result.FAILED and results["git-a"] is Result.SKIPPED
+    detail = report.results[next(a for a in report.results if a.endswith("ws-a"))][1]
+    assert "did not finish within 600 s" in detail and "mlworkspaceOperationsStatus" in detail
+    world.time.now += 7200  # Azure finishes on its own
+    _converges(world, expected_puts=2 + 2)  # the connections only: the workspaces are done
+
+
+def test_the_overall_deadline_cuts_waits_short(tmp_path: Path) -> None:
+    world = World(tmp_path, provisioning_seconds=7200, retry_after_seconds=60)
+    report = world.apply(timeout=3600, deadline=300)
+    assert not report.ok
+    assert world.time.now - 1_700_000_000.0 <= 300 + 60

@@ -1,0 +1,93 @@
+"""How apply shows progress: a live table on a terminal, timestamped lines everywhere else.
+
+CI logs keep every line with its time; a person at a terminal sees one row per resource with
+its state, the time it has taken and the current provisioningState (rich, imported only then).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
+
+from reconciler.apply.applier import Event, Result
+
+_DONE = {r.value for r in Result}
+
+
+def _stamp() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+class PlainProgress:
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+
+    def __call__(self, event: Event) -> None:
+        detail = f" — {event.detail}" if event.detail else ""
+        self.stream.write(f"{_stamp()}  {event.address}  {event.status}{detail}\n")
+        self.stream.flush()
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@dataclass
+class _Row:
+    started: float
+    state: str = "waiting"
+    provisioning: str = ""
+    ended: float | None = None
+    detail: str = ""
+
+
+class LiveProgress:
+    """One row per resource, redrawn in place."""
+
+    def __init__(self, console: Any = None, clock: Callable[[], float] = time.monotonic) -> None:
+        from rich.console import Console
+        from rich.live import Live
+
+        self.console = console or Console()
+        self.clock = clock
+        self.rows: dict[str, _Row] = {}
+        self.live = Live(self.table(), console=self.console, refresh_per_second=4, transient=False)
+
+    def table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(box=None, pad_edge=False)
+        for column in ("resource", "state", "elapsed", "provisioningState"):
+            table.add_column(column)
+        now = self.clock()
+        for address, row in self.rows.items():
+            elapsed = (row.ended or now) - row.started
+            style = {"failed": "red", "skipped": "yellow"}.get(row.state, "")
+            table.add_row(
+                address,
+                f"[{style}]{row.state}[/]" if style else row.state,
+                f"{elapsed:5.0f}s",
+                row.provisioning,
+            )
+        return table
+
+    def __call__(self, event: Event) -> None:
+        row = self.rows.setdefault(event.address, _Row(started=self.clock()))
+        if event.status == "started":
+            row.state = "applying"
+        elif event.status in _DONE:
+            row.state, row.ended, row.detail = event.status, self.clock(), event.detail
+        else:
+            row.provisioning = event.status
+        self.live.update(self.table())
+
+    def __enter__(self) -> LiveProgress:
+        self.live.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.live.stop()

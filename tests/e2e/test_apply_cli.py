@@ -1,0 +1,108 @@
+"""apply as users run it: confirmation, saved plans, and Ctrl-C in the middle."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
+from tests.e2e.conftest import CANARIES, EXAMPLES, PLAYWRIGHT_ACCOUNT, Azure
+
+WS_ID = (
+    "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
+    "providers/Microsoft.MachineLearningServices/workspaces/testworkspace"
+)
+
+
+def test_without_a_terminal_apply_refuses_unless_auto_approved(azure: Azure) -> None:
+    done = azure.process("apply", "--endpoint", azure.url, str(EXAMPLES))
+    assert done.returncode == 1
+    assert "refusing to apply without confirmation" in done.stderr
+    assert azure.emulator.stats()["puts"] == {}
+
+
+def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(
+    azure: Azure, tmp_path: Path
+) -> None:
+    saved = tmp_path / "plan.json"
+    made = azure.process("plan", "--endpoint", azure.url, "--out", str(saved), str(EXAMPLES))
+    assert made.returncode == 0
+    applied = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(EXAMPLES))
+    assert applied.returncode == 0, applied.stderr
+    assert "4 created" in applied.stdout
+    # A new plan, then someone changes the workspace in the portal before it is applied.
+    made = azure.process("plan", "--endpoint", azure.url, "--out", str(saved), str(EXAMPLES))
+    azure.emulator.edit(WS_ID, {"tags": {"owner": "someone else"}})
+    stale = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(EXAMPLES))
+    assert stale.returncode == 1
+    assert "testworkspace changed in Azure since" in stale.stderr
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Path) -> None:
+    clock = _Clock()
+    emulator = Emulator(
+        knobs=Knobs(provisioning_seconds=3600, retry_after_seconds=1),
+        clock=clock,
+        resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
+    )
+    emulator.playwright.seed(
+        PLAYWRIGHT_ACCOUNT,
+        [
+            {
+                "id": "00000000-0000-4000-8000-000000000001",
+                "name": "ciPipelineToken",
+                "createdAt": "2026-01-01T00:00:00Z",
+                "expiryAt": "2099-01-01T00:00:00Z",
+                "state": "Active",
+            }
+        ],
+    )
+    with running(emulator) as url:
+        env = {**os.environ, **CANARIES, "PLAYWRIGHT_ENDPOINT": url}
+        command = [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            "--endpoint",
+            url,
+            "--auto-approve",
+            str(EXAMPLES),
+        ]
+        with subprocess.Popen(
+            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+        ) as process:
+            for _ in range(200):  # until the workspace PUT has been accepted
+                if emulator.stats()["puts"]:
+                    break
+                time.sleep(0.05)
+            process.send_signal(signal.SIGINT)
+            out, err = process.communicate(timeout=60)
+        assert process.returncode == 130, out + err
+        assert "no further changes were started" in err
+        assert "still running in Azure: Workspace/" in err
+        assert "mlworkspaceOperationsStatus" in err
+        assert len(emulator.stats()["puts"]) == 1  # no connection was started
+        clock.offset += 3600  # Azure finishes the operation on its own
+        rerun = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        assert rerun.returncode == 0, rerun.stdout + rerun.stderr
+        assert "3 created" in rerun.stdout and "0 updated" in rerun.stdout
+        plan = [*command[:3], "plan", "--endpoint", url, "--detailed-exitcode", str(EXAMPLES)]
+        again = subprocess.run(
+            plan, capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+        assert again.returncode == 0, again.stdout
