@@ -51,6 +51,7 @@ class Event:
 class ApplyReport:
     results: dict[str, tuple[Result, str]] = field(default_factory=dict)
     in_flight: dict[str, str] = field(default_factory=dict)  # address -> operation URL
+    resources: dict[str, Any] = field(default_factory=dict)  # address -> body after apply
 
     def count(self, result: Result) -> int:
         return sum(1 for r, _ in self.results.values() if r is result)
@@ -173,7 +174,7 @@ class Applier:
         def track(operation: str) -> None:
             self.report.in_flight[change.address] = operation
 
-        await follow(
+        outcome = await follow(
             self.client,
             first,
             url,
@@ -183,6 +184,7 @@ class Applier:
             progress=lambda state: self.notify(Event(change.address, state)),
             on_operation=track,
         )
+        self.report.resources[change.address] = outcome.body
 
     async def _delete_workspace(self, manifest: WorkspaceManifest) -> None:
         url = paths.workspace(manifest.address)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
+from reconciler.apply.outputs import workspace_outputs
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
@@ -132,4 +133,12 @@ def run_apply(
         if result in (Result.FAILED, Result.SKIPPED):
             print(f"{result.value}: {address}: {detail}", file=sys.stderr)
     print(_summary(report))
+    for manifest in manifests.workspaces:
+        address = str(manifest.address)
+        if manifest.outputs and address in report.resources:
+            print(f"Outputs of {address}:")
+            for name, value in workspace_outputs(
+                report.resources[address], manifest.outputs
+            ).items():
+                print(f"  {name}: {value}")
     return 0 if report.ok else 1

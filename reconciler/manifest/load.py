@@ -247,7 +247,8 @@ class _Builder:
                     )
                     return
                 spec = {"location": location, **spec}
-            self.workspaces.append((WorkspaceManifest(address, spec, source, labels), doc))
+            outputs = tuple(doc.data.get("outputs", ()))
+            self.workspaces.append((WorkspaceManifest(address, spec, source, labels, outputs), doc))
         else:
             self.connections.append((ConnectionManifest(address, spec, source, labels), doc))
 

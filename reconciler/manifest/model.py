@@ -78,6 +78,7 @@ class WorkspaceManifest:
     spec: dict[str, Any]
     source: Source
     labels: dict[str, str] = field(default_factory=dict)
+    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,8 @@ from reconciler.schemas.openapi import JsonObj, SpecSet, Translator
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 MANIFEST_API_VERSION = "reconciler/v1"
+# What `outputs:` of a Workspace may ask apply to show (read from the workspace after apply).
+WORKSPACE_OUTPUTS = ("notebookEndpoint", "mlFlowTrackingUri", "discoveryUrl", "workspaceId")
 COMMAND = "python -m reconciler.schemas.generate"
 
 WORKSPACE_SPEC = (
@@ -288,6 +290,13 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
                        "type": "string", "pattern": ws_name["pattern"]}
     defs["WorkspaceDocument"] = _document(
         "Workspace", _metadata(ws_name, {}, subscription, rg), ws_ref)
+    defs["WorkspaceDocument"]["properties"]["outputs"] = {
+        "description": "Values to show after apply creates or updates the workspace (never "
+                       "tokens).",
+        "type": "array",
+        "uniqueItems": True,
+        "items": {"enum": list(WORKSPACE_OUTPUTS)},
+    }
     defs["ConnectionDocument"] = _document(
         "Connection",
         _metadata(conn_name, {"workspace": workspace_field}, subscription, rg),

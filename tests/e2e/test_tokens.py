@@ -261,3 +261,16 @@ def test_notebook_token_errors(azure: Azure, capsys: pytest.CaptureFixture[str])
     assert "notebook of workspace 'testworkspace' is not ready" in err
     assert "storage unreachable" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_apply_shows_the_outputs_the_manifest_asks_for(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, _ = azure.cli(
+        "apply", "--endpoint", azure.url, "--auto-approve", str(EXAMPLES), capsys=capsys
+    )
+    assert code == 0
+    block = out.split("Outputs of Workspace/", 1)[1]
+    assert "notebookEndpoint: https://ml-testworkspace-" in block
+    assert "mlFlowTrackingUri: azureml://" in block
+    assert "nb-access-" not in out and "accessToken" not in out
