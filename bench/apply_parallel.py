@@ -26,10 +26,15 @@ RG = "bench-apply"
 
 
 def _manifests(directory: Path, count: int, prefix: str) -> Path:
-    docs = [f"apiVersion: reconciler/v1\nkind: Defaults\nspec: {{subscription: "
-            f"{DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope}}\n"]
-    docs += [f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {prefix}{i:03d}}}\n"
-             f"spec: {{properties: {{description: bench {i}}}}}\n" for i in range(count)]
+    docs = [
+        f"apiVersion: reconciler/v1\nkind: Defaults\nspec: {{subscription: "
+        f"{DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope}}\n"
+    ]
+    docs += [
+        f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {prefix}{i:03d}}}\n"
+        f"spec: {{properties: {{description: bench {i}}}}}\n"
+        for i in range(count)
+    ]
     path = directory / f"{prefix}.yaml"
     path.write_text("---\n".join(docs))
     return path
@@ -38,9 +43,24 @@ def _manifests(directory: Path, count: int, prefix: str) -> Path:
 def _ours(url: str, cert: Path, manifests: Path) -> float:
     env = {**os.environ, "SSL_CERT_FILE": str(cert)}
     start = time.perf_counter()
-    done = subprocess.run([sys.executable, "-m", "reconciler", "apply", "--endpoint", url,
-                           "--auto-approve", "--parallelism", "16", str(manifests)],
-                          capture_output=True, text=True, env=env, check=False)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reconciler",
+            "apply",
+            "--endpoint",
+            url,
+            "--auto-approve",
+            "--parallelism",
+            "16",
+            str(manifests),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
     elapsed = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(done.stdout + done.stderr)
@@ -55,14 +75,18 @@ def _sdk_serial(url: str, cert: Path, count: int) -> float:
         def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
             return AccessToken("bench", int(time.time()) + 3600)
 
-    client = MachineLearningServicesMgmtClient(Credential(), DEFAULT_SUBSCRIPTION, base_url=url,
-                                               api_version="2023-04-01",
-                                               connection_verify=str(cert))
+    client = MachineLearningServicesMgmtClient(
+        Credential(),
+        DEFAULT_SUBSCRIPTION,
+        base_url=url,
+        api_version="2023-04-01",
+        connection_verify=str(cert),
+    )
     start = time.perf_counter()
     for i in range(count):
         client.workspaces.begin_create_or_update(
-            RG, f"sdk{i:03d}", models.Workspace(location="westeurope",
-                                                description=f"bench {i}")).result()
+            RG, f"sdk{i:03d}", models.Workspace(location="westeurope", description=f"bench {i}")
+        ).result()
     return time.perf_counter() - start
 
 
@@ -70,22 +94,30 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--workspaces", type=int, default=20)
     parser.add_argument("--delay", type=float, default=3.0)
-    parser.add_argument("--baseline-workspaces", type=int, default=None,
-                        help="workspaces for the serial SDK run (default: same); the serial "
-                        "time is scaled to --workspaces")
+    parser.add_argument(
+        "--baseline-workspaces",
+        type=int,
+        default=None,
+        help="workspaces for the serial SDK run (default: same); the serial "
+        "time is scaled to --workspaces",
+    )
     args = parser.parse_args()
     baseline_n = args.baseline_workspaces or args.workspaces
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = self_signed(Path(tmp) / "tls")
-        emulator = Emulator(knobs=Knobs(provisioning_seconds=args.delay, retry_after_seconds=1),
-                            resource_groups=((DEFAULT_SUBSCRIPTION, RG),))
+        emulator = Emulator(
+            knobs=Knobs(provisioning_seconds=args.delay, retry_after_seconds=1),
+            resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
+        )
         with running(emulator, certificate=(cert, key)) as url:
             ours = _ours(url, cert, _manifests(Path(tmp), args.workspaces, "ours"))
             serial = _sdk_serial(url, cert, baseline_n) * args.workspaces / baseline_n
     print(f"workspaces: {args.workspaces}, provisioning delay: {args.delay:g} s")
     print(f"reconciler apply (whole process): {ours:6.1f} s")
-    print(f"SDK, one after another:           {serial:6.1f} s"
-          + (f"  (measured on {baseline_n}, scaled)" if baseline_n != args.workspaces else ""))
+    print(
+        f"SDK, one after another:           {serial:6.1f} s"
+        + (f"  (measured on {baseline_n}, scaled)" if baseline_n != args.workspaces else "")
+    )
     print(f"lower bound (one delay):          {args.delay:6.1f} s")
     print(f"serial / ours: {serial / ours:.1f}x; ours / lower bound: {ours / args.delay:.2f}")
 

@@ -257,7 +257,17 @@ class Emulator:
         auth = request.header("authorization") or ""
         scheme, _, token = auth.partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            return None
+            if self.knobs.expire_tokens <= 0:
+                return None
+            self.knobs.expire_tokens -= 1
+            expired = arm_error(
+                401,
+                "ExpiredAuthenticationToken",
+                "The access token expiry UTC time is earlier than current UTC time.",
+            )
+            if data_plane:
+                expired.headers["x-ms-error-code"] = "ExpiredAuthenticationToken"
+            return expired
         headers = {
             "WWW-Authenticate": 'Bearer authorization_uri="https://login.microsoftonline'
             '.com/common", error="invalid_token"'

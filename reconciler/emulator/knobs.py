@@ -35,6 +35,7 @@ class Knobs:
     throttle: bool = False
     throttle_scale: float = 1.0  # multiplies bucket sizes and refill rates
     listsecrets_forbidden: bool = False
+    expire_tokens: int = 0  # the next N authenticated requests answer 401 (token expired)
     seed: int = 0
 
     def update(self, changes: dict[str, Any]) -> None:

@@ -307,3 +307,43 @@ def test_the_overall_deadline_cuts_waits_short(tmp_path: Path) -> None:
     report = world.apply(timeout=3600, deadline=300)
     assert not report.ok
     assert world.time.now - 1_700_000_000.0 <= 300 + 60
+
+
+def test_a_token_expiring_mid_run_is_refreshed(tmp_path: Path) -> None:
+    world = World(tmp_path, provisioning_seconds=60)
+
+    class Refreshing:
+        def __init__(self) -> None:
+            self.issued = 0
+
+        async def token(self) -> str:
+            return f"token-{self.issued}"
+
+        async def invalidate(self) -> None:
+            self.issued += 1
+
+        async def close(self) -> None:
+            return None
+
+    refreshing = Refreshing()
+    manifests = world.manifests()
+    plan = world.plan()
+    world.emulator.knobs.expire_tokens = 1  # the next request is refused: token expired
+
+    async def go() -> ApplyReport:
+        from reconciler.arm.client import ArmClient
+
+        async with ArmClient(
+            "http://127.0.0.1",
+            refreshing,
+            transport=world.target.transport,
+            clock=world.time,
+            sleep=world.time.sleep,
+        ) as client:
+            return await Applier(client, manifests, ENV).apply(plan)
+
+    report = asyncio.run(go())
+    assert report.ok, report.results
+    assert refreshing.issued == 1
+    assert world.emulator.stats()["statuses"]["401"] == 1
+    assert world.puts() == 4

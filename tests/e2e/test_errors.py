@@ -72,3 +72,12 @@ def test_arm_errors_are_one_line_with_the_request_id(
     lines = err.strip().splitlines()
     assert len(lines) == 1
     assert "InternalServerError" in lines[0] and "x-ms-client-request-id" in lines[0]
+
+
+def test_the_endpoint_can_come_from_the_environment(
+    azure: Azure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RECONCILER_ARM_ENDPOINT", azure.url)
+    code = main(["plan", str(EXAMPLES)])
+    assert code == 0, capsys.readouterr().err
+    assert azure.emulator.stats()["total"] >= 1
