@@ -81,7 +81,16 @@ def _session(args: argparse.Namespace) -> Iterator[tuple[Any, Any, dict[str, str
             )
         else:
             endpoint = resolve_endpoint(args.endpoint, env)
-        yield manifests, Target(endpoint, parallelism=args.parallelism, retries=args.retries), env
+        yield (
+            manifests,
+            Target(
+                endpoint,
+                parallelism=args.parallelism,
+                retries=args.retries,
+                timeout=getattr(args, "request_timeout", 60.0),
+            ),
+            env,
+        )
 
 
 def _plan_options(args: argparse.Namespace) -> Any:
@@ -306,6 +315,13 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=5,
         help="retries of throttled, unavailable or failed requests (default 5)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up on one HTTP request after this long, then retry (default 60)",
     )
     parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
     _add_env_file(parser)

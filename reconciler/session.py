@@ -49,6 +49,7 @@ class Target:
     clock: Callable[[], float] | None = None
     sleep: Callable[[float], Awaitable[None]] | None = None
     retries: int = 5
+    timeout: float = 60.0  # seconds for one HTTP request
 
 
 def load_manifests(
@@ -82,6 +83,7 @@ async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
         transport=target.transport,
         verify=target.verify,
         retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
+        timeout=target.timeout,
         **_timing(target),
     )
     try:

@@ -206,7 +206,7 @@ class ArmService:
             outcome=outcome,
             error=error,
         )
-        self.state.operations[op.id] = op
+        self.state.add_operation(op)
         return op
 
     def _operation_urls(self, request: Request, sub: str, op: Operation) -> dict[str, str]:
@@ -434,20 +434,28 @@ class ArmService:
             if missing:
                 return missing
         self.state.settle(self.clock())
-        items = [
-            self._workspace_view(r)
+        records = [
+            r
             for k, r in sorted(self.state.workspaces.items())
             if k[0] == sub.lower() and (rg is None or k[1] == rg.lower())
         ]
-        return self._page(request, items)
+        return self._page(request, records, self._workspace_view)
 
-    def _page(self, request: Request, items: list[dict[str, Any]]) -> Response:
+    def _page(
+        self,
+        request: Request,
+        items: list[Any],
+        view: Callable[[Any], dict[str, Any]] = lambda item: item,
+    ) -> Response:
         try:
             skip = int(request.query.get("$skip", "0"))
         except ValueError:
             return arm_error(400, "InvalidSkipToken", "The $skip continuation token is invalid.")
         size = max(1, self.knobs.page_size)
-        page: dict[str, Any] = {"value": items[skip : skip + size], "nextLink": None}
+        page: dict[str, Any] = {
+            "value": [view(i) for i in items[skip : skip + size]],
+            "nextLink": None,
+        }
         if skip + size < len(items):
             query = {**request.query, "$skip": str(skip + size)}
             page["nextLink"] = f"{request.base_url}{request.path}?{urlencode(query)}"
@@ -595,7 +603,7 @@ class ArmService:
                 "lastModifiedByType": "User",
             },
         }
-        self.state.connections[key] = ConnectionRecord(body=view, credentials=credentials)
+        self.state.put_connection(key, ConnectionRecord(body=view, credentials=credentials))
         return Response(200, view)
 
     def delete_connection(
@@ -604,7 +612,7 @@ class ArmService:
         parent = self._parent(sub, rg, ws)
         if isinstance(parent, Response):
             return parent
-        removed = self.state.connections.pop(State.conn_key(sub, rg, ws, name), None)
+        removed = self.state.remove_connection(State.conn_key(sub, rg, ws, name))
         return Response(200 if removed else 204)
 
     def list_connections(self, request: Request, sub: str, rg: str, ws: str) -> Response:
@@ -615,9 +623,8 @@ class ArmService:
         category = request.query.get("category")
         items = [
             r.body
-            for k, r in sorted(self.state.connections.items())
-            if k[:3] == State.ws_key(sub, rg, ws)
-            and (target is None or r.body["properties"].get("target", "").lower() == target.lower())
+            for _, r in self.state.connections_in(State.ws_key(sub, rg, ws))
+            if (target is None or r.body["properties"].get("target", "").lower() == target.lower())
             and (
                 category is None
                 or str(r.body["properties"].get("category", "")).lower() == category.lower()

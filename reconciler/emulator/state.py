@@ -66,6 +66,25 @@ class State:
     connections: dict[Key, ConnectionRecord] = field(default_factory=dict)
     operations: dict[str, Operation] = field(default_factory=dict)
     playwright: dict[str, list[AccessToken]] = field(default_factory=dict)
+    # Indexes, so that a request costs the same with 10 or 10,000 resources stored.
+    pending: set[str] = field(default_factory=set)  # operations still InProgress
+    by_workspace: dict[Key, set[Key]] = field(default_factory=dict)  # workspace -> connections
+
+    def add_operation(self, op: Operation) -> None:
+        self.operations[op.id] = op
+        if op.status == "InProgress":
+            self.pending.add(op.id)
+
+    def put_connection(self, key: Key, record: ConnectionRecord) -> None:
+        self.connections[key] = record
+        self.by_workspace.setdefault(key[:3], set()).add(key)
+
+    def remove_connection(self, key: Key) -> ConnectionRecord | None:
+        self.by_workspace.get(key[:3], set()).discard(key)
+        return self.connections.pop(key, None)
+
+    def connections_in(self, workspace: Key) -> list[tuple[Key, ConnectionRecord]]:
+        return [(k, self.connections[k]) for k in sorted(self.by_workspace.get(workspace, ()))]
 
     # -- keys ---------------------------------------------------------------------------------
     @staticmethod
@@ -86,17 +105,19 @@ class State:
     # -- provisioning -------------------------------------------------------------------------
     def settle(self, now: float) -> None:
         """Finish every operation whose time has come."""
-        for op in self.operations.values():
-            if op.status != "InProgress" or now < op.ends:
+        for op_id in list(self.pending):
+            op = self.operations[op_id]
+            if now < op.ends:
                 continue
+            self.pending.discard(op_id)
             op.status = op.outcome
             record = self.workspaces.get(op.resource_key)
             if record is None:
                 continue
             if op.kind == "delete" and op.outcome == "Succeeded":
                 del self.workspaces[op.resource_key]
-                for key in [k for k in self.connections if k[:3] == op.resource_key]:
-                    del self.connections[key]
+                for key in list(self.by_workspace.pop(op.resource_key, ())):
+                    self.connections.pop(key, None)
                 continue
             record.state = op.outcome if op.kind == "put" else "Succeeded"
             record.operation = None
@@ -122,10 +143,10 @@ class State:
         for key, record in data.get("workspaces", []):
             state.workspaces[tuple(key)] = WorkspaceRecord(**record)
         for key, record in data.get("connections", []):
-            state.connections[tuple(key)] = ConnectionRecord(**record)
+            state.put_connection(tuple(key), ConnectionRecord(**record))
         for op in data.get("operations", []):
             op = dict(op, resource_key=tuple(op["resource_key"]))
-            state.operations[op["id"]] = Operation(**op)
+            state.add_operation(Operation(**op))
         for account, tokens in data.get("playwright", {}).items():
             state.playwright[account] = [AccessToken(**t) for t in tokens]
         return state

@@ -1,0 +1,96 @@
+"""plan under the faults ARM produces: it either gets through (retrying as ARM asks) or ends
+with exit 1 and one line that names the failure and the request id — never a traceback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running, transport
+from reconciler.manifest.load import load
+from reconciler.plan.planner import Options
+from reconciler.session import Target, make_plan
+from tests.fakes import FakeTime
+
+RG = "rg-faults"
+MANIFEST = f"""apiVersion: reconciler/v1
+kind: Defaults
+spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope}}
+---
+apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: ws-1}}
+spec: {{properties: {{description: one}}}}
+---
+apiVersion: reconciler/v1
+kind: Connection
+metadata: {{name: git-1, workspace: ws-1}}
+spec: {{properties: {{authType: None, category: Git}}}}
+"""
+
+
+@pytest.fixture
+def manifest(tmp_path: Path) -> Path:
+    path = tmp_path / "m.yaml"
+    path.write_text(MANIFEST)
+    return path
+
+
+@pytest.mark.parametrize(
+    "knobs",
+    [
+        {"error_500_rate": 0.5, "seed": 1},
+        {"error_503_rate": 0.5, "seed": 2},
+        {"drop_rate": 0.4, "seed": 3},
+        {"throttle": True, "throttle_scale": 0.004},  # a 1-token read bucket
+        {"expire_tokens": 1},
+    ],
+    ids=["500", "503", "dropped", "429", "401-once"],
+)
+def test_plan_gets_through_transient_faults(manifest: Path, knobs: dict[str, Any]) -> None:
+    time = FakeTime()
+    emulator = Emulator(
+        knobs=Knobs(**knobs), clock=time, resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+    )
+    target = Target(
+        "http://127.0.0.1", transport=transport(emulator), clock=time, sleep=time.sleep, retries=8
+    )
+    plan = asyncio.run(make_plan(load([manifest], env={}).manifests, target, {}, options=Options()))
+    assert plan.summary()["create"] == 2
+
+
+@pytest.mark.parametrize(
+    ("knobs", "args", "message"),
+    [
+        ({"error_500_rate": 1.0}, ["--retries", "1"], "InternalServerError"),
+        ({"error_503_rate": 1.0}, ["--retries", "0"], "ServiceUnavailable"),
+        ({"drop_rate": 1.0}, ["--retries", "1"], "no answer from 127.0.0.1"),
+        ({"expire_tokens": 100}, ["--retries", "1"], "ExpiredAuthenticationToken"),
+        ({"latency_ms": 1500}, ["--retries", "0", "--request-timeout", "0.3"], "ReadTimeout"),
+    ],
+    ids=["500", "503", "dropped", "401", "slow"],
+)
+def test_plan_fails_with_one_clear_line(
+    manifest: Path,
+    capsys: pytest.CaptureFixture[str],
+    knobs: dict[str, Any],
+    args: list[str],
+    message: str,
+) -> None:
+    emulator = Emulator(
+        knobs=Knobs(retry_after_seconds=0, **knobs), resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+    )
+    with running(emulator) as url:
+        code = main(["plan", "--endpoint", url, *args, str(manifest)])
+    err = capsys.readouterr().err
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert message in lines[0]
+    assert "x-ms-client-request-id" in lines[0]
+    assert "Traceback" not in err
