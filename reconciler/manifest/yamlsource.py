@@ -209,7 +209,7 @@ def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Pr
             problems.append(_syntax_problem(file, exc))
             break
         except (YAMLError, RecursionError) as exc:
-            problems.append(Problem(file, None, "", f"YAML error: {exc}"))
+            problems.append(_unmarked_problem(file, text, exc))
             break
         if node is None or (isinstance(node, ScalarNode) and node.tag == _TAG + "null"):
             continue  # an empty document, e.g. a trailing '---'
@@ -226,6 +226,17 @@ def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Pr
             continue
         documents.append(doc)
     return documents, problems
+
+
+def _unmarked_problem(file: Path, text: str, exc: BaseException) -> Problem:
+    """Errors raised before parsing (e.g. control characters) carry a character offset."""
+    offset = getattr(exc, "position", None)
+    position = None
+    if isinstance(offset, int):
+        line = text.count("\n", 0, offset) + 1
+        position = Position(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return Problem(file, position, "", f"YAML error: {first}")
 
 
 def _syntax_problem(file: Path, exc: MarkedYAMLError) -> Problem:

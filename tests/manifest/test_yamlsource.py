@@ -77,3 +77,10 @@ def test_a_syntax_error_names_its_line_and_column() -> None:
 def test_recursive_aliases_do_not_hang() -> None:
     _, problems = read_documents(F, "a: &a [*a]\n")
     assert problems  # either the composer or the budget refuses it
+
+
+def test_control_characters_are_reported_with_their_position() -> None:
+    _, problems = read_documents(F, "a: 1\nb: \x1f\n")
+    assert len(problems) == 1
+    assert problems[0].position == Position(2, 4)
+    assert "\n" not in problems[0].message
