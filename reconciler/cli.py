@@ -263,6 +263,48 @@ def _cmd_playwright_tokens(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_export(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from reconciler import export
+    from reconciler.session import Target, arm_client, resolve_endpoint
+
+    def run(endpoint: str) -> Any:
+        async def go() -> Any:
+            async with arm_client(
+                Target(endpoint, parallelism=args.parallelism, retries=args.retries)
+            ) as client:
+                return await export.read(
+                    client, args.subscription, args.resource_group, args.workspace
+                )
+
+        return asyncio.run(go())
+
+    if args.emulator:
+        from reconciler.emulator import Emulator, running
+        from reconciler.session import DEFAULT_EMULATOR_STATE
+
+        state = args.emulator_state or DEFAULT_EMULATOR_STATE
+        with running(Emulator(state_file=state)) as url:
+            exported = run(url)
+    else:
+        import os
+
+        exported = run(resolve_endpoint(args.endpoint, os.environ))
+    files = export.files_for(args.out, exported)
+    if not files:
+        print("nothing to export: no workspace matched", file=sys.stderr)
+        return EXIT_ERROR
+    for file in files:
+        file.path.parent.mkdir(parents=True, exist_ok=True)
+        file.path.write_text(file.text, encoding="utf-8")
+        print(
+            f"wrote {file.path}"
+            + (f" ({len(file.env_vars)} secret variable(s) to set)" if file.env_vars else "")
+        )
+    return EXIT_OK
+
+
 def _add_plan_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
@@ -529,6 +571,24 @@ def build_parser() -> argparse.ArgumentParser:
     pw.add_argument("--format", choices=["text", "json"], default="text")
     pw.add_argument("--retries", type=int, default=5)
     pw.set_defaults(func=_cmd_playwright_tokens)
+
+    export = commands.add_parser(
+        "export",
+        help="write manifests for existing workspaces and connections",
+        description="Read live workspaces and their connections and write manifests, one file "
+        "per workspace. Credentials become {fromEnv: NAME} references listed at the top of each "
+        "file; their values are never written.",
+    )
+    export.add_argument("--subscription", required=True)
+    export.add_argument("--resource-group", metavar="RG")
+    export.add_argument("--workspace", metavar="NAME")
+    export.add_argument("--out", type=Path, default=Path("exported"), metavar="DIR")
+    export.add_argument("--endpoint")
+    export.add_argument("--emulator", action="store_true")
+    export.add_argument("--emulator-state", type=Path, metavar="FILE")
+    export.add_argument("--parallelism", type=int, default=8)
+    export.add_argument("--retries", type=int, default=5)
+    export.set_defaults(func=_cmd_export)
 
     emulator = commands.add_parser(
         "emulator",
