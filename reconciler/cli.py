@@ -74,6 +74,10 @@ def _session(args: argparse.Namespace) -> Iterator[tuple[Any, Any, dict[str, str
 
     env = environment_with(args.env_file)
     manifests = load_manifests(args.paths, env, allow_literal_secrets=args.allow_literal_secrets)
+    if getattr(args, "shard", None):
+        from reconciler.manifest import shard
+
+        manifests = shard.select(manifests, *shard.parse(args.shard))
     with contextlib.ExitStack() as stack:
         if args.emulator:
             endpoint = stack.enter_context(
@@ -338,6 +342,12 @@ def _add_plan_options(parser: argparse.ArgumentParser) -> None:
         "--strict", action="store_true", help="also report live fields the manifests do not declare"
     )
     parser.add_argument(
+        "--shard",
+        metavar="INDEX/COUNT",
+        help="only this shard of the declared workspaces (with their connections), split "
+        "deterministically by subscription and workspace, e.g. 2/4 in a CI matrix",
+    )
+    parser.add_argument(
         "--prune",
         action="store_true",
         help="delete connections that are no longer declared and carry this tool's ownership "
@@ -403,6 +413,37 @@ def _cmd_emulator(args: argparse.Namespace) -> int:
     finally:
         server.server_close()
     return EXIT_OK
+
+
+def _cmd_completion(args: argparse.Namespace) -> int:
+    from reconciler import completion
+
+    parser = build_parser()
+    sys.stdout.write(completion.bash(parser) if args.shell == "bash" else completion.zsh(parser))
+    return EXIT_OK
+
+
+EXAMPLES = {
+    "validate": "reconciler validate manifests/\n"
+    "  reconciler validate --no-check-secrets manifests/   # pre-commit, no secrets",
+    "plan": "reconciler plan manifests/\n"
+    "  reconciler plan --format markdown --out plan.json manifests/ > plan.md\n"
+    "  reconciler plan --detailed-exitcode --target myws manifests/",
+    "apply": "reconciler apply manifests/                       # asks on a terminal\n"
+    "  reconciler apply --plan plan.json manifests/     # a reviewed plan, in CI\n"
+    "  reconciler apply --emulator --auto-approve manifests/examples/",
+    "drift": "reconciler drift --format json --out drift.json manifests/\n"
+    "  reconciler drift --shard 2/4 manifests/          # one job of a CI matrix",
+    "notebook-token": "reconciler notebook-token manifests/ --workspace myws --format json",
+    "playwright-tokens": "reconciler playwright-tokens --account eastus_1234-abcd "
+    "--endpoint https://eastus.api.playwright.microsoft.com "
+    "--filter \"state eq 'Active'\"",
+    "export": "reconciler export --subscription 00000000-0000-0000-0000-000000000000 "
+    "--resource-group ml --out manifests/",
+    "emulator": "reconciler emulator --port 8765 --state emulator.json --latency-ms 50",
+    "completion": 'eval "$(reconciler completion bash)"',
+    "schemas": "reconciler schemas generate",
+}
 
 
 def _cmd_schemas_generate(args: argparse.Namespace) -> int:
@@ -629,6 +670,14 @@ def build_parser() -> argparse.ArgumentParser:
     emulator.add_argument("--seed", type=int, default=0, help="seed for injected randomness")
     emulator.set_defaults(func=_cmd_emulator)
 
+    completion = commands.add_parser(
+        "completion",
+        help="print a shell completion script",
+        description="Print a completion script for bash or zsh.",
+    )
+    completion.add_argument("shell", choices=["bash", "zsh"])
+    completion.set_defaults(func=_cmd_completion)
+
     schemas = commands.add_parser("schemas", help="work with the generated JSON Schemas")
     schema_commands = schemas.add_subparsers(
         dest="schemas_command", metavar="ACTION", required=True
@@ -637,6 +686,10 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--specs", type=Path, help="directory of the OpenAPI files")
     gen.add_argument("--out", type=Path, help="output directory (default: schemas/)")
     gen.set_defaults(func=_cmd_schemas_generate)
+    for name, sub in commands.choices.items():
+        if name in EXAMPLES:
+            sub.epilog = "example:\n  " + EXAMPLES[name]
+            sub.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 

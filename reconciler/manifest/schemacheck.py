@@ -175,7 +175,8 @@ def _message(error: ValidationError) -> Iterator[SchemaIssue]:
             f"must be {_type_name(error.validator_value)}, got {_type_name(_json_type(instance))}",
         )
     elif kind == "pattern":
-        yield SchemaIssue(path, f"{instance!r} does not match the pattern {expected}")
+        shown = schema.get("x-reconciler-pattern", expected)
+        yield SchemaIssue(path, f"{instance!r} does not match the pattern {shown}")
     elif kind == "anyOf" and schema.get("x-reconciler-secret"):
         yield SchemaIssue(path, "must be a secret reference: {fromEnv: NAME} or {fromFile: PATH}")
     elif kind in ("minProperties", "maxProperties") and "fromEnv" in schema.get("properties", {}):

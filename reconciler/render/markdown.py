@@ -52,11 +52,69 @@ def _details(change: Change) -> str:
     )
 
 
+MERMAID_MAX_NODES = 60
+_MERMAID_CLASSES = {
+    Action.CREATE: "fill:#dafbe1,stroke:#1a7f37",
+    Action.UPDATE: "fill:#fff8c5,stroke:#9a6700",
+    Action.REPLACE_REQUIRED: "fill:#ffebe9,stroke:#cf222e",
+    Action.DELETE: "fill:#ffebe9,stroke:#cf222e,stroke-dasharray: 4 2",
+    Action.NO_OP: "fill:#f6f8fa,stroke:#8c959f",
+}
+
+
+def _label(text: str) -> str:
+    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+
+
+def mermaid(plan: Plan) -> str:
+    """A graph of the workspaces and connections that change (GitHub renders it)."""
+    moving = [
+        c
+        for c in plan.changes
+        if c.kind in ("Workspace", "Connection")
+        and c.action in _MERMAID_CLASSES
+        and c.action is not Action.NO_OP
+    ]
+    if not moving:
+        return ""
+    workspaces = {c.workspace for c in moving}
+    nodes: dict[str, tuple[str, Action]] = {}
+    for change in plan.changes:
+        if change.kind == "Workspace" and change.address in workspaces:
+            nodes[change.address] = (change.address.rsplit("/", 1)[-1], change.action)
+    for change in moving:
+        if change.kind == "Connection":
+            nodes[change.address] = (change.address.rsplit("/", 1)[-1], change.action)
+    if len(nodes) > MERMAID_MAX_NODES:
+        return f"<sub>({len(nodes)} resources change: too many to draw)</sub>\n"
+    ids = {address: f"n{i}" for i, address in enumerate(nodes)}
+    lines = ["```mermaid", "graph LR"]
+    for address, (name, action) in nodes.items():
+        lines.append(
+            f'  {ids[address]}["{_label(name)}<br/>{action.value}"]:::'
+            f"{action.value.replace('-', '_')}"
+        )
+    for change in moving:
+        if change.kind == "Connection" and change.workspace in ids:
+            lines.append(f"  {ids[change.workspace]} --> {ids[change.address]}")
+    used = {action for _, action in nodes.values()}
+    lines += [
+        f"  classDef {a.value.replace('-', '_')} {style}"
+        for a, style in _MERMAID_CLASSES.items()
+        if a in used
+    ]
+    lines.append("```")
+    return "\n".join(lines) + "\n"
+
+
 def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [f"### azureml-reconciler {title}", "", f"**{summary_line(plan)}**", ""]
     replace = [c for c in plan.changes if c.action is Action.REPLACE_REQUIRED]
     for change in replace:
         head.append(f"> [!WARNING]\n> `{change.address}`: {change.reason}\n")
+    graph = mermaid(plan)
+    if graph:
+        head.append(graph)
     sections: list[str] = []
     groups: dict[str, list[Change]] = {}
     for change in plan.changes:

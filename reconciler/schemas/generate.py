@@ -249,6 +249,25 @@ def _document(kind: str, metadata: JsonObj, spec_ref: str) -> JsonObj:
     }
 
 
+_SUBSTITUTION = r".*\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}.*"
+
+
+def _allow_substitution(schema: Any) -> None:
+    """Let pattern-checked fields hold ``${VAR}``: editors see the raw text, and `validate`
+    checks the value after substitution, where the original pattern still applies."""
+    if isinstance(schema, dict):
+        pattern = schema.get("pattern")
+        if isinstance(pattern, str) and not pattern.startswith("^(?:(?:"):
+            inner = pattern.removeprefix("^").removesuffix("$")
+            schema["pattern"] = f"^(?:(?:{inner})|{_SUBSTITUTION})$"
+            schema["x-reconciler-pattern"] = pattern  # for error messages
+        for value in schema.values():
+            _allow_substitution(value)
+    elif isinstance(schema, list):
+        for value in schema:
+            _allow_substitution(value)
+
+
 def _embed(prefix: str, schema: JsonObj, defs: JsonObj) -> str:
     """Move a standalone schema under ``$defs`` of the manifest schema, renaming its refs."""
     body = {k: v for k, v in schema.items()
@@ -332,6 +351,9 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
         },
         "additionalProperties": False,
     }
+    for name in ("WorkspaceDocument", "ConnectionDocument", "PlaywrightAccessTokensDocument",
+                 "DefaultsDocument", "PlaywrightAccessTokens"):
+        _allow_substitution(defs[name])
     kinds = ["Workspace", "Connection", "PlaywrightAccessTokens", "Defaults"]
     return {
         **_header("azureml-reconciler manifest document",

@@ -66,6 +66,8 @@ def test_drift_reports_exactly_the_field_changed_in_the_portal(
     )
     assert code == 2
     report = json.loads(out)
+    assert report["command"] == "drift" and report["has_drift"]
+    assert not list(Draft202012Validator(load_schema("plan.schema.json")).iter_errors(report))
     changed = [c for c in report["changes"] if c["action"] != "no-op"]
     assert [(c["address"].rsplit("/", 1)[-1], c["action"]) for c in changed] == [
         ("testworkspace", "update")

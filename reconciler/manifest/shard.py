@@ -1,0 +1,46 @@
+"""Split the declared resources into COUNT shards, deterministically, for CI matrices.
+
+A workspace and its connections always land in the same shard (the key is subscription and
+workspace), so each shard plans and applies a self-contained set, under its own share of ARM's
+throttling budget. The split depends only on names, never on order or on the machine.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from reconciler.errors import UsageError
+from reconciler.manifest.model import ManifestSet
+
+_SPEC = re.compile(r"^(\d+)/(\d+)$")
+
+
+def parse(text: str) -> tuple[int, int]:
+    """``INDEX/COUNT`` with 1 <= INDEX <= COUNT."""
+    match = _SPEC.match(text.strip())
+    if not match or not 1 <= int(match.group(1)) <= int(match.group(2)):
+        raise UsageError(f"--shard expects INDEX/COUNT with 1 <= INDEX <= COUNT, got {text!r}")
+    return int(match.group(1)), int(match.group(2))
+
+
+def _bucket(key: str, count: int) -> int:
+    digest = hashlib.sha256(key.lower().encode()).digest()
+    return int.from_bytes(digest[:8], "big") % count + 1
+
+
+def select(manifests: ManifestSet, index: int, count: int) -> ManifestSet:
+    def mine(subscription: str, workspace: str) -> bool:
+        return _bucket(f"{subscription}/{workspace}", count) == index
+
+    return ManifestSet(
+        workspaces=tuple(
+            w for w in manifests.workspaces if mine(w.address.subscription, w.address.name)
+        ),
+        connections=tuple(
+            c for c in manifests.connections if mine(c.address.subscription, c.address.workspace)
+        ),
+        playwright=tuple(
+            p for p in manifests.playwright if _bucket(f"playwright/{p.name}", count) == index
+        ),
+    )

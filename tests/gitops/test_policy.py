@@ -1,0 +1,70 @@
+"""The example policy, evaluated over real JSON plans as conftest would (package main, deny)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import regopy
+
+from tests.e2e.conftest import Azure
+
+REPO = Path(__file__).resolve().parents[2]
+SUB = "00000000-1111-2222-3333-444444444444"
+
+
+def _evaluate(plan: dict[str, Any], rule: str) -> list[str]:
+    rego = regopy.Interpreter()
+    rego.add_module("plan", (REPO / "policy" / "plan.rego").read_text())
+    rego.set_input(regopy.Input(plan))
+    output = rego.query(f"data.main.{rule}")
+    return sorted(str(v) for v in output.results[0].expressions[0])
+
+
+def _plan(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, network: str, target: str
+) -> dict[str, Any]:
+    (tmp_path / "m.yaml").write_text(f"""apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: policyws, subscription: {SUB}, resourceGroup: workspace-1234}}
+spec:
+  location: westeurope
+  properties: {{publicNetworkAccess: {network}}}
+---
+apiVersion: reconciler/v1
+kind: Connection
+metadata: {{name: llm, workspace: policyws, subscription: {SUB}, resourceGroup: workspace-1234}}
+spec:
+  properties:
+    authType: ApiKey
+    category: ApiKey
+    target: {target}
+    credentials: {{key: {{fromEnv: AZURE_OPENAI_API_KEY}}}}
+""")
+    code, out, err = azure.cli(
+        "plan", "--endpoint", azure.url, "--format", "json", str(tmp_path), capsys=capsys
+    )
+    assert code == 0, err
+    return dict(json.loads(out))
+
+
+def test_policy_denies_public_workspaces_and_keys_sent_outside_azure(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan(azure, tmp_path, capsys, network="Enabled", target="https://api.openai.com/v1")
+    assert _evaluate(plan, "deny") == [
+        f"Connection/{SUB}/workspace-1234/policyws/llm: ApiKey connections may only target "
+        "Azure services, not api.openai.com",
+        f"Workspace/{SUB}/workspace-1234/policyws: publicNetworkAccess must be Disabled",
+    ]
+
+
+def test_policy_passes_a_compliant_plan(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan(
+        azure, tmp_path, capsys, network="Disabled", target="https://contoso.openai.azure.com/"
+    )
+    assert _evaluate(plan, "deny") == []

@@ -1,0 +1,115 @@
+"""Sharding for CI matrices, shell completion, and help texts with examples."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import EXAMPLES as HELP_EXAMPLES
+from reconciler.cli import build_parser, main
+from reconciler.errors import UsageError
+from reconciler.manifest import shard
+from reconciler.manifest.load import load
+from tests.e2e.conftest import Azure
+
+SUB = "00000000-1111-2222-3333-444444444444"
+
+
+def _many(tmp_path: Path, workspaces: int = 12) -> Path:
+    docs = [
+        f"apiVersion: reconciler/v1\nkind: Defaults\nspec: {{subscription: {SUB}, "
+        "resourceGroup: workspace-1234, location: eastus}\n"
+    ]
+    for w in range(workspaces):
+        docs.append(
+            f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws{w:02d}}}\n"
+            "spec: {}\n"
+        )
+        docs.append(
+            f"apiVersion: reconciler/v1\nkind: Connection\nmetadata: {{name: git, "
+            f"workspace: ws{w:02d}}}\nspec: {{properties: {{authType: None}}}}\n"
+        )
+    (tmp_path / "m.yaml").write_text("---\n".join(docs))
+    return tmp_path
+
+
+def test_shards_partition_the_workspaces_and_keep_connections_with_them(tmp_path: Path) -> None:
+    manifests = load([_many(tmp_path)], env={}).manifests
+    seen: list[str] = []
+    for index in (1, 2, 3):
+        part = shard.select(manifests, index, 3)
+        names = {w.address.name for w in part.workspaces}
+        assert {c.address.workspace for c in part.connections} == names
+        seen += sorted(names)
+        assert part == shard.select(manifests, index, 3)  # deterministic
+    assert sorted(seen) == sorted(w.address.name for w in manifests.workspaces)
+    assert len(set(seen)) == len(seen)
+
+
+@pytest.mark.parametrize("text", ["0/3", "4/3", "x/3", "3", "1/0"])
+def test_bad_shard_specs_are_refused(text: str) -> None:
+    with pytest.raises(UsageError):
+        shard.parse(text)
+
+
+def test_plan_of_one_shard_reads_only_that_shard(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    directory = _many(tmp_path)
+    addresses: list[str] = []
+    for index in (1, 2):
+        code, out, _ = azure.cli(
+            "plan",
+            "--endpoint",
+            azure.url,
+            "--format",
+            "json",
+            "--shard",
+            f"{index}/2",
+            str(directory),
+            capsys=capsys,
+        )
+        assert code == 0
+        addresses += [c["address"] for c in json.loads(out)["changes"]]
+    assert len(addresses) == len(set(addresses)) == 24
+
+
+def test_completion_scripts_know_every_command(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for shell in ("bash", "zsh"):
+        script = tmp_path / f"c.{shell}"
+        assert main(["completion", shell]) == 0
+        text = capsys.readouterr().out
+        script.write_text(text)
+        for command in (
+            "validate",
+            "plan",
+            "apply",
+            "drift",
+            "export",
+            "notebook-token",
+            "playwright-tokens",
+            "emulator",
+            "completion",
+        ):
+            assert command in text
+        assert "--detailed-exitcode" in text and "--shard" in text
+    checked = subprocess.run(
+        ["bash", "-n", str(tmp_path / "c.bash")], capture_output=True, check=False
+    )
+    assert checked.returncode == 0, checked.stderr
+
+
+def test_every_command_has_an_example_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = build_parser()
+    commands = next(a for a in parser._actions if a.dest == "command")
+    assert set(commands.choices) == set(HELP_EXAMPLES)  # type: ignore[attr-defined]
+    for name in commands.choices:  # type: ignore[attr-defined]
+        with pytest.raises(SystemExit):
+            main([name, "--help"])
+        out = capsys.readouterr().out
+        assert "example:" in out and "reconciler" in out, name
