@@ -233,16 +233,9 @@ class ArmService:
         missing = self._rg_missing(sub, rg)
         if missing:
             return missing
-        try:
-            body = request.json()
-        except ValueError:
-            return arm_error(
-                400,
-                "InvalidRequestContent",
-                "The request content was invalid and could not be deserialized.",
-            )
-        if not isinstance(body, dict):
-            return arm_error(400, "InvalidRequestContent", "The request content must be an object.")
+        body = _json_object(request)
+        if isinstance(body, Response):
+            return body
         details = _validation_errors("workspace.schema.json", _without_read_only(body))
         if details:
             return arm_error(
@@ -554,16 +547,9 @@ class ArmService:
         parent = self._parent(sub, rg, ws)
         if isinstance(parent, Response):
             return parent
-        try:
-            body = request.json()
-        except ValueError:
-            return arm_error(
-                400,
-                "InvalidRequestContent",
-                "The request content was invalid and could not be deserialized.",
-            )
-        if not isinstance(body, dict):
-            return arm_error(400, "InvalidRequestContent", "The request content must be an object.")
+        body = _json_object(request)
+        if isinstance(body, Response):
+            return body
         body = _without_read_only(body)
         details = _validation_errors("connection.schema.json", body)
         if details:
@@ -650,6 +636,21 @@ class ArmService:
         if record.credentials is not None:
             view["properties"]["credentials"] = record.credentials
         return Response(200, view)
+
+
+def _json_object(request: Request) -> dict[str, Any] | Response:
+    """The request body as an object, or the 400 ARM answers when it is not one."""
+    try:
+        body = request.json()
+    except ValueError:
+        return arm_error(
+            400,
+            "InvalidRequestContent",
+            "The request content was invalid and could not be deserialized.",
+        )
+    if not isinstance(body, dict):
+        return arm_error(400, "InvalidRequestContent", "The request content must be an object.")
+    return body
 
 
 def _without_read_only(body: dict[str, Any]) -> dict[str, Any]:
