@@ -50,15 +50,8 @@ class Azure:
         )
 
 
-@pytest.fixture
-def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azure]:
-    for name, value in CANARIES.items():
-        monkeypatch.setenv(name, value)
-    emulator = Emulator(
-        knobs=Knobs(retry_after_seconds=0),
-        resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
-    )
-    # The example audit's account, holding its required token, Active for long enough.
+def seed_example_account(emulator: Emulator) -> None:
+    """The example audit's account, holding its required token, Active for long enough."""
     emulator.playwright.seed(
         PLAYWRIGHT_ACCOUNT,
         [
@@ -71,6 +64,17 @@ def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azure]:
             }
         ],
     )
+
+
+@pytest.fixture
+def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azure]:
+    for name, value in CANARIES.items():
+        monkeypatch.setenv(name, value)
+    emulator = Emulator(
+        knobs=Knobs(retry_after_seconds=0),
+        resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
+    )
+    seed_example_account(emulator)
     with running(emulator) as url:
         # The example audit's Playwright endpoint points at the emulator too.
         monkeypatch.setenv("PLAYWRIGHT_ENDPOINT", url)

@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
-from tests.e2e.conftest import CANARIES, EXAMPLES, PLAYWRIGHT_ACCOUNT, Azure
+from tests.e2e.conftest import CANARIES, EXAMPLES, Azure, seed_example_account
 
 WS_ID = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
@@ -57,18 +57,7 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Pat
         clock=clock,
         resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
     )
-    emulator.playwright.seed(
-        PLAYWRIGHT_ACCOUNT,
-        [
-            {
-                "id": "00000000-0000-4000-8000-000000000001",
-                "name": "ciPipelineToken",
-                "createdAt": "2026-01-01T00:00:00Z",
-                "expiryAt": "2099-01-01T00:00:00Z",
-                "state": "Active",
-            }
-        ],
-    )
+    seed_example_account(emulator)
     with running(emulator) as url:
         env = {**os.environ, **CANARIES, "PLAYWRIGHT_ENDPOINT": url}
         command = [
