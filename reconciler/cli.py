@@ -73,7 +73,12 @@ def _session(args: argparse.Namespace) -> Iterator[tuple[Any, Any, dict[str, str
     )
 
     env = environment_with(args.env_file)
-    manifests = load_manifests(args.paths, env, allow_literal_secrets=args.allow_literal_secrets)
+    manifests = load_manifests(
+        args.paths,
+        env,
+        allow_literal_secrets=args.allow_literal_secrets,
+        require_secrets=_needs_secrets(args),
+    )
     if getattr(args, "shard", None):
         from reconciler.manifest import shard
 
@@ -95,6 +100,14 @@ def _session(args: argparse.Namespace) -> Iterator[tuple[Any, Any, dict[str, str
             ),
             env,
         )
+
+
+def _needs_secrets(args: argparse.Namespace) -> bool:
+    """apply sends secrets and plan/drift compare them (unless --secrets skip); nothing else
+    needs their values, so a drift job or a notebook-token call runs without them."""
+    if args.func is _cmd_apply:
+        return True
+    return bool(getattr(args, "secrets", "skip") == "compare")
 
 
 def _plan_options(args: argparse.Namespace) -> Any:

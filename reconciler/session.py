@@ -53,9 +53,18 @@ class Target:
 
 
 def load_manifests(
-    paths: list[Path], env: Mapping[str, str], *, allow_literal_secrets: bool = False
+    paths: list[Path],
+    env: Mapping[str, str],
+    *,
+    allow_literal_secrets: bool = False,
+    require_secrets: bool = True,
 ) -> ManifestSet:
-    result = load(paths, LoadOptions(allow_literal_secrets=allow_literal_secrets), env=env)
+    """Load or raise every problem. ``require_secrets``: referenced secrets must resolve now
+    (apply sends them; plan compares them); commands that use neither need not have them."""
+    options = LoadOptions(
+        allow_literal_secrets=allow_literal_secrets, check_secrets=require_secrets
+    )
+    result = load(paths, options, env=env)
     if result.problems:
         raise ManifestError(result.problems)
     return result.manifests
