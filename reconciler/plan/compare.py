@@ -148,10 +148,13 @@ def _diff_object(
     if not strict:
         return
     declared = {k.lower() if node.is_map else k for k in desired}
+    known = node.branch(desired).s.get("properties", {})
     for key, value in live.items():
         probe = key.lower() if node.is_map else key
         if probe in declared or _fmt(path, key) in ignore:
             continue
+        if not node.is_map and key not in known:
+            continue  # a field of a newer api-version than the schema: nothing to write back
         child = node.child(key, desired)
         if (
             child.flag("readOnly")
