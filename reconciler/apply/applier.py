@@ -71,6 +71,24 @@ class ApplyOptions:
 Notify = Callable[[Event], None]
 
 
+def secret_values(spec: Any, body: Any) -> list[str]:
+    """The resolved values in ``body`` at the places ``spec`` holds secret references."""
+    values = []
+    for path, _ in secrets.find_refs(spec):
+        current = body
+        for part in path:
+            current = current.get(part) if isinstance(current, dict) else None
+        if isinstance(current, str) and current:
+            values.append(current)
+    return values
+
+
+def scrub(text: str, values: list[str]) -> str:
+    for value in sorted(values, key=len, reverse=True):
+        text = text.replace(value, "(redacted)")
+    return text
+
+
 class Applier:
     def __init__(
         self,
@@ -224,7 +242,8 @@ class Applier:
                 paths.connection(manifest.address), body, paths.CONNECTION_API, "connection.put"
             )
         except ReconcilerError as error:
-            self._done(change, Result.FAILED, str(error))
+            # A service may quote the request back in its error: never let a secret through.
+            self._done(change, Result.FAILED, scrub(str(error), secret_values(manifest.spec, body)))
             return
         created = change.action is Action.CREATE or force
         self._done(change, Result.CREATED if created else Result.UPDATED)

@@ -347,3 +347,44 @@ def test_a_token_expiring_mid_run_is_refreshed(tmp_path: Path) -> None:
     assert refreshing.issued == 1
     assert world.emulator.stats()["statuses"]["401"] == 1
     assert world.puts() == 4
+
+
+def test_an_error_that_quotes_the_request_never_shows_the_secret(tmp_path: Path) -> None:
+    import json as jsonlib
+
+    import httpx
+
+    world = World(tmp_path)
+    assert world.apply().ok
+    emulator_transport = transport(world.emulator)
+
+    def echoing(request: httpx.Request) -> httpx.Response:
+        if request.method == "PUT" and "/connections/" in request.url.path:
+            sent = jsonlib.loads(request.content)
+            return httpx.Response(
+                400,
+                json={
+                    "error": {"code": "BadRequest", "message": f"cannot use {jsonlib.dumps(sent)}"}
+                },
+            )
+        return emulator_transport.handle_request(request)
+
+    rotated = {"PAT": "canary-pat-echoed"}
+    manifests = load([world.path], env=rotated).manifests
+    target = Target(
+        "http://127.0.0.1",
+        transport=httpx.MockTransport(echoing),
+        clock=world.time,
+        sleep=world.time.sleep,
+    )
+    plan = asyncio.run(make_plan(manifests, target, rotated, options=Options()))
+
+    async def go() -> ApplyReport:
+        async with arm_client(target) as client:
+            return await Applier(client, manifests, rotated).apply(plan)
+
+    report = asyncio.run(go())
+    result, detail = report.results[next(a for a in report.results if a.endswith("git-a"))]
+    assert result is Result.FAILED
+    assert "BadRequest" in detail and "(redacted)" in detail
+    assert "canary-pat-echoed" not in detail
