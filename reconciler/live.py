@@ -12,28 +12,16 @@ This module does I/O and nothing else: what the answers mean is the planner's bu
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError
+from reconciler.livestate import Key, LiveState
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet
 
 GET_EACH_UP_TO = 2  # declared workspaces in one resource group read by GET instead of a list
-
-Key = tuple[str, ...]
-
-
-@dataclass
-class LiveState:
-    workspaces: dict[Key, dict[str, Any] | None] = field(default_factory=dict)
-    connections: dict[Key, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    credentials: dict[Key, dict[str, Any] | None] = field(default_factory=dict)
-    missing_resource_groups: set[tuple[str, str]] = field(default_factory=set)
-    secrets_note: str | None = None
-    calls: dict[str, int] = field(default_factory=dict)
 
 
 def _ws_key(address: Address) -> Key:

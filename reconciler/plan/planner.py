@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.live import LiveState
+from reconciler.livestate import LiveState
 from reconciler.manifest import secrets
 from reconciler.manifest.model import (
     Address,
