@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler.apply.body import update_body
 from reconciler.apply.lro import follow
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
@@ -27,6 +28,7 @@ from reconciler.manifest import secrets
 from reconciler.manifest.model import ConnectionManifest, ManifestSet, WorkspaceManifest
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE
+from reconciler.schemas import load_schema
 
 CONFLICT_RETRIES = 10
 
@@ -66,6 +68,7 @@ class ApplyOptions:
     allow_replace: bool = False
     timeout: float = 3600.0  # per resource, seconds
     deadline: float | None = None  # for the whole apply, seconds
+    strict: bool = False  # send the manifest as the whole body (else: laid over live)
 
 
 Notify = Callable[[Event], None]
@@ -187,7 +190,15 @@ class Applier:
 
     async def _put_workspace(self, manifest: WorkspaceManifest, change: Change) -> None:
         url = paths.workspace(manifest.address)
-        first = await self._put(url, manifest.spec, paths.WORKSPACE_API, "workspace.put")
+        body = manifest.spec
+        if change.action is Action.UPDATE:
+            body = update_body(
+                manifest.spec,
+                change.before,
+                load_schema("workspace.schema.json"),
+                strict=self.options.strict,
+            )
+        first = await self._put(url, body, paths.WORKSPACE_API, "workspace.put")
 
         def track(operation: str) -> None:
             self.report.in_flight[change.address] = operation
@@ -238,6 +249,13 @@ class Applier:
             body = self._connection_body(
                 manifest, mark=change.action is Action.CREATE or had_marker or force
             )
+            if change.action is Action.UPDATE and not force:
+                body = update_body(
+                    body,
+                    change.before,
+                    load_schema("connection.schema.json"),
+                    strict=self.options.strict,
+                )
             await self._put(
                 paths.connection(manifest.address), body, paths.CONNECTION_API, "connection.put"
             )

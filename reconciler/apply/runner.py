@@ -112,7 +112,10 @@ def run_apply(
                 env,
                 notify=progress,
                 options=ApplyOptions(
-                    allow_replace=allow_replace, timeout=timeout, deadline=deadline
+                    allow_replace=allow_replace,
+                    timeout=timeout,
+                    deadline=deadline,
+                    strict=options.strict,
                 ),
             )
             holder["applier"] = applier

@@ -155,6 +155,8 @@ def _diff_object(
             continue
         if not node.is_map and key not in known:
             continue  # a field of a newer api-version than the schema: nothing to write back
+        if value is None or value == {} or value == []:
+            continue  # empty is the same as absent
         child = node.child(key, desired)
         if (
             child.flag("readOnly")

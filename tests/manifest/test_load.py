@@ -155,8 +155,10 @@ def test_the_examples_are_valid_with_the_demo_environment(repo: Path) -> None:
 
 
 def test_windows_line_endings_and_a_byte_order_mark_are_fine(tmp_path: Path) -> None:
-    text = (f"\ufeffapiVersion: reconciler/v1\r\nkind: Workspace\r\nmetadata: {{name: ws1, "
-            f"subscription: {SUB}, resourceGroup: rg}}\r\nspec: {{location: eastus}}\r\n")
+    text = (
+        f"\ufeffapiVersion: reconciler/v1\r\nkind: Workspace\r\nmetadata: {{name: ws1, "
+        f"subscription: {SUB}, resourceGroup: rg}}\r\nspec: {{location: eastus}}\r\n"
+    )
     (tmp_path / "w.yaml").write_bytes(text.encode("utf-8"))
     result = load([tmp_path], env={})
     assert result.ok, [p.render() for p in result.problems]

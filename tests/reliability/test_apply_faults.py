@@ -85,7 +85,8 @@ class World:
         manifests = self.manifests()
 
         async def go() -> ApplyReport:
-            plan = await make_plan(manifests, self.target, ENV, options=Options())
+            strict = bool(options.get("strict", False))
+            plan = await make_plan(manifests, self.target, ENV, options=Options(strict=strict))
             async with arm_client(self.target) as client:
                 return await Applier(client, manifests, ENV, options=ApplyOptions(**options)).apply(
                     plan
@@ -388,3 +389,45 @@ def test_an_error_that_quotes_the_request_never_shows_the_secret(tmp_path: Path)
     assert result is Result.FAILED
     assert "BadRequest" in detail and "(redacted)" in detail
     assert "canary-pat-echoed" not in detail
+
+
+def test_an_update_keeps_what_the_manifest_does_not_declare(tmp_path: Path) -> None:
+    """PUT replaces: sending only the declared fields would wipe settings made elsewhere."""
+    world = World(tmp_path)
+    assert world.apply().ok
+    ws_a = world.emulator.state.workspaces[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a")].body
+    world.emulator.edit(
+        ws_a["id"],
+        {
+            "tags": {"CostCenter": "42"},
+            "properties": {"applicationInsights": "/subscriptions/x/insights/set-in-portal"},
+        },
+    )
+    git_a = ws_a["id"] + "/connections/git-a"
+    world.emulator.edit(git_a, {"properties": {"sharedUserList": ["alice"]}})
+    world.write(
+        MANIFEST.replace("description: first", "description: changed").replace(
+            '"https://git/a"', '"https://git/a2"'
+        )
+    )
+    assert world.apply().ok
+    after = world.emulator.state.workspaces[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a")].body
+    assert after["properties"]["description"] == "changed"
+    assert after["properties"]["applicationInsights"].endswith("set-in-portal")
+    assert after["tags"] == {"CostCenter": "42"}
+    conn = world.emulator.state.connections[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a", "git-a")]
+    assert conn.body["properties"]["target"] == "https://git/a2"
+    assert conn.body["properties"]["sharedUserList"] == ["alice"]
+    assert conn.credentials == {"pat": "canary-pat-value"}
+    assert conn.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler"
+    assert not world.plan().has_changes
+
+
+def test_strict_updates_send_the_manifest_as_the_whole_truth(tmp_path: Path) -> None:
+    world = World(tmp_path)
+    assert world.apply().ok
+    ws_a = world.emulator.state.workspaces[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a")].body
+    world.emulator.edit(ws_a["id"], {"tags": {"CostCenter": "42"}})
+    assert world.apply(strict=True).ok
+    after = world.emulator.state.workspaces[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a")].body
+    assert after["tags"] == {}
