@@ -198,6 +198,8 @@ class Applier:
                 load_schema("workspace.schema.json"),
                 strict=self.options.strict,
             )
+        # Until Azure answers, all that is known is that a PUT went out.
+        self.report.in_flight[change.address] = f"PUT {url} sent, no answer yet"
         first = await self._put(url, body, paths.WORKSPACE_API, "workspace.put")
 
         def track(operation: str) -> None:

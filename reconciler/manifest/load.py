@@ -13,7 +13,6 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from reconciler.manifest import envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
@@ -311,13 +310,3 @@ class _Builder:
                 reason = secrets.problem(ref, self.loader.env, base_dir)
                 if reason is not None:
                     self.loader.report(doc, path, reason)
-
-
-def documents_kinds(result: LoadResult) -> dict[str, Any]:
-    """Counts by kind, for summaries."""
-    m = result.manifests
-    return {
-        "Workspace": len(m.workspaces),
-        "Connection": len(m.connections),
-        "PlaywrightAccessTokens": len(m.playwright),
-    }

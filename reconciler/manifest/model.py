@@ -111,8 +111,3 @@ class ManifestSet:
     @property
     def count(self) -> int:
         return len(self.workspaces) + len(self.connections) + len(self.playwright)
-
-    def connections_of(self, workspace: Address) -> tuple[ConnectionManifest, ...]:
-        return tuple(
-            c for c in self.connections if c.address.workspace_address.key == workspace.key
-        )

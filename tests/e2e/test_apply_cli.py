@@ -73,8 +73,8 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Pat
         with subprocess.Popen(
             command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
         ) as process:
-            for _ in range(200):  # until the workspace PUT has been accepted
-                if emulator.stats()["puts"]:
+            for _ in range(400):  # until the client polls the operation it started
+                if emulator.stats()["requests"].get("GET operation.asyncStatus"):
                     break
                 time.sleep(0.05)
             process.send_signal(signal.SIGINT)
