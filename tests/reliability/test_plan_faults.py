@@ -94,3 +94,44 @@ def test_plan_fails_with_one_clear_line(
     assert message in lines[0]
     assert "x-ms-client-request-id" in lines[0]
     assert "Traceback" not in err
+
+
+def test_a_large_plan_paces_itself_instead_of_hitting_arms_throttle(tmp_path: Path) -> None:
+    """306 reads against a 250-read bucket: the client waits for the refill, no 429 at all."""
+    time = FakeTime()
+    emulator = Emulator(clock=time, resource_groups=((DEFAULT_SUBSCRIPTION, RG),))
+    import httpx
+
+    docs = [
+        f"apiVersion: reconciler/v1\nkind: Defaults\nspec: {{subscription: "
+        f"{DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope}}\n"
+    ]
+    with httpx.Client(
+        transport=transport(emulator),
+        base_url="http://127.0.0.1",
+        headers={"Authorization": "Bearer seed"},
+    ) as seed:
+        for w in range(300):
+            seed.put(
+                f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/{RG}/providers/"
+                f"Microsoft.MachineLearningServices/workspaces/ws{w:03d}",
+                params={"api-version": "2023-04-01"},
+                json={"location": "westeurope"},
+            ).raise_for_status()
+            docs.append(
+                f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: "
+                f"ws{w:03d}}}\nspec: {{}}\n"
+            )
+    (tmp_path / "m.yaml").write_text("---\n".join(docs))
+    emulator.knobs.throttle = True
+    target = Target(
+        "http://127.0.0.1",
+        transport=transport(emulator),
+        clock=time,
+        sleep=time.sleep,
+        parallelism=8,
+    )
+    plan = asyncio.run(make_plan(load([tmp_path], env={}).manifests, target, {}, options=Options()))
+    assert plan.summary()["no-op"] == 300
+    assert emulator.stats()["statuses"].get("429", 0) == 0
+    assert sum(time.slept) >= (306 - 250) / 25 * 0.8  # it waited for the refill instead
