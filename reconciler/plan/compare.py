@@ -16,8 +16,10 @@ All of it is driven by annotations in the schema, not by field names in code.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from reconciler.plan.model import FieldDiff
@@ -90,8 +92,29 @@ def scalar_equal(desired: Any, live: Any, node: Node, key: str) -> bool:
             return normalise_location(desired) == normalise_location(live)
         if _is_arm_id(desired) or node.s.get("format") == "arm-id" or "enum" in node.s:
             return desired.replace(" ", "").lower() == live.replace(" ", "").lower()
+        if node.s.get("format") == "date-time":
+            return _same_instant(desired, live)
         return desired == live
+    if desired == "" and live is None:
+        return True  # ARM drops empty strings from its answers
     return bool(desired == live)
+
+
+def _same_instant(a: str, b: str) -> bool:
+    """ARM may answer 2025-01-01T00:00:00Z as 2025-01-01T00:00:00.0000000+00:00."""
+    try:
+        first = datetime.fromisoformat(_trim_fraction(a.replace("Z", "+00:00")))
+        second = datetime.fromisoformat(_trim_fraction(b.replace("Z", "+00:00")))
+    except ValueError:
+        return a == b
+    if (first.tzinfo is None) != (second.tzinfo is None):
+        first, second = first.replace(tzinfo=None), second.replace(tzinfo=None)
+    return first == second
+
+
+def _trim_fraction(text: str) -> str:
+    """Python reads at most 6 fractional digits; .NET writes 7."""
+    return re.sub(r"(\.\d{6})\d+", r"\1", text)
 
 
 def _fmt(path: str, key: str | int) -> str:
@@ -127,7 +150,7 @@ def diff(
             yield FieldDiff(path, live, desired)
             return
         yield from _diff_list(desired, live, node, path, strict)
-    elif (live is None and desired is not None) or not scalar_equal(desired, live, node, key):
+    elif not scalar_equal(desired, live, node, key):
         yield FieldDiff(path, live, desired)
 
 
