@@ -117,6 +117,11 @@ def _trim_fraction(text: str) -> str:
     return re.sub(r"(\.\d{6})\d+", r"\1", text)
 
 
+def _means_nothing(value: dict[str, Any]) -> bool:
+    """An object that only says "none": ``{type: None}`` or ``{}``."""
+    return all(v in ("None", None, {}, []) for v in value.values())
+
+
 def _fmt(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -142,6 +147,8 @@ def diff(
         return
     if isinstance(desired, dict):
         if not isinstance(live, dict):
+            if live is None and _means_nothing(desired):
+                return  # e.g. identity {type: None}: ARM answers with no identity at all
             yield FieldDiff(path, live, desired)
             return
         yield from _diff_object(desired, live, node, path, strict, ignore)
