@@ -154,6 +154,8 @@ def diff(
         yield from _diff_object(desired, live, node, path, strict, ignore)
     elif isinstance(desired, list):
         if not isinstance(live, list):
+            if live is None and not desired:
+                return  # an empty list is the same as none
             yield FieldDiff(path, live, desired)
             return
         yield from _diff_list(desired, live, node, path, strict)
