@@ -145,3 +145,17 @@ def test_markdown_stays_under_the_github_comment_limit_and_says_so() -> None:
     assert len(text) <= 65_536
     assert "omitted to stay under GitHub's 65,536-character comment limit" in text
     assert text.startswith("### azureml-reconciler plan")
+
+
+def test_colour_follows_the_terminal_and_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reconciler.cli import _color
+
+    class Terminal:
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    assert _color(Terminal()) is True
+    assert _color(object()) is False
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert _color(Terminal()) is False
