@@ -148,7 +148,7 @@ def test_markdown_stays_under_the_github_comment_limit_and_says_so() -> None:
 
 
 def test_colour_follows_the_terminal_and_no_color(monkeypatch: pytest.MonkeyPatch) -> None:
-    from reconciler.cli import _color
+    from reconciler.commands.common import color as _color
 
     class Terminal:
         def isatty(self) -> bool:

@@ -1,0 +1,1 @@
+"""The implementations of the CLI's commands, one module per group."""

@@ -1,0 +1,159 @@
+"""What the commands share: exit codes, the session (manifests, endpoint, environment) and
+the options that plan, drift and apply have in common. Heavy modules are imported inside
+functions, so that starting the CLI stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_CHANGES = 2
+
+
+def color(stream: object) -> bool:
+    import os
+
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty()) and "NO_COLOR" not in os.environ
+
+
+@contextlib.contextmanager
+def session(
+    args: argparse.Namespace, *, require_secrets: bool
+) -> Iterator[tuple[Any, Any, dict[str, str]]]:
+    """Manifests, where to send requests, and the environment, for plan/drift/apply.
+
+    ``require_secrets``: apply sends secrets and plan/drift compare them (unless
+    ``--secrets skip``); other commands need not have their values.
+    """
+    from reconciler.session import (
+        DEFAULT_EMULATOR_STATE,
+        Target,
+        embedded_emulator,
+        environment_with,
+        load_manifests,
+        resolve_endpoint,
+    )
+
+    env = environment_with(args.env_file)
+    manifests = load_manifests(
+        args.paths,
+        env,
+        allow_literal_secrets=args.allow_literal_secrets,
+        require_secrets=require_secrets,
+    )
+    if getattr(args, "shard", None):
+        from reconciler.manifest import shard
+
+        manifests = shard.select(manifests, *shard.parse(args.shard))
+    with contextlib.ExitStack() as stack:
+        if args.emulator:
+            endpoint = stack.enter_context(
+                embedded_emulator(manifests, args.emulator_state or DEFAULT_EMULATOR_STATE)
+            )
+        else:
+            endpoint = resolve_endpoint(args.endpoint, env)
+        yield (
+            manifests,
+            Target(
+                endpoint,
+                parallelism=args.parallelism,
+                retries=args.retries,
+                timeout=getattr(args, "request_timeout", 60.0),
+            ),
+            env,
+        )
+
+
+def plan_options(args: argparse.Namespace) -> Any:
+    from reconciler.plan.planner import Options
+
+    return Options(strict=args.strict, compare_secrets=args.secrets == "compare", prune=args.prune)
+
+
+def add_env_file(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--env-file",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="read KEY=VALUE lines into the environment used for ${VAR} and "
+        "secret references (the real environment wins); repeatable",
+    )
+
+
+def add_plan_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
+    )
+    parser.add_argument(
+        "--endpoint",
+        help="ARM base URL (default: $RECONCILER_ARM_ENDPOINT or "
+        "https://management.azure.com); http only for loopback",
+    )
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against the embedded local emulator instead of Azure",
+    )
+    parser.add_argument(
+        "--emulator-state",
+        type=Path,
+        metavar="FILE",
+        help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
+    )
+    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="limit to this resource (full address or trailing part, e.g. "
+        "'myws' or 'myws/myconn'); repeatable",
+    )
+    parser.add_argument(
+        "--strict", action="store_true", help="also report live fields the manifests do not declare"
+    )
+    parser.add_argument(
+        "--shard",
+        metavar="INDEX/COUNT",
+        help="only this shard of the declared workspaces (with their connections), split "
+        "deterministically by subscription and workspace, e.g. 2/4 in a CI matrix",
+    )
+    parser.add_argument(
+        "--prune",
+        action="store_true",
+        help="delete connections that are no longer declared and carry this tool's ownership "
+        "marker (never workspaces, never anything it did not create)",
+    )
+    parser.add_argument(
+        "--secrets",
+        choices=["compare", "skip"],
+        default="compare",
+        help="compare secrets with listsecrets (default) or skip that call",
+    )
+    parser.add_argument(
+        "--parallelism", type=int, default=8, help="concurrent requests to Azure (default 8)"
+    )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries of throttled, unavailable or failed requests (default 5)",
+    )
+    parser.add_argument(
+        "--request-timeout",
+        type=float,
+        default=60.0,
+        metavar="SECONDS",
+        help="give up on one HTTP request after this long, then retry (default 60)",
+    )
+    parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
+    add_env_file(parser)
