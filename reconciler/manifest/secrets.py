@@ -1,8 +1,9 @@
 """Secret references in manifests: finding them, checking them, resolving them at send time.
 
 A reference is ``{fromEnv: NAME}`` or ``{fromFile: PATH}`` (relative to the manifest's
-directory). Values are read only by :func:`resolve`, which the applier calls right before a
-PUT; nothing else in the program ever holds a secret value.
+directory). :func:`read_ref` is the one place a value is read: the loader calls it only to
+check that a reference resolves, the planner to compare with ``listsecrets``, and
+:func:`resolve` right before the PUT that sends it. No value is kept beyond that.
 """
 
 from __future__ import annotations
@@ -20,9 +21,6 @@ from reconciler.manifest.yamlsource import JsonPath
 class SecretRef:
     env: str | None = None
     file: str | None = None
-
-    def describe(self) -> str:
-        return f"environment variable {self.env}" if self.env else f"file {self.file}"
 
 
 def as_ref(value: Any) -> SecretRef | None:
@@ -46,30 +44,42 @@ def find_refs(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Secret
             yield from find_refs(value, (*path, i))
 
 
-def problem(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str | None:
-    """Why ``ref`` cannot be resolved, or None when it can."""
+def read_ref(
+    ref: SecretRef, env: Mapping[str, str], base_dir: Path
+) -> tuple[str | None, str | None]:
+    """(value, None) when ``ref`` resolves, else (None, why not). Never raises."""
     if ref.env is not None:
         if ref.env not in env:
-            return f"secret environment variable {ref.env} is not set"
+            return None, f"secret environment variable {ref.env} is not set"
         if env[ref.env] == "":
-            return f"secret environment variable {ref.env} is empty"
-        return None
+            return None, f"secret environment variable {ref.env} is empty"
+        return env[ref.env], None
     path = base_dir / (ref.file or "")
-    if not path.is_file():
-        return f"secret file {path} does not exist"
-    return None
+    try:
+        value = path.read_text(encoding="utf-8").rstrip("\r\n")
+    except FileNotFoundError:
+        return None, f"secret file {path} does not exist"
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
+        return None, f"secret file {path} cannot be read: {reason}"
+    if not value:
+        return None, f"secret file {path} is empty"
+    return value, None
+
+
+def problem(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str | None:
+    """Why ``ref`` cannot be resolved, or None when it can."""
+    return read_ref(ref, env, base_dir)[1]
 
 
 def resolve(data: Any, env: Mapping[str, str], base_dir: Path) -> Any:
     """A copy of ``data`` with every reference replaced by its value."""
     ref = as_ref(data)
     if ref is not None:
-        reason = problem(ref, env, base_dir)
-        if reason is not None:
-            raise SecretError(reason)
-        if ref.env is not None:
-            return env[ref.env]
-        return (base_dir / (ref.file or "")).read_text(encoding="utf-8").rstrip("\r\n")
+        value, reason = read_ref(ref, env, base_dir)
+        if value is None:
+            raise SecretError(reason or "secret cannot be resolved")
+        return value
     if isinstance(data, dict):
         return {k: resolve(v, env, base_dir) for k, v in data.items()}
     if isinstance(data, list):
@@ -89,10 +99,7 @@ def values_for_comparison(
     for connection in connections:
         base_dir = connection.source.file.parent
         for path, ref in find_refs(connection.spec):
-            if problem(ref, env, base_dir) is not None:
-                continue
-            dotted = ".".join(str(p) for p in path)
-            values[(connection.address.key, dotted)] = resolve(
-                {"fromEnv": ref.env} if ref.env else {"fromFile": ref.file}, env, base_dir
-            )
+            value, _ = read_ref(ref, env, base_dir)
+            if value is not None:
+                values[(connection.address.key, ".".join(str(p) for p in path))] = value
     return values

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import Kind
 
@@ -163,3 +165,24 @@ def test_windows_line_endings_and_a_byte_order_mark_are_fine(tmp_path: Path) -> 
     result = load([tmp_path], env={})
     assert result.ok, [p.render() for p in result.problems]
     assert result.manifests.workspaces[0].spec == {"location": "eastus"}
+
+
+def test_a_secret_file_that_cannot_be_read_is_a_positioned_problem(tmp_path: Path) -> None:
+    _write(tmp_path / "m" / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "{fromFile: key}"))
+    (tmp_path / "m" / "key").mkdir()  # a directory, not a file
+    (problem,) = load([tmp_path], env={}).problems
+    assert problem.field == "spec.properties.credentials.key"
+    assert problem.position is not None and problem.position.line == 14
+    assert "cannot be read" in problem.message
+    (tmp_path / "m" / "key").rmdir()
+    (tmp_path / "m" / "key").write_text("\n")
+    assert "is empty" in load([tmp_path], env={}).problems[0].message
+
+
+def test_resolving_an_unreadable_secret_raises_a_clear_error(tmp_path: Path) -> None:
+    from reconciler.errors import SecretError
+    from reconciler.manifest.secrets import resolve
+
+    (tmp_path / "key").mkdir()
+    with pytest.raises(SecretError, match="cannot be read"):
+        resolve({"k": {"fromFile": "key"}}, {}, tmp_path)
