@@ -71,3 +71,4 @@ def test_no_secret_in_any_output(azure: Azure, tmp_path: Path) -> None:
     _assert_clean(*outputs, *files)
     assert any("(sensitive value changed)" in o for o in outputs)
     assert any("DEBUG reconciler.arm" in o for o in outputs)  # debug logging was really on
+    assert not any("httpcore" in o or "DEBUG httpx" in o for o in outputs)  # only our loggers
