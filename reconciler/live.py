@@ -17,15 +17,11 @@ from typing import Any
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError
-from reconciler.livestate import Key, LiveState
+from reconciler.livestate import LiveState
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet
 
 GET_EACH_UP_TO = 2  # declared workspaces in one resource group read by GET instead of a list
-
-
-def _ws_key(address: Address) -> Key:
-    return address.key
 
 
 async def read(
@@ -37,9 +33,7 @@ async def read(
         a = ws.address
         groups.setdefault((a.subscription.lower(), a.resource_group.lower()), []).append(a)
     await asyncio.gather(*(_read_group(client, live, members) for members in groups.values()))
-    existing = [
-        ws.address for ws in manifests.workspaces if live.workspaces.get(_ws_key(ws.address))
-    ]
+    existing = [ws.address for ws in manifests.workspaces if live.workspaces.get(ws.address.key)]
     await asyncio.gather(*(_read_connections(client, live, a) for a in existing))
     if compare_secrets:
         await _read_credentials(client, live, manifests)
@@ -58,9 +52,9 @@ async def _read_group(client: ArmClient, live: LiveState, members: list[Address]
             )
             if answer.status == 404:
                 _note_missing_group(live, address, answer.body)
-                live.workspaces[_ws_key(address)] = None
+                live.workspaces[address.key] = None
             else:
-                live.workspaces[_ws_key(address)] = answer.body
+                live.workspaces[address.key] = answer.body
 
         await asyncio.gather(*(one(a) for a in members))
         return
@@ -81,7 +75,7 @@ async def _read_group(client: ArmClient, live: LiveState, members: list[Address]
             items += await client.list_all(body["nextLink"], kind="workspace.list")
     by_name = {str(item.get("name", "")).lower(): item for item in items}
     for address in members:
-        live.workspaces[_ws_key(address)] = by_name.get(address.name.lower())
+        live.workspaces[address.key] = by_name.get(address.name.lower())
 
 
 def _note_missing_group(live: LiveState, address: Address, body: Any) -> None:
@@ -96,7 +90,7 @@ async def _read_connections(client: ArmClient, live: LiveState, address: Address
         params={"api-version": paths.CONNECTION_API},
         kind="connection.list",
     )
-    live.connections[_ws_key(address)] = {str(i.get("name", "")).lower(): i for i in items}
+    live.connections[address.key] = {str(i.get("name", "")).lower(): i for i in items}
 
 
 async def _read_credentials(client: ArmClient, live: LiveState, manifests: ManifestSet) -> None:

@@ -7,7 +7,6 @@ tests call them too with an in-process transport.
 from __future__ import annotations
 
 import contextlib
-import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -191,9 +190,3 @@ def embedded_emulator(manifests: ManifestSet, state_file: Path) -> Iterator[str]
             )
     with running(emulator) as url:
         yield url
-
-
-def environment_with(files: list[Path]) -> dict[str, str]:
-    from reconciler import envfile
-
-    return envfile.environment(files, base=os.environ)

@@ -65,10 +65,6 @@ class Response:
 class CallStats:
     by_kind: Counter[str] = field(default_factory=Counter)
 
-    @property
-    def total(self) -> int:
-        return sum(self.by_kind.values())
-
 
 def _error_from(
     status: int, body: Any, headers: httpx.Headers, method: str, url: str, request_id: str

@@ -11,6 +11,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from reconciler.render import FORMATS
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
@@ -32,16 +34,16 @@ def session(
     ``require_secrets``: apply sends secrets and plan/drift compare them (unless
     ``--secrets skip``); other commands need not have their values.
     """
+    from reconciler import envfile
     from reconciler.session import (
         DEFAULT_EMULATOR_STATE,
         Target,
         embedded_emulator,
-        environment_with,
         load_manifests,
         resolve_endpoint,
     )
 
-    env = environment_with(args.env_file)
+    env = envfile.environment(args.env_file)
     manifests = load_manifests(
         args.paths,
         env,
@@ -109,7 +111,7 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
     )
-    parser.add_argument("--format", choices=["text", "json", "markdown"], default="text")
+    parser.add_argument("--format", choices=FORMATS, default="text")
     parser.add_argument(
         "--target",
         action="append",

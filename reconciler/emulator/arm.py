@@ -124,6 +124,19 @@ def _now_iso(now: float) -> str:
     return datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def _system_data(existing: dict[str, Any] | None, now: float) -> dict[str, Any]:
+    """ARM's systemData: creation kept from the first write, modification now."""
+    created = existing["systemData"]["createdAt"] if existing else _now_iso(now)
+    return {
+        "createdAt": created,
+        "createdBy": CALLER,
+        "createdByType": "User",
+        "lastModifiedAt": _now_iso(now),
+        "lastModifiedBy": CALLER,
+        "lastModifiedByType": "User",
+    }
+
+
 def _validation_errors(schema_name: str, body: Any) -> list[dict[str, Any]]:
     validator = _validators.get(schema_name)
     if validator is None:
@@ -358,7 +371,6 @@ class ArmService:
                 "privateEndpointConnections": [],
             }
         )
-        created_at = existing.body["systemData"]["createdAt"] if existing else _now_iso(now)
         out: dict[str, Any] = {
             "id": rid,
             "name": name,
@@ -367,14 +379,7 @@ class ArmService:
             "tags": dict(body.get("tags") or {}),
             "sku": body.get("sku") or {"name": "Basic", "tier": "Basic"},
             "properties": props,
-            "systemData": {
-                "createdAt": created_at,
-                "createdBy": CALLER,
-                "createdByType": "User",
-                "lastModifiedAt": _now_iso(now),
-                "lastModifiedBy": CALLER,
-                "lastModifiedByType": "User",
-            },
+            "systemData": _system_data(existing.body if existing else None, now),
         }
         if body.get("identity"):
             out["identity"] = self._identity(body["identity"], existing)
@@ -574,20 +579,12 @@ class ArmService:
         props.setdefault("isSharedToAll", False)
         props.setdefault("sharedUserList", [])
         props.setdefault("metadata", {})
-        created_at = existing.body["systemData"]["createdAt"] if existing else _now_iso(now)
         view = {
             "id": f"{parent.body['id']}/connections/{stored_name}",
             "name": stored_name,
             "type": CONNECTION_TYPE,
             "properties": props,
-            "systemData": {
-                "createdAt": created_at,
-                "createdBy": CALLER,
-                "createdByType": "User",
-                "lastModifiedAt": _now_iso(now),
-                "lastModifiedBy": CALLER,
-                "lastModifiedByType": "User",
-            },
+            "systemData": _system_data(existing.body if existing else None, now),
         }
         self.state.put_connection(key, ConnectionRecord(body=view, credentials=credentials))
         return Response(200, view)

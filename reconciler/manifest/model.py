@@ -53,15 +53,6 @@ class Address:
         """The address of the workspace a connection belongs to."""
         return Address(Kind.WORKSPACE, self.subscription, self.resource_group, self.workspace)
 
-    def arm_id(self) -> str:
-        base = (
-            f"/subscriptions/{self.subscription}/resourceGroups/{self.resource_group}"
-            "/providers/Microsoft.MachineLearningServices/workspaces/"
-        )
-        if self.kind is Kind.CONNECTION:
-            return f"{base}{self.workspace}/connections/{self.name}"
-        return f"{base}{self.name}"
-
 
 @dataclass(frozen=True)
 class Source:

@@ -114,6 +114,7 @@ def _validator(
     return cls(schema, format_checker=_format_checker())  # type: ignore[no-any-return]
 
 
+@cache
 def _kinds() -> frozenset[str]:
     return frozenset(load_schema("manifest.schema.json")["properties"]["kind"]["enum"])
 

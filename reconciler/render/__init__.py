@@ -5,7 +5,10 @@ They are chosen in one place (:func:`render`) and never compute anything about t
 
 from __future__ import annotations
 
-from reconciler.plan.model import Plan
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the CLI imports FORMATS at start-up; the plan types can wait
+    from reconciler.plan.model import Plan
 
 FORMATS = ("text", "json", "markdown")
 
