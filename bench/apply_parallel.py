@@ -11,13 +11,11 @@ for each workspace in turn, as scripts commonly do. Lower bound: one provisionin
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
+
+from _common import run_reconciler, sdk_client
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -41,47 +39,15 @@ def _manifests(directory: Path, count: int, prefix: str) -> Path:
 
 
 def _ours(url: str, cert: Path, manifests: Path) -> float:
-    env = {**os.environ, "SSL_CERT_FILE": str(cert)}
-    start = time.perf_counter()
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "reconciler",
-            "apply",
-            "--endpoint",
-            url,
-            "--auto-approve",
-            "--parallelism",
-            "16",
-            str(manifests),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(done.stdout + done.stderr)
-    return elapsed
+    return run_reconciler(
+        ["apply", "--endpoint", url, "--auto-approve", "--parallelism", "16", str(manifests)], cert
+    )[0]
 
 
 def _sdk_serial(url: str, cert: Path, count: int) -> float:
-    from azure.core.credentials import AccessToken
-    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient, models
+    from azure.mgmt.machinelearningservices import models
 
-    class Credential:
-        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-            return AccessToken("bench", int(time.time()) + 3600)
-
-    client = MachineLearningServicesMgmtClient(
-        Credential(),
-        DEFAULT_SUBSCRIPTION,
-        base_url=url,
-        api_version="2023-04-01",
-        connection_verify=str(cert),
-    )
+    client = sdk_client(url, cert)
     start = time.perf_counter()
     for i in range(count):
         client.workspaces.begin_create_or_update(

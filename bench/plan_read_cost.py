@@ -16,16 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
-import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
 
 import httpx
+from _common import run_reconciler, sdk_client
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -78,13 +75,8 @@ def _manifests(directory: Path, workspaces: int, connections: int, groups: int) 
 
 
 def _ours(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[float, int]:
-    env = {**os.environ, "SSL_CERT_FILE": str(cert)}
-    start = time.perf_counter()
-    done = subprocess.run(
+    elapsed, out = run_reconciler(
         [
-            sys.executable,
-            "-m",
-            "reconciler",
             "plan",
             "--endpoint",
             url,
@@ -96,15 +88,9 @@ def _ours(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[floa
             "20",
             str(manifests),
         ],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
+        cert,
     )
-    elapsed = time.perf_counter() - start
-    if done.returncode != 0:
-        raise SystemExit(done.stderr)
-    report = json.loads(done.stdout)
+    report = json.loads(out)
     assert report["summary"]["no-op"] > 0 and not report["has_changes"], report["summary"]
     return elapsed, int(report["calls"]["total"])
 
@@ -112,20 +98,7 @@ def _ours(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[floa
 def _sdk(
     url: str, cert: Path, workspaces: int, connections: int, groups: int, threads: int = 1
 ) -> tuple[float, int]:
-    from azure.core.credentials import AccessToken
-    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
-
-    class Credential:
-        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-            return AccessToken("bench", int(time.time()) + 3600)
-
-    client = MachineLearningServicesMgmtClient(
-        Credential(),
-        DEFAULT_SUBSCRIPTION,
-        base_url=url,
-        api_version="2023-04-01",
-        connection_verify=str(cert),
-    )
+    client = sdk_client(url, cert)
 
     def one_workspace(w: int) -> int:
         rg = f"bench-rg-{w % groups}"

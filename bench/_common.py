@@ -1,0 +1,47 @@
+"""What the benchmark scripts share: the SDK baseline's client, and timing our CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from reconciler.emulator import DEFAULT_SUBSCRIPTION
+
+
+def sdk_client(url: str, cert: Path) -> Any:
+    """The official management client, pointed at the emulator and trusting its certificate."""
+    from azure.core.credentials import AccessToken
+    from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
+
+    class Credential:
+        def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+            return AccessToken("bench", int(time.time()) + 3600)
+
+    return MachineLearningServicesMgmtClient(
+        Credential(),
+        DEFAULT_SUBSCRIPTION,
+        base_url=url,
+        api_version="2023-04-01",
+        connection_verify=str(cert),
+    )
+
+
+def run_reconciler(args: list[str], cert: Path) -> tuple[float, str]:
+    """Run `reconciler ARGS` as a whole process (trusting ``cert``); seconds and stdout."""
+    env = {**os.environ, "SSL_CERT_FILE": str(cert)}
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    elapsed = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(done.stdout + done.stderr)
+    return elapsed, done.stdout
