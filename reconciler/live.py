@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmAuthError
+from reconciler.errors import ArmAuthError, ArmNotFound
 from reconciler.livestate import LiveState
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet
@@ -58,21 +58,15 @@ async def _read_group(client: ArmClient, live: LiveState, members: list[Address]
 
         await asyncio.gather(*(one(a) for a in members))
         return
-    answer = await client.request(
-        "GET",
-        paths.workspaces(first.subscription, first.resource_group),
-        params=params,
-        kind="workspace.list",
-        expect=(404,),
-    )
-    items: list[dict[str, Any]] = []
-    if answer.status == 404:
-        _note_missing_group(live, first, answer.body)
-    else:
-        body = answer.body or {}
-        items = list(body.get("value") or [])
-        if body.get("nextLink"):
-            items += await client.list_all(body["nextLink"], kind="workspace.list")
+    try:
+        items = await client.list_all(
+            paths.workspaces(first.subscription, first.resource_group),
+            params=params,
+            kind="workspace.list",
+        )
+    except ArmNotFound as error:
+        items = []
+        _note_missing_group(live, first, {"error": {"code": error.code}})
     by_name = {str(item.get("name", "")).lower(): item for item in items}
     for address in members:
         live.workspaces[address.key] = by_name.get(address.name.lower())

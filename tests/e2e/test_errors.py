@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 
@@ -97,3 +98,21 @@ def test_drift_without_secret_comparison_needs_no_secrets(
         ["apply", "--endpoint", azure.url, "--secrets", "skip", "--auto-approve", str(EXAMPLES)]
     )
     assert code == 1  # apply sends the secrets: it needs them whatever --secrets says
+
+
+@pytest.mark.parametrize("workspaces", [1, 3], ids=["read-by-GET", "read-by-list"])
+def test_a_missing_resource_group_is_a_warning_not_a_failure(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str], workspaces: int
+) -> None:
+    docs = [
+        "apiVersion: reconciler/v1\nkind: Defaults\nspec: {subscription: "
+        "00000000-1111-2222-3333-444444444444, resourceGroup: no-such-rg, location: eastus}\n"
+    ]
+    docs += [
+        f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws{i}}}\nspec: {{}}\n"
+        for i in range(workspaces)
+    ]
+    (tmp_path / "m.yaml").write_text("---\n".join(docs))
+    code, out, _ = azure.cli("plan", "--endpoint", azure.url, str(tmp_path), capsys=capsys)
+    assert code == 0
+    assert out.count("warning: resource group 'no-such-rg' does not exist") == workspaces
