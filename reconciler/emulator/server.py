@@ -112,11 +112,16 @@ def running(
         thread.join(timeout=5)
 
 
-def transport(emulator: Emulator, base_url: str = "http://emulator.local") -> httpx.MockTransport:
-    """An in-process httpx transport: unit tests talk to the emulator without sockets."""
+def transport(emulator: Emulator) -> httpx.MockTransport:
+    """An in-process httpx transport: unit tests talk to the emulator without sockets.
+
+    Links the emulator writes (nextLink, Location, Azure-AsyncOperation) point at the host the
+    request was sent to, as a real server's do.
+    """
 
     def handle(request: httpx.Request) -> httpx.Response:
         target = request.url.raw_path.decode("ascii")
+        base_url = f"{request.url.scheme}://{request.url.netloc.decode('ascii')}"
         response = emulator.handle(
             Request.build(request.method, target, dict(request.headers), request.read(), base_url)
         )
