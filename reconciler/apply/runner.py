@@ -132,9 +132,13 @@ def run_apply(
                 print(f"  still running in Azure: {address} ({url})", file=sys.stderr)
         print("rerun apply to converge; `plan` shows what remains.", file=sys.stderr)
         return 130
+    sources = {str(w.address): w.source for w in manifests.workspaces}
+    sources.update({str(c.address): c.source for c in manifests.connections})
     for address, (result, detail) in sorted(report.results.items()):
         if result in (Result.FAILED, Result.SKIPPED):
-            print(f"{result.value}: {address}: {detail}", file=sys.stderr)
+            # Name the manifest too: that is where the user goes to fix it.
+            where = f" ({sources[address]})" if address in sources else ""
+            print(f"{result.value}: {address}{where}: {detail}", file=sys.stderr)
     print(_summary(report))
     for manifest in manifests.workspaces:
         address = str(manifest.address)

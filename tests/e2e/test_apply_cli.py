@@ -95,3 +95,12 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Pat
             plan, capture_output=True, text=True, env=env, timeout=120, check=False
         )
         assert again.returncode == 0, again.stdout
+
+
+def test_a_failed_resource_names_its_manifest_file_and_line(azure: Azure) -> None:
+    azure.emulator.knobs.lro_failure_rate = 1.0
+    done = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(EXAMPLES))
+    assert done.returncode == 1
+    failed = next(line for line in done.stderr.splitlines() if line.startswith("failed: "))
+    assert f"({EXAMPLES / 'workspace.yaml'}:3)" in failed
+    assert "InternalServerError" in failed
