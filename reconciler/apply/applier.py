@@ -219,8 +219,12 @@ class Applier:
 
     async def _delete_workspace(self, manifest: WorkspaceManifest) -> None:
         url = paths.workspace(manifest.address)
+        # Azure soft-deletes a workspace and keeps its name taken: a replacement must purge.
         first = await self.client.request(
-            "DELETE", url, params={"api-version": paths.WORKSPACE_API}, kind="workspace.delete"
+            "DELETE",
+            url,
+            params={"api-version": paths.WORKSPACE_API, "forceToPurge": "true"},
+            kind="workspace.delete",
         )
         if first.status in (200, 202) and (
             first.headers.get("location") or first.headers.get("azure-asyncoperation")

@@ -86,10 +86,15 @@ async def follow(
             if status.lower() in TERMINAL:
                 if status.lower() != "succeeded":
                     raise _operation_error(answer.body, status, what, answer)
+                # A finished DELETE leaves nothing to read: 404 is its success.
                 final = await client.request(
-                    "GET", resource_url, params={"api-version": api_version}, kind="operation.final"
+                    "GET",
+                    resource_url,
+                    params={"api-version": api_version},
+                    kind="operation.final",
+                    expect=(404,),
                 )
-                return Outcome("Succeeded", final.body)
+                return Outcome("Succeeded", final.body if final.status != 404 else None)
         elif location:
             try:
                 answer = await client.request("GET", location, kind="operation.poll")

@@ -23,13 +23,16 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from reconciler.emulator import contract
 from reconciler.emulator.arm import PROVIDER, ArmService
 from reconciler.emulator.knobs import Knobs
 from reconciler.emulator.playwright import PlaywrightService, core_error
+from reconciler.emulator.resources import API_VERSION as RESOURCES_API_VERSION
+from reconciler.emulator.resources import ResourceGroups
 from reconciler.emulator.state import State
-from reconciler.emulator.throttle import Throttle
+from reconciler.emulator.throttle import Throttle, kind_of
 from reconciler.emulator.wire import Request, Response, arm_error
 
 ARM_API_VERSIONS = contract.ACCEPTED
@@ -112,15 +115,41 @@ class Emulator:
         self.state = state or State()
         for sub, rg in resource_groups:
             self.state.add_resource_group(sub, rg)
-        self.rng = random.Random(self.knobs.seed)
-        self.arm = ArmService(self.state, self.knobs, clock, self.rng)
+        self.rng = random.Random(self.knobs.seed or 0)
+        # Fresh ids on every start (a restart with --state must not repeat them) unless seeded.
+        self.ids = (
+            random.Random(self.knobs.seed) if self.knobs.seed is not None else random.Random()
+        )
+        self.arm = ArmService(self.state, self.knobs, clock, self.rng, self.ids)
         self.playwright = PlaywrightService(self.state)
+        self.resource_groups = ResourceGroups(self.state)
         self.throttle = Throttle(clock, self.knobs.throttle_scale)
         self.requests: Counter[str] = Counter()
         self.puts: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.lock = threading.RLock()
+        rg_route = re.compile(rf"^{_RG}$", re.I)
+        rule = re.compile(rf"^{_WS}/outboundRules/{_SEG}$", re.I)
         self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
+            ("GET", rg_route, "resourceGroup.get", self.resource_groups.get),
+            ("HEAD", rg_route, "resourceGroup.head", self.resource_groups.head),
+            ("PUT", rg_route, "resourceGroup.put", self.resource_groups.put),
+            ("DELETE", rg_route, "resourceGroup.delete", self.resource_groups.delete),
+            (
+                "PATCH",
+                re.compile(rf"^{_WS}$", re.I),
+                "workspace.patch",
+                self.arm.patch_workspace,
+            ),
+            ("GET", rule, "outboundRule.get", self.arm.get_rule),
+            ("PUT", rule, "outboundRule.put", self.arm.put_rule),
+            ("DELETE", rule, "outboundRule.delete", self.arm.delete_rule),
+            (
+                "GET",
+                re.compile(rf"^{_WS}/outboundRules$", re.I),
+                "outboundRule.list",
+                self.arm.list_rules,
+            ),
             ("GET", re.compile(rf"^{_WS}$", re.I), "workspace.get", self.arm.get_workspace),
             ("PUT", re.compile(rf"^{_WS}$", re.I), "workspace.put", self.arm.put_workspace),
             (
@@ -213,7 +242,10 @@ class Emulator:
         request_id = request.header("x-ms-client-request-id")
         if request_id:
             response.headers["x-ms-client-request-id"] = request_id
-        response.headers.setdefault("x-ms-request-id", str(self.rng.getrandbits(64)))
+        response.headers.setdefault("x-ms-request-id", self.arm.guid())
+        response.headers["x-ms-correlation-request-id"] = (
+            request.header("x-ms-correlation-request-id") or self.arm.guid()
+        )
         return response
 
     def _handle(self, request: Request) -> Response:
@@ -249,6 +281,15 @@ class Emulator:
             if request.method != "GET":
                 return core_error(405, "MethodNotAllowed", "Only GET is supported.")
             return self.playwright.list_tokens(request, playwright.group(1))
+        # Every ARM answer from here on says what is left of its throttling bucket.
+        throttled, limit_headers = self._throttle(request, params[0])
+        response = throttled or self._arm(request, route or "", params)
+        response.headers.update(limit_headers)
+        if request.method == "PUT" and response.status < 300:
+            self.puts[request.path.lower()] += 1
+        return response
+
+    def _arm(self, request: Request, route: str, raw: tuple[str, ...]) -> Response:
         version = request.query.get("api-version")
         if not version:
             return arm_error(
@@ -256,14 +297,17 @@ class Emulator:
                 "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
-        if version not in ARM_API_VERSIONS:
+        resources = route.startswith("resourceGroup.")
+        if (resources and not RESOURCES_API_VERSION.match(version)) or (
+            not resources and version not in ARM_API_VERSIONS
+        ):
             return arm_error(
                 400,
                 "InvalidApiVersionParameter",
                 f"The api-version '{version}' is invalid. The supported versions "
                 f"are '{', '.join(ARM_API_VERSIONS)}'.",
             )
-        operation = OPERATIONS.get(route or "")
+        operation = OPERATIONS.get(route)
         if operation is not None and not contract.has_operation(version, operation):
             return arm_error(
                 400,
@@ -271,15 +315,37 @@ class Emulator:
                 f"No registered resource provider found for API version '{version}' and "
                 f"operation {request.method} {request.path}.",
             )
-        throttled, limit_headers = self._throttle(request, params[0])
-        if throttled is not None:
-            return throttled
-        handler = self._handler(request.method, route or "")
-        response = handler(request, *params)
-        response.headers.update(limit_headers)
-        if request.method == "PUT" and response.status < 300:
-            self.puts[request.path.lower()] += 1
-        return response
+        # Names are checked as the service sees them: percent-decoded.
+        params = tuple(unquote(p) for p in raw)
+        invalid = self._invalid_name(version, route, operation, params)
+        if invalid is not None:
+            return invalid
+        return self._handler(request.method, route)(request, *params)
+
+    @staticmethod
+    def _invalid_name(
+        version: str, route: str, operation: str | None, params: tuple[str, ...]
+    ) -> Response | None:
+        names = ["subscriptionId", "resourceGroupName", "workspaceName"]
+        names.append("ruleName" if route.startswith("outboundRule.") else "connectionName")
+        for name, value in zip(names, params, strict=False):
+            pattern = None
+            if operation is not None:
+                pattern = contract.path_pattern(version, operation, name) or contract.path_pattern(
+                    contract.defined_versions()[-1], operation, name
+                )
+            elif name == "resourceGroupName":
+                pattern = r"^[-\w\._\(\)]+$"
+            if pattern and not (re.search(pattern, value) and len(value) <= 90):
+                return arm_error(
+                    400,
+                    "InvalidResourceName"
+                    if name != "resourceGroupName"
+                    else "InvalidResourceGroupName",
+                    f"The {name} '{value}' is invalid: it must match {pattern}.",
+                    target=name,
+                )
+        return None
 
     def _route(self, request: Request) -> tuple[str | None, tuple[str, ...], set[str]]:
         allowed: set[str] = set()
@@ -348,24 +414,20 @@ class Emulator:
     def _throttle(
         self, request: Request, subscription: str
     ) -> tuple[Response | None, dict[str, str]]:
-        """Take a token; every answer carries the remaining count, as ARM's do."""
-        if not self.knobs.throttle:
-            return None, {}
+        """Take a token; every answer carries what is left of its bucket, as ARM's do. The
+        buckets always count; with the ``throttle`` knob an empty one answers 429."""
         principal = hashlib.sha256((request.header("authorization") or "").encode()).hexdigest()
-        write = request.method in ("PUT", "DELETE", "POST", "PATCH")
+        kind = kind_of(request.method)
         self.throttle.scale = self.knobs.throttle_scale
-        allowed, remaining, retry = self.throttle.take(principal, subscription, write)
-        headers = {
-            f"x-ms-ratelimit-remaining-subscription-{'writes' if write else 'reads'}": str(
-                remaining
-            )
-        }
-        if allowed:
+        allowed, remaining, retry = self.throttle.take(principal, subscription, kind)
+        headers = {f"x-ms-ratelimit-remaining-subscription-{kind}": str(remaining)}
+        if allowed or not self.knobs.throttle:
             return None, headers
         return arm_error(
             429,
-            "TooManyRequests",
-            f"The request was throttled; retry after {retry} seconds.",
+            "SubscriptionRequestsThrottled",
+            f"Number of '{kind}' requests for subscription '{subscription}' exceeded. "
+            f"Please try again after '{retry}' seconds after the last request.",
             headers={"Retry-After": str(retry), **headers},
         ), headers
 

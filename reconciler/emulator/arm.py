@@ -9,6 +9,7 @@ paging through ``nextLink``, and ``ErrorResponse`` bodies with the real codes.
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -48,6 +49,15 @@ _WORKSPACE_DEFAULTS: dict[str, Any] = {
     "allowPublicAccessWhenBehindVnet": False,
     "publicNetworkAccess": "Enabled",
 }
+# Dependent resources a workspace is created with, and the resource type each id must name.
+_DEPENDENCIES = {
+    "keyVault": "Microsoft.KeyVault/vaults",
+    "storageAccount": "Microsoft.Storage/storageAccounts",
+}
+_ARM_ID = re.compile(
+    r"^/subscriptions/[^/]+/resourceGroups/[-\w._()]{1,90}/providers/(?P<type>[^/]+/[^/]+)/[^/]+$",
+    re.IGNORECASE,
+)
 _CREATE_ONLY_MESSAGES = {
     "storageAccount": "Storage Account update is not supported yet",
     "keyVault": "Key Vault update is not supported yet",
@@ -153,12 +163,21 @@ def _invalid_body(request: Request, operation_id: str, body: Any) -> Response | 
 
 class ArmService:
     def __init__(
-        self, state: State, knobs: Knobs, clock: Callable[[], float], rng: random.Random
+        self,
+        state: State,
+        knobs: Knobs,
+        clock: Callable[[], float],
+        rng: random.Random,
+        ids: random.Random | None = None,
     ) -> None:
         self.state = state
         self.knobs = knobs
         self.clock = clock
-        self.rng = rng
+        self.rng = rng  # injected faults: reproducible from the seed
+        self.ids = ids or random.Random()  # identifiers and tokens: fresh unless seeded
+
+    def guid(self) -> str:
+        return str(uuid.UUID(int=self.ids.getrandbits(128), version=4))
 
     # -- helpers ------------------------------------------------------------------------------
     def _rg_missing(self, sub: str, rg: str) -> Response | None:
@@ -181,10 +200,12 @@ class ArmService:
             " For more details please go to https://aka.ms/ARMResourceNotFoundFix",
         )
 
-    def _workspace_view(self, record: WorkspaceRecord) -> dict[str, Any]:
+    def _workspace_view(
+        self, record: WorkspaceRecord, api_version: str | None = None
+    ) -> dict[str, Any]:
         view = {**record.body, "properties": dict(record.body["properties"])}
         view["properties"]["provisioningState"] = "Deleting" if record.deleted else record.state
-        return view
+        return contract.workspace_shape(api_version, view)
 
     def _outcome(self) -> tuple[str, dict[str, Any] | None]:
         draw = self.rng.random()
@@ -206,7 +227,7 @@ class ArmService:
         now = self.clock()
         outcome, error = self._outcome() if kind == "put" else ("Succeeded", None)
         op = Operation(
-            id=str(uuid.UUID(int=self.rng.getrandbits(128))),
+            id=self.guid(),
             kind=kind,
             resource_key=key,
             resource_id=resource_id,
@@ -237,7 +258,7 @@ class ArmService:
         record = self._workspace(sub, rg, ws)
         if record is None:
             return self._rg_missing(sub, rg) or self._not_found(WORKSPACE_TYPE, ws, rg)
-        return Response(200, self._workspace_view(record))
+        return Response(200, self._workspace_view(record, request.query.get("api-version")))
 
     def put_workspace(self, request: Request, sub: str, rg: str, ws: str) -> Response:
         missing = self._rg_missing(sub, rg)
@@ -259,6 +280,17 @@ class ArmService:
         key = State.ws_key(sub, rg, ws)
         record = self._workspace(sub, rg, ws)
         now = self.clock()
+        if record is None and key in self.state.soft_deleted:
+            return arm_error(
+                400,
+                "BadRequest",
+                "Soft-deleted workspace exists. Please purge or recover it. "
+                "https://aka.ms/wsoftdelete",
+            )
+        if self.knobs.strict_dependencies:
+            refused = _dependency_problem(body, creating=record is None)
+            if refused:
+                return refused
         if record is not None:
             if record.operation is not None or record.deleted:
                 return arm_error(
@@ -291,9 +323,10 @@ class ArmService:
             return Response(
                 202, None, {"Location": urls["Location"], "Retry-After": urls["Retry-After"]}
             )
-        status = 201 if created else 200
-        view = self._workspace_view(record)
-        if mode is LroMode.CREATED_ASYNC:
+        # The definition documents 200 and 202 only: a created workspace is 200 as well.
+        status = 200
+        view = self._workspace_view(record, request.query.get("api-version"))
+        if mode is LroMode.BODY_ASYNC:
             return Response(
                 status,
                 view,
@@ -342,7 +375,10 @@ class ArmService:
             if k not in _READ_ONLY_WORKSPACE_PROPS
         }
         previous = existing.body["properties"] if existing else {}
-        workspace_id = previous.get("workspaceId") or str(uuid.UUID(int=self.rng.getrandbits(128)))
+        for prop in _DEPENDENCIES:  # create-only: an update that leaves them out keeps them
+            if prop not in props and previous.get(prop):
+                props[prop] = previous[prop]
+        workspace_id = previous.get("workspaceId") or self.guid()
         props = {**_WORKSPACE_DEFAULTS, "friendlyName": name, **props}
         props.update(
             {
@@ -355,7 +391,7 @@ class ArmService:
                 or {
                     "fqdn": f"ml-{name.lower()}-{location}-{workspace_id}.{location}"
                     ".notebooks.azure.net",
-                    "resourceId": uuid.UUID(int=self.rng.getrandbits(128)).hex,
+                    "resourceId": self.guid().replace("-", ""),
                 },
                 "privateLinkCount": 0,
                 "storageHnsEnabled": False,
@@ -367,6 +403,9 @@ class ArmService:
             "name": name,
             "type": WORKSPACE_TYPE,
             "location": location,
+            "kind": body.get("kind")
+            or (existing.body.get("kind") if existing else None)
+            or "Default",
             "tags": dict(body.get("tags") or {}),
             "sku": body.get("sku") or {"name": "Basic", "tier": "Basic"},
             "properties": props,
@@ -381,15 +420,13 @@ class ArmService:
         identity: dict[str, Any] = {"type": kind}
         previous = (existing.body.get("identity") if existing else None) or {}
         if "SystemAssigned" in kind:
-            identity["principalId"] = previous.get("principalId") or str(
-                uuid.UUID(int=self.rng.getrandbits(128))
-            )
+            identity["principalId"] = previous.get("principalId") or str(self.guid())
             identity["tenantId"] = TENANT
         if given.get("userAssignedIdentities"):
             identity["userAssignedIdentities"] = {
                 rid: {
-                    "principalId": str(uuid.UUID(int=self.rng.getrandbits(128))),
-                    "clientId": str(uuid.UUID(int=self.rng.getrandbits(128))),
+                    "principalId": self.guid(),
+                    "clientId": self.guid(),
                 }
                 for rid in given["userAssignedIdentities"]
             }
@@ -397,25 +434,140 @@ class ArmService:
 
     def delete_workspace(self, request: Request, sub: str, rg: str, ws: str) -> Response:
         record = self._workspace(sub, rg, ws)
+        purge = request.query.get("forceToPurge", "").lower() == "true"
+        key = State.ws_key(sub, rg, ws)
         if record is None:
             missing = self._rg_missing(sub, rg)
-            return missing or Response(204)
+            if missing:
+                return missing
+            if purge and self.state.soft_deleted.pop(key, None) is not None:
+                return Response(200)
+            return Response(204)
         if record.operation is not None:
             return arm_error(
                 409,
                 "AnotherOperationInProgress",
                 f"There is another operation in progress on workspace '{ws}'.",
             )
-        key = State.ws_key(sub, rg, ws)
         op = self._start_operation("delete", key, record.body["id"], record.body["location"])
+        op.purge = purge
         record.deleted = True
         record.operation = op.id
         if self.knobs.provisioning_seconds <= 0:
             self.state.settle(self.clock())
         urls = self._operation_urls(request, sub, op)
-        return Response(
-            202, None, {"Location": urls["Location"], "Retry-After": urls["Retry-After"]}
+        if self.knobs.lro_mode is LroMode.LOCATION:
+            urls.pop("Azure-AsyncOperation")
+        return Response(202, None, urls)
+
+    def patch_workspace(self, request: Request, sub: str, rg: str, ws: str) -> Response:
+        """PATCH: the given top-level fields replace, the given properties merge."""
+        record = self._workspace(sub, rg, ws)
+        if record is None or record.deleted:
+            return self._rg_missing(sub, rg) or self._not_found(WORKSPACE_TYPE, ws, rg)
+        body = _json_object(request)
+        if isinstance(body, Response):
+            return body
+        invalid = _invalid_body(request, "Workspaces_Update", body)
+        if invalid:
+            return invalid
+        if record.operation is not None:
+            return arm_error(
+                409,
+                "AnotherOperationInProgress",
+                f"There is another operation in progress on workspace '{ws}'.",
+            )
+        body = contract.without_nulls(body)
+        now = self.clock()
+        stored = {**record.body, "properties": dict(record.body["properties"])}
+        for field in ("tags", "sku"):
+            if field in body:
+                stored[field] = body[field]
+        if body.get("identity"):
+            stored["identity"] = self._identity(body["identity"], record)
+        stored["properties"].update(
+            {
+                k: v
+                for k, v in (body.get("properties") or {}).items()
+                if k not in _READ_ONLY_WORKSPACE_PROPS
+            }
         )
+        stored["systemData"] = _system_data(record.body, now)
+        key = State.ws_key(sub, rg, ws)
+        op = self._start_operation("put", key, stored["id"], stored["location"])
+        new = WorkspaceRecord(body=stored, state="Updating", operation=op.id)
+        self.state.workspaces[key] = new
+        if self.knobs.provisioning_seconds <= 0:
+            self.state.settle(now)
+        return self._lro_response(request, sub, op, new, False)
+
+    # -- outbound rules (managed network) -----------------------------------------------------
+    def _rules(self, record: WorkspaceRecord) -> dict[str, Any]:
+        network = record.body["properties"].setdefault("managedNetwork", {})
+        rules = network.get("outboundRules")
+        if not isinstance(rules, dict):
+            rules = network["outboundRules"] = {}
+        found: dict[str, Any] = rules
+        return found
+
+    def _rule_view(
+        self, record: WorkspaceRecord, name: str, rule: dict[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "id": f"{record.body['id']}/outboundRules/{name}",
+            "name": name,
+            "type": f"{WORKSPACE_TYPE}/outboundRules",
+            "properties": rule,
+        }
+
+    def _rule_name(self, rules: dict[str, Any], name: str) -> str | None:
+        return next((k for k in rules if k.lower() == name.lower()), None)
+
+    def list_rules(self, request: Request, sub: str, rg: str, ws: str) -> Response:
+        parent = self._parent(sub, rg, ws)
+        if isinstance(parent, Response):
+            return parent
+        rules = self._rules(parent)
+        return self._page(
+            request, sorted(rules.items()), lambda item: self._rule_view(parent, *item)
+        )
+
+    def get_rule(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
+        parent = self._parent(sub, rg, ws)
+        if isinstance(parent, Response):
+            return parent
+        rules = self._rules(parent)
+        found = self._rule_name(rules, name)
+        if found is None:
+            return self._not_found(f"{WORKSPACE_TYPE}/outboundRules", f"{ws}/{name}", rg)
+        return Response(200, self._rule_view(parent, found, rules[found]))
+
+    def put_rule(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
+        parent = self._parent(sub, rg, ws)
+        if isinstance(parent, Response):
+            return parent
+        body = _json_object(request)
+        if isinstance(body, Response):
+            return body
+        invalid = _invalid_body(request, "ManagedNetworkSettingsRule_CreateOrUpdate", body)
+        if invalid:
+            return invalid
+        rules = self._rules(parent)
+        stored_name = self._rule_name(rules, name) or name
+        rule = {**contract.without_nulls(body)["properties"], "status": "Active"}
+        rules[stored_name] = rule
+        return Response(200, self._rule_view(parent, stored_name, rule))
+
+    def delete_rule(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
+        parent = self._parent(sub, rg, ws)
+        if isinstance(parent, Response):
+            return parent
+        rules = self._rules(parent)
+        found = self._rule_name(rules, name)
+        if found is None:
+            return Response(204)
+        del rules[found]
+        return Response(200)
 
     def list_workspaces(self, request: Request, sub: str, rg: str | None) -> Response:
         if rg is not None:
@@ -428,7 +580,8 @@ class ArmService:
             for k, r in sorted(self.state.workspaces.items())
             if k[0] == sub.lower() and (rg is None or k[1] == rg.lower())
         ]
-        return self._page(request, records, self._workspace_view)
+        version = request.query.get("api-version")
+        return self._page(request, records, lambda r: self._workspace_view(r, version))
 
     def _page(
         self,
@@ -474,17 +627,17 @@ class ArmService:
                 if op.kind == "delete":
                     return Response(204)
                 record = self.state.workspaces.get(op.resource_key)
-                return Response(200, self._workspace_view(record) if record else None)
+                version = request.query.get("api-version")
+                return Response(200, self._workspace_view(record, version) if record else None)
             error = op.error or {"code": op.status, "message": f"Operation {op.status}."}
             return arm_error(400 if op.status == "Failed" else 409, error["code"], error["message"])
-        body: dict[str, Any] = {
-            "id": request.path,
-            "name": op.id,
-            "status": op.status,
-            "startTime": _now_iso(op.started),
-        }
-        if op.status != "InProgress":
-            body["endTime"] = _now_iso(op.ends)
+        # As recorded from Azure: the status and how far it got, nothing else.
+        body: dict[str, Any] = {"status": op.status, "percentComplete": 100.0}
+        if op.status == "InProgress":
+            span = max(op.ends - op.started, 1e-9)
+            body["percentComplete"] = round(
+                min(99.0, 100.0 * (self.clock() - op.started) / span), 1
+            )
         if op.error and op.status in ("Failed", "Canceled"):
             body["error"] = op.error
         return Response(200, body, retry if op.status == "InProgress" else {})
@@ -515,8 +668,8 @@ class ArmService:
                 "notebookResourceId": info.get("resourceId", ""),
                 "hostName": fqdn.split(".", 1)[0],
                 "publicDns": fqdn.split(".", 1)[1] if "." in fqdn else fqdn,
-                "accessToken": f"nb-access-{self.rng.getrandbits(64):016x}",
-                "refreshToken": f"nb-refresh-{self.rng.getrandbits(64):016x}",
+                "accessToken": f"nb-access-{self.ids.getrandbits(64):016x}",
+                "refreshToken": f"nb-refresh-{self.ids.getrandbits(64):016x}",
                 "tokenType": "Bearer",
                 "expiresIn": 28800,
                 "scope": "aznb_identity",
@@ -618,6 +771,33 @@ class ArmService:
         if record.credentials is not None:
             view["properties"]["credentials"] = record.credentials
         return Response(200, view)
+
+
+def _dependency_problem(body: dict[str, Any], *, creating: bool) -> Response | None:
+    """Azure creates a workspace only with a key vault and a storage account, named by ARM
+    ids of their resource types."""
+    props = body.get("properties") or {}
+    for prop, kind in _DEPENDENCIES.items():
+        value = props.get(prop)
+        if value is None:
+            if creating:
+                return arm_error(
+                    400,
+                    "BadRequest",
+                    f"The {prop} property is required to create a workspace.",
+                    target=f"properties.{prop}",
+                )
+            continue
+        match = _ARM_ID.match(str(value))
+        if match is None or match.group("type").lower() != kind.lower():
+            return arm_error(
+                400,
+                "LinkedInvalidPropertyId",
+                f"Property id '{value}' at 'properties.{prop}' is invalid. Expect a fully "
+                f"qualified resource id of type '{kind}'.",
+                target=f"properties.{prop}",
+            )
+    return None
 
 
 def _json_object(request: Request) -> dict[str, Any] | Response:

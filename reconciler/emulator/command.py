@@ -36,7 +36,7 @@ def _knob_type(name: str) -> Any:
         try:
             if isinstance(default, bool):
                 value = {"true": True, "false": False}[text.lower()]
-            elif isinstance(default, int):
+            elif isinstance(default, int) or name == "seed":
                 value = int(text)
             elif isinstance(default, float):
                 value = float(text)

@@ -162,3 +162,36 @@ def body_errors(api_version: str, operation_id: str, body: Any) -> list[dict[str
             {"code": "ValidationError", "target": path.lstrip(".") or "$", "message": error.message}
         )
     return details
+
+
+def _members(spec: str, definition: str) -> set[str]:
+    """Property names of a definition, inherited ones (allOf) included."""
+    defs = document(spec)["$defs"]
+    names: set[str] = set()
+    stack = [defs.get(definition) or {}]
+    while stack:
+        schema = stack.pop()
+        names |= set(schema.get("properties") or {})
+        for part in schema.get("allOf") or []:
+            ref = part.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                stack.append(defs.get(ref.removeprefix("#/$defs/")) or {})
+    return names
+
+
+@functools.cache
+def workspace_fields(api_version: str) -> tuple[frozenset[str], frozenset[str]]:
+    """The workspace's top-level and ``properties`` members at an api-version."""
+    spec = spec_version(api_version)
+    return frozenset(_members(spec, "Workspace")), frozenset(_members(spec, "WorkspaceProperties"))
+
+
+def workspace_shape(api_version: str | None, view: dict[str, Any]) -> dict[str, Any]:
+    """A workspace as an api-version serialises it: members it does not define are left out."""
+    if not api_version or api_version not in ACCEPTED:
+        return view
+    top, props = workspace_fields(api_version)
+    shaped = {k: v for k, v in view.items() if k in top}
+    if isinstance(view.get("properties"), dict):
+        shaped["properties"] = {k: v for k, v in view["properties"].items() if k in props}
+    return shaped

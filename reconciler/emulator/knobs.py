@@ -19,8 +19,8 @@ class LroMode(StrEnum):
 
     ASYNC_OPERATION = "202-async"  # 202 + Azure-AsyncOperation + Location + Retry-After
     LOCATION = "202-location"  # 202 + Location + Retry-After
-    CREATED_ASYNC = "201-async"  # 201/200 + body + Azure-AsyncOperation
-    RESOURCE_STATE = "200-state"  # 201/200 + body; the client polls provisioningState
+    BODY_ASYNC = "200-async"  # 200 + body + Azure-AsyncOperation (never 201: not defined)
+    RESOURCE_STATE = "200-state"  # 200 + body; the client polls provisioningState
 
 
 # What each knob does, for `reconciler emulator --help` and the README.
@@ -38,8 +38,12 @@ HELP = {
     "throttle": "enforce ARM's token buckets (429 SubscriptionRequestsThrottled)",
     "throttle_scale": "multiplies the buckets' sizes and refill rates",
     "listsecrets_forbidden": "listsecrets answers 403 AuthorizationFailed",
+    "strict_dependencies": "a new workspace needs keyVault and storageAccount, and any given "
+    "must be a well-formed ARM id of its type (Azure's rule; off: the product's tests "
+    "still create workspaces without them)",
     "expire_tokens": "the next N authenticated requests answer 401 ExpiredAuthenticationToken",
-    "seed": "seed of injected faults",
+    "seed": "seed of injected faults and of generated ids (workspaceId, principalId, "
+    "operation and request ids, tokens); without it ids are fresh on every start",
 }
 _RATES = {
     "lro_failure_rate",
@@ -65,8 +69,9 @@ class Knobs:
     throttle: bool = False
     throttle_scale: float = 1.0  # multiplies bucket sizes and refill rates
     listsecrets_forbidden: bool = False
+    strict_dependencies: bool = False
     expire_tokens: int = 0  # the next N authenticated requests answer 401 (token expired)
-    seed: int = 0
+    seed: int | None = None  # faults draw from seed 0 when unset; ids are fresh unless set
 
     def __post_init__(self) -> None:
         self.update(asdict(self))
@@ -92,6 +97,10 @@ class Knobs:
 def check_knob(key: str, value: Any) -> Any:
     """The value a knob takes, or ValueError saying what it must be."""
     default = getattr(Knobs, key, None)
+    if key == "seed":
+        if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+            return value
+        raise ValueError(f"seed must be a whole number, got {value!r}")
     if key == "lro_mode":
         try:
             return LroMode(value)

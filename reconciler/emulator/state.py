@@ -34,6 +34,7 @@ class Operation:
     outcome: str  # the terminal status it will reach
     error: dict[str, Any] | None = None
     status: str = "InProgress"
+    purge: bool = False  # a DELETE with forceToPurge=true: no soft-deleted copy is kept
 
 
 @dataclass
@@ -63,7 +64,10 @@ class AccessToken:
 @dataclass
 class State:
     resource_groups: dict[Key, str] = field(default_factory=dict)  # key -> given name
+    rg_details: dict[Key, dict[str, Any]] = field(default_factory=dict)  # location, tags
     workspaces: dict[Key, WorkspaceRecord] = field(default_factory=dict)
+    # Deleted workspaces are kept (soft delete): their names stay taken until purged.
+    soft_deleted: dict[Key, dict[str, Any]] = field(default_factory=dict)
     connections: dict[Key, ConnectionRecord] = field(default_factory=dict)
     operations: dict[str, Operation] = field(default_factory=dict)
     playwright: dict[str, list[AccessToken]] = field(default_factory=dict)
@@ -101,7 +105,18 @@ class State:
         return (sub.lower(), rg.lower(), ws.lower(), name.lower())
 
     def add_resource_group(self, subscription: str, name: str) -> None:
-        self.resource_groups[self.rg_key(subscription, name)] = name
+        self.resource_groups.setdefault(self.rg_key(subscription, name), name)
+
+    def remove_resource_group(self, key: Key) -> None:
+        """The group and everything in it."""
+        self.resource_groups.pop(key, None)
+        self.rg_details.pop(key, None)
+        for ws_key in [k for k in self.soft_deleted if k[:2] == key]:
+            del self.soft_deleted[ws_key]
+        for ws_key in [k for k in self.workspaces if k[:2] == key]:
+            del self.workspaces[ws_key]
+            for conn_key in self.by_workspace.pop(ws_key, set()):
+                self.connections.pop(conn_key, None)
 
     # -- provisioning -------------------------------------------------------------------------
     def settle(self, now: float) -> None:
@@ -116,6 +131,8 @@ class State:
             if record is None:
                 continue
             if op.kind == "delete" and op.outcome == "Succeeded":
+                if not op.purge:
+                    self.soft_deleted[op.resource_key] = record.body
                 del self.workspaces[op.resource_key]
                 for key in list(self.by_workspace.pop(op.resource_key, ())):
                     self.connections.pop(key, None)
@@ -127,8 +144,10 @@ class State:
     def dump(self) -> dict[str, Any]:
         return {
             "resource_groups": [[*k, v] for k, v in self.resource_groups.items()],
+            "rg_details": [[*k, v] for k, v in self.rg_details.items()],
             "workspaces": [[list(k), asdict(v)] for k, v in self.workspaces.items()],
             "connections": [[list(k), asdict(v)] for k, v in self.connections.items()],
+            "soft_deleted": [[list(k), v] for k, v in self.soft_deleted.items()],
             "operations": [
                 asdict(op) | {"resource_key": list(op.resource_key)}
                 for op in self.operations.values()
@@ -141,8 +160,12 @@ class State:
         state = cls()
         for sub, rg, name in data.get("resource_groups", []):
             state.resource_groups[(sub, rg)] = name
+        for sub, rg, details in data.get("rg_details", []):
+            state.rg_details[(sub, rg)] = details
         for key, record in data.get("workspaces", []):
             state.workspaces[tuple(key)] = WorkspaceRecord(**record)
+        for key, body in data.get("soft_deleted", []):
+            state.soft_deleted[tuple(key)] = body
         for key, record in data.get("connections", []):
             state.put_connection(tuple(key), ConnectionRecord(**record))
         for op in data.get("operations", []):

@@ -1,6 +1,7 @@
-"""ARM's request throttle: a token bucket per principal and subscription, reads and writes apart.
+"""ARM's request throttle: a token bucket per principal and subscription, for reads, writes
+and deletes apart.
 
-Documented limits: reads 250 burst refilled at 25/s, writes 200 burst refilled at 10/s.
+Documented limits: reads 250 burst refilled at 25/s, writes 200 at 10/s, deletes 200 at 10/s.
 """
 
 from __future__ import annotations
@@ -11,6 +12,15 @@ from dataclasses import dataclass
 
 READS = (250.0, 25.0)
 WRITES = (200.0, 10.0)
+DELETES = (200.0, 10.0)
+LIMITS = {"reads": READS, "writes": WRITES, "deletes": DELETES}
+
+
+def kind_of(method: str) -> str:
+    """Which bucket a request draws from."""
+    if method in ("GET", "HEAD"):
+        return "reads"
+    return "deletes" if method == "DELETE" else "writes"
 
 
 @dataclass
@@ -38,10 +48,10 @@ class Throttle:
         self.scale = scale
         self.buckets: dict[tuple[str, str, str], Bucket] = {}
 
-    def take(self, principal: str, subscription: str, write: bool) -> tuple[bool, int, int]:
+    def take(self, principal: str, subscription: str, kind: str) -> tuple[bool, int, int]:
         """Returns (allowed, remaining tokens, Retry-After seconds)."""
-        capacity, rate = WRITES if write else READS
-        key = (principal, subscription.lower(), "w" if write else "r")
+        capacity, rate = LIMITS[kind]
+        key = (principal, subscription.lower(), kind)
         now = self.clock()
         bucket = self.buckets.get(key)
         if bucket is None:

@@ -27,7 +27,7 @@ def test_admin_api_over_http() -> None:
         knobs = c.patch("/_emulator/knobs", json={"lro_mode": "200-state", "page_size": 7}).json()
         assert knobs["lro_mode"] == "200-state" and knobs["page_size"] == 7
         assert c.patch("/_emulator/knobs", json={"nope": 1}).status_code == 400
-        assert c.put(WS, params=V, json={"location": "eastus"}).status_code == 201
+        assert c.put(WS, params=V, json={"location": "eastus"}).status_code == 200
         edited = c.patch(f"/_emulator/resources{WS}", json={"tags": {"by": "portal"}})
         assert edited.status_code == 200
         assert c.get(WS, params=V).json()["tags"] == {"by": "portal"}

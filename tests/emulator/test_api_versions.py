@@ -102,7 +102,7 @@ def test_enum_values_compare_case_insensitively() -> None:
 def test_connections_choose_their_credentials_shape_by_auth_type() -> None:
     client = _client()
     _put(client, "2024-04-01")
-    url = f"{WS}/ws1/connections/c1"
+    url = f"{WS}/ws1/connections/cx1"
     v = {"api-version": "2025-12-01"}
     body = {"properties": {"authType": "apikey", "category": "AzureOpenAI", "target": "https://a"}}
     ok = client.put(
@@ -124,7 +124,7 @@ def test_an_operation_the_version_lacks_is_not_served() -> None:
     client = _client()
     _put(client, "2024-04-01")
     # listsecrets arrived after 2023-04-01
-    old = client.post(f"{WS}/ws1/connections/c1/listsecrets", params={"api-version": "2023-04-01"})
+    old = client.post(f"{WS}/ws1/connections/cx1/listsecrets", params={"api-version": "2023-04-01"})
     assert old.status_code == 400
     assert old.json()["error"]["code"] == "NoRegisteredProviderFound"
 
@@ -140,3 +140,16 @@ def test_deeply_nested_json_is_a_clear_400(depth: int) -> None:
     )
     assert answer.status_code == 400
     assert answer.json()["error"]["code"] == "InvalidRequestContent"
+
+
+def test_answers_have_the_shape_of_the_requests_version() -> None:
+    client = _client()
+    client.put(
+        f"{WS}/ws1",
+        params={"api-version": "2025-09-01"},
+        json={"location": "eastus", "kind": "Hub", "properties": {"provisionNetworkNow": True}},
+    )
+    new = client.get(f"{WS}/ws1", params={"api-version": "2025-12-01"}).json()
+    old = client.get(f"{WS}/ws1", params={"api-version": "2023-04-01"}).json()
+    assert new["kind"] == "Hub" and new["properties"]["provisionNetworkNow"] is True
+    assert "kind" not in old and "provisionNetworkNow" not in old["properties"]

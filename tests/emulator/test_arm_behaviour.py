@@ -53,7 +53,7 @@ def _put_ws(client: httpx.Client, name: str, **body: Any) -> httpx.Response:
 def test_workspace_provisioning_goes_through_creating_to_succeeded(clock: Clock) -> None:
     _, client = _setup(clock, provisioning_seconds=30, lro_mode=LroMode.RESOURCE_STATE)
     created = _put_ws(client, "ws1")
-    assert created.status_code == 201
+    assert created.status_code == 200  # the definition has 200 and 202, never 201
     assert created.json()["properties"]["provisioningState"] == "Creating"
     clock.now += 29
     assert client.get(f"{WS}/ws1", params=V).json()["properties"]["provisioningState"] == "Creating"
@@ -156,19 +156,19 @@ def test_credentials_are_write_only(clock: Clock) -> None:
             "credentials": {"key": "canary-1"},
         }
     }
-    put = client.put(f"{WS}/ws1/connections/c1", params=V, json=body)
+    put = client.put(f"{WS}/ws1/connections/cx1", params=V, json=body)
     assert put.status_code == 200
     assert "canary-1" not in put.text
-    assert "canary-1" not in client.get(f"{WS}/ws1/connections/c1", params=V).text
+    assert "canary-1" not in client.get(f"{WS}/ws1/connections/cx1", params=V).text
     assert "canary-1" not in client.get(f"{WS}/ws1/connections", params=V).text
-    secrets = client.post(f"{WS}/ws1/connections/c1/listsecrets", params=V).json()
+    secrets = client.post(f"{WS}/ws1/connections/cx1/listsecrets", params=V).json()
     assert secrets["properties"]["credentials"] == {"key": "canary-1"}
 
 
 def test_listsecrets_can_be_forbidden(clock: Clock) -> None:
     _, client = _setup(clock, listsecrets_forbidden=True)
     _put_ws(client, "ws1")
-    denied = client.post(f"{WS}/ws1/connections/c1/listsecrets", params=V)
+    denied = client.post(f"{WS}/ws1/connections/cx1/listsecrets", params=V)
     assert denied.status_code == 403
     assert denied.json()["error"]["code"] == "AuthorizationFailed"
 
@@ -211,7 +211,7 @@ def test_names_are_case_insensitive_but_keep_their_casing(clock: Clock) -> None:
         ("GET", f"{WS}/ws1", {"Authorization": ""}, 401, "AuthenticationFailed"),
         ("GET", f"{WS}/missing", {}, 404, "ResourceNotFound"),
         ("GET", WS.replace(RG, "nope") + "/ws1", {}, 404, "ResourceGroupNotFound"),
-        ("PATCH", f"{WS}/ws1", {}, 405, "MethodNotAllowed"),
+        ("POST", f"{WS}/ws1", {}, 405, "MethodNotAllowed"),
         ("GET", f"{WS}/ws1/computes", {}, 404, "NoRegisteredProviderFound"),
     ],
 )
@@ -246,7 +246,7 @@ def test_reads_are_throttled_by_a_token_bucket_that_refills(clock: Clock) -> Non
 def test_faults_are_reproducible_from_the_seed(clock: Clock) -> None:
     def run() -> list[int]:
         _, client = _setup(clock, error_500_rate=0.3, error_503_rate=0.2, seed=7)
-        return [client.get(f"{WS}/x", params=V).status_code for _ in range(30)]
+        return [client.get(f"{WS}/xyz", params=V).status_code for _ in range(30)]
 
     first = run()
     assert first == run()
@@ -312,7 +312,7 @@ def test_notebook_token_and_its_errors(clock: Clock) -> None:
 def test_deleting_a_workspace_removes_its_connections(clock: Clock) -> None:
     _, client = _setup(clock)
     _put_ws(client, "ws1")
-    client.put(f"{WS}/ws1/connections/c1", params=V, json={"properties": {"authType": "None"}})
-    assert client.delete(f"{WS}/ws1", params=V).status_code == 202
+    client.put(f"{WS}/ws1/connections/cx1", params=V, json={"properties": {"authType": "None"}})
+    assert client.delete(f"{WS}/ws1", params={**V, "forceToPurge": "true"}).status_code == 202
     _put_ws(client, "ws1")
     assert client.get(f"{WS}/ws1/connections", params=V).json()["value"] == []
