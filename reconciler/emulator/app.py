@@ -55,6 +55,7 @@ OPERATIONS = {
     "outboundRule.put": "ManagedNetworkSettingsRule_CreateOrUpdate",
     "outboundRule.delete": "ManagedNetworkSettingsRule_Delete",
     "outboundRule.list": "ManagedNetworkSettingsRule_List",
+    "workspace.provisionManagedNetwork": "ManagedNetworkProvisions_ProvisionManagedNetwork",
 }
 DEFAULT_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
 
@@ -140,6 +141,18 @@ class Emulator:
                 re.compile(rf"^{_WS}$", re.I),
                 "workspace.patch",
                 self.arm.patch_workspace,
+            ),
+            (
+                "POST",
+                re.compile(rf"^{_WS}/provisionManagedNetwork$", re.I),
+                "workspace.provisionManagedNetwork",
+                self.arm.provision_network,
+            ),
+            (
+                "PATCH",
+                re.compile(rf"^{_WS}/connections/{_SEG}$", re.I),
+                "connection.patch",
+                self.arm.patch_connection,
             ),
             ("GET", rule, "outboundRule.get", self.arm.get_rule),
             ("PUT", rule, "outboundRule.put", self.arm.put_rule),

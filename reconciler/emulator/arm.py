@@ -523,6 +523,16 @@ class ArmService:
     def _rule_name(self, rules: dict[str, Any], name: str) -> str | None:
         return next((k for k in rules if k.lower() == name.lower()), None)
 
+    def provision_network(self, request: Request, sub: str, rg: str, ws: str) -> Response:
+        parent = self._parent(sub, rg, ws)
+        if isinstance(parent, Response):
+            return parent
+        body = request.json() if request.body else {}
+        spark = bool(isinstance(body, dict) and body.get("includeSpark"))
+        network = parent.body["properties"].setdefault("managedNetwork", {})
+        network["status"] = {"status": "Active", "sparkReady": spark}
+        return Response(200, {"status": "Active", "sparkReady": spark})
+
     def list_rules(self, request: Request, sub: str, rg: str, ws: str) -> Response:
         parent = self._parent(sub, rg, ws)
         if isinstance(parent, Response):
@@ -554,7 +564,12 @@ class ArmService:
             return invalid
         rules = self._rules(parent)
         stored_name = self._rule_name(rules, name) or name
-        rule = {**contract.without_nulls(body)["properties"], "status": "Active"}
+        given = {
+            k: v
+            for k, v in contract.without_nulls(body)["properties"].items()
+            if k not in ("status", "errorInformation", "parentRuleNames")
+        }
+        rule = {"category": "UserDefined", **given, "status": "Active", "errorInformation": None}
         rules[stored_name] = rule
         return Response(200, self._rule_view(parent, stored_name, rule))
 
@@ -726,6 +741,33 @@ class ArmService:
         }
         self.state.put_connection(key, ConnectionRecord(body=view, credentials=credentials))
         return Response(200, view)
+
+    def patch_connection(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
+        """2025-09-01's connection PATCH: the given properties (and credentials) merge in."""
+        parent = self._parent(sub, rg, ws)
+        if isinstance(parent, Response):
+            return parent
+        record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
+        if record is None:
+            return self._not_found(CONNECTION_TYPE, f"{ws}/{name}", rg)
+        body = _json_object(request)
+        if isinstance(body, Response):
+            return body
+        invalid = _invalid_body(request, "WorkspaceConnections_Update", body)
+        if invalid:
+            return invalid
+        given = dict(contract.without_nulls(body).get("properties") or {})
+        for server_set in ("group", "createdByWorkspaceArmId"):
+            given.pop(server_set, None)
+        credentials = given.pop("credentials", None)
+        if credentials is not None:
+            record.credentials = credentials
+        record.body = {
+            **record.body,
+            "properties": {**record.body["properties"], **given},
+            "systemData": _system_data(record.body, self.clock()),
+        }
+        return Response(200, record.body)
 
     def delete_connection(
         self, request: Request, sub: str, rg: str, ws: str, name: str

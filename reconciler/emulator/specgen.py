@@ -59,6 +59,7 @@ SERVED = (
     "ManagedNetworkSettingsRule_Get",
     "ManagedNetworkSettingsRule_CreateOrUpdate",
     "ManagedNetworkSettingsRule_Delete",
+    "ManagedNetworkProvisions_ProvisionManagedNetwork",
 )
 # Swagger keywords that mean the same in JSON Schema.
 _COPIED = (

@@ -158,3 +158,26 @@ def test_a_workspace_without_kind_is_default() -> None:
     client = _client()
     _put(client)
     assert client.get(f"{WS}/ws1", params=V).json()["kind"] == "Default"
+
+
+def test_connection_patch_of_2025_09_01_merges_properties_and_credentials() -> None:
+    client = _client()
+    _put(client)
+    url = f"{WS}/ws1/connections/conn1"
+    body = {
+        "properties": {
+            "authType": "PAT",
+            "category": "Git",
+            "target": "https://g",
+            "credentials": {"pat": "old"},
+        }
+    }
+    client.put(url, params=V, json=body)
+    patched = client.patch(
+        url, params=V, json={"properties": {"authType": "PAT", "credentials": {"pat": "new"}}}
+    )
+    assert patched.status_code == 200 and patched.json()["properties"]["target"] == "https://g"
+    secrets = client.post(f"{url}/listsecrets", params=V).json()
+    assert secrets["properties"]["credentials"] == {"pat": "new"}
+    older = client.patch(url, params={"api-version": "2024-04-01"}, json={"properties": {}})
+    assert older.json()["error"]["code"] == "NoRegisteredProviderFound"
