@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from reconciler.emulator import contract
+from reconciler.emulator import contract, shapes
 from reconciler.emulator.knobs import Knobs, LroMode
 from reconciler.emulator.state import (
     ConnectionRecord,
@@ -205,6 +205,9 @@ class ArmService:
     ) -> dict[str, Any]:
         view = {**record.body, "properties": dict(record.body["properties"])}
         view["properties"]["provisioningState"] = "Deleting" if record.deleted else record.state
+        if self.knobs.shapes == shapes.REALISTIC:
+            # Azure serves what a newer version wrote to older readers too.
+            return shapes.realistic_workspace(view, view["id"].split("/")[4])
         return contract.workspace_shape(api_version, view)
 
     def _outcome(self) -> tuple[str, dict[str, Any] | None]:
@@ -705,7 +708,12 @@ class ArmService:
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
             return self._not_found(CONNECTION_TYPE, f"{ws}/{name}", rg)
-        return Response(200, record.body)
+        return Response(200, self._connection_view(record.body))
+
+    def _connection_view(self, body: dict[str, Any]) -> dict[str, Any]:
+        if self.knobs.shapes == shapes.REALISTIC:
+            return shapes.realistic_connection(body)
+        return body
 
     def put_connection(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
         parent = self._parent(sub, rg, ws)
@@ -740,7 +748,7 @@ class ArmService:
             "systemData": _system_data(existing.body if existing else None, now),
         }
         self.state.put_connection(key, ConnectionRecord(body=view, credentials=credentials))
-        return Response(200, view)
+        return Response(200, self._connection_view(view))
 
     def patch_connection(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
         """2025-09-01's connection PATCH: the given properties (and credentials) merge in."""
@@ -785,7 +793,7 @@ class ArmService:
         target = request.query.get("target")
         category = request.query.get("category")
         items = [
-            r.body
+            self._connection_view(r.body)
             for _, r in self.state.connections_in(State.ws_key(sub, rg, ws))
             if (target is None or r.body["properties"].get("target", "").lower() == target.lower())
             and (
@@ -809,7 +817,8 @@ class ArmService:
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
             return self._not_found(CONNECTION_TYPE, f"{ws}/{name}", rg)
-        view = {**record.body, "properties": dict(record.body["properties"])}
+        view = self._connection_view(record.body)
+        view = {**view, "properties": dict(view["properties"])}
         if record.credentials is not None:
             view["properties"]["credentials"] = record.credentials
         return Response(200, view)

@@ -73,6 +73,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default = getattr(Knobs, field.name)
         if isinstance(default, bool):
             knobs.add_argument(flag, action="store_true", help=HELP[field.name])
+        elif field.name == "shapes":
+            knobs.add_argument(
+                flag, default=default, choices=["clean", "realistic"], help=HELP[field.name]
+            )
         elif field.name == "lro_mode":
             knobs.add_argument(
                 flag,

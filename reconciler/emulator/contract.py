@@ -11,7 +11,8 @@ How ARM treats a request body, and so how it is validated here:
 * fields the api-version does not define are ignored, never refused (objects stay open);
 * read-only fields are ignored (a client may send back what it read);
 * ``null`` is an absent value (the service's JSON deserializer reads it so);
-* enum values compare case-insensitively (the service parses enums so);
+* enum values compare case-insensitively, and ``SystemAssigned, UserAssigned`` equals
+  ``SystemAssigned,UserAssigned`` (the service parses enums and flags so);
 * nesting deeper than 64 levels is refused (the JSON reader's maximum depth).
 """
 
@@ -58,11 +59,16 @@ def path_pattern(api_version: str, operation_id: str, parameter: str) -> str | N
     return str(pattern) if pattern else None
 
 
+def _enum_key(value: str) -> str:
+    """Case-insensitive; a flags value's parts with or without spaces after the commas."""
+    return ",".join(part.strip() for part in value.lower().split(","))
+
+
 def _ci_enum(
     validator: Any, enums: list[Any], instance: Any, schema: dict[str, Any]
 ) -> Iterator[ValidationError]:
     if isinstance(instance, str):
-        if any(isinstance(e, str) and e.lower() == instance.lower() for e in enums):
+        if any(isinstance(e, str) and _enum_key(e) == _enum_key(instance) for e in enums):
             return
     elif instance in enums:
         return

@@ -38,6 +38,8 @@ HELP = {
     "throttle": "enforce ARM's token buckets (429 SubscriptionRequestsThrottled)",
     "throttle_scale": "multiplies the buckets' sizes and refill rates",
     "listsecrets_forbidden": "listsecrets answers 403 AuthorizationFailed",
+    "shapes": "answer shapes: clean (what was written plus server fields) or realistic "
+    "(explicit nulls, empty strings, lower-cased ids, server-only and newer-version fields)",
     "strict_dependencies": "a new workspace needs keyVault and storageAccount, and any given "
     "must be a well-formed ARM id of its type (Azure's rule; off: the product's tests "
     "still create workspaces without them)",
@@ -70,6 +72,7 @@ class Knobs:
     throttle_scale: float = 1.0  # multiplies bucket sizes and refill rates
     listsecrets_forbidden: bool = False
     strict_dependencies: bool = False
+    shapes: str = "clean"  # or "realistic" (see reconciler.emulator.shapes)
     expire_tokens: int = 0  # the next N authenticated requests answer 401 (token expired)
     seed: int | None = None  # faults draw from seed 0 when unset; ids are fresh unless set
 
@@ -101,6 +104,10 @@ def check_knob(key: str, value: Any) -> Any:
         if value is None or (isinstance(value, int) and not isinstance(value, bool)):
             return value
         raise ValueError(f"seed must be a whole number, got {value!r}")
+    if key == "shapes":
+        if value not in ("clean", "realistic"):
+            raise ValueError(f"shapes must be clean or realistic, got {value!r}")
+        return value
     if key == "lro_mode":
         try:
             return LroMode(value)
