@@ -13,12 +13,15 @@ Two rules hold for the whole suite, and this module enforces both:
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from hypothesis import settings
+from hypothesis.configuration import set_hypothesis_home_dir
 
 from tests.upstream import REPO, SHARED_ABSENT, shared_path
 
@@ -41,9 +44,12 @@ def repo() -> Path:
     return REPO
 
 
-# Hypothesis keeps its example database in the working directory by default: keep none.
+# Hypothesis keeps its example database and caches in the working directory by default:
+# keep no database, and its caches in a temporary directory removed at the end.
 settings.register_profile("reconciler", database=None)
 settings.load_profile("reconciler")
+_HYPOTHESIS_HOME = Path(tempfile.mkdtemp(prefix="reconciler-hypothesis-"))
+set_hypothesis_home_dir(_HYPOTHESIS_HOME)
 
 
 @pytest.fixture(scope="session")
@@ -89,6 +95,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_HYPOTHESIS_HOME, ignore_errors=True)
     after = {name: (mtime, size) for name, mtime, size in _repository_files(REPO)}
     touched = sorted(
         name for name in _BEFORE.keys() | after.keys() if _BEFORE.get(name) != after.get(name)
