@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.commands.common import EXIT_ERROR, add_env_file, add_plan_options
+from reconciler.commands.common import EXIT_ERROR, add_env_file, add_plan_options, check_usage
 from reconciler.commands.planning import cmd_apply, cmd_drift, cmd_plan, cmd_validate
 from reconciler.commands.tokens import cmd_notebook_token, cmd_playwright_tokens
 from reconciler.commands.tools import (
@@ -294,6 +294,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        check_usage(args)
         code: int = args.func(args)
     except ReconcilerError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -4,6 +4,7 @@
     ├── ManifestError      bad input: carries every problem found, each with file:line:column
     ├── SecretError        a secret reference that cannot be resolved (never the value)
     ├── UsageError         a command used wrongly
+    ├── OutputError        an output file could not be written
     ├── TransportError     no answer from the service after retries (cause: the httpx error)
     └── ArmError           the service answered with an error: code, message, request id
         ├── ArmNotFound        404
@@ -104,3 +105,7 @@ class ArmAuthError(ArmError):
 
 class OperationFailed(ArmError):
     pass
+
+
+class OutputError(ReconcilerError):
+    """An output file (a saved plan, an export, a CI summary) could not be written."""
