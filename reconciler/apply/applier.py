@@ -243,6 +243,7 @@ class Applier:
             return
         manifest = self.connections[change.address]
         self.notify(Event(change.address, "started", change.action.value))
+        body: Any = None  # not built yet when a secret fails to resolve
         try:
             before = change.before if isinstance(change.before, dict) else {}
             had_marker = ((before.get("properties") or {}).get("metadata") or {}).get(
