@@ -6,7 +6,10 @@ The emulator answers in-process (its ASGI-like app behind an httpx transport) on
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
@@ -41,17 +44,40 @@ spec: {{properties: {{authType: None, category: Git, target: "https://git/b"}}}}
 ENV = {"PAT": "canary-pat-4711"}
 
 
+class Faulty(httpx.AsyncBaseTransport):
+    """The emulator behind a fault: ``setup.fault`` may answer a request instead of it, or
+    rewrite nothing (None)."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, setup: Setup) -> None:
+        self.inner = inner
+        self.setup = setup
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        fault = self.setup.fault
+        answer = fault(request) if fault is not None else None
+        if answer is not None:
+            return answer
+        return await self.inner.handle_async_request(request)
+
+
 class Setup:
-    def __init__(self, tmp: Path, **knobs: object) -> None:
+    def __init__(
+        self,
+        tmp: Path,
+        *,
+        fault: Callable[[httpx.Request], httpx.Response | None] | None = None,
+        **knobs: object,
+    ) -> None:
         self.time = FakeTime()
         self.emulator = Emulator(
             knobs=Knobs(**knobs),  # type: ignore[arg-type]
             clock=self.time,
             resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
         )
+        self.fault = fault
         self.target = Target(
             "http://127.0.0.1",
-            transport=transport(self.emulator),
+            transport=Faulty(transport(self.emulator), self),
             clock=self.time,
             sleep=self.time.sleep,
         )
@@ -109,3 +135,45 @@ def test_a_no_op_plan_writes_nothing(tmp_path: Path) -> None:
     report = setup.apply(setup.plan())
     assert {outcome for outcome, _ in report.results.values()} == {Result.UNCHANGED}
     assert setup.puts() == before
+
+
+def _endless_409(request: httpx.Request) -> httpx.Response | None:
+    if request.method == "PUT" and request.url.path.endswith("/workspaces/ws-a"):
+        error = {"code": "AnotherOperationInProgress", "message": "an update is running"}
+        return httpx.Response(409, json={"error": error})
+    return None
+
+
+def test_an_endless_conflict_gives_up_at_the_deadline(tmp_path: Path) -> None:
+    setup = Setup(tmp_path, fault=_endless_409)
+    started = setup.time.now
+    report = setup.apply(setup.plan(), deadline=10.0)
+    results = _by_name(report)
+    outcome, detail = results["ws-a"]
+    assert outcome is Result.FAILED and "AnotherOperationInProgress" in detail
+    assert results["git-open"][0] is Result.SKIPPED  # never written under a failed workspace
+    assert setup.time.now - started <= 10.0
+    assert setup.puts() == 0
+    setup.fault = None  # the other operation ends: a rerun converges
+    assert setup.apply(setup.plan()).ok
+    assert not setup.plan().has_changes
+
+
+def test_bogus_rate_limit_headers_slow_nothing_down(tmp_path: Path) -> None:
+    setup = Setup(tmp_path)
+    inner = transport(setup.emulator)
+
+    class Bogus(httpx.AsyncBaseTransport):
+        async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+            answer = await inner.handle_async_request(request)
+            for kind in ("reads", "writes"):
+                answer.headers[f"x-ms-ratelimit-remaining-subscription-{kind}"] = "-1000000"
+            return answer
+
+    setup.target = Target(
+        "http://127.0.0.1", transport=Bogus(), clock=setup.time, sleep=setup.time.sleep
+    )
+    started = setup.time.now
+    assert setup.apply(setup.plan(), deadline=120.0).ok
+    assert not setup.plan().has_changes
+    assert setup.time.now - started < 120.0
