@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.commands.common import EXIT_ERROR, add_env_file, add_plan_options
+from reconciler.commands.common import EXIT_ERROR, add_env_file, add_plan_options, check_usage
 from reconciler.commands.planning import cmd_apply, cmd_drift, cmd_plan, cmd_validate
 from reconciler.commands.tokens import cmd_notebook_token, cmd_playwright_tokens
 from reconciler.commands.tools import (
@@ -247,25 +247,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log_to_stderr(verbosity: int) -> None:
     """Our own loggers only: what they write is chosen to hold no header, body or secret.
-    Libraries' debug logs (httpcore, azure-identity, msal) are not ours to vouch for."""
+    Libraries' debug logs (httpcore, azure-identity, msal) are not ours to vouch for.
+
+    Without ``-v`` warnings still go out as plain lines: they say what a run is waiting on
+    or retrying (a refused connection, throttling), so a run is never silently stuck — on a
+    terminal and in a CI log alike.
+    """
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if verbosity:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("reconciler")
     logger.handlers = [handler]
-    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    logger.propagate = False
+    logger.setLevel(
+        logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.verbose:
-        _log_to_stderr(args.verbose)
+    _log_to_stderr(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        check_usage(args)
         code: int = args.func(args)
     except ReconcilerError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -12,8 +12,12 @@ from reconciler.commands.common import EXIT_ERROR, EXIT_OK
 def cmd_export(args: argparse.Namespace) -> int:
     import asyncio
 
-    from reconciler import export
+    from reconciler import export, outputfile
+    from reconciler.errors import OutputError
     from reconciler.session import Target, arm_client, resolve_endpoint
+
+    if args.out.exists() and not args.out.is_dir():
+        raise OutputError(f"cannot export into {args.out}: it exists and is not a directory")
 
     def run(endpoint: str) -> Any:
         async def go() -> Any:
@@ -27,11 +31,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         return asyncio.run(go())
 
     if args.emulator:
+        from reconciler.commands.common import emulator_state
         from reconciler.emulator import Emulator, running
         from reconciler.session import DEFAULT_EMULATOR_STATE
 
         state = args.emulator_state or DEFAULT_EMULATOR_STATE
-        with running(Emulator(state_file=state)) as url:
+        with emulator_state(state):
+            emulator = Emulator(state_file=state)
+        with running(emulator) as url:
             exported = run(url)
     else:
         import os
@@ -42,8 +49,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("nothing to export: no workspace matched", file=sys.stderr)
         return EXIT_ERROR
     for file in files:
-        file.path.parent.mkdir(parents=True, exist_ok=True)
-        file.path.write_text(file.text, encoding="utf-8")
+        try:
+            file.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create directory {file.path.parent}: {exc.strerror or exc}"
+            ) from exc
+        outputfile.write_text(file.path, file.text, what="exported manifest")
         print(
             f"wrote {file.path}"
             + (f" ({len(file.env_vars)} secret variable(s) to set)" if file.env_vars else "")
