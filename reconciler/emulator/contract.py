@@ -32,10 +32,12 @@ ACCEPTED = ("2023-04-01", "2024-04-01", "2024-10-01", "2025-06-01", "2025-09-01"
 MAX_DEPTH = 64
 
 
+@functools.cache
 def defined_versions() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in SPECS_DIR.glob("*.json")))
 
 
+@functools.cache
 def spec_version(api_version: str) -> str:
     """The defined api-version a request is checked against: its own, or the newest older."""
     older = [v for v in defined_versions() if v <= api_version]
@@ -47,10 +49,12 @@ def document(spec: str) -> dict[str, Any]:
     return dict(json.loads((SPECS_DIR / f"{spec}.json").read_text(encoding="utf-8")))
 
 
+@functools.cache
 def has_operation(api_version: str, operation_id: str) -> bool:
     return operation_id in document(spec_version(api_version))["operations"]
 
 
+@functools.cache
 def path_pattern(api_version: str, operation_id: str, parameter: str) -> str | None:
     """The documented pattern of a path parameter (``workspaceName`` ...), if the spec has one."""
     operation = document(spec_version(api_version))["operations"].get(operation_id) or {}

@@ -85,7 +85,10 @@ class EmulatorServer:
         if not ipaddress.ip_address(socket.gethostbyname(host)).is_loopback:
             raise ValueError("the emulator serves loopback addresses only")
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
-        self.socket = socket.socket(family, socket.SOCK_STREAM)
+        # IPPROTO_TCP given explicitly: asyncio sets TCP_NODELAY on accepted connections only
+        # for sockets that say so, and without it every keep-alive answer waits ~40 ms for the
+        # client's delayed ACK.
+        self.socket = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             self.socket.bind((host, port))
