@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, transport
+from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
 from reconciler.emulator.contract import spec_version
 
 RG = "rg-v"
@@ -20,7 +20,7 @@ ACCEPTED = ["2023-04-01", "2024-04-01", "2024-10-01", "2025-06-01", "2025-09-01"
 
 
 def _client() -> httpx.Client:
-    emulator = Emulator(resource_groups=((DEFAULT_SUBSCRIPTION, RG),))
+    emulator = Emulator(knobs=Knobs(shapes="clean"), resource_groups=((DEFAULT_SUBSCRIPTION, RG),))
     return httpx.Client(
         transport=transport(emulator),
         base_url="http://emulator.local",
