@@ -217,8 +217,22 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve an emulator of the Azure ML management API and the Playwright "
         "Testing access-token API on loopback, for demos, tests and benchmarks.",
     )
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8765)
+    emulator.add_argument(
+        "--host", default="127.0.0.1", help="loopback address to listen on (default 127.0.0.1)"
+    )
+    emulator.add_argument(
+        "--port", type=int, default=8765, help="port to listen on (default 8765; 0: any free)"
+    )
+    emulator.add_argument(
+        "--demo",
+        nargs="*",
+        type=Path,
+        metavar="PATH",
+        help="seed what --emulator seeds for these manifests: their resource groups and, per "
+        "Playwright audit, an account holding its required tokens (default: "
+        "manifests/examples/ with its demo.env)",
+    )
+    add_env_file(emulator)
     emulator.add_argument(
         "--state",
         type=Path,
@@ -235,12 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
         default=["workspace-1234"],
         help="seed a resource group in the default subscription; repeatable",
     )
-    emulator.add_argument("--latency-ms", type=float, default=0.0)
-    emulator.add_argument("--provisioning-seconds", type=float, default=0.0)
+    emulator.add_argument(
+        "--latency-ms", type=float, default=0.0, help="added to every answer (default 0)"
+    )
+    emulator.add_argument(
+        "--provisioning-seconds",
+        type=float,
+        default=0.0,
+        help="how long a workspace PUT stays in progress (default 0)",
+    )
     emulator.add_argument(
         "--lro-mode",
         default="202-async",
         choices=["202-async", "202-location", "201-async", "200-state"],
+        help="shape of long-running PUTs: 202 with Azure-AsyncOperation (default), 202 with "
+        "Location only, 201 with Azure-AsyncOperation, or 200 with provisioningState to poll",
     )
     emulator.add_argument(
         "--throttle",

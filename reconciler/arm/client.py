@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -94,6 +95,19 @@ def _error_from(
         details=details,
         request_id=request_id,
     )
+
+
+def _untrusted_certificate(exc: BaseException) -> str | None:
+    """The TLS verification failure behind a transport error, if that is what it is.
+
+    Retrying cannot fix it, and "no answer" would send the user looking for a network fault.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _display(url: str) -> str:
@@ -243,6 +257,14 @@ class ArmClient:
                     type(exc).__name__,
                     request_id,
                 )
+                problem = _untrusted_certificate(exc)
+                if problem is not None:
+                    raise TransportError(
+                        f"{urlsplit(url).netloc} presented a certificate this machine does not "
+                        f"trust ({problem}): for the emulator's --https certificate set "
+                        "SSL_CERT_FILE to the path it printed",
+                        request_id=request_id,
+                    ) from exc
                 delay = self._backoff(attempt)
                 if attempt >= self.retry.max_attempts or self._past(started, delay):
                     raise TransportError(

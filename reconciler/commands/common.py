@@ -73,6 +73,21 @@ def session(
         )
 
 
+def playwright_endpoint(args: argparse.Namespace, endpoint: str) -> str | None:
+    """Where Playwright audits go instead of their manifest's endpoint, if anywhere.
+
+    An emulator serves both APIs, so ``--emulator``, or a loopback ``--endpoint`` typed on the
+    command line (an emulator: Azure is never on loopback), sends the audits to it too. Only
+    the command line decides this: an endpoint read from a file or the environment never
+    redirects the audits, whose endpoint must otherwise be a Playwright host.
+    """
+    from reconciler.arm.auth import is_loopback
+
+    if args.emulator or (args.endpoint and is_loopback(args.endpoint)):
+        return endpoint
+    return None
+
+
 def plan_options(args: argparse.Namespace) -> Any:
     from reconciler.plan.planner import Options
 

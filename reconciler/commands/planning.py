@@ -12,6 +12,7 @@ from reconciler.commands.common import (
     EXIT_OK,
     color,
     plan_options,
+    playwright_endpoint,
     session,
 )
 
@@ -57,7 +58,7 @@ def compute_plan(args: argparse.Namespace) -> Any:
                 env,
                 options=plan_options(args),
                 targets=tuple(args.target),
-                playwright_endpoint=target.endpoint if args.emulator else None,
+                playwright_endpoint=playwright_endpoint(args, target.endpoint),
             )
         )
 
@@ -115,7 +116,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             allow_replace=args.allow_replace,
             timeout=args.timeout,
             color=color(sys.stdout),
-            playwright_endpoint=target.endpoint if args.emulator else None,
+            playwright_endpoint=playwright_endpoint(args, target.endpoint),
             deadline=args.deadline,
             live_view=color(sys.stdout),
         )

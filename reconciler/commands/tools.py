@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import sys
 from pathlib import Path
 from typing import Any
@@ -52,9 +53,20 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _interrupt_on_sigterm() -> None:
+    """``kill`` and ``docker stop`` send SIGTERM: clean up as after Ctrl-C."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
     import tempfile
 
+    from reconciler.commands.demo import Seed, banner, demo_seed
     from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode
     from reconciler.emulator.server import make_server
     from reconciler.emulator.tls import self_signed
@@ -67,24 +79,32 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     groups = tuple((DEFAULT_SUBSCRIPTION, rg) for rg in args.resource_group)
-    emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=groups)
-    certificate = None
-    if args.https:
-        certificate = self_signed(Path(tempfile.mkdtemp(prefix="reconciler-emulator-")))
-    try:
-        server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"emulator listening on {server.base_url}", flush=True)
-    if certificate:
-        print(f"certificate (trust it as the CA bundle): {certificate[0]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    seed = Seed(groups)
+    if args.demo is not None:
+        demo = demo_seed(args.demo, args.env_file)
+        seed = Seed(tuple(dict.fromkeys(groups + demo.groups)), demo.accounts)
+    emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=seed.groups)
+    for account, tokens in seed.accounts.items():
+        emulator.playwright.seed(account, tokens)
+    with contextlib.ExitStack() as cleanup:
+        certificate = None
+        if args.https:
+            # Removed on exit, Ctrl-C included: a throw-away key must not outlive the server.
+            directory = cleanup.enter_context(
+                tempfile.TemporaryDirectory(prefix="reconciler-emulator-")
+            )
+            certificate = self_signed(Path(directory))
+        try:
+            server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+        cleanup.callback(server.server_close)
+        cert = certificate[0] if certificate else None
+        print(banner(server.base_url, DEFAULT_SUBSCRIPTION, seed, certificate=cert), flush=True)
+        _interrupt_on_sigterm()
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     return EXIT_OK
 
 
