@@ -274,7 +274,7 @@ class ArmClient:
                     ) from exc
                 await self.sleep(delay)
                 continue
-            log.debug(
+            log.info(
                 "%s %s -> %s (request %s)", method, _display(url), answer.status_code, request_id
             )
             status = answer.status_code
