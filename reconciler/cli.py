@@ -346,9 +346,21 @@ def _log_to_stderr(verbosity: int) -> None:
     logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
 
 
+def _quiet_libraries() -> None:
+    """azure-identity logs a paragraph per credential when sign-in fails; with no handler
+    configured Python prints it to stderr ahead of our one-line error. A NullHandler keeps it
+    out; the same details reach the -vv log through the error itself."""
+    import logging
+
+    azure = logging.getLogger("azure")
+    if not any(isinstance(h, logging.NullHandler) for h in azure.handlers):
+        azure.addHandler(logging.NullHandler())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _quiet_libraries()
     if args.verbose:
         _log_to_stderr(args.verbose)
     if not getattr(args, "func", None):

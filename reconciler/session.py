@@ -16,10 +16,10 @@ from typing import Any
 import httpx
 
 from reconciler.arm.auth import (
-    ARM_SCOPE,
     DEFAULT_ENDPOINT,
     ENDPOINT_ENV,
     PLAYWRIGHT_SCOPE,
+    arm_scope,
     check_endpoint,
     provider_for,
 )
@@ -86,7 +86,7 @@ def _timing(target: Target) -> dict[str, Any]:
 async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
     client = ArmClient(
         target.endpoint,
-        provider_for(target.endpoint, ARM_SCOPE),
+        provider_for(target.endpoint, arm_scope(target.endpoint)),
         parallelism=target.parallelism,
         transport=target.transport,
         verify=target.verify,

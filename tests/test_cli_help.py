@@ -83,3 +83,20 @@ def test_validate_of_a_missing_path_does_not_claim_a_file_was_read(
     assert "no such file or directory" in err.out
     assert "file(s)" not in err.err
     assert "1 path(s) not found" in err.err
+
+
+@pytest.mark.parametrize(
+    "fact",
+    [
+        "connections/listsecrets/action",  # the role behind secret comparison
+        "listNotebookAccessToken/action",  # ... and behind notebook-token
+        "https://playwright.microsoft.com/.default",  # Playwright's own token audience
+        "management.chinacloudapi.cn",  # how to reach a sovereign cloud
+        "AZURE_AUTHORITY_HOST",
+        "SSL_CERT_FILE",  # how to trust the --https emulator
+        "reconciler emulator --demo",
+        "/_emulator/resourceGroups",  # how to seed a running emulator
+    ],
+)
+def test_the_readme_says_what_a_newcomer_needs(fact: str) -> None:
+    assert fact in README
