@@ -6,7 +6,9 @@ Real processes over loopback: the emulator as a server, the CLI against it with 
 
 from __future__ import annotations
 
+import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -15,6 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.e2e.conftest import EXAMPLES, PLAYWRIGHT_ACCOUNT, Azure
@@ -83,6 +86,14 @@ def test_banner_says_url_subscription_groups_and_how_to_seed_more(tmp_path: Path
     demo = ["--demo", str(EXAMPLES), "--env-file", str(EXAMPLES / "demo.env")]
     with emulator(tmp_path, "--resource-group", "extra-rg", *demo) as (url, lines):
         banner = "".join(lines)
+        # The banner's curl commands work as printed.
+        for line in lines:
+            if line.strip().startswith("curl "):
+                words = shlex.split(line)
+                method, target = words[words.index("-X") + 1], words[words.index("-X") + 2]
+                payload = json.loads(words[words.index("-d") + 1])
+                answer = httpx.request(method, target.replace("ACCOUNT_ID", "acct"), json=payload)
+                assert answer.status_code in (201, 204), answer.text
     assert f"default subscription: {SUBSCRIPTION}" in banner
     assert "workspace-1234" in banner and "extra-rg" in banner
     assert PLAYWRIGHT_ACCOUNT in banner and "ciPipelineToken" in banner
