@@ -76,13 +76,16 @@ def session(
 def playwright_endpoint(args: argparse.Namespace, endpoint: str) -> str | None:
     """Where Playwright audits go instead of their manifest's endpoint, if anywhere.
 
-    An emulator serves both APIs, so ``--emulator``, or a loopback ``--endpoint`` typed on the
-    command line (an emulator: Azure is never on loopback), sends the audits to it too. Only
-    the command line decides this: an endpoint read from a file or the environment never
-    redirects the audits, whose endpoint must otherwise be a Playwright host.
+    ``--playwright-endpoint`` says so explicitly. Otherwise: an emulator serves both APIs, so
+    ``--emulator``, or a loopback ``--endpoint`` typed on the command line (an emulator: Azure
+    is never on loopback), sends the audits to it too. Only the command line decides this: an
+    endpoint read from a file or the environment never redirects the audits, whose endpoint
+    must otherwise be a Playwright host.
     """
-    from reconciler.arm.auth import is_loopback
+    from reconciler.arm.auth import check_endpoint, is_loopback
 
+    if args.playwright_endpoint:
+        return check_endpoint(args.playwright_endpoint)
     if args.emulator or (args.endpoint and is_loopback(args.endpoint)):
         return endpoint
     return None
@@ -158,6 +161,12 @@ def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -
         type=Path,
         metavar="FILE",
         help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
+    )
+    parser.add_argument(
+        "--playwright-endpoint",
+        metavar="URL",
+        help="send Playwright audits here instead of their manifests' endpoint (default: the "
+        "emulator, with --emulator or a loopback --endpoint)",
     )
     if formats:
         parser.add_argument(

@@ -164,3 +164,14 @@ def test_an_untrusted_certificate_is_reported_as_one_naming_ssl_cert_file(tmp_pa
     assert "certificate" in untrusted.stderr and "SSL_CERT_FILE" in untrusted.stderr
     assert "no answer" not in untrusted.stderr
     assert trusted.returncode == 0, trusted.stderr
+
+
+def test_an_explicit_playwright_endpoint_wins(azure: Azure) -> None:
+    from reconciler.cli import build_parser
+    from reconciler.commands.common import playwright_endpoint
+
+    other = "https://eastus.api.playwright.microsoft.com"
+    args = build_parser().parse_args(
+        ["plan", "--endpoint", azure.url, "--playwright-endpoint", other + "/", "x"]
+    )
+    assert playwright_endpoint(args, azure.url) == other
