@@ -13,6 +13,7 @@ from reconciler.commands.common import (
     EXIT_OK,
     color,
     plan_options,
+    playwright_endpoint,
     session,
 )
 
@@ -33,9 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(problem.render())
     m = result.manifests
     if result.problems:
-        files = len({p.file for p in result.problems})
-        noun = "problem" if len(result.problems) == 1 else "problems"
-        print(f"{len(result.problems)} {noun} in {files} file(s)", file=sys.stderr)
+        print(_problem_summary(result.problems), file=sys.stderr)
         return EXIT_ERROR
     print(
         f"ok: {result.documents} document(s): {len(m.workspaces)} workspace(s), "
@@ -43,6 +42,19 @@ def cmd_validate(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return EXIT_OK
+
+
+def _problem_summary(problems: list[Any]) -> str:
+    """Count what was read apart from paths that do not exist: no file was read there."""
+    missing = {p.file for p in problems if not p.file.exists()}
+    in_files = [p for p in problems if p.file not in missing]
+    parts = []
+    if in_files:
+        noun = "problem" if len(in_files) == 1 else "problems"
+        parts.append(f"{len(in_files)} {noun} in {len({p.file for p in in_files})} file(s)")
+    if missing:
+        parts.append(f"{len(missing)} path(s) not found")
+    return ", ".join(parts)
 
 
 def compute_plan(args: argparse.Namespace) -> Any:
@@ -58,7 +70,7 @@ def compute_plan(args: argparse.Namespace) -> Any:
                 env,
                 options=plan_options(args),
                 targets=tuple(args.target),
-                playwright_endpoint=target.endpoint if args.emulator else None,
+                playwright_endpoint=playwright_endpoint(args, target.endpoint),
             )
         )
 
@@ -134,7 +146,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             allow_replace=args.allow_replace,
             timeout=args.timeout,
             color=color(sys.stdout),
-            playwright_endpoint=target.endpoint if args.emulator else None,
+            playwright_endpoint=playwright_endpoint(args, target.endpoint),
             deadline=args.deadline,
             live_view=color(sys.stdout),
         )

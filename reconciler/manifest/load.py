@@ -267,10 +267,12 @@ class _Builder:
     def _unique(self, identity: tuple[str, ...], doc: SourceDocument, label: str) -> bool:
         first = self._seen.get(identity)
         if first is not None:
+            # Point at the first declaration's name, where the user looks, not its document.
+            where = first.position_of(("metadata", "name"))
             self.loader.report(
                 doc,
                 ("metadata", "name"),
-                (f"{label} is declared twice (also at {first.file}:{first.start.line})"),
+                f"{label} is declared twice (also at {first.file}:{where.line}:{where.column})",
             )
             return False
         self._seen[identity] = doc
