@@ -20,7 +20,7 @@ from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Plan
-from reconciler.plan.planner import Options
+from reconciler.plan.planner import Options, unmatched_targets
 from reconciler.render.text import render_text
 from reconciler.session import Target, arm_client, make_plan
 
@@ -104,6 +104,12 @@ def run_apply(
             playwright_endpoint=playwright_endpoint,
         )
     )
+    missing = unmatched_targets(plan.changes, targets)
+    if missing:
+        raise UsageError(
+            f"--target {', '.join(repr(t) for t in missing)} matches nothing declared or found "
+            "in Azure; nothing was applied"
+        )
     if saved_plan is not None:
         check_saved(saved_plan, plan)
     sys.stdout.write(render_text(plan, color=color))

@@ -51,7 +51,7 @@ def compute_plan(args: argparse.Namespace) -> Any:
     from reconciler.session import make_plan
 
     with session(args, require_secrets=args.secrets == "compare") as (manifests, target, env):
-        return asyncio.run(
+        plan = asyncio.run(
             make_plan(
                 manifests,
                 target,
@@ -60,6 +60,21 @@ def compute_plan(args: argparse.Namespace) -> Any:
                 targets=tuple(args.target),
                 playwright_endpoint=target.endpoint if args.emulator else None,
             )
+        )
+    check_targets(plan, tuple(args.target))
+    return plan
+
+
+def check_targets(plan: Any, targets: tuple[str, ...]) -> None:
+    from reconciler.errors import UsageError
+    from reconciler.plan.planner import unmatched_targets
+
+    missing = unmatched_targets(plan.changes, targets)
+    if missing:
+        names = ", ".join(repr(t) for t in missing)
+        raise UsageError(
+            f"--target {names} matches nothing declared or found in Azure; "
+            "give a full address or its trailing part, e.g. 'myws' or 'myws/myconn'"
         )
 
 

@@ -174,3 +174,18 @@ def test_output_files_are_replaced_whole_or_not_at_all(
         outputfile.write_text(path, "a new plan, half written", what="the plan file")
     assert path.read_text(encoding="utf-8") == "the reviewed plan"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("command", ["plan", "drift", "apply"])
+def test_a_target_that_matches_nothing_is_an_error_not_a_green_no_changes(
+    command: str, manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--auto-approve"] if command == "apply" else []
+    code, _, err = _run(
+        capsys, command, *_emulated(tmp_path), "--target", "ws-typo", *extra, str(manifest)
+    )
+    assert code == 1
+    _one_line(err, "'ws-typo'", "matches nothing")
+    # The right target still works, and the failed apply wrote nothing.
+    code, out, _ = _run(capsys, "plan", *_emulated(tmp_path), "--target", "ws-clear", str(manifest))
+    assert code == 0 and "ws-clear" in out and "create" in out
