@@ -14,10 +14,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from reconciler.apply import secretcheck
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.apply.outputs import workspace_outputs
 from reconciler.apply.progress import LiveProgress, PlainProgress
+from reconciler.apply.secretcheck import SecretKey
 from reconciler.errors import UsageError
+from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.planner import Options, unmatched_targets
@@ -25,8 +28,11 @@ from reconciler.render.text import render_text
 from reconciler.session import Target, arm_client, make_plan
 
 
-def check_saved(saved_path: Path, plan: Plan) -> None:
-    """Refuse a saved plan when the manifests or anything it read in Azure has moved."""
+def check_saved(
+    saved_path: Path, plan: Plan, secret_values: Mapping[SecretKey, str] | None = None
+) -> None:
+    """Refuse a saved plan when the manifests, anything it read in Azure, or (given
+    ``secret_values``, the values apply would send) a referenced secret has moved."""
     try:
         saved = json.loads(saved_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -58,6 +64,13 @@ def check_saved(saved_path: Path, plan: Plan) -> None:
             )
     if len(current) != len(changes):
         raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
+    if secret_values is not None and "secret_check" in saved:
+        differ = secretcheck.changed(saved["secret_check"], secret_values)
+        if differ:
+            raise UsageError(
+                f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
+                "made; the reviewed plan never showed these values: plan again"
+            )
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -111,7 +124,7 @@ def run_apply(
             "in Azure; nothing was applied"
         )
     if saved_plan is not None:
-        check_saved(saved_plan, plan)
+        check_saved(saved_plan, plan, secrets.values_for_comparison(manifests.connections, env))
     sys.stdout.write(render_text(plan, color=color))
     if not plan.has_changes:
         return 0
