@@ -10,7 +10,9 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +109,9 @@ def run_apply(
     deadline: float | None = None,
     live_view: bool = False,
 ) -> int:
+    if deadline is not None:
+        # The deadline covers the whole command: the plan apply makes first included.
+        target = replace(target, deadline_at=(target.clock or time.monotonic)() + deadline)
     plan = asyncio.run(
         make_plan(
             manifests,
