@@ -16,6 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reconciler import textfile
 from reconciler.apply import secretcheck
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.apply.outputs import workspace_outputs
@@ -29,6 +30,8 @@ from reconciler.plan.planner import Options, unmatched_targets
 from reconciler.render.text import render_text
 from reconciler.session import Target, arm_client, make_plan
 
+MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
+
 
 def check_saved(
     saved_path: Path, plan: Plan, secret_values: Mapping[SecretKey, str] | None = None
@@ -36,8 +39,11 @@ def check_saved(
     """Refuse a saved plan when the manifests, anything it read in Azure, or (given
     ``secret_values``, the values apply would send) a referenced secret has moved."""
     try:
-        saved = json.loads(saved_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        saved = json.loads(textfile.read_text(saved_path, limit=MAX_SAVED_PLAN_BYTES))
+    except textfile.TextFileError as error:
+        where = f"{saved_path}:{error.line}:{error.column}" if error.line else str(saved_path)
+        raise UsageError(f"cannot read saved plan {where}: {error.reason}") from None
+    except ValueError as exc:
         raise UsageError(f"cannot read saved plan {saved_path}: {exc}") from exc
     if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION:
         raise UsageError(f"{saved_path} is not a plan of format version {FORMAT_VERSION}")
