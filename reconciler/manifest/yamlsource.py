@@ -39,6 +39,7 @@ _TAG = "tag:yaml.org,2002:"
 _COLLECTION_TAGS = (_TAG + "seq", _TAG + "map")
 # What may open a block collection at the start of a line, besides indentation.
 _LINE_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 
 
 @dataclass(frozen=True, order=True)
@@ -206,14 +207,18 @@ def _composer() -> YAML:
 
 
 def _may_nest_deeper_than(text: str, limit: int) -> bool:
-    """A cheap upper bound on nesting: flow collections need a bracket each, block ones
-    (at most two per column, e.g. a sequence at its key's indentation) need indentation or
-    ``- ``/``? `` prefixes. Only files this cannot clear pay for the exact check."""
-    flow = text.count("[") + text.count("{")
-    if flow > limit:
-        return True
-    block = max((len(m.group(0)) for m in _LINE_PREFIX.finditer(text)), default=0)
-    return flow + 2 * block + 2 > limit
+    """A cheap upper bound on nesting, per document (a ``---`` or ``...`` line at column 0
+    ends any scalar or collection): flow collections need a bracket each, block ones (at
+    most two per column, e.g. a sequence at its key's indentation) need indentation or
+    ``- ``/``? `` prefixes. Only documents this cannot clear pay for the exact check."""
+    for document in _DOCUMENT_MARKER.split(text):
+        flow = document.count("[") + document.count("{")
+        if flow > limit:
+            return True
+        block = max((len(m.group(0)) for m in _LINE_PREFIX.finditer(document)), default=0)
+        if flow + 2 * block + 2 > limit:
+            return True
+    return False
 
 
 def _too_deep(file: Path, text: str) -> Problem | None:
