@@ -116,8 +116,10 @@ async def audit_playwright(
             transport=target.transport,
             verify=target.verify,
             retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
+            timeout=target.timeout,
             **_timing(target),
         )
+        client.deadline_at = target.deadline_at
         async with client:
             missing = None
             tokens: list[TokenInfo] | None

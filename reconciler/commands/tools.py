@@ -79,7 +79,10 @@ def cmd_emulator(args: argparse.Namespace) -> int:
         seed=args.seed,
     )
     groups = tuple((DEFAULT_SUBSCRIPTION, rg) for rg in args.resource_group)
-    emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=groups)
+    from reconciler.commands.common import emulator_state
+
+    with emulator_state(args.state):
+        emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=groups)
     certificate = None
     if args.https:
         certificate = self_signed(Path(tempfile.mkdtemp(prefix="reconciler-emulator-")))

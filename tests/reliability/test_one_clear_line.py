@@ -149,13 +149,18 @@ def test_a_non_utf8_env_file_names_line_and_column_and_never_the_bytes(
 
 
 @pytest.mark.parametrize("content", ["{bad", "[1]", '{"workspaces": 5}', ""])
-@pytest.mark.parametrize("command", ["plan", "export"])
+@pytest.mark.parametrize("command", ["plan", "export", "emulator"])
 def test_a_corrupt_emulator_state_is_one_line(
     content: str, command: str, manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "state.json").write_text(content, encoding="utf-8")
-    args = [str(manifest)] if command == "plan" else ["--subscription", DEFAULT_SUBSCRIPTION]
-    code, _, err = _run(capsys, command, *_emulated(tmp_path), *args)
+    state = tmp_path / "state.json"
+    state.write_text(content, encoding="utf-8")
+    args = {
+        "plan": [*_emulated(tmp_path), str(manifest)],
+        "export": [*_emulated(tmp_path), "--subscription", DEFAULT_SUBSCRIPTION],
+        "emulator": ["--state", str(state), "--port", "0"],
+    }[command]
+    code, _, err = _run(capsys, command, *args)
     assert code == 1
     _one_line(err, "emulator state", "state.json")
 
