@@ -218,37 +218,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve an emulator of the Azure ML management API and the Playwright "
         "Testing access-token API on loopback, for demos, tests and benchmarks.",
     )
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8765)
-    emulator.add_argument(
-        "--state",
-        type=Path,
-        metavar="FILE",
-        help="persist state to this JSON file (survives restarts)",
-    )
-    emulator.add_argument(
-        "--https", action="store_true", help="serve HTTPS with a generated self-signed certificate"
-    )
-    emulator.add_argument(
-        "--resource-group",
-        action="append",
-        metavar="NAME",
-        default=["workspace-1234"],
-        help="seed a resource group in the default subscription; repeatable",
-    )
-    emulator.add_argument("--latency-ms", type=float, default=0.0)
-    emulator.add_argument("--provisioning-seconds", type=float, default=0.0)
-    emulator.add_argument(
-        "--lro-mode",
-        default="202-async",
-        choices=["202-async", "202-location", "201-async", "200-state"],
-    )
-    emulator.add_argument(
-        "--throttle",
-        action="store_true",
-        help="enforce ARM's read and write token buckets (429 + Retry-After)",
-    )
-    emulator.add_argument("--seed", type=int, default=0, help="seed for injected randomness")
+    from reconciler.emulator.command import add_arguments as add_emulator_arguments
+
+    add_emulator_arguments(emulator)
     emulator.set_defaults(func=cmd_emulator)
 
     completion = commands.add_parser(

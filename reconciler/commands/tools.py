@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from reconciler.commands.common import EXIT_ERROR, EXIT_OK
@@ -65,42 +64,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
-    import tempfile
+    from reconciler.emulator import command
 
-    from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode
-    from reconciler.emulator.server import make_server
-    from reconciler.emulator.tls import self_signed
-
-    knobs = Knobs(
-        latency_ms=args.latency_ms,
-        provisioning_seconds=args.provisioning_seconds,
-        lro_mode=LroMode(args.lro_mode),
-        throttle=args.throttle,
-        seed=args.seed,
-    )
-    groups = tuple((DEFAULT_SUBSCRIPTION, rg) for rg in args.resource_group)
-    from reconciler.commands.common import emulator_state
-
-    with emulator_state(args.state):
-        emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=groups)
-    certificate = None
-    if args.https:
-        certificate = self_signed(Path(tempfile.mkdtemp(prefix="reconciler-emulator-")))
-    try:
-        server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"emulator listening on {server.base_url}", flush=True)
-    if certificate:
-        print(f"certificate (trust it as the CA bundle): {certificate[0]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return EXIT_OK
+    return command.run(args)
 
 
 def cmd_completion(args: argparse.Namespace) -> int:

@@ -149,7 +149,7 @@ def test_a_non_utf8_env_file_names_line_and_column_and_never_the_bytes(
 
 
 @pytest.mark.parametrize("content", ["{bad", "[1]", '{"workspaces": 5}', ""])
-@pytest.mark.parametrize("command", ["plan", "export", "emulator"])
+@pytest.mark.parametrize("command", ["plan", "export"])
 def test_a_corrupt_emulator_state_is_one_line(
     content: str, command: str, manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -158,7 +158,6 @@ def test_a_corrupt_emulator_state_is_one_line(
     args = {
         "plan": [*_emulated(tmp_path), str(manifest)],
         "export": [*_emulated(tmp_path), "--subscription", DEFAULT_SUBSCRIPTION],
-        "emulator": ["--state", str(state), "--port", "0"],
     }[command]
     code, _, err = _run(capsys, command, *args)
     assert code == 1
