@@ -193,3 +193,26 @@ def test_a_target_that_matches_nothing_is_an_error_not_a_green_no_changes(
     # The right target still works, and the failed apply wrote nothing.
     code, out, _ = _run(capsys, "plan", *_emulated(tmp_path), "--target", "ws-clear", str(manifest))
     assert code == 0 and "ws-clear" in out and "create" in out
+
+
+def test_an_env_file_may_be_a_pipe_as_from_process_substitution(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    read, write = os.pipe()
+    os.write(write, b"LOCATION_FROM_PIPE=westeurope\n")
+    os.close(write)
+    try:
+        code, _, err = _run(capsys, "validate", "--env-file", f"/dev/fd/{read}", str(manifest))
+    finally:
+        os.close(read)
+    assert code == 0, err
+
+
+def test_an_env_file_that_is_a_directory_is_one_line(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "validate", "--env-file", str(tmp_path), str(manifest))
+    assert code == 1
+    _one_line(err, str(tmp_path), "env file")
