@@ -155,7 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--deadline",
         type=float,
         metavar="SECONDS",
-        help="limit for the whole apply (default: none)",
+        help="limit for the whole apply: no retry, pacing or conflict wait goes past it "
+        "(default: none)",
     )
     apply.set_defaults(func=cmd_apply)
 
@@ -305,16 +306,15 @@ def _log_to_stderr(verbosity: int) -> None:
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
-    if verbosity:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    else:
-        handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("reconciler")
     logger.handlers = [handler]
-    logger.propagate = False
-    logger.setLevel(
-        logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING
-    )
+    if verbosity:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.setLevel(logging.NOTSET)  # the root's level decides, as without this handler
 
 
 def _quiet_libraries() -> None:

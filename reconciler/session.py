@@ -49,6 +49,7 @@ class Target:
     sleep: Callable[[float], Awaitable[None]] | None = None
     retries: int = 5
     timeout: float = 60.0  # seconds for one HTTP request
+    deadline_at: float | None = None  # on ``clock``: no wait of any client may end later
 
 
 def load_manifests(
@@ -94,6 +95,7 @@ async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
         timeout=target.timeout,
         **_timing(target),
     )
+    client.deadline_at = target.deadline_at
     try:
         yield client
     finally:
@@ -114,8 +116,10 @@ async def audit_playwright(
             transport=target.transport,
             verify=target.verify,
             retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
+            timeout=target.timeout,
             **_timing(target),
         )
+        client.deadline_at = target.deadline_at
         async with client:
             missing = None
             tokens: list[TokenInfo] | None

@@ -249,8 +249,12 @@ class ArmClient:
         return path_or_url if "://" in path_or_url else self.base_url + path_or_url
 
     def set_deadline(self, seconds: float | None) -> None:
-        """From now on, no wait (retry, pacing, conflict) may end later than ``seconds``."""
-        self.deadline_at = None if seconds is None else self.clock() + seconds
+        """From now on, no wait (retry, pacing, conflict) may end later than ``seconds`` from
+        now, nor later than a deadline already set (None sets nothing)."""
+        if seconds is None:
+            return
+        ends = self.clock() + seconds
+        self.deadline_at = ends if self.deadline_at is None else min(self.deadline_at, ends)
 
     def can_wait(self, delay: float) -> bool:
         return self.deadline_at is None or self.clock() + delay <= self.deadline_at

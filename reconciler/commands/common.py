@@ -268,7 +268,8 @@ def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="give up on one HTTP request after this long, then retry (default 60)",
+        help="give up on one HTTP request after this long, its whole body included, then "
+        "retry (default 60)",
     )
     parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
     add_env_file(parser)

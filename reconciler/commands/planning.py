@@ -57,13 +57,22 @@ def _problem_summary(problems: list[Any]) -> str:
     return ", ".join(parts)
 
 
-def compute_plan(args: argparse.Namespace) -> Any:
+def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any, Any]:
+    """The plan, and with ``stamp`` the secret stamp a saved plan carries (else None)."""
     import asyncio
 
     from reconciler.session import make_plan
 
     with session(args, require_secrets=args.secrets == "compare") as (manifests, target, env):
-        return asyncio.run(
+        secret_stamp = None
+        if stamp:
+            from reconciler.apply import secretcheck
+            from reconciler.manifest import secrets
+
+            secret_stamp = secretcheck.stamp(
+                secrets.values_for_comparison(manifests.connections, env)
+            )
+        plan = asyncio.run(
             make_plan(
                 manifests,
                 target,
@@ -73,9 +82,24 @@ def compute_plan(args: argparse.Namespace) -> Any:
                 playwright_endpoint=playwright_endpoint(args, target.endpoint),
             )
         )
+    check_targets(plan, tuple(args.target))
+    return plan, secret_stamp
 
 
-def emit(plan: object, args: argparse.Namespace, command: str) -> None:
+def check_targets(plan: Any, targets: tuple[str, ...]) -> None:
+    from reconciler.errors import UsageError
+    from reconciler.plan.planner import unmatched_targets
+
+    missing = unmatched_targets(plan.changes, targets)
+    if missing:
+        names = ", ".join(repr(t) for t in missing)
+        raise UsageError(
+            f"--target {names} matches nothing declared or found in Azure; "
+            "give a full address or its trailing part, e.g. 'myws' or 'myws/myconn'"
+        )
+
+
+def emit(plan: object, args: argparse.Namespace, command: str, secret_stamp: Any = None) -> None:
     from reconciler.plan.model import Plan
     from reconciler.render import render
     from reconciler.render.json import render_json
@@ -91,7 +115,15 @@ def emit(plan: object, args: argparse.Namespace, command: str) -> None:
     if getattr(args, "out", None):
         from reconciler import outputfile
 
-        outputfile.write_text(args.out, render_json(plan, command), what=f"the {command} file")
+        text = render_json(plan, command)
+        if secret_stamp is not None:
+            import json
+
+            text = json.dumps(
+                {**json.loads(text), "secret_check": secret_stamp}, indent=2, ensure_ascii=False
+            )
+            text += "\n"
+        outputfile.write_text(args.out, text, what=f"the {command} file")
 
 
 def check_out(args: argparse.Namespace, command: str) -> None:
@@ -104,8 +136,8 @@ def check_out(args: argparse.Namespace, command: str) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     check_out(args, "plan")
-    plan = compute_plan(args)
-    emit(plan, args, "plan")
+    plan, secret_stamp = compute_plan(args, stamp=bool(args.out))
+    emit(plan, args, "plan", secret_stamp)
     has_changes = bool(getattr(plan, "has_changes", False))
     return EXIT_CHANGES if args.detailed_exitcode and has_changes else EXIT_OK
 
@@ -118,7 +150,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.render.markdown import render_markdown
 
     check_out(args, "drift")
-    plan = compute_plan(args)
+    plan, _ = compute_plan(args)
     assert isinstance(plan, Plan)
     emit(plan, args, "drift")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
