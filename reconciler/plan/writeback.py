@@ -41,7 +41,7 @@ def uncarried(live: Any, node: Node, path: str = "") -> list[str]:
         if child.flag("readOnly"):
             continue
         found += uncarried(value, child, here)
-    return found
+    return sorted(found)
 
 
 def uncarried_reason(fields: list[str], api_version: str) -> str:

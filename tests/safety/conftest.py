@@ -41,6 +41,13 @@ class World:
         out = self.capsys.readouterr()
         return code, out.out, out.err
 
+    def run(self, *args: str) -> tuple[int, str, str]:
+        """The real CLI with exactly these arguments."""
+        self.capsys.readouterr()
+        code = main(list(args))
+        out = self.capsys.readouterr()
+        return code, out.out, out.err
+
     def get(self, path: str, api_version: str = "2023-04-01") -> Any:
         """What a client reads through the proxy (the realistic shape)."""
         answer = httpx.get(
