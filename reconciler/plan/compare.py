@@ -230,6 +230,12 @@ def _diff_object(
             continue
         if "default" in child.s and child.s["default"] == value:
             continue
+        if isinstance(value, dict) and not child.is_map:
+            # Undeclared as a whole: only its members that are not defaults would go.
+            yield from diff(
+                {}, value, child, path=here, strict=True, ignore=ignore, defaults=defaults
+            )
+            continue
         yield FieldDiff(here, value, None)
 
 
