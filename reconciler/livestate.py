@@ -57,6 +57,8 @@ def resource_problem(body: Any) -> str | None:
     An answer of the wrong shape must stop the run: read as "absent" or half-read, it turns
     into a create or an update that overwrites what exists.
     """
+    if body is None:
+        return "an empty body where a resource was expected"
     if not isinstance(body, dict):
         return f"expected a resource (a JSON object), got {type(body).__name__}"
     for key, kind in _RESOURCE_FIELDS.items():
