@@ -414,7 +414,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=default_out_dir())
     args = parser.parse_args(argv)
     if not args.specs.is_dir():
-        print(f"error: specs directory not found: {args.specs}", file=sys.stderr)
+        print(
+            f"error: the upstream API definitions are not at {args.specs}: regeneration needs "
+            "the official OpenAPI files (the team's ../shared/specs beside the repository); "
+            "pass --specs DIR. The generated schemas in schemas/ are committed, so nothing "
+            "else needs them.",
+            file=sys.stderr,
+        )
         return 1
     for path in write(args.out, generate(args.specs)):
         print(f"wrote {path}")
