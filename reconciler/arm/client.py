@@ -69,7 +69,15 @@ class CallStats:
 
 def _error_from(
     status: int, body: Any, headers: httpx.Headers, method: str, url: str, request_id: str
-) -> ArmError:
+) -> ArmError | UnreadableAnswer:
+    if status == 404 and not is_arm_error(body) and not headers.get("x-ms-error-code"):
+        # A proxy's or gateway's 404 page: read as ArmNotFound it would mean "absent".
+        return UnreadableAnswer(
+            "HTTP 404 without an ARM error body (not an answer from ARM; not read as absent)",
+            method=method,
+            url=_display(url),
+            request_id=request_id,
+        )
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         error = {}
@@ -77,8 +85,8 @@ def _error_from(
     message = str(error.get("message") or httpx.codes.get_reason_phrase(status) or "error")
     details = [d for d in error.get("details") or [] if isinstance(d, dict)]
     kind: type[ArmError] = ArmError
-    if status == 404 and is_arm_error(body):
-        kind = ArmNotFound  # only ARM's own 404 means "not found"; a proxy's page does not
+    if status == 404:
+        kind = ArmNotFound
     elif status == 409:
         kind = ArmConflict
     elif status == 429:
@@ -344,14 +352,19 @@ def _decode(answer: httpx.Response, method: str, url: str, request_id: str) -> A
 
 
 def is_arm_error(body: Any) -> bool:
-    """ARM's ``ErrorResponse``: ``{"error": {"code": ..., "message": ...}}``."""
+    """ARM's ``ErrorResponse``: ``{"error": {"code": ..., "message": ...}}`` (Azure.Core data
+    planes may instead send only the ``x-ms-error-code`` header)."""
     error = body.get("error") if isinstance(body, dict) else None
     return isinstance(error, dict) and isinstance(error.get("code"), str)
 
 
 def _checked(response: Response, method: str) -> Response:
     """A 404 returned as a value means "absent" only when ARM itself said so."""
-    if response.status == 404 and not is_arm_error(response.body):
+    if (
+        response.status == 404
+        and not is_arm_error(response.body)
+        and not response.headers.get("x-ms-error-code")
+    ):
         raise UnreadableAnswer(
             "HTTP 404 without an ARM error body (not an answer from ARM; not read as absent)",
             method=method,

@@ -54,5 +54,7 @@ def test_ending_succeeded_is_waited_for_then_its_connections_go_on(rerun: World)
     _creating_then(rerun, "Creating", "Updating", "Succeeded")
     code, out, err = rerun.cli("apply", "--auto-approve")
     assert code == 0, out + err
+    # It polled the workspace to its end before writing the connection.
+    assert rerun.proxy.states[f"{WS_PATH}/ws-real".lower()] == ["Succeeded"]
     assert [path for path, _ in rerun.proxy.puts] == [f"{WS_PATH}/ws-real/connections/aoai"]
     assert rerun.cli("plan", "--detailed-exitcode")[0] == 0

@@ -73,3 +73,19 @@ def test_arms_own_404_still_means_absent(world: World, monkeypatch: pytest.Monke
     code, out, err = world.cli("plan")
     assert code == 0, err
     assert "3 to create" in out
+
+
+def test_a_404_page_on_the_workspace_list_is_not_a_missing_resource_group(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three workspaces are read with one list; a proxy's 404 page there means nothing."""
+    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
+    others = [WORKSPACE.replace("ws-real", name) for name in ("ws-two", "ws-three")]
+    world.write(WORKSPACE, *others)
+    assert world.cli("apply", "--auto-approve")[0] == 0
+    world.proxy.fault("GET", "/workspaces", 404, HTML, content_type="text/html")
+    code, out, err = world.cli("plan")
+    assert code == 1, out + err
+    assert "HTTP 404 without an ARM error body" in err and "create" not in out
+    world.proxy.faults.clear()
+    assert world.cli("plan", "--detailed-exitcode")[0] == 0
