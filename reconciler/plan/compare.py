@@ -92,6 +92,8 @@ def _is_arm_id(value: Any) -> bool:
 
 
 def scalar_equal(desired: Any, live: Any, node: Node, key: str) -> bool:
+    if (desired == "" or desired is False) and live is None:
+        return True  # ARM drops (or nulls) empty strings and false flags in its answers
     if isinstance(desired, bool) or isinstance(live, bool):
         return desired is live
     if isinstance(desired, int | float) and isinstance(live, int | float):
@@ -104,8 +106,6 @@ def scalar_equal(desired: Any, live: Any, node: Node, key: str) -> bool:
         if node.s.get("format") == "date-time":
             return _same_instant(desired, live)
         return desired == live
-    if desired == "" and live is None:
-        return True  # ARM drops empty strings from its answers
     return bool(desired == live)
 
 
