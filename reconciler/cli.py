@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.commands.common import EXIT_ERROR, add_env_file, add_plan_options
+from reconciler.commands.common import EXIT_ERROR, add_env_file, add_plan_options, check_usage
 from reconciler.commands.planning import cmd_apply, cmd_drift, cmd_plan, cmd_validate
 from reconciler.commands.tokens import cmd_notebook_token, cmd_playwright_tokens
 from reconciler.commands.tools import (
@@ -217,37 +217,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve an emulator of the Azure ML management API and the Playwright "
         "Testing access-token API on loopback, for demos, tests and benchmarks.",
     )
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8765)
-    emulator.add_argument(
-        "--state",
-        type=Path,
-        metavar="FILE",
-        help="persist state to this JSON file (survives restarts)",
-    )
-    emulator.add_argument(
-        "--https", action="store_true", help="serve HTTPS with a generated self-signed certificate"
-    )
-    emulator.add_argument(
-        "--resource-group",
-        action="append",
-        metavar="NAME",
-        default=["workspace-1234"],
-        help="seed a resource group in the default subscription; repeatable",
-    )
-    emulator.add_argument("--latency-ms", type=float, default=0.0)
-    emulator.add_argument("--provisioning-seconds", type=float, default=0.0)
-    emulator.add_argument(
-        "--lro-mode",
-        default="202-async",
-        choices=["202-async", "202-location", "201-async", "200-state"],
-    )
-    emulator.add_argument(
-        "--throttle",
-        action="store_true",
-        help="enforce ARM's read and write token buckets (429 + Retry-After)",
-    )
-    emulator.add_argument("--seed", type=int, default=0, help="seed for injected randomness")
+    from reconciler.emulator.command import add_arguments as add_emulator_arguments
+
+    add_emulator_arguments(emulator)
     emulator.set_defaults(func=cmd_emulator)
 
     completion = commands.add_parser(
@@ -275,25 +247,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log_to_stderr(verbosity: int) -> None:
     """Our own loggers only: what they write is chosen to hold no header, body or secret.
-    Libraries' debug logs (httpcore, azure-identity, msal) are not ours to vouch for."""
+    Libraries' debug logs (httpcore, azure-identity, msal) are not ours to vouch for.
+
+    Without ``-v`` warnings still go out as plain lines: they say what a run is waiting on
+    or retrying (a refused connection, throttling), so a run is never silently stuck — on a
+    terminal and in a CI log alike.
+    """
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    if verbosity:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s"))
     logger = logging.getLogger("reconciler")
     logger.handlers = [handler]
-    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    logger.propagate = False
+    logger.setLevel(
+        logging.DEBUG if verbosity > 1 else logging.INFO if verbosity else logging.WARNING
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.verbose:
-        _log_to_stderr(args.verbose)
+    _log_to_stderr(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        check_usage(args)
         code: int = args.func(args)
     except ReconcilerError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,7 +11,10 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from reconciler import textfile
 from reconciler.errors import UsageError
+
+MAX_BYTES = 1024 * 1024  # an env file of a megabyte is a mistake, not a configuration
 
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
@@ -37,8 +40,11 @@ def environment(files: Iterable[Path], base: Mapping[str, str] | None = None) ->
     merged: dict[str, str] = {}
     for file in files:
         try:
-            merged.update(parse(file.read_text(encoding="utf-8"), str(file)))
-        except OSError as exc:
-            raise UsageError(f"cannot read env file {file}: {exc.strerror}") from exc
+            text = textfile.read_text(file, limit=MAX_BYTES)
+        except textfile.TextFileError as error:
+            # Never quote the bytes: the file may hold secrets.
+            where = f"{file}:{error.line}:{error.column}" if error.line else str(file)
+            raise UsageError(f"cannot read env file {where}: {error.reason}") from None
+        merged.update(parse(text, str(file)))
     merged.update(os.environ if base is None else base)
     return merged

@@ -27,6 +27,7 @@ TEST_EXTRA = [Requirement(r) for r in PYPROJECT["project"]["optional-dependencie
 # Declared but never imported by name, each for a reason.
 LOADED_INDIRECTLY = {
     "ruamel-yaml-clib": "the C composer ruamel.yaml loads itself",
+    "httptools": "the C HTTP parser uvicorn loads for the emulator",
 }
 
 

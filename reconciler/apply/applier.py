@@ -126,6 +126,8 @@ class Applier:
 
     async def apply(self, plan: Plan) -> ApplyReport:
         self._started = self.client.clock()
+        # Every wait the client makes from here on (retries, pacing, conflicts) ends in time.
+        self.client.set_deadline(self.options.deadline)
         by_workspace: dict[str, list[Change]] = {}
         for change in plan.changes:
             if change.kind in ("Workspace", "Connection"):
@@ -203,7 +205,8 @@ class Applier:
         return True
 
     async def _put(self, url: str, body: Any, api_version: str, kind: str) -> Any:
-        """PUT, waiting out 409 AnotherOperationInProgress a bounded number of times."""
+        """PUT, waiting out 409 AnotherOperationInProgress a bounded number of times, and
+        never past the deadline: then the conflict itself is the error reported."""
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 return await self.client.request(
@@ -214,9 +217,16 @@ class Applier:
                     kind=kind,
                 )
             except ArmConflict as error:
-                if error.code != "AnotherOperationInProgress" or attempt == CONFLICT_RETRIES:
+                delay = min(60.0, 5.0 * 2**attempt)
+                if (
+                    error.code != "AnotherOperationInProgress"
+                    or attempt == CONFLICT_RETRIES
+                    or not self.client.can_wait(delay)
+                ):
                     raise
-                await self.client.sleep(min(60.0, 5.0 * 2**attempt))
+                await self.client.wait(
+                    delay, f"for another operation on {error.url or url} to finish (HTTP 409)"
+                )
         raise AssertionError("unreachable")
 
     async def _wait_workspace(self, manifest: WorkspaceManifest, change: Change) -> Outcome:
@@ -293,6 +303,7 @@ class Applier:
             return
         manifest = self.connections[change.address]
         self.notify(Event(change.address, "started", change.action.value))
+        body: Any = None  # not built yet when a secret fails to resolve
         try:
             before = change.before if isinstance(change.before, dict) else {}
             had_marker = ((before.get("properties") or {}).get("metadata") or {}).get(

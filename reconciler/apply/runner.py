@@ -33,21 +33,30 @@ def check_saved(saved_path: Path, plan: Plan) -> None:
         raise UsageError(f"cannot read saved plan {saved_path}: {exc}") from exc
     if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION:
         raise UsageError(f"{saved_path} is not a plan of format version {FORMAT_VERSION}")
+    changes = saved.get("changes")
+    if not isinstance(changes, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("address"), str) for c in changes
+    ):
+        # A hand-edited or truncated plan: refuse it whole rather than apply a guess.
+        raise UsageError(
+            f"{saved_path} is not a plan this tool wrote: 'changes' must be a list of "
+            "changes with an address; plan again"
+        )
     if saved.get("manifest_digest") != plan.manifest_digest:
         raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
     current = {c.address.lower(): c for c in plan.changes}
-    for change in saved.get("changes", []):
-        now = current.get(str(change.get("address", "")).lower())
+    for change in changes:
+        now = current.get(change["address"].lower())
         if (
             now is None
             or now.fingerprint != change.get("fingerprint")
             or now.action.value != change.get("action")
         ):
             raise UsageError(
-                f"{change.get('address')} changed in Azure since {saved_path} was "
+                f"{change['address']} changed in Azure since {saved_path} was "
                 "made; the saved plan is stale: plan again"
             )
-    if len(current) != len(saved.get("changes", [])):
+    if len(current) != len(changes):
         raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
 
 

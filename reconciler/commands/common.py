@@ -56,9 +56,9 @@ def session(
         manifests = shard.select(manifests, *shard.parse(args.shard))
     with contextlib.ExitStack() as stack:
         if args.emulator:
-            endpoint = stack.enter_context(
-                embedded_emulator(manifests, args.emulator_state or DEFAULT_EMULATOR_STATE)
-            )
+            state = args.emulator_state or DEFAULT_EMULATOR_STATE
+            with emulator_state(state):
+                endpoint = stack.enter_context(embedded_emulator(manifests, state))
         else:
             endpoint = resolve_endpoint(args.endpoint, env)
         yield (
@@ -71,6 +71,55 @@ def session(
             ),
             env,
         )
+
+
+SECONDS_OPTIONS = (
+    ("request_timeout", "--request-timeout"),
+    ("timeout", "--timeout"),
+    ("deadline", "--deadline"),
+)
+
+
+def check_usage(args: argparse.Namespace) -> None:
+    """Combinations and values argparse cannot check, refused before any work is done.
+
+    A zero, negative or NaN timeout would make every request fail at once (or, for NaN, never
+    compare as expired); ``--emulator`` with ``--endpoint`` leaves unclear which one the user
+    meant to change, so neither wins silently.
+    """
+    import math
+
+    from reconciler.errors import UsageError
+
+    for attr, flag in SECONDS_OPTIONS:
+        value = getattr(args, attr, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise UsageError(f"{flag} must be a positive number of seconds, not {value}")
+    if getattr(args, "emulator", False) and getattr(args, "endpoint", None):
+        raise UsageError(
+            "--emulator and --endpoint exclude each other: --emulator serves its own endpoint"
+        )
+    for attr, flag, least in (("parallelism", "--parallelism", 1), ("retries", "--retries", 0)):
+        value = getattr(args, attr, None)
+        if value is not None and value < least:
+            raise UsageError(f"{flag} must be at least {least}, not {value}")
+
+
+@contextlib.contextmanager
+def emulator_state(path: Path) -> Iterator[None]:
+    """Around loading the emulator's state file only: a corrupt file (hand-edited, or cut
+    short by a kill) is one clear line saying what to do, not a traceback from the loader."""
+    from reconciler.errors import UsageError
+
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise UsageError(
+            f"cannot read the emulator state {path}: it is not a state file this version "
+            f"wrote ({type(exc).__name__}); delete it to start from an empty emulator"
+        ) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read the emulator state {path}: {exc.strerror or exc}") from exc
 
 
 def plan_options(args: argparse.Namespace) -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from reconciler.commands.common import (
@@ -68,16 +69,29 @@ def emit(plan: object, args: argparse.Namespace, command: str) -> None:
     from reconciler.render.json import render_json
 
     assert isinstance(plan, Plan)
-    if getattr(args, "out", None):
-        args.out.write_text(render_json(plan, command), encoding="utf-8")
+    # stdout first: should the file fail after all, the plan is still on screen / in the log.
     if args.format == "json":
         sys.stdout.write(render_json(plan, command))
     else:
         title = "drift report" if command == "drift" else "plan"
         sys.stdout.write(render(plan, args.format, color=color(sys.stdout), title=title))
+    sys.stdout.flush()
+    if getattr(args, "out", None):
+        from reconciler import outputfile
+
+        outputfile.write_text(args.out, render_json(plan, command), what=f"the {command} file")
+
+
+def check_out(args: argparse.Namespace, command: str) -> None:
+    """Refuse an --out that cannot be written before reading Azure, not after."""
+    if getattr(args, "out", None):
+        from reconciler import outputfile
+
+        outputfile.check_writable_dir(args.out, f"the {command} file")
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
+    check_out(args, "plan")
     plan = compute_plan(args)
     emit(plan, args, "plan")
     has_changes = bool(getattr(plan, "has_changes", False))
@@ -87,16 +101,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_drift(args: argparse.Namespace) -> int:
     import os
 
+    from reconciler import outputfile
     from reconciler.plan.model import Plan
     from reconciler.render.markdown import render_markdown
 
+    check_out(args, "drift")
     plan = compute_plan(args)
     assert isinstance(plan, Plan)
     emit(plan, args, "drift")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(render_markdown(plan, title="drift report"))
+        outputfile.append_text(
+            Path(summary),
+            render_markdown(plan, title="drift report"),
+            what="the step summary ($GITHUB_STEP_SUMMARY)",
+        )
     return EXIT_CHANGES if plan.has_drift else EXIT_OK
 
 

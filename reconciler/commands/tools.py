@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 from typing import Any
 
 from reconciler.commands.common import EXIT_ERROR, EXIT_OK
@@ -13,8 +12,12 @@ from reconciler.commands.common import EXIT_ERROR, EXIT_OK
 def cmd_export(args: argparse.Namespace) -> int:
     import asyncio
 
-    from reconciler import export
+    from reconciler import export, outputfile
+    from reconciler.errors import OutputError
     from reconciler.session import Target, arm_client, resolve_endpoint
+
+    if args.out.exists() and not args.out.is_dir():
+        raise OutputError(f"cannot export into {args.out}: it exists and is not a directory")
 
     def run(endpoint: str) -> Any:
         async def go() -> Any:
@@ -28,11 +31,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         return asyncio.run(go())
 
     if args.emulator:
+        from reconciler.commands.common import emulator_state
         from reconciler.emulator import Emulator, running
         from reconciler.session import DEFAULT_EMULATOR_STATE
 
         state = args.emulator_state or DEFAULT_EMULATOR_STATE
-        with running(Emulator(state_file=state)) as url:
+        with emulator_state(state):
+            emulator = Emulator(state_file=state)
+        with running(emulator) as url:
             exported = run(url)
     else:
         import os
@@ -43,8 +49,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("nothing to export: no workspace matched", file=sys.stderr)
         return EXIT_ERROR
     for file in files:
-        file.path.parent.mkdir(parents=True, exist_ok=True)
-        file.path.write_text(file.text, encoding="utf-8")
+        try:
+            file.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create directory {file.path.parent}: {exc.strerror or exc}"
+            ) from exc
+        outputfile.write_text(file.path, file.text, what="exported manifest")
         print(
             f"wrote {file.path}"
             + (f" ({len(file.env_vars)} secret variable(s) to set)" if file.env_vars else "")
@@ -53,39 +64,9 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_emulator(args: argparse.Namespace) -> int:
-    import tempfile
+    from reconciler.emulator import command
 
-    from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode
-    from reconciler.emulator.server import make_server
-    from reconciler.emulator.tls import self_signed
-
-    knobs = Knobs(
-        latency_ms=args.latency_ms,
-        provisioning_seconds=args.provisioning_seconds,
-        lro_mode=LroMode(args.lro_mode),
-        throttle=args.throttle,
-        seed=args.seed,
-    )
-    groups = tuple((DEFAULT_SUBSCRIPTION, rg) for rg in args.resource_group)
-    emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=groups)
-    certificate = None
-    if args.https:
-        certificate = self_signed(Path(tempfile.mkdtemp(prefix="reconciler-emulator-")))
-    try:
-        server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"emulator listening on {server.base_url}", flush=True)
-    if certificate:
-        print(f"certificate (trust it as the CA bundle): {certificate[0]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return EXIT_OK
+    return command.run(args)
 
 
 def cmd_completion(args: argparse.Namespace) -> int:

@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from reconciler import textfile
 from reconciler.manifest import envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
     Address,
@@ -26,6 +27,7 @@ from reconciler.manifest.model import (
 )
 from reconciler.manifest.yamlsource import (
     JsonPath,
+    Position,
     Problem,
     SourceDocument,
     read_documents,
@@ -89,26 +91,12 @@ class _Loader:
         documents: list[SourceDocument] = []
         for file in files:
             try:
-                raw = file.read_bytes()
-            except OSError as exc:
-                self.problems.append(Problem(file, None, "", f"cannot read: {exc.strerror}"))
-                continue
-            if len(raw) > MAX_FILE_BYTES:
-                self.problems.append(
-                    Problem(
-                        file,
-                        None,
-                        "",
-                        (f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"),
-                    )
+                text = textfile.read_text(file, limit=MAX_FILE_BYTES)
+            except textfile.TextFileError as error:
+                position = (
+                    Position(error.line, error.column) if error.line and error.column else None
                 )
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                self.problems.append(
-                    Problem(file, None, "", (f"not UTF-8 text (byte {exc.start})"))
-                )
+                self.problems.append(Problem(file, position, "", error.reason))
                 continue
             docs, problems = read_documents(file, text)
             documents.extend(docs)
