@@ -40,7 +40,7 @@ def environment(files: Iterable[Path], base: Mapping[str, str] | None = None) ->
     merged: dict[str, str] = {}
     for file in files:
         try:
-            text = textfile.read_text(file, limit=MAX_BYTES)
+            text = textfile.read_text(file, limit=MAX_BYTES, pipes=True)
         except textfile.TextFileError as error:
             # Never quote the bytes: the file may hold secrets.
             where = f"{file}:{error.line}:{error.column}" if error.line else str(file)

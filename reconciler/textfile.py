@@ -23,15 +23,20 @@ class TextFileError(Exception):
         self.column = column
 
 
-def read_text(path: Path, *, limit: int) -> str:
-    """The UTF-8 text of ``path``, or :class:`TextFileError` saying why not (never OSError)."""
+def read_text(path: Path, *, limit: int, pipes: bool = False) -> str:
+    """The UTF-8 text of ``path``, or :class:`TextFileError` saying why not (never OSError).
+
+    ``pipes`` also admits a pipe or FIFO (``--env-file <(vault read …)``): read until its
+    writer closes it, and never more than ``limit``. Devices and directories never."""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except OSError as exc:
         raise TextFileError(f"cannot read: {exc.strerror or exc}") from exc
     try:
         info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
+        if pipes and stat.S_ISFIFO(info.st_mode):
+            os.set_blocking(fd, True)
+        elif not stat.S_ISREG(info.st_mode):
             raise TextFileError("not a regular file")
         if info.st_size > limit:
             raise TextFileError(f"file is larger than {_size(limit)}")

@@ -42,6 +42,7 @@ CONFLICT_RETRIES = 10
 class Result(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
+    REPLACED = "replaced"  # deleted and recreated (--allow-replace)
     UNCHANGED = "unchanged"
     DELETED = "deleted"
     FAILED = "failed"
@@ -151,8 +152,15 @@ class Applier:
         if own is not None:
             ok = await self._workspace(own)
         if not ok:
+            # Unless a replacement may have deleted the workspace, what matched still matches.
+            untouched = own is None or not (
+                own.action is Action.REPLACE_REQUIRED and self.options.allow_replace
+            )
             for change in rest:
-                self._done(change, Result.SKIPPED, f"its workspace {workspace} was not applied")
+                if untouched and change.action is Action.NO_OP:
+                    self._done(change, Result.UNCHANGED)
+                else:
+                    self._done(change, Result.SKIPPED, f"its workspace {workspace} was not applied")
             return
         # A replaced workspace comes back empty: its connections must be written again.
         recreated = own is not None and own.action is Action.REPLACE_REQUIRED
@@ -166,8 +174,7 @@ class Applier:
             self._done(
                 change,
                 Result.SKIPPED,
-                f"replacement required: {change.reason} "
-                "(pass --allow-replace to delete and recreate it)",
+                f"{change.reason} — not done without --allow-replace",
             )
             return False
         manifest = self.workspaces[change.address]
@@ -200,8 +207,8 @@ class Applier:
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return False
-        created = change.action in (Action.CREATE, Action.REPLACE_REQUIRED)
-        self._done(change, Result.CREATED if created else Result.UPDATED)
+        done = {Action.CREATE: Result.CREATED, Action.REPLACE_REQUIRED: Result.REPLACED}
+        self._done(change, done.get(change.action, Result.UPDATED))
         return True
 
     async def _put(self, url: str, body: Any, api_version: str, kind: str) -> Any:

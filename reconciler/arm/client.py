@@ -27,6 +27,7 @@ import email.utils
 import logging
 import math
 import random
+import ssl
 import time
 import uuid
 from collections import Counter
@@ -122,6 +123,19 @@ def _error_from(
         details=details,
         request_id=request_id,
     )
+
+
+def _untrusted_certificate(exc: BaseException) -> str | None:
+    """The TLS verification failure behind a transport error, if that is what it is.
+
+    Retrying cannot fix it, and "no answer" would send the user looking for a network fault.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
 
 
 def _display(url: str) -> str:
@@ -244,8 +258,12 @@ class ArmClient:
         return path_or_url if "://" in path_or_url else self.base_url + path_or_url
 
     def set_deadline(self, seconds: float | None) -> None:
-        """From now on, no wait (retry, pacing, conflict) may end later than ``seconds``."""
-        self.deadline_at = None if seconds is None else self.clock() + seconds
+        """From now on, no wait (retry, pacing, conflict) may end later than ``seconds`` from
+        now, nor later than a deadline already set (None sets nothing)."""
+        if seconds is None:
+            return
+        ends = self.clock() + seconds
+        self.deadline_at = ends if self.deadline_at is None else min(self.deadline_at, ends)
 
     def can_wait(self, delay: float) -> bool:
         return self.deadline_at is None or self.clock() + delay <= self.deadline_at
@@ -304,6 +322,14 @@ class ArmClient:
             except (httpx.HTTPError, TimeoutError) as exc:
                 reason = _transport_reason(exc, self.timeout)
                 log.debug("%s failed: %s (request %s)", where, reason, request_id)
+                problem = _untrusted_certificate(exc)
+                if problem is not None:
+                    raise TransportError(
+                        f"{urlsplit(url).netloc} presented a certificate this machine does not "
+                        f"trust ({problem}): for the emulator's --https certificate set "
+                        "SSL_CERT_FILE to the path it printed",
+                        request_id=request_id,
+                    ) from exc
                 refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 limit = self.retry.connect_attempts if refused else self.retry.max_attempts
                 delay = 0.5 * 2 ** (attempt - 1) if refused else self._backoff(attempt)
@@ -324,7 +350,7 @@ class ArmClient:
                     )
                 await self.sleep(delay)
                 continue
-            log.debug(
+            log.info(
                 "%s %s -> %s (request %s)", method, _display(url), answer.status_code, request_id
             )
             status = answer.status_code

@@ -73,6 +73,24 @@ def session(
         )
 
 
+def playwright_endpoint(args: argparse.Namespace, endpoint: str) -> str | None:
+    """Where Playwright audits go instead of their manifest's endpoint, if anywhere.
+
+    ``--playwright-endpoint`` says so explicitly. Otherwise: an emulator serves both APIs, so
+    ``--emulator``, or a loopback ``--endpoint`` typed on the command line (an emulator: Azure
+    is never on loopback), sends the audits to it too. Only the command line decides this: an
+    endpoint read from a file or the environment never redirects the audits, whose endpoint
+    must otherwise be a Playwright host.
+    """
+    from reconciler.arm.auth import check_endpoint, is_loopback
+
+    if args.playwright_endpoint:
+        return check_endpoint(args.playwright_endpoint)
+    if args.emulator or (args.endpoint and is_loopback(args.endpoint)):
+        return endpoint
+    return None
+
+
 SECONDS_OPTIONS = (
     ("request_timeout", "--request-timeout"),
     ("timeout", "--timeout"),
@@ -140,15 +158,15 @@ def add_env_file(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_plan_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
-    )
-    parser.add_argument(
-        "--endpoint",
-        help="ARM base URL (default: $RECONCILER_ARM_ENDPOINT or "
-        "https://management.azure.com); http only for loopback",
-    )
+ENDPOINT_HELP = (
+    "ARM base URL (default: $RECONCILER_ARM_ENDPOINT or https://management.azure.com); http "
+    "only for loopback, where it is an emulator that serves the Playwright audits too"
+)
+
+
+def add_azure_options(parser: argparse.ArgumentParser, *, parallelism: int | None) -> None:
+    """Where to send requests and how, for the commands outside plan/drift/apply."""
+    parser.add_argument("--endpoint", metavar="URL", help=ENDPOINT_HELP)
     parser.add_argument(
         "--emulator",
         action="store_true",
@@ -160,7 +178,53 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    if parallelism is None:
+        parser.add_argument("--parallelism", type=int, default=1, help=argparse.SUPPRESS)
+    else:
+        parser.add_argument(
+            "--parallelism",
+            type=int,
+            default=parallelism,
+            help=f"concurrent requests to Azure (default {parallelism})",
+        )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries of throttled, unavailable or failed requests (default 5)",
+    )
+
+
+def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -> None:
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
+    )
+    parser.add_argument("--endpoint", metavar="URL", help=ENDPOINT_HELP)
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against the embedded local emulator instead of Azure",
+    )
+    parser.add_argument(
+        "--emulator-state",
+        type=Path,
+        metavar="FILE",
+        help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
+    )
+    parser.add_argument(
+        "--playwright-endpoint",
+        metavar="URL",
+        help="send Playwright audits here instead of their manifests' endpoint (default: the "
+        "emulator, with --emulator or a loopback --endpoint)",
+    )
+    if formats:
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default="text",
+            help="output: text (default), json (schemas/plan.schema.json) or markdown "
+            "(for pull-request comments)",
+        )
     parser.add_argument(
         "--target",
         action="append",
@@ -204,7 +268,8 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="give up on one HTTP request after this long, then retry (default 60)",
+        help="give up on one HTTP request after this long, its whole body included, then "
+        "retry (default 60)",
     )
     parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
     add_env_file(parser)

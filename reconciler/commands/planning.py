@@ -13,6 +13,7 @@ from reconciler.commands.common import (
     EXIT_OK,
     color,
     plan_options,
+    playwright_endpoint,
     session,
 )
 
@@ -33,9 +34,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(problem.render())
     m = result.manifests
     if result.problems:
-        files = len({p.file for p in result.problems})
-        noun = "problem" if len(result.problems) == 1 else "problems"
-        print(f"{len(result.problems)} {noun} in {files} file(s)", file=sys.stderr)
+        print(_problem_summary(result.problems), file=sys.stderr)
         return EXIT_ERROR
     print(
         f"ok: {result.documents} document(s): {len(m.workspaces)} workspace(s), "
@@ -45,25 +44,62 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def compute_plan(args: argparse.Namespace) -> Any:
+def _problem_summary(problems: list[Any]) -> str:
+    """Count what was read apart from paths that do not exist: no file was read there."""
+    missing = {p.file for p in problems if not p.file.exists()}
+    in_files = [p for p in problems if p.file not in missing]
+    parts = []
+    if in_files:
+        noun = "problem" if len(in_files) == 1 else "problems"
+        parts.append(f"{len(in_files)} {noun} in {len({p.file for p in in_files})} file(s)")
+    if missing:
+        parts.append(f"{len(missing)} path(s) not found")
+    return ", ".join(parts)
+
+
+def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any, Any]:
+    """The plan, and with ``stamp`` the secret stamp a saved plan carries (else None)."""
     import asyncio
 
     from reconciler.session import make_plan
 
     with session(args, require_secrets=args.secrets == "compare") as (manifests, target, env):
-        return asyncio.run(
+        secret_stamp = None
+        if stamp:
+            from reconciler.apply import secretcheck
+            from reconciler.manifest import secrets
+
+            secret_stamp = secretcheck.stamp(
+                secrets.values_for_comparison(manifests.connections, env)
+            )
+        plan = asyncio.run(
             make_plan(
                 manifests,
                 target,
                 env,
                 options=plan_options(args),
                 targets=tuple(args.target),
-                playwright_endpoint=target.endpoint if args.emulator else None,
+                playwright_endpoint=playwright_endpoint(args, target.endpoint),
             )
+        )
+    check_targets(plan, tuple(args.target))
+    return plan, secret_stamp
+
+
+def check_targets(plan: Any, targets: tuple[str, ...]) -> None:
+    from reconciler.errors import UsageError
+    from reconciler.plan.planner import unmatched_targets
+
+    missing = unmatched_targets(plan.changes, targets)
+    if missing:
+        names = ", ".join(repr(t) for t in missing)
+        raise UsageError(
+            f"--target {names} matches nothing declared or found in Azure; "
+            "give a full address or its trailing part, e.g. 'myws' or 'myws/myconn'"
         )
 
 
-def emit(plan: object, args: argparse.Namespace, command: str) -> None:
+def emit(plan: object, args: argparse.Namespace, command: str, secret_stamp: Any = None) -> None:
     from reconciler.plan.model import Plan
     from reconciler.render import render
     from reconciler.render.json import render_json
@@ -79,7 +115,15 @@ def emit(plan: object, args: argparse.Namespace, command: str) -> None:
     if getattr(args, "out", None):
         from reconciler import outputfile
 
-        outputfile.write_text(args.out, render_json(plan, command), what=f"the {command} file")
+        text = render_json(plan, command)
+        if secret_stamp is not None:
+            import json
+
+            text = json.dumps(
+                {**json.loads(text), "secret_check": secret_stamp}, indent=2, ensure_ascii=False
+            )
+            text += "\n"
+        outputfile.write_text(args.out, text, what=f"the {command} file")
 
 
 def check_out(args: argparse.Namespace, command: str) -> None:
@@ -92,8 +136,8 @@ def check_out(args: argparse.Namespace, command: str) -> None:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     check_out(args, "plan")
-    plan = compute_plan(args)
-    emit(plan, args, "plan")
+    plan, secret_stamp = compute_plan(args, stamp=bool(args.out))
+    emit(plan, args, "plan", secret_stamp)
     has_changes = bool(getattr(plan, "has_changes", False))
     return EXIT_CHANGES if args.detailed_exitcode and has_changes else EXIT_OK
 
@@ -106,7 +150,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
     from reconciler.render.markdown import render_markdown
 
     check_out(args, "drift")
-    plan = compute_plan(args)
+    plan, _ = compute_plan(args)
     assert isinstance(plan, Plan)
     emit(plan, args, "drift")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -134,7 +178,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             allow_replace=args.allow_replace,
             timeout=args.timeout,
             color=color(sys.stdout),
-            playwright_endpoint=target.endpoint if args.emulator else None,
+            playwright_endpoint=playwright_endpoint(args, target.endpoint),
             deadline=args.deadline,
             live_view=color(sys.stdout),
         )

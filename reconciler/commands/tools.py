@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from reconciler.commands.common import EXIT_ERROR, EXIT_OK
@@ -63,10 +64,41 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_emulator(args: argparse.Namespace) -> int:
-    from reconciler.emulator import command
+def _interrupt_on_sigterm() -> None:
+    """``kill`` and ``docker stop`` send SIGTERM: clean up as after Ctrl-C."""
+    import signal
 
-    return command.run(args)
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def cmd_emulator(args: argparse.Namespace) -> int:
+    from reconciler.commands.demo import Seed, banner, demo_seed
+    from reconciler.emulator import DEFAULT_SUBSCRIPTION, command
+
+    groups = tuple(
+        (DEFAULT_SUBSCRIPTION, rg)
+        for rg in (args.resource_group or [command.DEFAULT_RESOURCE_GROUP])
+    )
+    seed = Seed(groups)
+    if args.demo is not None:
+        demo = demo_seed(args.demo, args.env_file)
+        seed = Seed(tuple(dict.fromkeys(groups + demo.groups)), demo.accounts)
+
+    def prepare(emulator: Any) -> None:
+        """Through the emulator's public seeding API only (its internals may change)."""
+        for subscription, group in seed.groups:
+            emulator.add_resource_group(group, subscription)
+        for account, tokens in seed.accounts.items():
+            emulator.playwright.seed(account, tokens)
+
+    def announce(url: str, certificate: Path | None) -> str:
+        return banner(url, DEFAULT_SUBSCRIPTION, seed, certificate=certificate)
+
+    _interrupt_on_sigterm()
+    return command.run(args, prepare=prepare, announce=announce)
 
 
 def cmd_completion(args: argparse.Namespace) -> int:

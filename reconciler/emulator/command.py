@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -51,8 +52,8 @@ def _knob_type(name: str) -> Any:
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.description = f"{parser.description or ''}\n\n{ADMIN_HELP}"
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--host", default="127.0.0.1", help="loopback address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8765, help="port (default 8765; 0: any free)")
     parser.add_argument(
         "--state", type=Path, metavar="FILE", help="persist state to this JSON file (mode 0600)"
     )
@@ -94,7 +95,15 @@ def knobs_from(args: argparse.Namespace) -> Knobs:
     return Knobs(**{f.name: getattr(args, f.name) for f in fields(Knobs)})
 
 
-def run(args: argparse.Namespace) -> int:
+def run(
+    args: argparse.Namespace,
+    *,
+    prepare: Callable[[Any], None] | None = None,
+    announce: Callable[[str, Path | None], str] | None = None,
+) -> int:
+    """Serve until Ctrl-C. ``prepare(emulator)`` seeds it before it serves and
+    ``announce(url, certificate)`` gives the start banner: the CLI's ``--demo`` and banner."""
+    import contextlib
     import tempfile
 
     from reconciler.emulator.app import DEFAULT_SUBSCRIPTION, Emulator
@@ -105,19 +114,25 @@ def run(args: argparse.Namespace) -> int:
         (DEFAULT_SUBSCRIPTION, rg) for rg in (args.resource_group or [DEFAULT_RESOURCE_GROUP])
     )
     emulator = Emulator(knobs=knobs_from(args), state_file=args.state, resource_groups=groups)
-    certificate = None
-    if args.https:
-        certificate = self_signed(Path(tempfile.mkdtemp(prefix="reconciler-emulator-")))
-    try:
-        server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return 1
-    print(f"emulator listening on {server.base_url}", flush=True)
-    if certificate:
-        print(f"certificate (trust it as the CA bundle): {certificate[0]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        return 0
+    if prepare is not None:
+        prepare(emulator)
+    with contextlib.ExitStack() as cleanup:
+        certificate = None
+        if args.https:  # the directory goes when the emulator stops, Ctrl-C included
+            directory = cleanup.enter_context(tempfile.TemporaryDirectory(prefix="reconciler-"))
+            certificate = self_signed(Path(directory))
+        try:
+            server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
+        except (OSError, ValueError) as exc:
+            print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
+            return 1
+        cert = certificate[0] if certificate else None
+        if announce is not None:
+            print(announce(server.base_url, cert), flush=True)
+        else:
+            print(f"emulator listening on {server.base_url}", flush=True)
+            if cert:
+                print(f"certificate (trust it as the CA bundle): {cert}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever()
     return 0

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from reconciler import textfile
-from reconciler.manifest import envsubst, schemacheck, secrets
+from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
     Address,
     ConnectionManifest,
@@ -64,6 +64,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
             files.extend(found)
         elif path.is_file():
             files.append(path)
+        elif path.exists():
+            # A FIFO or a device would block or never end: only regular files are read.
+            problems.append(Problem(path, None, "", "not a regular file or a directory"))
         else:
             problems.append(Problem(path, None, "", "no such file or directory"))
     unique = list(dict.fromkeys(files))
@@ -118,6 +121,9 @@ class _Loader:
         )
         for issue in issues:
             self.report(doc, issue.path, issue.message, key=issue.at_key)
+        if len(self.problems) == before:  # limits only make sense on well-formed data
+            for limit in armlimits.check(doc.data):
+                self.report(doc, limit.path, limit.message, key=limit.at_key)
         return len(self.problems) == before
 
 
@@ -267,10 +273,12 @@ class _Builder:
     def _unique(self, identity: tuple[str, ...], doc: SourceDocument, label: str) -> bool:
         first = self._seen.get(identity)
         if first is not None:
+            # Point at the first declaration's name, where the user looks, not its document.
+            where = first.position_of(("metadata", "name"))
             self.loader.report(
                 doc,
                 ("metadata", "name"),
-                (f"{label} is declared twice (also at {first.file}:{first.start.line})"),
+                f"{label} is declared twice (also at {first.file}:{where.line}:{where.column})",
             )
             return False
         self._seen[identity] = doc

@@ -6,13 +6,17 @@ The emulator answers in-process (its ASGI-like app behind an httpx transport) on
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from pathlib import Path
 
 import httpx
+import pytest
 
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
+from reconciler.apply.runner import run_apply
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
+from reconciler.errors import ArmThrottled
 from reconciler.manifest.load import load
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Plan
@@ -177,3 +181,44 @@ def test_bogus_rate_limit_headers_slow_nothing_down(tmp_path: Path) -> None:
     assert setup.apply(setup.plan(), deadline=120.0).ok
     assert not setup.plan().has_changes
     assert setup.time.now - started < 120.0
+
+
+def test_the_deadline_also_bounds_the_plan_apply_makes_first(tmp_path: Path) -> None:
+    def throttled(request: httpx.Request) -> httpx.Response | None:
+        error = {"code": "TooManyRequests", "message": "slow down"}
+        return httpx.Response(429, json={"error": error}, headers={"Retry-After": "100"})
+
+    setup = Setup(tmp_path, fault=throttled)
+    target = replace(setup.target, retries=50)
+    started = setup.time.now
+    with pytest.raises(ArmThrottled):
+        run_apply(setup.manifests(), target, ENV, options=Options(), auto_approve=True, deadline=10)
+    assert setup.time.now - started <= 10.0
+
+
+class Trickle(httpx.AsyncByteStream):
+    """A body that arrives one byte every 50 ms (real time: the total timeout is real)."""
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for _ in range(200):
+            await asyncio.sleep(0.05)
+            yield b" "
+
+
+def test_a_slow_loris_answer_to_a_put_fails_that_resource_and_a_rerun_converges(
+    tmp_path: Path,
+) -> None:
+    def slow_put(request: httpx.Request) -> httpx.Response | None:
+        if request.method == "PUT" and request.url.path.endswith("/workspaces/ws-a"):
+            return httpx.Response(200, stream=Trickle())
+        return None
+
+    setup = Setup(tmp_path, fault=slow_put)
+    setup.target = replace(setup.target, timeout=0.2, retries=1)
+    report = setup.apply(setup.plan())
+    outcome, detail = _by_name(report)["ws-a"]
+    assert outcome is Result.FAILED and "timed out: no complete answer within 0.2 s" in detail
+    assert setup.puts() == 0  # nothing written that the plan did not show
+    setup.fault = None
+    assert setup.apply(setup.plan()).ok
+    assert not setup.plan().has_changes

@@ -41,3 +41,15 @@ def test_a_saved_plan_that_is_not_a_json_object_is_refused(tmp_path: Path, text:
 
 def test_an_empty_saved_plan_matching_an_empty_plan_is_accepted(tmp_path: Path) -> None:
     check_saved(_saved(tmp_path), Plan(changes=(), manifest_digest="d"))
+
+
+def test_a_saved_plan_that_is_not_utf8_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_bytes(b'{\n  "format_version": "1\xff"\n}')
+    with pytest.raises(UsageError, match=rf"{path}:2:23: not UTF-8"):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def test_a_saved_plan_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not a regular file"):
+        check_saved(tmp_path, Plan(changes=(), manifest_digest="d"))

@@ -12,6 +12,8 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from tests.e2e.conftest import Azure
+
 REPO = Path(__file__).resolve().parents[2]
 GITHUB = REPO / "examples" / "github-actions"
 
@@ -201,3 +203,33 @@ def test_azure_devops_plans_read_only_and_applies_with_its_own_connection() -> N
     assert any("--secrets skip" in s.get("inputs", {}).get("inlineScript", "") for s in plan_steps)
     scripts = "\n".join(str(s.get("script", "")) for s in plan_steps + apply_steps)
     assert "pip install --require-hashes -r .reconciler-tool/requirements/run.lock" in scripts
+
+
+def test_the_templates_flow_a_secretless_reviewed_plan_applied_with_secrets(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """What plan.yml and apply.yml run: the pull request plans without any secret in its
+    environment; the protected apply, which has them, applies exactly that plan."""
+    from tests.e2e.conftest import CANARIES, EXAMPLES
+
+    no_secrets = dict.fromkeys(CANARIES, "")
+    plan = tmp_path / "plan.json"
+    planned = azure.process(
+        "plan",
+        "--endpoint",
+        azure.url,
+        "--secrets",
+        "skip",
+        "--out",
+        str(plan),
+        str(EXAMPLES),
+        env=no_secrets,
+    )
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    for value in CANARIES.values():
+        assert value not in plan.read_text(encoding="utf-8")
+    applied = azure.process(
+        "apply", "--endpoint", azure.url, "--plan", str(plan), "--secrets", "skip", str(EXAMPLES)
+    )
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert "created" in applied.stdout

@@ -153,9 +153,13 @@ def test_a_non_utf8_env_file_names_line_and_column_and_never_the_bytes(
 def test_a_corrupt_emulator_state_is_one_line(
     content: str, command: str, manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    (tmp_path / "state.json").write_text(content, encoding="utf-8")
-    args = [str(manifest)] if command == "plan" else ["--subscription", DEFAULT_SUBSCRIPTION]
-    code, _, err = _run(capsys, command, *_emulated(tmp_path), *args)
+    state = tmp_path / "state.json"
+    state.write_text(content, encoding="utf-8")
+    args = {
+        "plan": [*_emulated(tmp_path), str(manifest)],
+        "export": [*_emulated(tmp_path), "--subscription", DEFAULT_SUBSCRIPTION],
+    }[command]
+    code, _, err = _run(capsys, command, *args)
     assert code == 1
     _one_line(err, "emulator state", "state.json")
 
@@ -174,3 +178,41 @@ def test_output_files_are_replaced_whole_or_not_at_all(
         outputfile.write_text(path, "a new plan, half written", what="the plan file")
     assert path.read_text(encoding="utf-8") == "the reviewed plan"
     assert [p.name for p in tmp_path.iterdir()] == ["plan.json"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("command", ["plan", "drift", "apply"])
+def test_a_target_that_matches_nothing_is_an_error_not_a_green_no_changes(
+    command: str, manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    extra = ["--auto-approve"] if command == "apply" else []
+    code, _, err = _run(
+        capsys, command, *_emulated(tmp_path), "--target", "ws-typo", *extra, str(manifest)
+    )
+    assert code == 1
+    _one_line(err, "'ws-typo'", "matches nothing")
+    # The right target still works, and the failed apply wrote nothing.
+    code, out, _ = _run(capsys, "plan", *_emulated(tmp_path), "--target", "ws-clear", str(manifest))
+    assert code == 0 and "ws-clear" in out and "create" in out
+
+
+def test_an_env_file_may_be_a_pipe_as_from_process_substitution(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    read, write = os.pipe()
+    os.write(write, b"LOCATION_FROM_PIPE=westeurope\n")
+    os.close(write)
+    try:
+        code, _, err = _run(capsys, "validate", "--env-file", f"/dev/fd/{read}", str(manifest))
+    finally:
+        os.close(read)
+    assert code == 0, err
+
+
+def test_an_env_file_that_is_a_directory_is_one_line(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = _run(capsys, "validate", "--env-file", str(tmp_path), str(manifest))
+    assert code == 1
+    _one_line(err, str(tmp_path), "env file")
