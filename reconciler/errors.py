@@ -6,6 +6,7 @@
     ├── UsageError         a command used wrongly
     ├── OutputError        an output file could not be written
     ├── TransportError     no answer from the service after retries (cause: the httpx error)
+    ├── UnreadableAnswer   an answer that is not what ARM sends (HTML, truncated, wrong shape)
     ├── DeadlineExceeded   a wait would cross the overall deadline (apply --deadline)
     └── ArmError           the service answered with an error: code, message, request id
         ├── ArmNotFound        404
@@ -54,6 +55,19 @@ class TransportError(ReconcilerError):
         self.request_id = request_id
         suffix = f" (x-ms-client-request-id {request_id})" if request_id else ""
         super().__init__(f"{message}{suffix}")
+
+
+class UnreadableAnswer(ReconcilerError):
+    """An answer that cannot be what ARM sent: a proxy's HTML page, a truncated or non-JSON
+    body, JSON of the wrong shape, a 404 without an ARM error body.
+
+    Never read as "absent" (that would turn into a create that overwrites what exists).
+    """
+
+    def __init__(self, what: str, *, method: str, url: str, request_id: str | None) -> None:
+        self.request_id = request_id
+        rid = f" (x-ms-client-request-id {request_id})" if request_id else ""
+        super().__init__(f"unreadable answer to {method} {url}: {what}{rid}")
 
 
 class ArmError(ReconcilerError):

@@ -6,6 +6,12 @@ credential replaced by ``{fromEnv: NAME}`` with NAME derived from the resource a
 top of the file. The secret values are never written, even when the caller could read them:
 ``listsecrets`` is used only to learn the names of a CustomKeys connection's keys.
 
+Only what validates is written: explicit nulls, empty strings and fields the api-version does
+not define (server-only ones such as ``sdkTelemetryAppInsightsKey``, newer ones such as
+``enableDataIsolation`` or a top-level ``kind``) are left out — the ones whose loss would matter
+are named in the file's header — and enum values take the schema's spelling (ARM answers
+``SystemAssigned, UserAssigned``; the schema says ``SystemAssigned,UserAssigned``).
+
 Re-exporting an unchanged resource writes an identical file, so exports diff cleanly in git.
 """
 
@@ -25,8 +31,10 @@ from ruamel.yaml.emitter import Emitter
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError
+from reconciler.live import listed, resource
 from reconciler.plan.compare import Node
-from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE
+from reconciler.plan.planner import CONNECTION_API, OWNER_KEY, OWNER_VALUE, WORKSPACE_API
+from reconciler.plan.writeback import uncarried
 from reconciler.schemas import load_schema
 from reconciler.schemas.generate import MANIFEST_API_VERSION
 
@@ -52,14 +60,28 @@ def env_name(*parts: str) -> str:
     return re.sub(r"[^A-Za-z0-9]+", "_", text).strip("_").upper()
 
 
+def _canonical(value: str, node: Node) -> str:
+    """An enum value in the schema's spelling (ARM's answers vary in case and spacing)."""
+    for member in node.s.get("enum") or ():
+        if (
+            isinstance(member, str)
+            and member.replace(" ", "").lower() == value.replace(" ", "").lower()
+        ):
+            return member
+    return value
+
+
 def _clean(value: Any, node: Node, *, as_map_value: bool = False) -> Any:
-    """Drop read-only fields, schema defaults and empty containers; order keys by schema."""
+    """Drop read-only and unknown fields, nulls, empty strings, schema defaults and empty
+    containers; spell enum values as the schema does; order keys by schema."""
     if isinstance(value, dict):
         schema = node.branch(value).s
         order = list(schema.get("properties", {}))
         keys = sorted(value, key=lambda k: (order.index(k) if k in order else len(order), k))
         out = CommentedMap()
         for key in keys:
+            if not node.is_map and key not in order:
+                continue  # not in this api-version: validate would reject it
             child = node.child(key, value)
             if child.flag("readOnly"):
                 continue
@@ -76,6 +98,10 @@ def _clean(value: Any, node: Node, *, as_map_value: bool = False) -> Any:
         items = [_clean(v, node.items()) for v in value]
         kept = [i for i in items if i is not None]
         return CommentedSeq(kept) if kept else None
+    if value is None or value == "":
+        return None
+    if isinstance(value, str):
+        return _canonical(value, node)
     return value
 
 
@@ -204,6 +230,13 @@ def render_file(
         documents.append(doc)
         env_vars += names
     header = [f"# Exported by `reconciler export` from {workspace['id']}."]
+    lost = _not_exported(workspace, connections)
+    if lost:
+        header.append(
+            "# Not exported, as the api-versions written here cannot carry them (an update by "
+            "this tool refuses to remove them; --strict removes them):"
+        )
+        header += [f"#   {name}: {', '.join(fields)}" for name, fields in lost]
     if env_vars:
         header.append(
             "# Credentials are not exported. Set these variables (from your secret "
@@ -215,6 +248,23 @@ def render_file(
     return "\n".join(header) + "\n" + stream.getvalue(), env_vars
 
 
+def _not_exported(
+    workspace: dict[str, Any], connections: list[dict[str, Any]]
+) -> list[tuple[str, list[str]]]:
+    """Per resource, the live fields left out that hold something (see plan.writeback)."""
+    found = []
+    ws_schema = load_schema("workspace.schema.json")
+    fields = uncarried(workspace, Node(ws_schema, ws_schema))
+    if fields:
+        found.append((f"workspace {workspace['name']} (api-version {WORKSPACE_API})", fields))
+    conn_schema = load_schema("connection.schema.json")
+    for body in sorted(connections, key=lambda c: str(c.get("name", "")).lower()):
+        fields = uncarried(body, Node(conn_schema, conn_schema))
+        if fields:
+            found.append((f"connection {body['name']} (api-version {CONNECTION_API})", fields))
+    return found
+
+
 async def read(
     client: ArmClient, subscription: str, resource_group: str | None, workspace: str | None
 ) -> list[tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[str] | None]]]:
@@ -223,7 +273,10 @@ async def read(
         url = paths.workspaces(subscription, resource_group)
     else:
         url = f"/subscriptions/{subscription}/providers/{paths.PROVIDER}/workspaces"
-    workspaces = await client.list_all(url, params=params, kind="workspace.list")
+    workspaces = [
+        listed(item, url)
+        for item in await client.list_all(url, params=params, kind="workspace.list")
+    ]
     if workspace:
         workspaces = [w for w in workspaces if str(w.get("name", "")).lower() == workspace.lower()]
 
@@ -232,9 +285,12 @@ async def read(
     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[str] | None]]:
         sub, rg = _scope(body)
         base = f"{paths.workspaces(sub, rg)}/{body['name']}/connections"
-        conns = await client.list_all(
-            base, params={"api-version": paths.CONNECTION_API}, kind="connection.list"
-        )
+        conns = [
+            listed(item, base)
+            for item in await client.list_all(
+                base, params={"api-version": paths.CONNECTION_API}, kind="connection.list"
+            )
+        ]
         names: dict[str, list[str] | None] = {}
         for conn in conns:
             if (conn.get("properties") or {}).get("authType") != "CustomKeys":
@@ -246,10 +302,11 @@ async def read(
                     params={"api-version": paths.CONNECTION_API},
                     kind="connection.listsecrets",
                 )
-                keys = (((answer.body or {}).get("properties") or {}).get("credentials") or {}).get(
-                    "keys"
-                ) or {}
-                names[conn["name"]] = sorted(keys)  # the names only; values are dropped here
+                listed_secrets = resource(answer.body, answer, "POST")
+                props = listed_secrets.get("properties") or {}
+                keys = (props.get("credentials") or {}).get("keys") or {}
+                # The names only; values are dropped here.
+                names[conn["name"]] = sorted(keys) if isinstance(keys, dict) else None
             except ArmAuthError:
                 names[conn["name"]] = None
         return body, conns, names

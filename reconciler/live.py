@@ -6,18 +6,21 @@ with C connections each costs about 2W calls, not W·(1+C). Secrets are write-on
 asked to compare them, ``listsecrets`` is called for declared connections that exist and carry
 credentials; a 403 there turns the comparison off with a note instead of failing the plan.
 
-This module does I/O and nothing else: what the answers mean is the planner's business.
+Every answer is checked for shape before it is kept (an HTML page or ``[]`` is an error,
+never "absent": only ARM's own 404 means that) and explicit nulls are dropped from it, so the
+planner, the applier and export see one shape. What the answers mean is the planner's business.
 """
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
+from urllib.parse import urlsplit
 
 from reconciler.arm import paths
-from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmAuthError, ArmNotFound
-from reconciler.livestate import LiveState
+from reconciler.arm.client import ArmClient, Response
+from reconciler.errors import ArmAuthError, ArmNotFound, UnreadableAnswer
+from reconciler.livestate import LiveState, resource_problem, without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet
 
@@ -54,7 +57,7 @@ async def _read_group(client: ArmClient, live: LiveState, members: list[Address]
                 _note_missing_group(live, address, answer.body)
                 live.workspaces[address.key] = None
             else:
-                live.workspaces[address.key] = answer.body
+                live.workspaces[address.key] = resource(answer.body, answer, "GET")
 
         await asyncio.gather(*(one(a) for a in members))
         return
@@ -67,7 +70,11 @@ async def _read_group(client: ArmClient, live: LiveState, members: list[Address]
     except ArmNotFound as error:
         items = []
         _note_missing_group(live, first, {"error": {"code": error.code}})
-    by_name = {str(item.get("name", "")).lower(): item for item in items}
+    url = paths.workspaces(first.subscription, first.resource_group)
+    by_name = {}
+    for item in items:
+        body = listed(item, url)
+        by_name[str(body["name"]).lower()] = body
     for address in members:
         live.workspaces[address.key] = by_name.get(address.name.lower())
 
@@ -84,7 +91,8 @@ async def _read_connections(client: ArmClient, live: LiveState, address: Address
         params={"api-version": paths.CONNECTION_API},
         kind="connection.list",
     )
-    live.connections[address.key] = {str(i.get("name", "")).lower(): i for i in items}
+    bodies = [listed(item, paths.connections(address)) for item in items]
+    live.connections[address.key] = {str(b["name"]).lower(): b for b in bodies}
 
 
 async def _read_credentials(client: ArmClient, live: LiveState, manifests: ManifestSet) -> None:
@@ -115,7 +123,43 @@ async def _read_credentials(client: ArmClient, live: LiveState, manifests: Manif
                     "rotated secret will not show as a change"
                 )
             return
-        props = (answer.body or {}).get("properties") or {}
-        live.credentials[address.key] = props.get("credentials")
+        body = resource(answer.body, answer, "POST")
+        credentials = (body.get("properties") or {}).get("credentials")
+        if credentials is not None and not isinstance(credentials, dict):
+            raise UnreadableAnswer(
+                "'properties.credentials' is not an object",
+                method="POST",
+                url=answer.url,
+                request_id=answer.request_id,
+            )
+        live.credentials[address.key] = credentials
 
     await asyncio.gather(*(one(a) for a in wanted))
+
+
+def resource(body: Any, answer: Response, method: str) -> dict[str, Any]:
+    """One resource from an answer, checked for shape, explicit nulls dropped."""
+    problem = resource_problem(body)
+    if problem is not None:
+        raise UnreadableAnswer(
+            problem, method=method, url=_path(answer.url), request_id=answer.request_id
+        )
+    clean = without_nulls(body)
+    assert isinstance(clean, dict)
+    return clean
+
+
+def listed(item: Any, url: str) -> dict[str, Any]:
+    """One item of a list, checked for shape, explicit nulls dropped."""
+    problem = resource_problem(item)
+    if problem is not None:
+        raise UnreadableAnswer(
+            f"an item of the list: {problem}", method="GET", url=url, request_id=None
+        )
+    clean = without_nulls(item)
+    assert isinstance(clean, dict)
+    return clean
+
+
+def _path(url: str) -> str:
+    return urlsplit(url).path or url

@@ -6,7 +6,12 @@
 * Replace-required changes are refused unless ``allow_replace`` (then: delete, recreate).
 * Secrets are resolved from their references here, right before the PUT that needs them,
   and exist only in that request body.
-* 409 AnotherOperationInProgress waits and retries.
+* 409 AnotherOperationInProgress waits and retries. A workspace the plan found still being
+  provisioned is waited on before anything else; if it ends Failed it is reported failed and
+  its connections are skipped (never "unchanged").
+* An update that would lose what it cannot send back (fields the api-version does not define,
+  a connection's credentials the manifest does not declare) is refused, as the plan said.
+* No PUT body carries a null.
 * ARM is the state: nothing is written locally, so a crash or Ctrl-C loses nothing and the
   next plan shows what remains. Operations in flight are tracked to be reported on Ctrl-C.
 """
@@ -19,15 +24,16 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
-from reconciler.apply.body import update_body
-from reconciler.apply.lro import follow
+from reconciler.apply.body import refusal, update_body
+from reconciler.apply.lro import Outcome, follow
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmConflict, ReconcilerError
+from reconciler.livestate import without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ConnectionManifest, ManifestSet, WorkspaceManifest
 from reconciler.plan.model import Action, Change, Plan
-from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE
+from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE, in_progress, provisioning_state
 from reconciler.schemas import load_schema
 
 CONFLICT_RETRIES = 10
@@ -173,10 +179,31 @@ class Applier:
             return False
         manifest = self.workspaces[change.address]
         self.notify(Event(change.address, "started", change.action.value))
+        before = change.before
+        state = provisioning_state(before)
         try:
+            if in_progress(state):
+                outcome = await self._wait_workspace(manifest, change)
+                before = outcome.body if outcome.body is not None else before
+                if not change.diffs:
+                    self._done(
+                        change, Result.UNCHANGED, f"provisioning went from {state} to Succeeded"
+                    )
+                    return True
+            if change.action is Action.UPDATE:
+                refused = refusal(
+                    manifest.spec,
+                    before,
+                    load_schema("workspace.schema.json"),
+                    strict=self.options.strict,
+                    api_version=paths.WORKSPACE_API,
+                )
+                if refused:
+                    self._done(change, Result.SKIPPED, refused)
+                    return False
             if change.action is Action.REPLACE_REQUIRED:
                 await self._delete_workspace(manifest)
-            await self._put_workspace(manifest, change)
+            await self._put_workspace(manifest, change, before)
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return False
@@ -190,7 +217,11 @@ class Applier:
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 return await self.client.request(
-                    "PUT", url, params={"api-version": api_version}, json=body, kind=kind
+                    "PUT",
+                    url,
+                    params={"api-version": api_version},
+                    json=without_nulls(body),
+                    kind=kind,
                 )
             except ArmConflict as error:
                 delay = min(60.0, 5.0 * 2**attempt)
@@ -205,13 +236,32 @@ class Applier:
                 )
         raise AssertionError("unreachable")
 
-    async def _put_workspace(self, manifest: WorkspaceManifest, change: Change) -> None:
+    async def _wait_workspace(self, manifest: WorkspaceManifest, change: Change) -> Outcome:
+        """Follow the operation the plan found running, by the resource's provisioningState."""
+        url = paths.workspace(manifest.address)
+        self.report.in_flight[change.address] = f"provisioning, polling {url}"
+        now = await self.client.request(
+            "GET", url, params={"api-version": paths.WORKSPACE_API}, kind="operation.poll"
+        )
+        return await follow(
+            self.client,
+            now,
+            url,
+            paths.WORKSPACE_API,
+            what=f"workspace {manifest.address.name} (found {provisioning_state(change.before)})",
+            timeout=self._time_left(),
+            progress=lambda state: self.notify(Event(change.address, state)),
+        )
+
+    async def _put_workspace(
+        self, manifest: WorkspaceManifest, change: Change, before: Any
+    ) -> None:
         url = paths.workspace(manifest.address)
         body = manifest.spec
         if change.action is Action.UPDATE:
             body = update_body(
                 manifest.spec,
-                change.before,
+                before,
                 load_schema("workspace.schema.json"),
                 strict=self.options.strict,
             )
@@ -274,6 +324,17 @@ class Applier:
                 manifest, mark=change.action is Action.CREATE or had_marker or force
             )
             if change.action is Action.UPDATE and not force:
+                refused = refusal(
+                    body,
+                    change.before,
+                    load_schema("connection.schema.json"),
+                    strict=self.options.strict,
+                    api_version=paths.CONNECTION_API,
+                    connection=manifest.address.name,
+                )
+                if refused:
+                    self._done(change, Result.SKIPPED, refused)
+                    return
                 body = update_body(
                     body,
                     change.before,

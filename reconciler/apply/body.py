@@ -4,24 +4,37 @@ ARM's PUT replaces the resource. The planner compares only the fields a manifest
 perpetual diffs from settings made elsewhere), so sending only the declared body would silently
 remove everything else on the next update. Instead an update sends the live resource's writable
 fields with the declared ones laid over them: what the plan showed is exactly what changes.
-With ``--strict`` the manifest is the whole truth and is sent as it is.
+Objects in :data:`~reconciler.plan.compare.WHOLE` (``identity``) are sent as declared: which
+members an identity has follows from its type. With ``--strict`` the manifest is the whole
+truth and is sent as it is.
+
+What an update cannot send back (fields the api-version does not define, a connection's stored
+credentials) is refused before anything is sent: :func:`refusal`. No body ever carries a null:
+ARM answers ``None is not of type 'string'``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan.compare import Node
+from reconciler.livestate import without_nulls
+from reconciler.plan.compare import WHOLE, Node
+from reconciler.plan.writeback import (
+    credentials_missing,
+    credentials_reason,
+    uncarried,
+    uncarried_reason,
+)
 
 
 def writable(live: Any, node: Node) -> Any:
-    """``live`` without read-only fields and without fields the schema does not know."""
+    """``live`` without read-only fields, nulls, and fields the schema does not know."""
     if isinstance(live, dict):
         schema = node.branch(live).s
         known = schema.get("properties", {})
         out = {}
         for key, value in live.items():
-            if not node.is_map and key not in known:
+            if value is None or (not node.is_map and key not in known):
                 continue
             child = node.child(key, live)
             if child.flag("readOnly"):
@@ -29,20 +42,21 @@ def writable(live: Any, node: Node) -> Any:
             out[key] = writable(value, child)
         return out
     if isinstance(live, list):
-        return [writable(item, node.items()) for item in live]
+        return [writable(item, node.items()) for item in live if item is not None]
     return live
 
 
-def overlay(base: Any, declared: Any) -> Any:
+def overlay(base: Any, declared: Any, path: str = "") -> Any:
     """``declared`` laid over ``base``: maps merge key by key, anything else is replaced."""
-    if isinstance(base, dict) and isinstance(declared, dict):
+    if isinstance(base, dict) and isinstance(declared, dict) and path not in WHOLE:
         merged = dict(base)
         lowered = {k.lower(): k for k in base}
         for key, value in declared.items():
             existing = lowered.get(key.lower(), key)
             if existing != key:
                 merged.pop(existing, None)  # same key in another casing: the manifest's wins
-            merged[key] = overlay(base.get(existing), value)
+            here = f"{path}.{key}" if path else key
+            merged[key] = overlay(base.get(existing), value, here)
         return merged
     return declared
 
@@ -51,7 +65,29 @@ def update_body(
     declared: dict[str, Any], live: Any, schema: dict[str, Any], *, strict: bool
 ) -> dict[str, Any]:
     if strict or not isinstance(live, dict):
-        return declared
-    result = overlay(writable(live, Node(schema, schema)), declared)
-    assert isinstance(result, dict)
-    return result
+        result = declared
+    else:
+        result = overlay(writable(without_nulls(live), Node(schema, schema)), declared)
+    clean = without_nulls(result)
+    assert isinstance(clean, dict)
+    return clean
+
+
+def refusal(
+    declared: dict[str, Any],
+    live: Any,
+    schema: dict[str, Any],
+    *,
+    strict: bool,
+    api_version: str,
+    connection: str | None = None,
+) -> str | None:
+    """Why this update must not be sent (it would lose what it cannot send back), or None."""
+    node = Node(schema, schema)
+    if connection is not None and credentials_missing(declared, node):
+        return credentials_reason(connection)
+    if not strict:
+        fields = uncarried(without_nulls(live), node)
+        if fields:
+            return uncarried_reason(fields, api_version)
+    return None

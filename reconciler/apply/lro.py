@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.arm.client import ArmClient, Response, retry_after
-from reconciler.errors import ArmError, OperationFailed, ReconcilerError
+from reconciler.errors import ArmError, OperationFailed, ReconcilerError, UnreadableAnswer
 
 DEFAULT_POLL = 30.0  # seconds, when the service sends no Retry-After (azure-core's ARM default)
 TERMINAL = ("succeeded", "failed", "canceled")
@@ -42,12 +42,33 @@ class Outcome:
 Progress = Callable[[str], None]
 
 
-def _state_of(body: Any) -> str:
-    if isinstance(body, dict):
-        props = body.get("properties")
-        if isinstance(props, dict) and props.get("provisioningState"):
-            return str(props["provisioningState"])
+def _state_of(answer: Response) -> str:
+    body = answer.body
+    if not isinstance(body, dict) or not isinstance(body.get("properties") or {}, dict):
+        # Read as "done" it would let a failed operation pass for a success.
+        raise UnreadableAnswer(
+            "expected the resource (a JSON object with object properties)",
+            method="GET",
+            url=answer.url,
+            request_id=answer.request_id,
+        )
+    props = body.get("properties") or {}
+    if props.get("provisioningState"):
+        return str(props["provisioningState"])
     return "Succeeded"  # a resource without provisioningState is done when it answers
+
+
+def _status_of(answer: Response) -> str:
+    """An Azure-AsyncOperation status document's ``status``."""
+    body = answer.body
+    if not isinstance(body, dict):
+        raise UnreadableAnswer(
+            "expected an operation status (a JSON object)",
+            method="GET",
+            url=answer.url,
+            request_id=answer.request_id,
+        )
+    return str(body.get("status") or "InProgress")
 
 
 async def follow(
@@ -71,7 +92,7 @@ async def follow(
     if on_operation is not None and (async_url or location):
         on_operation(poll_url)
     if first.status in (200, 201) and not async_url and not location:
-        state = _state_of(first.body)
+        state = _state_of(first)
         if state.lower() in TERMINAL:
             return _finish(state, first.body, what, first)
     while True:
@@ -80,7 +101,7 @@ async def follow(
         await client.sleep(delay)
         if async_url:
             answer = await client.request("GET", async_url, kind="operation.poll")
-            status = str((answer.body or {}).get("status") or "InProgress")
+            status = _status_of(answer)
             if progress:
                 progress(status)
             if status.lower() in TERMINAL:
@@ -127,7 +148,7 @@ async def follow(
             answer = await client.request(
                 "GET", resource_url, params={"api-version": api_version}, kind="operation.poll"
             )
-            state = _state_of(answer.body)
+            state = _state_of(answer)
             if progress:
                 progress(state)
             if state.lower() in TERMINAL:

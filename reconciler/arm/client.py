@@ -48,6 +48,7 @@ from reconciler.errors import (
     ArmThrottled,
     DeadlineExceeded,
     TransportError,
+    UnreadableAnswer,
 )
 
 log = logging.getLogger("reconciler.arm")
@@ -88,7 +89,15 @@ class CallStats:
 
 def _error_from(
     status: int, body: Any, headers: httpx.Headers, method: str, url: str, request_id: str
-) -> ArmError:
+) -> ArmError | UnreadableAnswer:
+    if status == 404 and not is_arm_error(body) and not headers.get("x-ms-error-code"):
+        # A proxy's or gateway's 404 page: read as ArmNotFound it would mean "absent".
+        return UnreadableAnswer(
+            "HTTP 404 without an ARM error body (not an answer from ARM; not read as absent)",
+            method=method,
+            url=_display(url),
+            request_id=request_id,
+        )
     error = body.get("error") if isinstance(body, dict) else None
     if not isinstance(error, dict):
         error = {}
@@ -308,7 +317,7 @@ class ArmClient:
                                 "Accept": "application/json",
                             },
                         )
-                    body = _decode(answer)
+                    body = _decode(answer, method, url, request_id)
                     self._budget.observe(method, answer.headers, self.clock())
             except (httpx.HTTPError, TimeoutError) as exc:
                 reason = _transport_reason(exc, self.timeout)
@@ -346,7 +355,7 @@ class ArmClient:
             )
             status = answer.status_code
             if status < 400 or status in expect:
-                return Response(status, answer.headers, body, request_id, url)
+                return _checked(Response(status, answer.headers, body, request_id, url), method)
             if status == 401 and not refreshed:
                 refreshed = True
                 await self.tokens.invalidate()
@@ -394,9 +403,8 @@ class ArmClient:
                 return items
             answer = await self.request("GET", url, params=query, kind=kind)
             query = None  # nextLink carries its own query
-            body = answer.body if isinstance(answer.body, dict) else {}
-            items.extend(body.get("value") or [])
-            next_link = body.get("nextLink")
+            page, next_link = _page(answer)
+            items.extend(page)
             if not next_link:
                 return items
             if urlsplit(next_link).netloc != host:
@@ -422,10 +430,77 @@ def _transport_reason(exc: BaseException, timeout: float) -> str:
     return type(exc).__name__
 
 
-def _decode(answer: httpx.Response) -> Any:
+def _decode(answer: httpx.Response, method: str, url: str, request_id: str) -> Any:
+    """The JSON body of an answer; None when there is none.
+
+    A success whose body is not JSON (a proxy's HTML page, a truncated body) is unreadable,
+    never "no body": read as absent it would turn into a create that overwrites. An error
+    answer may carry anything; its status says enough.
+    """
     if not answer.content:
         return None
     try:
         return answer.json()
     except ValueError:
-        return None
+        if answer.status_code >= 400:
+            return None
+        kind = answer.headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        raise UnreadableAnswer(
+            f"HTTP {answer.status_code} with a body that is not JSON ({kind}, "
+            f"{len(answer.content)} bytes)",
+            method=method,
+            url=_display(url),
+            request_id=request_id,
+        ) from None
+
+
+def is_arm_error(body: Any) -> bool:
+    """ARM's ``ErrorResponse``: ``{"error": {"code": ..., "message": ...}}`` (Azure.Core data
+    planes may instead send only the ``x-ms-error-code`` header)."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return isinstance(error, dict) and isinstance(error.get("code"), str)
+
+
+def _checked(response: Response, method: str) -> Response:
+    """A 404 returned as a value means "absent" only when ARM itself said so."""
+    if (
+        response.status == 404
+        and not is_arm_error(response.body)
+        and not response.headers.get("x-ms-error-code")
+    ):
+        raise UnreadableAnswer(
+            "HTTP 404 without an ARM error body (not an answer from ARM; not read as absent)",
+            method=method,
+            url=_display(response.url),
+            request_id=response.request_id,
+        )
+    return response
+
+
+def _page(answer: Response) -> tuple[list[Any], str | None]:
+    """The items and next link of one page of an ARM list: ``{"value": [...], "nextLink"}``."""
+
+    def bad(what: str) -> UnreadableAnswer:
+        return UnreadableAnswer(
+            what, method="GET", url=_display(answer.url), request_id=answer.request_id
+        )
+
+    body = answer.body
+    if not isinstance(body, dict):
+        raise bad(f"a list page must be a JSON object, not {_json_type(body)}")
+    value = body.get("value")
+    if not isinstance(value, list):
+        raise bad(f"a list page's 'value' must be an array, not {_json_type(value)}")
+    next_link = body.get("nextLink")
+    if next_link is not None and not isinstance(next_link, str):
+        raise bad(f"a list page's 'nextLink' must be a string, not {_json_type(next_link)}")
+    return value, next_link or None
+
+
+def _json_type(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)

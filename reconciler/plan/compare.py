@@ -3,7 +3,11 @@
 The rules that keep a clean apply followed by a plan at "no changes" (no perpetual diffs):
 
 * only fields the manifest declares are compared (``strict`` also reports live fields the
-  manifest omits, unless they equal the schema's default or are read-only);
+  manifest omits — fields the schema does not know included, since a strict PUT drops them —
+  unless they are empty, read-only, the schema's default or the value the service fills in);
+* an object listed in :data:`WHOLE` (``identity``) is sent as declared, not merged with live,
+  so it is compared strictly: a user-assigned identity the manifest drops is a change;
+* explicit nulls mean absent;
 * read-only and secret fields are never compared as plain values (secrets are compared
   elsewhere, against ``listsecrets``);
 * ARM resource IDs, enum values (identity types, publicNetworkAccess …), map keys (tags,
@@ -17,12 +21,17 @@ All of it is driven by annotations in the schema, not by field names in code.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from reconciler.plan.model import FieldDiff
+from reconciler.plan.server import ASSUMED_WHEN_ABSENT, SERVER_ONLY, empty, is_server_default
+
+# Objects an update sends exactly as declared (never merged with live): which members an
+# identity has is decided by its type, so live leftovers would contradict it.
+WHOLE = frozenset({"identity"})
 
 
 @dataclass(frozen=True)
@@ -83,6 +92,8 @@ def _is_arm_id(value: Any) -> bool:
 
 
 def scalar_equal(desired: Any, live: Any, node: Node, key: str) -> bool:
+    if (desired == "" or desired is False) and live is None:
+        return True  # ARM drops (or nulls) empty strings and false flags in its answers
     if isinstance(desired, bool) or isinstance(live, bool):
         return desired is live
     if isinstance(desired, int | float) and isinstance(live, int | float):
@@ -95,8 +106,6 @@ def scalar_equal(desired: Any, live: Any, node: Node, key: str) -> bool:
         if node.s.get("format") == "date-time":
             return _same_instant(desired, live)
         return desired == live
-    if desired == "" and live is None:
-        return True  # ARM drops empty strings from its answers
     return bool(desired == live)
 
 
@@ -137,8 +146,13 @@ def diff(
     key: str = "",
     strict: bool = False,
     ignore: frozenset[str] = frozenset(),
+    defaults: Mapping[str, Any] | None = None,
 ) -> Iterator[FieldDiff]:
-    """Differences between ``desired`` and ``live`` (``live`` None means absent)."""
+    """Differences between ``desired`` and ``live`` (``live`` None means absent).
+
+    ``ignore``: paths never compared (our own marker); ``defaults``: path -> the value the
+    service fills in when the field is left out (see :mod:`reconciler.plan.writeback`).
+    """
     if (
         node.flag("readOnly")
         or node.flag("x-reconciler-secret")
@@ -151,7 +165,7 @@ def diff(
                 return  # e.g. identity {type: None}: ARM answers with no identity at all
             yield FieldDiff(path, live, desired)
             return
-        yield from _diff_object(desired, live, node, path, strict, ignore)
+        yield from _diff_object(desired, live, node, path, strict, ignore, defaults or {})
     elif isinstance(desired, list):
         if not isinstance(live, list):
             if live is None and not desired:
@@ -170,25 +184,43 @@ def _diff_object(
     path: str,
     strict: bool,
     ignore: frozenset[str],
+    defaults: Mapping[str, Any],
 ) -> Iterator[FieldDiff]:
     live_keys = {k.lower(): k for k in live} if node.is_map else {k: k for k in live}
     for key, value in desired.items():
         child = node.child(key, desired)
         live_key = live_keys.get(key.lower() if node.is_map else key)
         live_value = live.get(live_key) if live_key is not None else None
-        yield from diff(value, live_value, child, path=_fmt(path, key), key=key, strict=strict)
+        here = _fmt(path, key)
+        yield from diff(
+            value,
+            live_value,
+            child,
+            path=here,
+            key=key,
+            strict=strict or here in WHOLE,
+            ignore=ignore,
+            defaults=defaults,
+        )
     if not strict:
         return
     declared = {k.lower() if node.is_map else k for k in desired}
     known = node.branch(desired).s.get("properties", {})
     for key, value in live.items():
         probe = key.lower() if node.is_map else key
-        if probe in declared or _fmt(path, key) in ignore:
+        here = _fmt(path, key)
+        if probe in declared or here in ignore:
+            continue
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if _fmt(here, k) not in ignore}
+        if empty(value) or is_server_default(defaults, here, value):
             continue
         if not node.is_map and key not in known:
-            continue  # a field of a newer api-version than the schema: nothing to write back
-        if value is None or value == {} or value == []:
-            continue  # empty is the same as absent
+            assumed = ASSUMED_WHEN_ABSENT.get(here, value) == value and here in ASSUMED_WHEN_ABSENT
+            if key not in SERVER_ONLY and not assumed:
+                # A field of a newer api-version: a strict PUT cannot send it, so it goes.
+                yield FieldDiff(here, value, None)
+            continue
         child = node.child(key, desired)
         if (
             child.flag("readOnly")
@@ -198,7 +230,13 @@ def _diff_object(
             continue
         if "default" in child.s and child.s["default"] == value:
             continue
-        yield FieldDiff(_fmt(path, key), value, None)
+        if isinstance(value, dict) and not child.is_map:
+            # Undeclared as a whole: only its members that are not defaults would go.
+            yield from diff(
+                {}, value, child, path=here, strict=True, ignore=ignore, defaults=defaults
+            )
+            continue
+        yield FieldDiff(here, value, None)
 
 
 def _key_of(item: Any, keys: list[str]) -> tuple[str, ...] | None:

@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.livestate import LiveState
+from reconciler.livestate import LiveState, without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import (
     Address,
@@ -24,6 +24,13 @@ from reconciler.manifest.model import (
 )
 from reconciler.plan.compare import Node, create_only_paths, diff
 from reconciler.plan.model import Action, Change, FieldDiff, Plan
+from reconciler.plan.server import server_defaults
+from reconciler.plan.writeback import (
+    credentials_missing,
+    credentials_reason,
+    uncarried,
+    uncarried_reason,
+)
 from reconciler.schemas import load_schema
 
 SENSITIVE_CHANGED = "(sensitive value changed)"
@@ -33,6 +40,30 @@ OWNER_KEY = "managed-by"
 OWNER_VALUE = "azureml-reconciler"
 
 SecretKey = tuple[tuple[str, ...], str]  # (connection address key, dotted path in spec)
+
+# The api-versions the PUT bodies are written in (the schemas are generated for these).
+WORKSPACE_API = "2023-04-01"
+CONNECTION_API = "2024-04-01"
+IN_PROGRESS_NOTE = "apply waits for it to end before changing it or its connections"
+
+
+def provisioning_state(body: Any) -> str | None:
+    props = body.get("properties") if isinstance(body, dict) else None
+    state = props.get("provisioningState") if isinstance(props, dict) else None
+    return str(state) if state else None
+
+
+def in_progress(state: str | None) -> bool:
+    """An operation is running: any state but the terminal ones (absent means done)."""
+    return state is not None and state.lower() not in ("succeeded", "failed", "canceled")
+
+
+def update_warnings(body: Any, node: Node, options: Options, api_version: str) -> list[str]:
+    """Why a non-strict update of ``body`` cannot be applied without losing live fields."""
+    if options.strict:
+        return []  # a strict plan lists them as removals instead
+    fields = uncarried(body, node)
+    return [uncarried_reason(fields, api_version)] if fields else []
 
 
 @dataclass(frozen=True)
@@ -137,9 +168,11 @@ def _workspace_change(ws: WorkspaceManifest, live: LiveState, options: Options) 
             after=after,
             warnings=tuple(warnings),
         )
+    body = without_nulls(body)
     before = _strip_credentials(body)
-    diffs = list(diff(ws.spec, body, node, strict=options.strict))
-    state = (body.get("properties") or {}).get("provisioningState")
+    defaults = server_defaults("Workspace", address.name)
+    diffs = list(diff(ws.spec, body, node, strict=options.strict, defaults=defaults))
+    state = provisioning_state(body)
     create_only = create_only_paths(node, ws.spec)
     blocked = [d for d in diffs if d.path in create_only]
     diffs = [FieldDiff(d.path, d.before, d.after, create_only=d.path in create_only) for d in diffs]
@@ -157,8 +190,12 @@ def _workspace_change(ws: WorkspaceManifest, live: LiveState, options: Options) 
             print_,
             tuple(warnings),
         )
-    if state in ("Creating", "Updating", "Deleting"):
-        warnings.append(f"an operation is in progress (provisioningState {state})")
+    if in_progress(state) and diffs:
+        warnings.append(
+            f"an operation is in progress (provisioningState {state}); {IN_PROGRESS_NOTE}"
+        )
+    if diffs or state in ("Failed", "Canceled"):
+        warnings += update_warnings(body, node, options, WORKSPACE_API)
     if diffs:
         return Change(
             str(address),
@@ -167,6 +204,21 @@ def _workspace_change(ws: WorkspaceManifest, live: LiveState, options: Options) 
             _describe(diffs),
             str(address),
             tuple(diffs),
+            before,
+            after,
+            print_,
+            tuple(warnings),
+        )
+    if in_progress(state):
+        # Never "unchanged" while it is still being provisioned: it may yet end Failed.
+        return Change(
+            str(address),
+            "Workspace",
+            Action.UPDATE,
+            f"provisioning in progress (provisioningState {state}); {IN_PROGRESS_NOTE}, "
+            "and fails if it ends otherwise than Succeeded",
+            str(address),
+            (),
             before,
             after,
             print_,
@@ -250,9 +302,13 @@ def _connection_change(
         return Change(
             str(address), "Connection", Action.CREATE, "not found in Azure", parent, after=after
         )
+    body = without_nulls(body)
     before = _strip_credentials(body)
     ignore = frozenset({f"properties.metadata.{OWNER_KEY}"})
-    diffs = list(diff(conn.spec, body, node, strict=options.strict, ignore=ignore))
+    defaults = server_defaults("Connection", address.name)
+    diffs = list(
+        diff(conn.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults)
+    )
     warnings: list[str] = []
     secret_diffs, compared = _secret_diffs(conn, live, secret_values)
     if not compared and options.compare_secrets and any(True for _ in secrets.find_refs(conn.spec)):
@@ -260,6 +316,9 @@ def _connection_change(
     diffs += secret_diffs
     print_ = fingerprint(body)
     if diffs:
+        warnings += update_warnings(body, node, options, CONNECTION_API)
+        if credentials_missing(conn.spec, node):
+            warnings.append(credentials_reason(address.name))
         reason = _describe(diffs) if not all(d.sensitive for d in diffs) else SENSITIVE_CHANGED
         return Change(
             str(address),

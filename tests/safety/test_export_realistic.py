@@ -1,0 +1,48 @@
+"""export -> validate -> plan holds on real-shaped state, not only on the emulator's clean one.
+
+Real answers carry explicit nulls, empty strings, a server-only ``sdkTelemetryAppInsightsKey``,
+newer-version fields (``kind``, ``enableDataIsolation``) and the identity type spelled
+``SystemAssigned, UserAssigned``; each of them, written out as it came, is a validate error.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.safety.conftest import RG, SUB, World
+from tests.safety.manifests import AOAI, BOTH_IDENTITIES, GIT, WORKSPACE
+
+
+def test_export_writes_only_what_validates_and_plans_clean(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
+    world.write(WORKSPACE.replace("identity: {type: SystemAssigned}", BOTH_IDENTITIES), AOAI, GIT)
+    assert world.cli("apply", "--auto-approve")[0] == 0
+    # Set in the portal with a newer api-version.
+    world.emulator.edit(
+        world.stored("ws-real")["id"], {"properties": {"enableDataIsolation": True}}
+    )
+
+    out_dir = tmp_path / "exported"
+    code, out, err = world.run(
+        "export", "--subscription", SUB, "--resource-group", RG, "--endpoint", world.proxy.url,
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 0, err
+    text = (out_dir / RG / "ws-real.yaml").read_text(encoding="utf-8")
+    body = text.split("\napiVersion:", 1)[1]  # the documents, after the header comments
+    for unwanted in ("sdkTelemetryAppInsightsKey", "enableDataIsolation", "kind: Default", "null"):
+        assert unwanted not in body, unwanted
+    assert "type: SystemAssigned,UserAssigned" in body
+    assert "enableDataIsolation" in text.split("\napiVersion:", 1)[0], "the header names it"
+
+    monkeypatch.setenv("WS_REAL_AOAI_KEY", "canary-key-one")
+    code, out, err = world.run("validate", str(out_dir))
+    assert code == 0, out + err
+    code, out, err = world.run(
+        "plan", "--endpoint", world.proxy.url, "--detailed-exitcode", str(out_dir)
+    )
+    assert code == 0, out + err

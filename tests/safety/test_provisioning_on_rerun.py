@@ -1,0 +1,60 @@
+"""A workspace still being provisioned is never "unchanged": the plan shows it, apply waits on
+it before touching its connections, and if it ends Failed apply reports it and exits 1.
+
+As after a kill -9 while workspaces were Creating: the rerun finds them in progress. The proxy
+shows the workspace's provisioningState, one per GET (with ``Retry-After: 0``, so the wait is
+instant), then the real one.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.safety.conftest import WS_PATH, World
+from tests.safety.manifests import AOAI, GIT, WORKSPACE
+
+
+@pytest.fixture
+def rerun(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The workspace exists (its git connection too); a new connection is declared."""
+    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
+    world.write(WORKSPACE, GIT)
+    assert world.cli("apply", "--auto-approve")[0] == 0
+    world.write(WORKSPACE, AOAI, GIT)
+    world.proxy.puts.clear()
+    return world
+
+
+def _creating_then(world: World, *states: str) -> None:
+    world.proxy.states[f"{WS_PATH}/ws-real".lower()] = ["Creating", *states]
+
+
+def test_in_progress_is_shown_by_plan(rerun: World) -> None:
+    _creating_then(rerun)
+    code, out, _ = rerun.cli("plan", "--detailed-exitcode")
+    assert code == 2
+    assert "provisioning in progress (provisioningState Creating)" in out
+    assert "apply waits for it" in out
+
+
+def test_ending_failed_is_reported_exit_1_and_its_connections_wait(rerun: World) -> None:
+    _creating_then(rerun, "Creating", "Failed")  # apply's plan, its first look, then Failed
+    code, out, err = rerun.cli("apply", "--auto-approve")
+    assert code == 1, out + err
+    assert "failed: Workspace/" in err and "Failed" in err
+    assert "skipped: Connection/" in err
+    assert rerun.proxy.puts == []  # nothing written that the plan did not show
+
+    rerun.proxy.states.clear()  # the next attempt in "Azure" went through
+    assert rerun.cli("apply", "--auto-approve")[0] == 0
+    assert rerun.cli("plan", "--detailed-exitcode")[0] == 0
+
+
+def test_ending_succeeded_is_waited_for_then_its_connections_go_on(rerun: World) -> None:
+    _creating_then(rerun, "Creating", "Updating", "Succeeded")
+    code, out, err = rerun.cli("apply", "--auto-approve")
+    assert code == 0, out + err
+    # It polled the workspace to its end before writing the connection.
+    assert rerun.proxy.states[f"{WS_PATH}/ws-real".lower()] == ["Succeeded"]
+    assert [path for path, _ in rerun.proxy.puts] == [f"{WS_PATH}/ws-real/connections/aoai"]
+    assert rerun.cli("plan", "--detailed-exitcode")[0] == 0
