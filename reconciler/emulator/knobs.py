@@ -72,7 +72,7 @@ class Knobs:
     throttle_scale: float = 1.0  # multiplies bucket sizes and refill rates
     listsecrets_forbidden: bool = False
     strict_dependencies: bool = False
-    shapes: str = "clean"  # or "realistic" (see reconciler.emulator.shapes)
+    shapes: str = "realistic"  # or "clean" (see reconciler.emulator.shapes)
     expire_tokens: int = 0  # the next N authenticated requests answer 401 (token expired)
     seed: int | None = None  # faults draw from seed 0 when unset; ids are fresh unless set
 

@@ -27,7 +27,13 @@ from datetime import datetime
 from typing import Any
 
 from reconciler.plan.model import FieldDiff
-from reconciler.plan.server import ASSUMED_WHEN_ABSENT, SERVER_ONLY, empty, is_server_default
+from reconciler.plan.server import (
+    ASSUMED_WHEN_ABSENT,
+    KEPT_BY_SERVICE,
+    SERVER_ONLY,
+    empty,
+    is_server_default,
+)
 
 # Objects an update sends exactly as declared (never merged with live): which members an
 # identity has is decided by its type, so live leftovers would contradict it.
@@ -217,7 +223,7 @@ def _diff_object(
             continue
         if not node.is_map and key not in known:
             assumed = ASSUMED_WHEN_ABSENT.get(here, value) == value and here in ASSUMED_WHEN_ABSENT
-            if key not in SERVER_ONLY and not assumed:
+            if key not in SERVER_ONLY and here not in KEPT_BY_SERVICE and not assumed:
                 # A field of a newer api-version: a strict PUT cannot send it, so it goes.
                 yield FieldDiff(here, value, None)
             continue

@@ -19,6 +19,12 @@ SERVER_ONLY = frozenset({"sdkTelemetryAppInsightsKey"})
 # out (2024-04-01 workspaceRP.json: a workspace without ``kind`` is a Default workspace).
 ASSUMED_WHEN_ABSENT: dict[str, Any] = {"kind": "Default"}
 
+# Fields the service keeps whatever a PUT sends: a workspace's ``kind`` (Hub, Project,
+# FeatureStore) is fixed at creation, and an update that leaves it out (as every 2023-04-01
+# body does) neither loses nor changes it. So it is never a loss that blocks an update, and
+# never a removal a strict plan could promise.
+KEPT_BY_SERVICE = frozenset({"kind"})
+
 # Values the service fills in when a PUT leaves the field out, by resource kind and path. A
 # strict plan does not call them removals: the next GET shows them again whatever is sent.
 ANY = object()  # the service derives the value (e.g. discoveryUrl from the region)

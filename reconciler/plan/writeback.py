@@ -5,7 +5,8 @@ things cannot be sent back, and an update that would silently lose them is refus
 (the plan says so, apply skips the resource and exits non-zero):
 
 * a live field the api-version in use does not define (set by the portal or a newer
-  api-version: ``managedNetwork``, ``enableDataIsolation: true``, ``kind: Hub`` …);
+  api-version: ``managedNetwork``, ``enableDataIsolation: true`` …; not ``kind``, which the
+  service keeps);
 * a connection's stored credentials, when the manifest does not declare them (GET never
   returns credentials, so there is nothing to send back but the manifest's references).
 
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler.plan.compare import Node
-from reconciler.plan.server import ASSUMED_WHEN_ABSENT, SERVER_ONLY, empty
+from reconciler.plan.server import ASSUMED_WHEN_ABSENT, KEPT_BY_SERVICE, SERVER_ONLY, empty
 
 
 def uncarried(live: Any, node: Node, path: str = "") -> list[str]:
@@ -31,7 +32,7 @@ def uncarried(live: Any, node: Node, path: str = "") -> list[str]:
     for key, value in live.items():
         here = f"{path}.{key}" if path else key
         if not node.is_map and key not in known:
-            if key in SERVER_ONLY or empty(value):
+            if key in SERVER_ONLY or here in KEPT_BY_SERVICE or empty(value):
                 continue
             if here in ASSUMED_WHEN_ABSENT and ASSUMED_WHEN_ABSENT[here] == value:
                 continue

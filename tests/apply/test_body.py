@@ -70,11 +70,19 @@ def test_nothing_is_refused_for_server_only_or_default_valued_unknown_fields() -
 
 
 def test_an_update_that_would_lose_a_newer_field_is_refused_unless_strict() -> None:
-    live = {**LIVE, "kind": "Hub", "properties": {**LIVE["properties"], "managedNetwork": {}}}
+    managed = {"isolationMode": "AllowInternetOutbound"}
+    live = {**LIVE, "kind": "Hub", "properties": {**LIVE["properties"], "managedNetwork": managed}}
     declared = {"location": "westeurope"}
     reason = refusal(declared, live, WORKSPACE, strict=False, api_version="2023-04-01")
-    assert reason is not None and reason.startswith("cannot be updated without losing kind:")
+    assert reason is not None
+    assert reason.startswith("cannot be updated without losing properties.managedNetwork:")
     assert refusal(declared, live, WORKSPACE, strict=True, api_version="2023-04-01") is None
+
+
+def test_a_workspace_kind_never_blocks_an_update_the_service_keeps_it() -> None:
+    live = {**LIVE, "kind": "Hub"}
+    declared = {"location": "westeurope"}
+    assert refusal(declared, live, WORKSPACE, strict=False, api_version="2023-04-01") is None
 
 
 def test_a_connection_update_without_credentials_is_refused_even_strict() -> None:

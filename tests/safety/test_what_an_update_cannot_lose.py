@@ -58,7 +58,8 @@ def test_fields_the_api_version_cannot_carry_block_an_update_and_strict_removes_
 
     code, out, err = world.cli("plan")
     assert code == 0, err
-    assert "cannot be updated without losing kind, properties.enableDataIsolation" in out
+    assert "cannot be updated without losing properties.enableDataIsolation" in out
+    assert "losing kind" not in out  # the service keeps a workspace's kind whatever is sent
     code, out, err = world.cli("apply", "--auto-approve")
     assert code == 1, out + err
     assert "skipped" in err and "properties.enableDataIsolation" in err
@@ -69,11 +70,13 @@ def test_fields_the_api_version_cannot_carry_block_an_update_and_strict_removes_
     # --strict lists exactly what it removes, and removes it.
     code, out, err = world.cli("plan", "--strict")
     assert code == 0, err
-    for removed in ("kind", "properties.enableDataIsolation", "properties.hbiWorkspace"):
+    for removed in ("properties.enableDataIsolation", "properties.hbiWorkspace"):
         assert removed in out
+    assert "- kind" not in out
     assert "cannot be updated" not in out
     assert world.cli("apply", "--strict", "--auto-approve")[0] == 0
     assert "enableDataIsolation" not in world.stored("ws-real")["properties"]
+    assert world.stored("ws-real")["kind"] == "Hub"
     assert world.cli("plan", "--strict", "--detailed-exitcode")[0] == 0
 
 
