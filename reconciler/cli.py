@@ -15,7 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler import __version__
-from reconciler.commands.common import EXIT_ERROR, add_env_file, add_plan_options
+from reconciler.commands.common import (
+    EXIT_ERROR,
+    add_env_file,
+    add_plan_options,
+    add_playwright_endpoint,
+)
 from reconciler.commands.planning import cmd_apply, cmd_drift, cmd_plan, cmd_validate
 from reconciler.commands.tokens import cmd_notebook_token, cmd_playwright_tokens
 from reconciler.commands.tools import (
@@ -88,6 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not require referenced secret variables and files to exist "
         "(for pre-commit hooks on machines without the secrets)",
     )
+    add_playwright_endpoint(validate)
     add_env_file(validate)
     validate.set_defaults(func=cmd_validate)
 
@@ -171,6 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     nb.add_argument("--parallelism", type=int, default=1, help=argparse.SUPPRESS)
     nb.add_argument("--retries", type=int, default=5)
     nb.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
+    add_playwright_endpoint(nb)
     add_env_file(nb)
     nb.set_defaults(func=cmd_notebook_token)
 

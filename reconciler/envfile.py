@@ -1,7 +1,8 @@
 """Read ``KEY=VALUE`` files (``--env-file``), as docker compose and many CI systems write them.
 
 Values from the file fill in what the process environment lacks; the real environment wins,
-so a pipeline can override a checked-in file of non-secret defaults.
+so a pipeline can override a checked-in file of non-secret defaults. A file may set values
+only, never the tool's own settings (``RECONCILER_*``): it is as untrusted as the manifests.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from pathlib import Path
 
 from reconciler.errors import UsageError
 
+# The tool's own settings (RECONCILER_ARM_ENDPOINT decides where the ARM token goes).
+RESERVED_PREFIX = "RECONCILER_"
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
@@ -26,6 +29,12 @@ def parse(text: str, source: str) -> dict[str, str]:
         if match is None:
             # Never echo the line: it may hold a secret.
             raise UsageError(f"{source}:{number}: expected KEY=VALUE")
+        if match.group(1).upper().startswith(RESERVED_PREFIX):
+            raise UsageError(
+                f"{source}:{number}: {match.group(1)} configures the tool itself and cannot come "
+                "from an env file (a file in the repository): give it on the command line or "
+                "in the process environment; an env file sets values for ${VAR} and fromEnv only"
+            )
         value = match.group(2).strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]

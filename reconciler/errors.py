@@ -5,6 +5,7 @@
     ├── SecretError        a secret reference that cannot be resolved (never the value)
     ├── UsageError         a command used wrongly
     ├── TransportError     no answer from the service after retries (cause: the httpx error)
+    ├── UnsafeUrlError     a URL that would send a request (and a token) off the endpoint
     └── ArmError           the service answered with an error: code, message, request id
         ├── ArmNotFound        404
         ├── ArmConflict        409 (AnotherOperationInProgress …)
@@ -52,6 +53,10 @@ class TransportError(ReconcilerError):
         self.request_id = request_id
         suffix = f" (x-ms-client-request-id {request_id})" if request_id else ""
         super().__init__(f"{message}{suffix}")
+
+
+class UnsafeUrlError(ReconcilerError):
+    """A URL from a response or a manifest that leaves the endpoint in use: never sent."""
 
 
 class ArmError(ReconcilerError):

@@ -7,6 +7,8 @@ tests call them too with an in-process transport.
 from __future__ import annotations
 
 import contextlib
+import functools
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from reconciler.arm import hosts
 from reconciler.arm.auth import (
     ARM_SCOPE,
     DEFAULT_ENDPOINT,
@@ -24,7 +27,7 @@ from reconciler.arm.auth import (
     provider_for,
 )
 from reconciler.arm.client import ArmClient, RetryPolicy
-from reconciler.errors import ArmNotFound, ManifestError
+from reconciler.errors import ArmNotFound, ManifestError, UsageError
 from reconciler.live import read
 from reconciler.manifest import secrets
 from reconciler.manifest.load import LoadOptions, load
@@ -51,17 +54,37 @@ class Target:
     timeout: float = 60.0  # seconds for one HTTP request
 
 
+def load_options(
+    *,
+    allow_literal_secrets: bool = False,
+    require_secrets: bool = True,
+    playwright_endpoints: tuple[str, ...] = (),
+) -> LoadOptions:
+    """How manifests are loaded for a command; ``playwright_endpoints`` are the endpoints the
+    command line allows besides the documented Playwright hosts."""
+    return LoadOptions(
+        allow_literal_secrets=allow_literal_secrets,
+        check_secrets=require_secrets,
+        playwright_endpoint_check=functools.partial(
+            hosts.playwright_endpoint_problem, allowed=playwright_endpoints
+        ),
+    )
+
+
 def load_manifests(
     paths: list[Path],
     env: Mapping[str, str],
     *,
     allow_literal_secrets: bool = False,
     require_secrets: bool = True,
+    playwright_endpoints: tuple[str, ...] = (),
 ) -> ManifestSet:
     """Load or raise every problem. ``require_secrets``: referenced secrets must resolve now
     (apply sends them; plan compares them); commands that use neither need not have them."""
-    options = LoadOptions(
-        allow_literal_secrets=allow_literal_secrets, check_secrets=require_secrets
+    options = load_options(
+        allow_literal_secrets=allow_literal_secrets,
+        require_secrets=require_secrets,
+        playwright_endpoints=playwright_endpoints,
     )
     result = load(paths, options, env=env)
     if result.problems:
@@ -69,8 +92,13 @@ def load_manifests(
     return result.manifests
 
 
-def resolve_endpoint(flag: str | None, env: Mapping[str, str]) -> str:
-    return check_endpoint(flag or env.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT)
+def resolve_endpoint(flag: str | None) -> str:
+    """The ARM endpoint: the command line, else the *process* environment, else Azure.
+
+    Never the merged ``--env-file`` environment: a file in the repository is written by
+    whoever opened the pull request, and the ARM token goes wherever this points.
+    """
+    return check_endpoint(flag or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT)
 
 
 def _timing(target: Target) -> dict[str, Any]:
@@ -107,6 +135,10 @@ async def audit_playwright(
     changes: list[Change] = []
     calls: dict[str, int] = {}
     for audit in manifests.playwright:
+        if endpoint_override is None:
+            reason = hosts.playwright_endpoint_problem(audit.endpoint)
+            if reason is not None:  # the loader reports this; here for callers that skip it
+                raise UsageError(f"{audit.source}: spec.endpoint: {reason}")
         endpoint = check_endpoint(endpoint_override or audit.endpoint)
         client = ArmClient(
             endpoint,

@@ -49,6 +49,7 @@ def session(
         env,
         allow_literal_secrets=args.allow_literal_secrets,
         require_secrets=require_secrets,
+        playwright_endpoints=allowed_playwright_endpoints(args),
     )
     if getattr(args, "shard", None):
         from reconciler.manifest import shard
@@ -60,7 +61,7 @@ def session(
                 embedded_emulator(manifests, args.emulator_state or DEFAULT_EMULATOR_STATE)
             )
         else:
-            endpoint = resolve_endpoint(args.endpoint, env)
+            endpoint = resolve_endpoint(args.endpoint)
         yield (
             manifests,
             Target(
@@ -71,6 +72,29 @@ def session(
             ),
             env,
         )
+
+
+def allowed_playwright_endpoints(args: argparse.Namespace) -> tuple[str, ...]:
+    """Playwright endpoints the command line allows besides the documented service hosts."""
+    given = getattr(args, "playwright_endpoint", None)
+    return (given,) if given else ()
+
+
+def playwright_override(args: argparse.Namespace, endpoint: str) -> str | None:
+    """Where Playwright audits go instead of their manifests' endpoint: --playwright-endpoint,
+    or the embedded emulator (which serves the Playwright API too)."""
+    given: str | None = getattr(args, "playwright_endpoint", None)
+    return given or (endpoint if getattr(args, "emulator", False) else None)
+
+
+def add_playwright_endpoint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--playwright-endpoint",
+        metavar="URL",
+        help="send PlaywrightAccessTokens audits to this endpoint (e.g. a local emulator) "
+        "instead of their manifests' endpoint, and accept it in manifests; without it a "
+        "manifest may only name https://{region}.api.playwright.microsoft.com",
+    )
 
 
 def plan_options(args: argparse.Namespace) -> Any:
@@ -158,4 +182,5 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         help="give up on one HTTP request after this long, then retry (default 60)",
     )
     parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
+    add_playwright_endpoint(parser)
     add_env_file(parser)

@@ -10,21 +10,25 @@ from reconciler.commands.common import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
+    allowed_playwright_endpoints,
     color,
     plan_options,
+    playwright_override,
     session,
 )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from reconciler import envfile
-    from reconciler.manifest.load import LoadOptions, load
+    from reconciler.manifest.load import load
+    from reconciler.session import load_options
 
     result = load(
         args.paths,
-        LoadOptions(
+        load_options(
             allow_literal_secrets=args.allow_literal_secrets,
-            check_secrets=not args.no_check_secrets,
+            require_secrets=not args.no_check_secrets,
+            playwright_endpoints=allowed_playwright_endpoints(args),
         ),
         env=envfile.environment(args.env_file),
     )
@@ -57,7 +61,7 @@ def compute_plan(args: argparse.Namespace) -> Any:
                 env,
                 options=plan_options(args),
                 targets=tuple(args.target),
-                playwright_endpoint=target.endpoint if args.emulator else None,
+                playwright_endpoint=playwright_override(args, target.endpoint),
             )
         )
 
@@ -115,7 +119,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             allow_replace=args.allow_replace,
             timeout=args.timeout,
             color=color(sys.stdout),
-            playwright_endpoint=target.endpoint if args.emulator else None,
+            playwright_endpoint=playwright_override(args, target.endpoint),
             deadline=args.deadline,
             live_view=color(sys.stdout),
         )

@@ -35,9 +35,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         with running(Emulator(state_file=state)) as url:
             exported = run(url)
     else:
-        import os
-
-        exported = run(resolve_endpoint(args.endpoint, os.environ))
+        exported = run(resolve_endpoint(args.endpoint))
     files = export.files_for(args.out, exported)
     if not files:
         print("nothing to export: no workspace matched", file=sys.stderr)
