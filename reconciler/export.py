@@ -213,7 +213,7 @@ async def read(
     if resource_group:
         url = paths.workspaces(subscription, resource_group)
     else:
-        url = f"/subscriptions/{subscription}/providers/{paths.PROVIDER}/workspaces"
+        url = paths.subscription_workspaces(subscription)
     workspaces = await client.list_all(url, params=params, kind="workspace.list")
     if workspace:
         workspaces = [w for w in workspaces if str(w.get("name", "")).lower() == workspace.lower()]
@@ -222,7 +222,7 @@ async def read(
         body: dict[str, Any],
     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[str] | None]]:
         sub, rg = _scope(body)
-        base = f"{paths.workspaces(sub, rg)}/{body['name']}/connections"
+        base = f"{paths.workspace_by_name(sub, rg, str(body['name']))}/connections"
         conns = await client.list_all(
             base, params={"api-version": paths.CONNECTION_API}, kind="connection.list"
         )
@@ -233,7 +233,7 @@ async def read(
             try:
                 answer = await client.request(
                     "POST",
-                    f"{base}/{conn['name']}/listsecrets",
+                    f"{base}/{paths.segment(str(conn['name']))}/listsecrets",
                     params={"api-version": paths.CONNECTION_API},
                     kind="connection.listsecrets",
                 )

@@ -278,7 +278,7 @@ class Applier:
         try:
             await self.client.request(
                 "DELETE",
-                url,
+                paths.connection_from_id(str(url)),
                 params={"api-version": paths.CONNECTION_API},
                 kind="connection.delete",
             )
