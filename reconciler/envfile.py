@@ -13,9 +13,11 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from reconciler.errors import UsageError
+from reconciler.manifest import envsubst
 
 # The tool's own settings (RECONCILER_ARM_ENDPOINT decides where the ARM token goes).
 RESERVED_PREFIX = "RECONCILER_"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
@@ -42,12 +44,34 @@ def parse(text: str, source: str) -> dict[str, str]:
     return values
 
 
-def environment(files: Iterable[Path], base: Mapping[str, str] | None = None) -> dict[str, str]:
+def read(files: Iterable[Path]) -> dict[str, str]:
+    """The values of the env files, later files winning."""
     merged: dict[str, str] = {}
     for file in files:
         try:
             merged.update(parse(file.read_text(encoding="utf-8"), str(file)))
         except OSError as exc:
             raise UsageError(f"cannot read env file {file}: {exc.strerror}") from exc
-    merged.update(os.environ if base is None else base)
     return merged
+
+
+def environment(files: Iterable[Path], base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What secret references (``fromEnv``) read: the env files, the real environment winning."""
+    return {**read(files), **(os.environ if base is None else base)}
+
+
+def assignments(values: Iterable[str]) -> dict[str, str]:
+    """``--var NAME=VALUE`` arguments (never echoed: a value may be sensitive)."""
+    found: dict[str, str] = {}
+    for number, value in enumerate(values, start=1):
+        name, sep, text = value.partition("=")
+        if not sep or not _NAME.fullmatch(name):
+            raise UsageError(f"--var (occurrence {number}) expects NAME=VALUE")
+        found[name] = text
+    return found
+
+
+def variables(files: Iterable[Path], given: Iterable[str]) -> dict[str, str]:
+    """What ``${VAR}`` reads (see reconciler.manifest.envsubst): env files,
+    RECONCILER_VAR_* from the process environment, then ``--var``."""
+    return envsubst.variables(read(files), os.environ, assignments(given))

@@ -59,6 +59,7 @@ def load_options(
     allow_literal_secrets: bool = False,
     require_secrets: bool = True,
     playwright_endpoints: tuple[str, ...] = (),
+    variables: Mapping[str, str] | None = None,
 ) -> LoadOptions:
     """How manifests are loaded for a command; ``playwright_endpoints`` are the endpoints the
     command line allows besides the documented Playwright hosts."""
@@ -68,6 +69,7 @@ def load_options(
         playwright_endpoint_check=functools.partial(
             hosts.playwright_endpoint_problem, allowed=playwright_endpoints
         ),
+        variables=variables,
     )
 
 
@@ -78,6 +80,7 @@ def load_manifests(
     allow_literal_secrets: bool = False,
     require_secrets: bool = True,
     playwright_endpoints: tuple[str, ...] = (),
+    variables: Mapping[str, str] | None = None,
 ) -> ManifestSet:
     """Load or raise every problem. ``require_secrets``: referenced secrets must resolve now
     (apply sends them; plan compares them); commands that use neither need not have them."""
@@ -85,6 +88,7 @@ def load_manifests(
         allow_literal_secrets=allow_literal_secrets,
         require_secrets=require_secrets,
         playwright_endpoints=playwright_endpoints,
+        variables=variables,
     )
     result = load(paths, options, env=env)
     if result.problems:

@@ -50,6 +50,7 @@ def session(
         allow_literal_secrets=args.allow_literal_secrets,
         require_secrets=require_secrets,
         playwright_endpoints=allowed_playwright_endpoints(args),
+        variables=envfile.variables(args.env_file, getattr(args, "var", [])),
     )
     if getattr(args, "shard", None):
         from reconciler.manifest import shard
@@ -110,8 +111,16 @@ def add_env_file(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="read KEY=VALUE lines into the environment used for ${VAR} and "
-        "secret references (the real environment wins); repeatable",
+        help="read KEY=VALUE lines for ${VAR} and secret references (the real environment "
+        "wins); values only, never the tool's own RECONCILER_* settings; repeatable",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for ${NAME} in manifests; ${NAME} also reads --env-file values and "
+        "RECONCILER_VAR_NAME from the environment, nothing else; repeatable",
     )
 
 

@@ -29,6 +29,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             allow_literal_secrets=args.allow_literal_secrets,
             require_secrets=not args.no_check_secrets,
             playwright_endpoints=allowed_playwright_endpoints(args),
+            variables=envfile.variables(args.env_file, args.var),
         ),
         env=envfile.environment(args.env_file),
     )

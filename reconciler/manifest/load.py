@@ -42,6 +42,9 @@ class LoadOptions:
     # Why a Playwright audit's endpoint may not receive a token, or None (reconciler.arm.hosts
     # decides; injected because manifests know nothing of Azure). None here checks nothing.
     playwright_endpoint_check: Callable[[str], str | None] | None = None
+    # What ${VAR} may read (envsubst.variables); None: the same mapping as secret references
+    # (library callers and tests that pass one environment).
+    variables: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -80,10 +83,13 @@ class _Loader:
         self.options = options
         self.env = env
         self.problems: list[Problem] = []
+        # Per document: the variables substituted into it, whose values no message may show.
+        self.used: dict[int, envsubst.Used] = {}
 
     def report(
         self, doc: SourceDocument, path: JsonPath, message: str, *, key: bool = False
     ) -> None:
+        message = envsubst.scrub(message, self.used.get(id(doc), ()))
         self.problems.append(
             Problem(doc.file, doc.position_of(path, key=key), _field(path), message)
         )
@@ -125,8 +131,10 @@ class _Loader:
             )
             return False
         before = len(self.problems)
+        used: envsubst.Used = self.used.setdefault(id(doc), [])
+        variables = self.env if self.options.variables is None else self.options.variables
         doc.data = envsubst.substitute(
-            doc.data, self.env, lambda path, message: self.report(doc, path, message)
+            doc.data, variables, lambda path, message: self.report(doc, path, message), used=used
         )
         issues = schemacheck.check(
             doc.data, allow_literal_secrets=self.options.allow_literal_secrets
@@ -257,6 +265,8 @@ class _Builder:
             outputs = tuple(doc.data.get("outputs", ()))
             self.workspaces.append((WorkspaceManifest(address, spec, source, labels, outputs), doc))
         else:
+            if self.loader.options.allow_literal_secrets:
+                spec = secrets.wrap_literals(spec)
             self.connections.append((ConnectionManifest(address, spec, source, labels), doc))
 
     def _address(self, doc: SourceDocument, kind: Kind) -> Address | None:

@@ -46,7 +46,7 @@ def redact(spec: Any) -> Any:
     """The spec with every secret reference replaced by a marker naming only its source."""
     ref = secrets.as_ref(spec)
     if ref is not None:
-        return f"(sensitive: {'env ' + ref.env if ref.env else 'file ' + str(ref.file)})"
+        return f"(sensitive: {ref.describe()})"
     if isinstance(spec, dict):
         return {k: redact(v) for k, v in spec.items()}
     if isinstance(spec, list):
