@@ -44,6 +44,7 @@ def session(
     )
 
     env = envfile.environment(args.env_file)
+    allow_secrets_dirs(args)
     manifests = load_manifests(
         args.paths,
         env,
@@ -73,6 +74,13 @@ def session(
             ),
             env,
         )
+
+
+def allow_secrets_dirs(args: argparse.Namespace) -> None:
+    """Let fromFile read inside --secrets-dir too (only the command line can widen this)."""
+    from reconciler.manifest.secretfile import SECRETS_DIRS
+
+    SECRETS_DIRS.set(tuple(getattr(args, "secrets_dir", None) or ()))
 
 
 def allowed_playwright_endpoints(args: argparse.Namespace) -> tuple[str, ...]:
@@ -113,6 +121,15 @@ def add_env_file(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="read KEY=VALUE lines for ${VAR} and secret references (the real environment "
         "wins); values only, never the tool's own RECONCILER_* settings; repeatable",
+    )
+    parser.add_argument(
+        "--secrets-dir",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let {fromFile: PATH} read files in DIR too (by default only files in the "
+        "manifests' repository); repeatable",
     )
     parser.add_argument(
         "--var",

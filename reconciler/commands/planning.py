@@ -10,6 +10,7 @@ from reconciler.commands.common import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
+    allow_secrets_dirs,
     allowed_playwright_endpoints,
     color,
     plan_options,
@@ -23,6 +24,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     from reconciler.manifest.load import load
     from reconciler.session import load_options
 
+    allow_secrets_dirs(args)
     result = load(
         args.paths,
         load_options(

@@ -1,9 +1,10 @@
 """Secret references in manifests: finding them, checking them, resolving them at send time.
 
 A reference is ``{fromEnv: NAME}`` or ``{fromFile: PATH}`` (relative to the manifest's
-directory). :func:`read_ref` is the one place a value is read: the loader calls it only to
-check that a reference resolves, the planner to compare with ``listsecrets``, and
-:func:`resolve` right before the PUT that sends it. No value is kept beyond that.
+directory, confined to its repository: see :mod:`reconciler.manifest.secretfile`).
+:func:`read_ref` is the one place a value is read: the loader calls it only to check that a
+reference resolves, the planner to compare with ``listsecrets``, and :func:`resolve` right
+before the PUT that sends it. No value is kept beyond that.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import SecretError
+from reconciler.manifest import secretfile
 from reconciler.manifest.yamlsource import JsonPath
 
 # A literal secret accepted with --allow-literal-secrets, wrapped at load time so that everything
@@ -97,17 +99,7 @@ def read_ref(
         if env[ref.env] == "":
             return None, f"secret environment variable {ref.env} is empty"
         return env[ref.env], None
-    path = base_dir / (ref.file or "")
-    try:
-        value = path.read_text(encoding="utf-8").rstrip("\r\n")
-    except FileNotFoundError:
-        return None, f"secret file {path} does not exist"
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        return None, f"secret file {path} cannot be read: {reason}"
-    if not value:
-        return None, f"secret file {path} is empty"
-    return value, None
+    return secretfile.read(base_dir, ref.file or "")
 
 
 def problem(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str | None:

@@ -40,7 +40,9 @@ def assert_no_canary(*texts: str) -> None:
             assert canary not in text, f"secret {canary!r} leaked"
 
 
-def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Completed:
+def run_cli(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 120
+) -> Completed:
     """The real CLI as a process, in the attacker's checkout, with canaries in its environment
     and nothing added to its command line."""
     full = {**os.environ, **CANARIES}
@@ -52,7 +54,7 @@ def run_cli(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Complet
         text=True,
         env=full,
         cwd=cwd,
-        timeout=120,
+        timeout=timeout,
         check=False,
     )
 
