@@ -303,7 +303,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code: int = args.func(args)
     except ReconcilerError as error:
-        print(f"error: {error}", file=sys.stderr)
+        from reconciler.render.safe import lines
+
+        print(f"error: {lines(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

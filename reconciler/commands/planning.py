@@ -35,8 +35,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         ),
         env=envfile.environment(args.env_file),
     )
+    from reconciler.render.safe import lines
+
     for problem in result.problems:
-        print(problem.render())
+        print(lines(problem.render()))
     m = result.manifests
     if result.problems:
         files = len({p.file for p in result.problems})
