@@ -24,8 +24,9 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError
+from reconciler.plan import ownership
 from reconciler.plan.compare import Node
-from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE
+from reconciler.plan.ownership import OWNER_KEY
 from reconciler.schemas import load_schema
 from reconciler.schemas.generate import MANIFEST_API_VERSION
 
@@ -132,7 +133,7 @@ def connection_document(
     sub, rg = _scope(workspace)
     props = dict(body.get("properties") or {})
     metadata = dict(props.get("metadata") or {})
-    if metadata.get(OWNER_KEY) == OWNER_VALUE:
+    if ownership.by_this_tool(ownership.marker_of(body)):
         metadata.pop(OWNER_KEY)
     props["metadata"] = metadata
     props.pop("credentials", None)

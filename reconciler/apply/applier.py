@@ -26,8 +26,9 @@ from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmConflict, ReconcilerError
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ConnectionManifest, ManifestSet, WorkspaceManifest
+from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
-from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE
+from reconciler.plan.ownership import OWNER_KEY
 from reconciler.schemas import load_schema
 
 CONFLICT_RETRIES = 10
@@ -109,6 +110,7 @@ class Applier:
         self.report = ApplyReport()
         self.workspaces = {str(w.address): w for w in manifests.workspaces}
         self.connections = {str(c.address): c for c in manifests.connections}
+        self.marker = ownership.marker(manifests.owner)  # written into what apply creates
         self._started = client.clock()
 
     def _time_left(self) -> float:
@@ -245,9 +247,7 @@ class Applier:
         self.notify(Event(change.address, "started", change.action.value))
         try:
             before = change.before if isinstance(change.before, dict) else {}
-            had_marker = ((before.get("properties") or {}).get("metadata") or {}).get(
-                OWNER_KEY
-            ) == OWNER_VALUE
+            had_marker = ownership.by_this_tool(ownership.marker_of(before))
             body = self._connection_body(
                 manifest, mark=change.action is Action.CREATE or had_marker or force
             )
@@ -292,5 +292,8 @@ class Applier:
         props = dict(body.get("properties") or {})
         if mark:
             # The ownership marker (kept across updates: a PUT replaces the whole body).
-            props["metadata"] = {**(props.get("metadata") or {}), OWNER_KEY: OWNER_VALUE}
+            props["metadata"] = {
+                **(props.get("metadata") or {}),
+                OWNER_KEY: self.marker,
+            }
         return {**body, "properties": props}

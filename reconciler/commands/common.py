@@ -53,6 +53,7 @@ def session(
         playwright_endpoints=allowed_playwright_endpoints(args),
         variables=envfile.variables(args.env_file, getattr(args, "var", [])),
     )
+    manifests = with_owner(manifests, args)
     if getattr(args, "shard", None):
         from reconciler.manifest import shard
 
@@ -74,6 +75,22 @@ def session(
             ),
             env,
         )
+
+
+def with_owner(manifests: Any, args: argparse.Namespace) -> Any:
+    """--owner overrides the Defaults' owner; --prune without any owner is refused."""
+    import dataclasses
+
+    from reconciler.errors import UsageError
+
+    if getattr(args, "owner", None):
+        manifests = dataclasses.replace(manifests, owner=args.owner)
+    if getattr(args, "prune", False) and not manifests.owner:
+        raise UsageError(
+            "--prune needs an owner: set owner in a Defaults document or give --owner NAME; "
+            "it deletes only connections marked managed-by: azureml-reconciler/<owner>"
+        )
+    return manifests
 
 
 def allow_secrets_dirs(args: argparse.Namespace) -> None:
@@ -110,6 +127,14 @@ def plan_options(args: argparse.Namespace) -> Any:
     from reconciler.plan.planner import Options
 
     return Options(strict=args.strict, compare_secrets=args.secrets == "compare", prune=args.prune)
+
+
+def _owner_name(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,62}", value):
+        raise argparse.ArgumentTypeError("lowercase letters, digits, '.', '_', '-' (1-63)")
+    return value
 
 
 def add_env_file(parser: argparse.ArgumentParser) -> None:
@@ -184,6 +209,13 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="delete connections that are no longer declared and carry this tool's ownership "
         "marker (never workspaces, never anything it did not create)",
+    )
+    parser.add_argument(
+        "--owner",
+        type=_owner_name,
+        metavar="NAME",
+        help="this configuration's owner (overrides owner in Defaults): apply marks what it "
+        "creates managed-by: azureml-reconciler/NAME and --prune deletes only what is so marked",
     )
     parser.add_argument(
         "--secrets",

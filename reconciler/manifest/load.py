@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reconciler.manifest import envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
@@ -144,6 +145,15 @@ class _Loader:
         return len(self.problems) == before
 
 
+OWNER_KEY = "managed-by"  # reconciler.plan.ownership.OWNER_KEY (manifests do not import plan)
+
+
+def _sets_owner_marker(spec: dict[str, Any]) -> bool:
+    props = spec.get("properties")
+    metadata = props.get("metadata") if isinstance(props, dict) else None
+    return isinstance(metadata, dict) and any(str(k).lower() == OWNER_KEY for k in metadata)
+
+
 def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, str]:
     """Defaults from the file's directory and its parents; the nearest directory wins."""
     merged: dict[str, str] = {}
@@ -180,6 +190,7 @@ def load(
         workspaces=tuple(w for w, _ in built.workspaces),
         connections=tuple(c for c, _ in built.connections),
         playwright=tuple(p for p, _ in built.playwright),
+        owner=_owner(loader, defaults),
     )
     problems = sorted(
         loader.problems,
@@ -190,6 +201,22 @@ def load(
         ),
     )
     return LoadResult(manifests, problems, documents=len(documents))
+
+
+def _owner(loader: _Loader, defaults: list[SourceDocument]) -> str:
+    """The one owner of this configuration (Defaults ``owner``); two different ones are an
+    error, since --prune would then delete what either marked."""
+    owners = [(d, d.data["spec"]["owner"]) for d in defaults if "owner" in d.data["spec"]]
+    for doc, owner in owners[1:]:
+        if owner != owners[0][1]:
+            first = owners[0][0]
+            loader.report(
+                doc,
+                ("spec", "owner"),
+                f"differs from the owner set at {first.file}:{first.start.line}: one run has "
+                "one owner",
+            )
+    return str(owners[0][1]) if owners else ""
 
 
 def _check_duplicate_defaults(loader: _Loader, defaults: list[SourceDocument]) -> None:
@@ -265,6 +292,15 @@ class _Builder:
             outputs = tuple(doc.data.get("outputs", ()))
             self.workspaces.append((WorkspaceManifest(address, spec, source, labels, outputs), doc))
         else:
+            if _sets_owner_marker(spec):
+                self.loader.report(
+                    doc,
+                    ("spec", "properties", "metadata", OWNER_KEY),
+                    "is reserved: apply writes it to mark what this configuration owns "
+                    "(--prune deletes by it); remove it from the manifest",
+                    key=True,
+                )
+                return
             if self.loader.options.allow_literal_secrets:
                 spec = secrets.wrap_literals(spec)
             self.connections.append((ConnectionManifest(address, spec, source, labels), doc))

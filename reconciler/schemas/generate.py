@@ -35,6 +35,7 @@ WORKSPACE_OUTPUTS = ("notebookEndpoint", "mlFlowTrackingUri", "discoveryUrl", "w
 COMMAND = "python -m reconciler.schemas.generate"
 # Marks a schema whose value is a name that goes into a URL path: its pattern is never widened.
 NAME_MARK = "x-reconciler-name"
+OWNER_PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$"
 
 WORKSPACE_SPEC = (
     "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/"
@@ -362,6 +363,11 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
                     "resourceGroup": rg,
                     "location": {"type": "string",
                                  "description": "Default location of workspaces."},
+                    "owner": {"type": "string", "pattern": OWNER_PATTERN,
+                              "description": "Who this configuration is: apply marks the "
+                              "connections it creates managed-by: azureml-reconciler/<owner>, "
+                              "and --prune deletes only connections marked so.",
+                              NAME_MARK: True},
                 },
                 "additionalProperties": False,
             },
