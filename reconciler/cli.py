@@ -17,9 +17,11 @@ from pathlib import Path
 from reconciler import __version__
 from reconciler.commands.common import (
     EXIT_ERROR,
+    add_azure_options,
     add_env_file,
     add_plan_options,
     add_playwright_endpoint,
+    check_usage,
 )
 from reconciler.commands.planning import cmd_apply, cmd_drift, cmd_plan, cmd_validate
 from reconciler.commands.tokens import cmd_notebook_token, cmd_playwright_tokens
@@ -54,19 +56,19 @@ EXAMPLES = {
 }
 
 
+VERBOSE = (
+    "log to stderr: -v each request and its answer, -vv also retries, waits and the details "
+    "of sign-in failures; never headers, bodies or secrets"
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reconciler",
         description="Declarative reconciler for Azure Machine Learning workspaces and connections.",
     )
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
-    parser.add_argument(
-        "-v",
-        "--verbose",
-        action="count",
-        default=0,
-        help="log requests to stderr (-v info, -vv debug); never headers, bodies or secrets",
-    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     validate = commands.add_parser(
@@ -127,7 +129,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Plan, confirm, then apply: PUTs in dependency order, long-running "
         "operations followed to the end. Exit 0 only when everything succeeded.",
     )
-    add_plan_options(apply)
+    # apply prints its plan and progress as text; a JSON plan comes from `plan --out`.
+    add_plan_options(apply, formats=False)
     apply.set_defaults(format="text")
     apply.add_argument(
         "--auto-approve", action="store_true", help="apply without asking (required without a TTY)"
@@ -154,7 +157,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--deadline",
         type=float,
         metavar="SECONDS",
-        help="limit for the whole apply (default: none)",
+        help="limit for the whole apply: no retry, pacing or conflict wait goes past it "
+        "(default: none)",
     )
     apply.set_defaults(func=cmd_apply)
 
@@ -165,17 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
         "Tokens are redacted unless --show-secrets; in GitHub Actions a printed token is "
         "masked first with ::add-mask::.",
     )
-    nb.add_argument("paths", nargs="+", type=Path, metavar="PATH")
-    nb.add_argument("--workspace", required=True, metavar="NAME")
-    nb.add_argument("--format", choices=["text", "json"], default="text")
+    nb.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
+    )
+    nb.add_argument(
+        "--workspace", required=True, metavar="NAME", help="a workspace declared in the manifests"
+    )
+    nb.add_argument(
+        "--format",
+        choices=["text", "json"],
+        default="text",
+        help='text (default) or json (a redacted token is null with "redacted": true)',
+    )
     nb.add_argument(
         "--show-secrets", action="store_true", help="print accessToken and refreshToken"
     )
-    nb.add_argument("--endpoint")
-    nb.add_argument("--emulator", action="store_true")
-    nb.add_argument("--emulator-state", type=Path, metavar="FILE")
-    nb.add_argument("--parallelism", type=int, default=1, help=argparse.SUPPRESS)
-    nb.add_argument("--retries", type=int, default=5)
+    add_azure_options(nb, parallelism=None)
     nb.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
     add_playwright_endpoint(nb)
     add_env_file(nb)
@@ -186,7 +195,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="list a Playwright Testing account's access tokens",
         description="List access tokens (names, states, dates; never the JWT) for an audit.",
     )
-    pw.add_argument("--account", required=True, metavar="ID")
+    pw.add_argument(
+        "--account", required=True, metavar="ID", help="the account id, e.g. eastus_1234-abcd"
+    )
     pw.add_argument(
         "--endpoint",
         required=True,
@@ -195,9 +206,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     pw.add_argument("--filter", metavar="ODATA", help="e.g. \"state eq 'Active'\"")
     pw.add_argument("--orderby", metavar="ODATA", help="e.g. 'expiryAt asc'")
-    pw.add_argument("--top", type=int)
-    pw.add_argument("--format", choices=["text", "json"], default="text")
-    pw.add_argument("--retries", type=int, default=5)
+    pw.add_argument("--top", type=int, metavar="N", help="at most N tokens (default: all)")
+    pw.add_argument(
+        "--format", choices=["text", "json"], default="text", help="text (default) or json"
+    )
+    pw.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries of throttled, unavailable or failed requests (default 5)",
+    )
     pw.set_defaults(func=cmd_playwright_tokens)
 
     export = commands.add_parser(
@@ -207,15 +225,21 @@ def build_parser() -> argparse.ArgumentParser:
         "per workspace. Credentials become {fromEnv: NAME} references listed at the top of each "
         "file; their values are never written.",
     )
-    export.add_argument("--subscription", required=True)
-    export.add_argument("--resource-group", metavar="RG")
-    export.add_argument("--workspace", metavar="NAME")
-    export.add_argument("--out", type=Path, default=Path("exported"), metavar="DIR")
-    export.add_argument("--endpoint")
-    export.add_argument("--emulator", action="store_true")
-    export.add_argument("--emulator-state", type=Path, metavar="FILE")
-    export.add_argument("--parallelism", type=int, default=8)
-    export.add_argument("--retries", type=int, default=5)
+    export.add_argument(
+        "--subscription", required=True, metavar="ID", help="the subscription to read"
+    )
+    export.add_argument(
+        "--resource-group", metavar="RG", help="only this resource group (default: all)"
+    )
+    export.add_argument("--workspace", metavar="NAME", help="only this workspace (default: all)")
+    export.add_argument(
+        "--out",
+        type=Path,
+        default=Path("exported"),
+        metavar="DIR",
+        help="write DIR/<resource group>/<workspace>.yaml (default: exported/)",
+    )
+    add_azure_options(export, parallelism=8)
     export.set_defaults(func=cmd_export)
 
     emulator = commands.add_parser(
@@ -224,37 +248,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Serve an emulator of the Azure ML management API and the Playwright "
         "Testing access-token API on loopback, for demos, tests and benchmarks.",
     )
-    emulator.add_argument("--host", default="127.0.0.1")
-    emulator.add_argument("--port", type=int, default=8765)
+    from reconciler.emulator.command import add_arguments as add_emulator_arguments
+
+    add_emulator_arguments(emulator)
     emulator.add_argument(
-        "--state",
+        "--demo",
+        nargs="*",
         type=Path,
-        metavar="FILE",
-        help="persist state to this JSON file (survives restarts)",
+        metavar="PATH",
+        help="seed what --emulator seeds for these manifests: their resource groups and, per "
+        "Playwright audit, an account holding its required tokens (default: "
+        "manifests/examples/ with its demo.env)",
     )
-    emulator.add_argument(
-        "--https", action="store_true", help="serve HTTPS with a generated self-signed certificate"
-    )
-    emulator.add_argument(
-        "--resource-group",
-        action="append",
-        metavar="NAME",
-        default=["workspace-1234"],
-        help="seed a resource group in the default subscription; repeatable",
-    )
-    emulator.add_argument("--latency-ms", type=float, default=0.0)
-    emulator.add_argument("--provisioning-seconds", type=float, default=0.0)
-    emulator.add_argument(
-        "--lro-mode",
-        default="202-async",
-        choices=["202-async", "202-location", "201-async", "200-state"],
-    )
-    emulator.add_argument(
-        "--throttle",
-        action="store_true",
-        help="enforce ARM's read and write token buckets (429 + Retry-After)",
-    )
-    emulator.add_argument("--seed", type=int, default=0, help="seed for injected randomness")
+    add_env_file(emulator)
     emulator.set_defaults(func=cmd_emulator)
 
     completion = commands.add_parser(
@@ -262,18 +268,30 @@ def build_parser() -> argparse.ArgumentParser:
         help="print a shell completion script",
         description="Print a completion script for bash or zsh.",
     )
-    completion.add_argument("shell", choices=["bash", "zsh"])
+    completion.add_argument("shell", choices=["bash", "zsh"], help="bash or zsh")
     completion.set_defaults(func=cmd_completion)
 
-    schemas = commands.add_parser("schemas", help="work with the generated JSON Schemas")
+    schemas = commands.add_parser(
+        "schemas",
+        help="work with the generated JSON Schemas",
+        description="The JSON Schemas in schemas/ (manifest, workspace, connection, Playwright "
+        "audit, plan) are generated from the Azure OpenAPI specs; `generate` rewrites them.",
+    )
     schema_commands = schemas.add_subparsers(
         dest="schemas_command", metavar="ACTION", required=True
     )
-    gen = schema_commands.add_parser("generate", help="regenerate schemas/ from the specs")
-    gen.add_argument("--specs", type=Path, help="directory of the OpenAPI files")
-    gen.add_argument("--out", type=Path, help="output directory (default: schemas/)")
+    gen = schema_commands.add_parser(
+        "generate",
+        help="regenerate schemas/ from the specs",
+        description="Regenerate schemas/*.schema.json from the Azure OpenAPI files.",
+    )
+    gen.add_argument("--specs", type=Path, metavar="DIR", help="directory of the OpenAPI files")
+    gen.add_argument("--out", type=Path, metavar="DIR", help="output directory (default: schemas/)")
     gen.set_defaults(func=cmd_schemas_generate)
     for name, sub in commands.choices.items():
+        # -v also after the command (`reconciler plan -v …`); SUPPRESS keeps a -v given
+        # before it.
+        sub.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help=VERBOSE)
         if name in EXAMPLES:
             sub.epilog = "example:\n  " + EXAMPLES[name]
             sub.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -282,25 +300,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log_to_stderr(verbosity: int) -> None:
     """Our own loggers only: what they write is chosen to hold no header, body or secret.
-    Libraries' debug logs (httpcore, azure-identity, msal) are not ours to vouch for."""
+    Libraries' debug logs (httpcore, azure-identity, msal) are not ours to vouch for.
+
+    Without ``-v`` warnings still go out as plain lines: they say what a run is waiting on
+    or retrying (a refused connection, throttling), so a run is never silently stuck — on a
+    terminal and in a CI log alike.
+    """
     import logging
 
     handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logger = logging.getLogger("reconciler")
     logger.handlers = [handler]
-    logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    if verbosity:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        logger.setLevel(logging.DEBUG if verbosity > 1 else logging.INFO)
+    else:
+        handler.setFormatter(logging.Formatter("%(message)s"))
+        handler.setLevel(logging.WARNING)
+        logger.setLevel(logging.NOTSET)  # the root's level decides, as without this handler
+
+
+def _quiet_libraries() -> None:
+    """azure-identity logs a paragraph per credential when sign-in fails; with no handler
+    configured Python prints it to stderr ahead of our one-line error. A NullHandler keeps it
+    out; the same details reach the -vv log through the error itself."""
+    import logging
+
+    azure = logging.getLogger("azure")
+    if not any(isinstance(h, logging.NullHandler) for h in azure.handlers):
+        azure.addHandler(logging.NullHandler())
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.verbose:
-        _log_to_stderr(args.verbose)
+    _quiet_libraries()
+    _log_to_stderr(args.verbose)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
         return EXIT_ERROR
     try:
+        check_usage(args)
         code: int = args.func(args)
     except ReconcilerError as error:
         from reconciler.render.safe import lines

@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from reconciler import textfile
 from reconciler.errors import UsageError
 from reconciler.manifest import envsubst
 
 # The tool's own settings (RECONCILER_ARM_ENDPOINT decides where the ARM token goes).
 RESERVED_PREFIX = "RECONCILER_"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+MAX_BYTES = 1024 * 1024  # an env file of a megabyte is a mistake, not a configuration
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
@@ -49,9 +51,12 @@ def read(files: Iterable[Path]) -> dict[str, str]:
     merged: dict[str, str] = {}
     for file in files:
         try:
-            merged.update(parse(file.read_text(encoding="utf-8"), str(file)))
-        except OSError as exc:
-            raise UsageError(f"cannot read env file {file}: {exc.strerror}") from exc
+            text = textfile.read_text(file, limit=MAX_BYTES, pipes=True)
+        except textfile.TextFileError as error:
+            # Never quote the bytes: the file may hold secrets.
+            where = f"{file}:{error.line}:{error.column}" if error.line else str(file)
+            raise UsageError(f"cannot read env file {where}: {error.reason}") from None
+        merged.update(parse(text, str(file)))
     return merged
 
 
@@ -71,7 +76,10 @@ def assignments(values: Iterable[str]) -> dict[str, str]:
     return found
 
 
-def variables(files: Iterable[Path], given: Iterable[str]) -> dict[str, str]:
-    """What ``${VAR}`` reads (see reconciler.manifest.envsubst): env files,
-    RECONCILER_VAR_* from the process environment, then ``--var``."""
-    return envsubst.variables(read(files), os.environ, assignments(given))
+def inputs(files: Iterable[Path], given: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(what secret references read, what ``${VAR}`` reads), each env file read once (it may
+    be a pipe). Secrets: env files, the real environment winning. Variables (see
+    reconciler.manifest.envsubst): env files, RECONCILER_VAR_* from the environment, --var."""
+    values = read(files)
+    env = {**values, **os.environ}
+    return env, envsubst.variables(values, os.environ, assignments(given))

@@ -4,8 +4,10 @@
     ├── ManifestError      bad input: carries every problem found, each with file:line:column
     ├── SecretError        a secret reference that cannot be resolved (never the value)
     ├── UsageError         a command used wrongly
+    ├── OutputError        an output file could not be written
     ├── TransportError     no answer from the service after retries (cause: the httpx error)
     ├── UnsafeUrlError     a URL that would send a request (and a token) off the endpoint
+    ├── DeadlineExceeded   a wait would cross the overall deadline (apply --deadline)
     └── ArmError           the service answered with an error: code, message, request id
         ├── ArmNotFound        404
         ├── ArmConflict        409 (AnotherOperationInProgress …)
@@ -109,3 +111,11 @@ class ArmAuthError(ArmError):
 
 class OperationFailed(ArmError):
     pass
+
+
+class OutputError(ReconcilerError):
+    """An output file (a saved plan, an export, a CI summary) could not be written."""
+
+
+class DeadlineExceeded(ReconcilerError):
+    """Waiting any longer (to retry, to pace, for a conflict to clear) would pass the deadline."""

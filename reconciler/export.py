@@ -20,6 +20,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.emitter import Emitter
 
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
@@ -176,8 +177,16 @@ def connection_document(
     return doc, env_vars
 
 
+class _Emitter(Emitter):
+    """YAML allows implicit keys up to 1024 characters; ruamel switches to the complex-key
+    form (``? key``) at 128, which ARM IDs used as keys (``userAssignedIdentities``) pass."""
+
+    MAX_SIMPLE_KEY_LENGTH = 1024
+
+
 def _yaml() -> YAML:
     yaml = YAML(typ="rt")
+    yaml.Emitter = _Emitter
     yaml.width = 4096  # ARM IDs stay on one line
     yaml.indent(mapping=2, sequence=4, offset=2)
     yaml.default_flow_style = False

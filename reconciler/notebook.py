@@ -89,7 +89,11 @@ def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions
         "refreshToken": refresh,
     }
     if fmt == "json":
-        lines.append(json.dumps(fields, indent=2))
+        # Machines read a value or its absence: null and a flag, never a sentence in its place.
+        document: dict[str, Any] = dict(fields)
+        if not show_secrets:
+            document.update(accessToken=None, refreshToken=None, redacted=True)
+        lines.append(json.dumps(document, indent=2))
     else:
         width = max(len(k) for k in fields)
         lines += [f"{k.ljust(width)}  {v}" for k, v in fields.items()]

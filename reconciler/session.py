@@ -7,7 +7,6 @@ tests call them too with an in-process transport.
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
@@ -19,18 +18,19 @@ import httpx
 
 from reconciler.arm import hosts
 from reconciler.arm.auth import (
-    ARM_SCOPE,
     DEFAULT_ENDPOINT,
     ENDPOINT_ENV,
     PLAYWRIGHT_SCOPE,
+    arm_scope,
     check_endpoint,
     provider_for,
 )
 from reconciler.arm.client import ArmClient, RetryPolicy
 from reconciler.errors import ArmNotFound, ManifestError, UsageError
+from reconciler.inputs import load_options
 from reconciler.live import read
 from reconciler.manifest import secrets
-from reconciler.manifest.load import LoadOptions, load
+from reconciler.manifest.load import load
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planner import Options, plan
@@ -52,25 +52,7 @@ class Target:
     sleep: Callable[[float], Awaitable[None]] | None = None
     retries: int = 5
     timeout: float = 60.0  # seconds for one HTTP request
-
-
-def load_options(
-    *,
-    allow_literal_secrets: bool = False,
-    require_secrets: bool = True,
-    playwright_endpoints: tuple[str, ...] = (),
-    variables: Mapping[str, str] | None = None,
-) -> LoadOptions:
-    """How manifests are loaded for a command; ``playwright_endpoints`` are the endpoints the
-    command line allows besides the documented Playwright hosts."""
-    return LoadOptions(
-        allow_literal_secrets=allow_literal_secrets,
-        check_secrets=require_secrets,
-        playwright_endpoint_check=functools.partial(
-            hosts.playwright_endpoint_problem, allowed=playwright_endpoints
-        ),
-        variables=variables,
-    )
+    deadline_at: float | None = None  # on ``clock``: no wait of any client may end later
 
 
 def load_manifests(
@@ -118,7 +100,7 @@ def _timing(target: Target) -> dict[str, Any]:
 async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
     client = ArmClient(
         target.endpoint,
-        provider_for(target.endpoint, ARM_SCOPE),
+        provider_for(target.endpoint, arm_scope(target.endpoint)),
         parallelism=target.parallelism,
         transport=target.transport,
         verify=target.verify,
@@ -126,6 +108,7 @@ async def arm_client(target: Target) -> AsyncIterator[ArmClient]:
         timeout=target.timeout,
         **_timing(target),
     )
+    client.deadline_at = target.deadline_at
     try:
         yield client
     finally:
@@ -150,8 +133,10 @@ async def audit_playwright(
             transport=target.transport,
             verify=target.verify,
             retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
+            timeout=target.timeout,
             **_timing(target),
         )
+        client.deadline_at = target.deadline_at
         async with client:
             missing = None
             tokens: list[TokenInfo] | None
@@ -195,6 +180,29 @@ async def make_plan(
     )
 
 
+def demo_seed(
+    manifests: ManifestSet, now: datetime
+) -> tuple[tuple[tuple[str, str], ...], dict[str, list[dict[str, str]]]]:
+    """What a demo emulator holds for these manifests: the resource groups their workspaces
+    name, and for each Playwright audit an account holding its required tokens, Active for
+    90 days. ``--emulator`` and ``reconciler emulator --demo`` seed the same."""
+    groups = {(w.address.subscription, w.address.resource_group) for w in manifests.workspaces}
+    accounts = {
+        audit.account_id: [
+            {
+                "id": f"00000000-0000-4000-8000-{i:012d}",
+                "name": name,
+                "createdAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expiryAt": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "state": "Active",
+            }
+            for i, name in enumerate(audit.required_tokens)
+        ]
+        for audit in manifests.playwright
+    }
+    return tuple(sorted(groups)), accounts
+
+
 @contextlib.contextmanager
 def embedded_emulator(manifests: ManifestSet, state_file: Path) -> Iterator[str]:
     """Serve the emulator on a free loopback port, seeded with the manifests' resource groups.
@@ -205,24 +213,10 @@ def embedded_emulator(manifests: ManifestSet, state_file: Path) -> Iterator[str]
     from reconciler.emulator import Emulator, running
 
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    groups = {(w.address.subscription, w.address.resource_group) for w in manifests.workspaces}
-    emulator = Emulator(state_file=state_file, resource_groups=tuple(sorted(groups)))
-    now = datetime.now(UTC)
-    for audit in manifests.playwright:
-        if audit.account_id not in emulator.state.playwright:
-            # A demo account holding the required tokens, Active for 90 days.
-            emulator.playwright.seed(
-                audit.account_id,
-                [
-                    {
-                        "id": f"00000000-0000-4000-8000-{i:012d}",
-                        "name": name,
-                        "createdAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "expiryAt": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-                        "state": "Active",
-                    }
-                    for i, name in enumerate(audit.required_tokens)
-                ],
-            )
+    groups, accounts = demo_seed(manifests, datetime.now(UTC))
+    emulator = Emulator(state_file=state_file, resource_groups=groups)
+    for account, tokens in accounts.items():
+        if account not in emulator.state.playwright:
+            emulator.playwright.seed(account, tokens)
     with running(emulator) as url:
         yield url

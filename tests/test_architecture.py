@@ -76,10 +76,24 @@ def test_layer_does_not_import_what_it_must_not(area: str) -> None:
                 )
 
 
+HEAVY = ("httpx", "jsonschema", "azure", "rich", "ruamel", "uvicorn", "httptools", "cryptography")
+
+
+def _modules_loaded_by(code: str) -> set[str]:
+    probe = f"{code}\nimport sys\nprint(' '.join(sorted({{m.split('.')[0] for m in sys.modules}})))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    return set(done.stdout.split())
+
+
 def test_starting_the_cli_imports_no_heavy_module() -> None:
-    code = (
-        "import sys, reconciler.cli; heavy = {'httpx', 'jsonschema', 'azure', 'rich', "
-        "'ruamel', 'deepdiff'}; print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    assert _modules_loaded_by("import reconciler.cli") & set(HEAVY) == set()
+
+
+def test_validate_reaches_no_network_or_server_module(repo: Path) -> None:
+    """validate runs in pre-commit hooks and editors: no HTTP client, identity, emulator
+    server or terminal UI on its path (each costs start-up time on every commit)."""
+    examples = repo / "manifests" / "examples"
+    argv = ["validate", "--env-file", str(examples / "demo.env"), str(examples)]
+    code = f"from reconciler.cli import main\nassert main({argv!r}) == 0"
+    loaded = _modules_loaded_by(code)
+    assert loaded & {"httpx", "azure", "rich", "uvicorn", "httptools", "cryptography"} == set()

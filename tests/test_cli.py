@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -43,13 +44,26 @@ def test_readme_first_command_runs_the_main_job(repo: Path, tmp_path: Path) -> N
     first = blocks[0].strip()
     assert "pip install" in first
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "DATALAKE_"))}
-    # The install half is what a fresh machine needs; here the package is already installed,
-    # so run the part after the install to keep the suite offline and fast.
-    job = first.split("&&", 1)[1].strip() if "&&" in first else first
+    # The install steps are what a fresh machine needs; here the package is already installed,
+    # so run the part after them to keep the suite offline and fast.
+    steps = [step.strip() for step in first.split("&&")]
+    job = " && ".join(step for step in steps if not step.startswith("pip install"))
+    assert job.startswith("reconciler ")
+    # The job keeps the emulator's state in ./.reconciler: run it in a copy, never in the
+    # user's checkout (it would reset their own emulator state).
+    shutil.copytree(repo / "manifests", tmp_path / "manifests")
     done = subprocess.run(
-        job, shell=True, cwd=repo, capture_output=True, text=True, env=env, timeout=300, check=False
+        job,
+        shell=True,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / ".reconciler" / "emulator-state.json").is_file()
 
 
 def test_readme_second_command_is_what_ci_runs(repo: Path) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from reconciler.schemas import generate
 
 
@@ -37,5 +39,11 @@ def test_generator_cli_writes_into_the_given_directory(specs_dir: Path, tmp_path
     assert (tmp_path / "manifest.schema.json").is_file()
 
 
-def test_generator_cli_reports_a_missing_specs_directory(tmp_path: Path) -> None:
+def test_generator_cli_says_what_it_needs_without_the_specs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     assert generate.main(["--specs", str(tmp_path / "nope"), "--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "OpenAPI files" in err
+    assert "--specs DIR" in err
+    assert list(tmp_path.iterdir()) == []

@@ -37,6 +37,7 @@ CONFLICT_RETRIES = 10
 class Result(StrEnum):
     CREATED = "created"
     UPDATED = "updated"
+    REPLACED = "replaced"  # deleted and recreated (--allow-replace)
     UNCHANGED = "unchanged"
     DELETED = "deleted"
     FAILED = "failed"
@@ -122,6 +123,8 @@ class Applier:
 
     async def apply(self, plan: Plan) -> ApplyReport:
         self._started = self.client.clock()
+        # Every wait the client makes from here on (retries, pacing, conflicts) ends in time.
+        self.client.set_deadline(self.options.deadline)
         by_workspace: dict[str, list[Change]] = {}
         for change in plan.changes:
             if change.kind in ("Workspace", "Connection"):
@@ -145,8 +148,15 @@ class Applier:
         if own is not None:
             ok = await self._workspace(own)
         if not ok:
+            # Unless a replacement may have deleted the workspace, what matched still matches.
+            untouched = own is None or not (
+                own.action is Action.REPLACE_REQUIRED and self.options.allow_replace
+            )
             for change in rest:
-                self._done(change, Result.SKIPPED, f"its workspace {workspace} was not applied")
+                if untouched and change.action is Action.NO_OP:
+                    self._done(change, Result.UNCHANGED)
+                else:
+                    self._done(change, Result.SKIPPED, f"its workspace {workspace} was not applied")
             return
         # A replaced workspace comes back empty: its connections must be written again.
         recreated = own is not None and own.action is Action.REPLACE_REQUIRED
@@ -160,8 +170,7 @@ class Applier:
             self._done(
                 change,
                 Result.SKIPPED,
-                f"replacement required: {change.reason} "
-                "(pass --allow-replace to delete and recreate it)",
+                f"{change.reason} — not done without --allow-replace",
             )
             return False
         manifest = self.workspaces[change.address]
@@ -173,21 +182,29 @@ class Applier:
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return False
-        created = change.action in (Action.CREATE, Action.REPLACE_REQUIRED)
-        self._done(change, Result.CREATED if created else Result.UPDATED)
+        done = {Action.CREATE: Result.CREATED, Action.REPLACE_REQUIRED: Result.REPLACED}
+        self._done(change, done.get(change.action, Result.UPDATED))
         return True
 
     async def _put(self, url: str, body: Any, api_version: str, kind: str) -> Any:
-        """PUT, waiting out 409 AnotherOperationInProgress a bounded number of times."""
+        """PUT, waiting out 409 AnotherOperationInProgress a bounded number of times, and
+        never past the deadline: then the conflict itself is the error reported."""
         for attempt in range(CONFLICT_RETRIES + 1):
             try:
                 return await self.client.request(
                     "PUT", url, params={"api-version": api_version}, json=body, kind=kind
                 )
             except ArmConflict as error:
-                if error.code != "AnotherOperationInProgress" or attempt == CONFLICT_RETRIES:
+                delay = min(60.0, 5.0 * 2**attempt)
+                if (
+                    error.code != "AnotherOperationInProgress"
+                    or attempt == CONFLICT_RETRIES
+                    or not self.client.can_wait(delay)
+                ):
                     raise
-                await self.client.sleep(min(60.0, 5.0 * 2**attempt))
+                await self.client.wait(
+                    delay, f"for another operation on {error.url or url} to finish (HTTP 409)"
+                )
         raise AssertionError("unreachable")
 
     async def _put_workspace(self, manifest: WorkspaceManifest, change: Change) -> None:
@@ -245,6 +262,7 @@ class Applier:
             return
         manifest = self.connections[change.address]
         self.notify(Event(change.address, "started", change.action.value))
+        body: Any = None  # not built yet when a secret fails to resolve
         try:
             before = change.before if isinstance(change.before, dict) else {}
             had_marker = ownership.by_this_tool(ownership.marker_of(before))

@@ -36,6 +36,29 @@ class PlainProgress:
         return None
 
 
+# Room the state, elapsed and provisioningState columns and their gaps take in a row.
+_OTHER_COLUMNS = 40
+
+
+def shorten(address: str, width: int) -> str:
+    """Fit ``address`` in ``width`` by cutting its middle: the kind on the left, and on the
+    right as many trailing segments (workspace, name) as fit. Cutting the end, as a terminal
+    does, leaves every connection row reading the same subscription id."""
+    if len(address) <= width:
+        return address
+    segments = address.split("/")
+    tail = segments[-1]
+    for count in range(2, len(segments)):
+        candidate = "/".join(segments[-count:])
+        if len(candidate) + 1 + min(12, len(segments[0])) > width:
+            break
+        tail = candidate
+    head = width - len(tail) - 2  # "…" and the "/" before the tail
+    if head < 1:
+        return "…" + tail[-(width - 1) :]
+    return address[:head] + "…/" + tail
+
+
 @dataclass
 class _Row:
     started: float
@@ -62,13 +85,14 @@ class LiveProgress:
 
         table = Table(box=None, pad_edge=False)
         for column in ("resource", "state", "elapsed", "provisioningState"):
-            table.add_column(column)
+            table.add_column(column, no_wrap=True)
         now = self.clock()
+        room = max(20, self.console.width - _OTHER_COLUMNS)
         for address, row in self.rows.items():
             elapsed = (row.ended or now) - row.started
             style = {"failed": "red", "skipped": "yellow"}.get(row.state, "")
             table.add_row(
-                address,
+                shorten(address, room),
                 f"[{style}]{row.state}[/]" if style else row.state,
                 f"{elapsed:5.0f}s",
                 row.provisioning,

@@ -10,45 +10,75 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
+from reconciler import textfile
+from reconciler.apply import secretcheck
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.apply.outputs import workspace_outputs
 from reconciler.apply.progress import LiveProgress, PlainProgress
+from reconciler.apply.secretcheck import SecretKey
 from reconciler.errors import UsageError
+from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Plan
-from reconciler.plan.planner import Options
+from reconciler.plan.planner import Options, unmatched_targets
 from reconciler.render.text import render_text
 from reconciler.session import Target, arm_client, make_plan
 
+MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
 
-def check_saved(saved_path: Path, plan: Plan) -> None:
-    """Refuse a saved plan when the manifests or anything it read in Azure has moved."""
+
+def check_saved(
+    saved_path: Path, plan: Plan, secret_values: Mapping[SecretKey, str] | None = None
+) -> None:
+    """Refuse a saved plan when the manifests, anything it read in Azure, or (given
+    ``secret_values``, the values apply would send) a referenced secret has moved."""
     try:
-        saved = json.loads(saved_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        saved = json.loads(textfile.read_text(saved_path, limit=MAX_SAVED_PLAN_BYTES))
+    except textfile.TextFileError as error:
+        where = f"{saved_path}:{error.line}:{error.column}" if error.line else str(saved_path)
+        raise UsageError(f"cannot read saved plan {where}: {error.reason}") from None
+    except ValueError as exc:
         raise UsageError(f"cannot read saved plan {saved_path}: {exc}") from exc
     if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION:
         raise UsageError(f"{saved_path} is not a plan of format version {FORMAT_VERSION}")
+    changes = saved.get("changes")
+    if not isinstance(changes, list) or not all(
+        isinstance(c, dict) and isinstance(c.get("address"), str) for c in changes
+    ):
+        # A hand-edited or truncated plan: refuse it whole rather than apply a guess.
+        raise UsageError(
+            f"{saved_path} is not a plan this tool wrote: 'changes' must be a list of "
+            "changes with an address; plan again"
+        )
     if saved.get("manifest_digest") != plan.manifest_digest:
         raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
     current = {c.address.lower(): c for c in plan.changes}
-    for change in saved.get("changes", []):
-        now = current.get(str(change.get("address", "")).lower())
+    for change in changes:
+        now = current.get(change["address"].lower())
         if (
             now is None
             or now.fingerprint != change.get("fingerprint")
             or now.action.value != change.get("action")
         ):
             raise UsageError(
-                f"{change.get('address')} changed in Azure since {saved_path} was "
+                f"{change['address']} changed in Azure since {saved_path} was "
                 "made; the saved plan is stale: plan again"
             )
-    if len(current) != len(saved.get("changes", [])):
+    if len(current) != len(changes):
         raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
+    if secret_values is not None and "secret_check" in saved:
+        differ = secretcheck.changed(saved["secret_check"], secret_values)
+        if differ:
+            raise UsageError(
+                f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
+                "made; the reviewed plan never showed these values: plan again"
+            )
 
 
 def _confirm(auto_approve: bool) -> None:
@@ -85,6 +115,9 @@ def run_apply(
     deadline: float | None = None,
     live_view: bool = False,
 ) -> int:
+    if deadline is not None:
+        # The deadline covers the whole command: the plan apply makes first included.
+        target = replace(target, deadline_at=(target.clock or time.monotonic)() + deadline)
     plan = asyncio.run(
         make_plan(
             manifests,
@@ -95,8 +128,14 @@ def run_apply(
             playwright_endpoint=playwright_endpoint,
         )
     )
+    missing = unmatched_targets(plan.changes, targets)
+    if missing:
+        raise UsageError(
+            f"--target {', '.join(repr(t) for t in missing)} matches nothing declared or found "
+            "in Azure; nothing was applied"
+        )
     if saved_plan is not None:
-        check_saved(saved_plan, plan)
+        check_saved(saved_plan, plan, secrets.values_for_comparison(manifests.connections, env))
     sys.stdout.write(render_text(plan, color=color))
     if not plan.has_changes:
         return 0

@@ -9,13 +9,18 @@ is refused except for loopback: a bearer token must never cross a network in the
 from __future__ import annotations
 
 import asyncio
+import logging
+import re
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 from reconciler.arm.hosts import check_endpoint as check_endpoint  # re-exported
-from reconciler.arm.hosts import is_loopback
+from reconciler.arm.hosts import is_loopback as is_loopback  # re-exported
 from reconciler.errors import UsageError
+
+log = logging.getLogger("reconciler.auth")
 
 ARM_SCOPE = "https://management.azure.com/.default"
 PLAYWRIGHT_SCOPE = "https://playwright.microsoft.com/.default"
@@ -49,6 +54,47 @@ class StaticToken:
         return None
 
 
+# What DefaultAzureCredential's chain members are, in words a person signs in with.
+_CREDENTIALS = {
+    "EnvironmentCredential": "environment variables",
+    "WorkloadIdentityCredential": "workload identity",
+    "ManagedIdentityCredential": "managed identity",
+    "SharedTokenCacheCredential": "shared token cache",
+    "VisualStudioCodeCredential": "VS Code",
+    "AzureCliCredential": "Azure CLI",
+    "AzurePowerShellCredential": "Azure PowerShell",
+    "AzureDeveloperCliCredential": "Azure Developer CLI",
+    "BrokerCredential": "broker",
+}
+SIGN_IN = (
+    "sign in with `az login`, or set AZURE_TENANT_ID, AZURE_CLIENT_ID and AZURE_CLIENT_SECRET, "
+    "or use workload identity (AZURE_FEDERATED_TOKEN_FILE, as azure/login and AKS set it)"
+)
+
+
+def credential_error(scope: str, exc: BaseException) -> str:
+    """One line for a failed sign-in: what was tried and how to sign in; the library's
+    paragraph per credential goes to the -vv log instead of in front of the error."""
+    text = str(exc)
+    log.debug("azure-identity for %s: %s: %s", scope, type(exc).__name__, text)
+    tried = re.findall(r"^\t(\w+):", text, flags=re.M)
+    if tried:
+        names = ", ".join(_CREDENTIALS.get(name, name) for name in tried)
+        return f"no Azure credential for {scope}: tried {names}; {SIGN_IN} (-vv shows each answer)"
+    first = text.splitlines()[0] if text else ""
+    return (
+        f"could not get an Azure token for {scope}: {type(exc).__name__}: {first} — {SIGN_IN} "
+        "(-vv shows details)"
+    )
+
+
+def arm_scope(endpoint: str) -> str:
+    """The token audience of an ARM endpoint is its own origin: management.azure.com, or a
+    sovereign cloud's (management.chinacloudapi.cn, management.usgovcloudapi.net …)."""
+    parts = urlsplit(endpoint)
+    return f"{parts.scheme}://{parts.netloc}/.default"
+
+
 class AzureIdentityToken:
     """``DefaultAzureCredential`` for one scope, refreshed a few minutes before expiry."""
 
@@ -80,11 +126,7 @@ class AzureIdentityToken:
             result = await asyncio.to_thread(self._credential.get_token, self.scope)
             access = await result if isinstance(result, Awaitable) else result
         except Exception as exc:  # azure-identity raises its own tree; keep one line
-            raise UsageError(
-                f"could not get an Azure token for {self.scope}: {type(exc).__name__}: "
-                f"{str(exc).splitlines()[0] if str(exc) else ''} — sign in with `az login`, "
-                "or set AZURE_CLIENT_ID/AZURE_TENANT_ID with a federated token or secret"
-            ) from exc
+            raise UsageError(credential_error(self.scope, exc)) from exc
         self._cached = (access.token, float(access.expires_on))
         return str(access.token)
 

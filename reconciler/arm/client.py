@@ -1,8 +1,15 @@
 """An async HTTP client for ARM (and Azure.Core data planes) with the manners ARM expects.
 
 * Every request carries a fresh ``x-ms-client-request-id``; errors quote it.
-* 429 and 503 wait for ``Retry-After``; 500, 502, 504 and connection errors back off
+* 429 and 503 wait for ``Retry-After``; 500, 502, 504 and broken connections back off
   exponentially with full jitter, capped; everything stops at a total deadline.
+* A refused connection is retried briefly (an endpoint that is down or mistyped stays so),
+  and every wait worth noticing is announced through ``notify``: a run is never silent while
+  it waits.
+* ``timeout`` bounds a whole request, body included: a server trickling a byte at a time
+  cannot hold a run past it (httpx's own timeouts bound each socket read only).
+* Values from the server that set a wait (``Retry-After``, ``x-ms-ratelimit-remaining-*``) are
+  clamped to sane ranges, and no wait crosses ``deadline_at`` (``apply --deadline``).
 * 401 refreshes the token once (a token can expire mid-run).
 * Concurrency is bounded by a semaphore (``--parallelism``).
 * The clock, sleep and random source are injected: tests of long waits run instantly.
@@ -16,13 +23,17 @@ escape (they are chained as the cause of a :class:`~reconciler.errors.TransportE
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import logging
+import math
 import random
+import ssl
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -36,6 +47,7 @@ from reconciler.errors import (
     ArmError,
     ArmNotFound,
     ArmThrottled,
+    DeadlineExceeded,
     TransportError,
 )
 
@@ -43,6 +55,13 @@ log = logging.getLogger("reconciler.arm")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 MAX_PAGES = 10_000
+# Azure asks for waits of seconds to minutes; an answer asking for more (or for a negative,
+# NaN or infinite wait) is a broken proxy or header, and is held to these bounds.
+MAX_RETRY_AFTER = 300.0
+MAX_PACE = 30.0
+ANNOUNCE_WAITS_FROM = 2.0  # seconds: shorter waits are not worth a line
+
+Notify = Callable[[str], None]
 
 
 @dataclass
@@ -51,6 +70,7 @@ class RetryPolicy:
     base_delay: float = 1.0
     max_delay: float = 30.0
     deadline: float = 600.0  # seconds for one logical request, retries included
+    connect_attempts: int = 3  # a refused connection: tried this often, 0.5 s then 1 s apart
 
 
 @dataclass
@@ -97,19 +117,43 @@ def _error_from(
     )
 
 
+def _untrusted_certificate(exc: BaseException) -> str | None:
+    """The TLS verification failure behind a transport error, if that is what it is.
+
+    Retrying cannot fix it, and "no answer" would send the user looking for a network fault.
+    """
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return str(cause.verify_message or cause.reason or cause)
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def _display(url: str) -> str:
     """Path only: hosts and query strings add noise and never help the reader."""
     return urlsplit(url).path or url
 
 
 def retry_after(headers: httpx.Headers, default: float) -> float:
+    """Seconds to wait as ``Retry-After`` asks (seconds or an HTTP date), within
+    [0, :data:`MAX_RETRY_AFTER`]; ``default`` when absent or unreadable."""
     value = headers.get("retry-after")
     if value is None:
         return default
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError, IndexError):
+            return default
+        if when.tzinfo is None:
+            return default
+        seconds = (when - datetime.now(UTC)).total_seconds()
+    if not math.isfinite(seconds):
         return default
+    return min(MAX_RETRY_AFTER, max(0.0, seconds))
 
 
 @dataclass
@@ -133,10 +177,15 @@ class Budget:
     def observe(self, method: str, headers: httpx.Headers, now: float) -> None:
         kind = self.kind(method)
         value = headers.get(f"x-ms-ratelimit-remaining-subscription-{kind}")
-        try:
-            self.seen[kind] = (float(value), now) if value is not None else self.seen[kind]
-        except (KeyError, ValueError):
+        if value is None:
             return
+        try:
+            left = float(value)
+        except ValueError:
+            return
+        if math.isfinite(left):
+            # Fewer than none left means none left; ARM's buckets hold thousands at most.
+            self.seen[kind] = (min(max(left, 0.0), 100_000.0), now)
 
     def wait(self, method: str, now: float) -> float:
         kind = self.kind(method)
@@ -148,7 +197,7 @@ class Budget:
             return 0.0
         # Count this request against the budget, so concurrent callers queue up behind it.
         self.seen[kind] = (left - 1, when)
-        return (self.reserve - estimate) / self.rates[kind]
+        return min(MAX_PACE, (self.reserve - estimate) / self.rates[kind])
 
 
 class ArmClient:
@@ -165,6 +214,7 @@ class ArmClient:
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         rng: random.Random | None = None,
         verify: bool | str = True,
+        notify: Notify | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
@@ -172,6 +222,9 @@ class ArmClient:
         self.clock = clock
         self.sleep = sleep
         self.rng = rng or random.Random()
+        self.timeout = timeout
+        self.notify: Notify = notify or log.warning
+        self.deadline_at: float | None = None  # on ``clock``; no wait may cross it
         self.stats = CallStats()
         self._budget = Budget()
         self._semaphore = asyncio.Semaphore(max(1, parallelism))
@@ -197,6 +250,26 @@ class ArmClient:
         """An absolute URL on this client's endpoint; anything else is refused (hosts.py)."""
         return hosts.follow(self.base_url, path_or_url, what=what)
 
+    def set_deadline(self, seconds: float | None) -> None:
+        """From now on, no wait (retry, pacing, conflict) may end later than ``seconds`` from
+        now, nor later than a deadline already set (None sets nothing)."""
+        if seconds is None:
+            return
+        ends = self.clock() + seconds
+        self.deadline_at = ends if self.deadline_at is None else min(self.deadline_at, ends)
+
+    def can_wait(self, delay: float) -> bool:
+        return self.deadline_at is None or self.clock() + delay <= self.deadline_at
+
+    async def wait(self, delay: float, why: str) -> None:
+        """The one way this client (and the applier through it) waits: announced when long
+        enough to notice, and refused with :class:`DeadlineExceeded` past the deadline."""
+        if not self.can_wait(delay):
+            raise DeadlineExceeded(f"the deadline is reached; gave up waiting {why}")
+        if delay >= ANNOUNCE_WAITS_FROM:
+            self.notify(f"waiting {delay:.0f} s {why}")
+        await self.sleep(delay)
+
     async def request(
         self,
         method: str,
@@ -213,6 +286,7 @@ class ArmClient:
         a read is an answer: "absent").
         """
         url = self.url(path_or_url, what=f"{method} {kind or 'request'}")
+        where = f"{method} {_display(url)}"
         started = self.clock()
         refreshed = False
         attempt = 0
@@ -223,38 +297,53 @@ class ArmClient:
             try:
                 token = await self.tokens.token()
                 async with self._semaphore:
-                    await self._pace(method)
-                    answer = await self._http.request(
-                        method,
-                        url,
-                        params=params,
-                        json=json,
-                        headers={
-                            "Authorization": f"Bearer {token}",
-                            "x-ms-client-request-id": request_id,
-                            "Accept": "application/json",
-                        },
-                    )
+                    await self._pace(method, where)
+                    async with asyncio.timeout(self.timeout):
+                        answer = await self._http.request(
+                            method,
+                            url,
+                            params=params,
+                            json=json,
+                            headers={
+                                "Authorization": f"Bearer {token}",
+                                "x-ms-client-request-id": request_id,
+                                "Accept": "application/json",
+                            },
+                        )
                     body = _decode(answer)
                     self._budget.observe(method, answer.headers, self.clock())
-            except httpx.HTTPError as exc:
-                log.debug(
-                    "%s %s failed: %s (request %s)",
-                    method,
-                    _display(url),
-                    type(exc).__name__,
-                    request_id,
-                )
-                delay = self._backoff(attempt)
-                if attempt >= self.retry.max_attempts or self._past(started, delay):
+            except (httpx.HTTPError, TimeoutError) as exc:
+                reason = _transport_reason(exc, self.timeout)
+                log.debug("%s failed: %s (request %s)", where, reason, request_id)
+                problem = _untrusted_certificate(exc)
+                if problem is not None:
                     raise TransportError(
-                        f"no answer from {urlsplit(url).netloc} for {method} {_display(url)} "
-                        f"after {attempt} attempt(s): {type(exc).__name__}",
+                        f"{urlsplit(url).netloc} presented a certificate this machine does not "
+                        f"trust ({problem}): for the emulator's --https certificate set "
+                        "SSL_CERT_FILE to the path it printed",
                         request_id=request_id,
                     ) from exc
+                refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                limit = self.retry.connect_attempts if refused else self.retry.max_attempts
+                delay = 0.5 * 2 ** (attempt - 1) if refused else self._backoff(attempt)
+                if attempt >= min(limit, self.retry.max_attempts) or not self._may_wait(
+                    started, delay
+                ):
+                    raise TransportError(
+                        f"no answer from {urlsplit(url).netloc} for {where} "
+                        f"after {attempt} attempt(s): {reason}",
+                        request_id=request_id,
+                    ) from exc
+                if refused or delay >= ANNOUNCE_WAITS_FROM:
+                    # Refused: the likeliest cause is a wrong or stopped endpoint; say so now.
+                    self.notify(
+                        f"{reason} ({urlsplit(url).netloc}, {where}); "
+                        f"retry {attempt} of {min(limit, self.retry.max_attempts) - 1} "
+                        f"in {delay:.1f} s"
+                    )
                 await self.sleep(delay)
                 continue
-            log.debug(
+            log.info(
                 "%s %s -> %s (request %s)", method, _display(url), answer.status_code, request_id
             )
             status = answer.status_code
@@ -269,23 +358,28 @@ class ArmClient:
                     delay = retry_after(answer.headers, self._backoff(attempt))
                 else:
                     delay = self._backoff(attempt)
-                if not self._past(started, delay):
-                    await self.sleep(delay)
+                if self._may_wait(started, delay):
+                    await self.wait(
+                        delay,
+                        f"to retry {where} (HTTP {status}; "
+                        f"attempt {attempt + 1} of {self.retry.max_attempts})",
+                    )
                     continue
             raise _error_from(status, body, answer.headers, method, url, request_id)
 
-    async def _pace(self, method: str) -> None:
+    async def _pace(self, method: str, where: str) -> None:
         wait = self._budget.wait(method, self.clock())
         if wait > 0:
-            log.debug("pacing %s for %.1f s: ARM's request budget is nearly spent", method, wait)
-            await self.sleep(wait)
+            log.debug("pacing %s for %.1f s: ARM's request budget is nearly spent", where, wait)
+            await self.wait(wait, f"before {where}: ARM's request budget is nearly spent")
 
     def _backoff(self, attempt: int) -> float:
         cap = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
         return self.rng.uniform(cap / 2, cap)
 
-    def _past(self, started: float, delay: float) -> bool:
-        return self.clock() + delay - started > self.retry.deadline
+    def _may_wait(self, started: float, delay: float) -> bool:
+        """A retry's wait fits both the request's own deadline and the overall one."""
+        return self.clock() + delay - started <= self.retry.deadline and self.can_wait(delay)
 
     async def list_all(
         self, path_or_url: str, *, params: dict[str, str] | None = None, kind: str = ""
@@ -319,6 +413,15 @@ class ArmClient:
             seen.add(next_link)
             url = next_link
         raise TransportError(f"more than {MAX_PAGES} pages while listing {_display(first)}")
+
+
+def _transport_reason(exc: BaseException, timeout: float) -> str:
+    """What went wrong, in words; never the exception's text (it may quote a URL's query)."""
+    if isinstance(exc, httpx.ConnectError):
+        return "connection refused or unreachable"
+    if isinstance(exc, TimeoutError | httpx.TimeoutException):
+        return f"timed out: no complete answer within {timeout:g} s"
+    return type(exc).__name__
 
 
 def _decode(answer: httpx.Response) -> Any:

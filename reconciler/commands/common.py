@@ -43,7 +43,7 @@ def session(
         resolve_endpoint,
     )
 
-    env = envfile.environment(args.env_file)
+    env, variables = envfile.inputs(args.env_file, getattr(args, "var", []))
     allow_secrets_dirs(args)
     manifests = load_manifests(
         args.paths,
@@ -51,7 +51,7 @@ def session(
         allow_literal_secrets=args.allow_literal_secrets,
         require_secrets=require_secrets,
         playwright_endpoints=allowed_playwright_endpoints(args),
-        variables=envfile.variables(args.env_file, getattr(args, "var", [])),
+        variables=variables,
     )
     manifests = with_owner(manifests, args)
     if getattr(args, "shard", None):
@@ -60,9 +60,9 @@ def session(
         manifests = shard.select(manifests, *shard.parse(args.shard))
     with contextlib.ExitStack() as stack:
         if args.emulator:
-            endpoint = stack.enter_context(
-                embedded_emulator(manifests, args.emulator_state or DEFAULT_EMULATOR_STATE)
-            )
+            state = args.emulator_state or DEFAULT_EMULATOR_STATE
+            with emulator_state(state):
+                endpoint = stack.enter_context(embedded_emulator(manifests, state))
         else:
             endpoint = resolve_endpoint(args.endpoint)
         yield (
@@ -101,16 +101,16 @@ def allow_secrets_dirs(args: argparse.Namespace) -> None:
 
 
 def allowed_playwright_endpoints(args: argparse.Namespace) -> tuple[str, ...]:
-    """Playwright endpoints the command line allows besides the documented service hosts."""
-    given = getattr(args, "playwright_endpoint", None)
-    return (given,) if given else ()
+    """Playwright endpoints the command line allows in manifests besides the documented
+    service hosts: --playwright-endpoint, and a loopback --endpoint (an emulator serving both
+    APIs; see :func:`playwright_endpoint`). Never anything from a file or the environment."""
+    from reconciler.arm.hosts import is_loopback
 
-
-def playwright_override(args: argparse.Namespace, endpoint: str) -> str | None:
-    """Where Playwright audits go instead of their manifests' endpoint: --playwright-endpoint,
-    or the embedded emulator (which serves the Playwright API too)."""
-    given: str | None = getattr(args, "playwright_endpoint", None)
-    return given or (endpoint if getattr(args, "emulator", False) else None)
+    given = [getattr(args, "playwright_endpoint", None)]
+    endpoint = getattr(args, "endpoint", None)
+    if endpoint and is_loopback(endpoint):
+        given.append(endpoint)
+    return tuple(g for g in given if g)
 
 
 def add_playwright_endpoint(parser: argparse.ArgumentParser) -> None:
@@ -121,6 +121,73 @@ def add_playwright_endpoint(parser: argparse.ArgumentParser) -> None:
         "instead of their manifests' endpoint, and accept it in manifests; without it a "
         "manifest may only name https://{region}.api.playwright.microsoft.com",
     )
+
+
+def playwright_endpoint(args: argparse.Namespace, endpoint: str) -> str | None:
+    """Where Playwright audits go instead of their manifest's endpoint, if anywhere.
+
+    ``--playwright-endpoint`` says so explicitly. Otherwise: an emulator serves both APIs, so
+    ``--emulator``, or a loopback ``--endpoint`` typed on the command line (an emulator: Azure
+    is never on loopback), sends the audits to it too. Only the command line decides this: an
+    endpoint read from a file or the environment never redirects the audits, whose endpoint
+    must otherwise be a Playwright host.
+    """
+    from reconciler.arm.auth import check_endpoint, is_loopback
+
+    if args.playwright_endpoint:
+        return check_endpoint(args.playwright_endpoint)
+    if args.emulator or (args.endpoint and is_loopback(args.endpoint)):
+        return endpoint
+    return None
+
+
+SECONDS_OPTIONS = (
+    ("request_timeout", "--request-timeout"),
+    ("timeout", "--timeout"),
+    ("deadline", "--deadline"),
+)
+
+
+def check_usage(args: argparse.Namespace) -> None:
+    """Combinations and values argparse cannot check, refused before any work is done.
+
+    A zero, negative or NaN timeout would make every request fail at once (or, for NaN, never
+    compare as expired); ``--emulator`` with ``--endpoint`` leaves unclear which one the user
+    meant to change, so neither wins silently.
+    """
+    import math
+
+    from reconciler.errors import UsageError
+
+    for attr, flag in SECONDS_OPTIONS:
+        value = getattr(args, attr, None)
+        if value is not None and not (math.isfinite(value) and value > 0):
+            raise UsageError(f"{flag} must be a positive number of seconds, not {value}")
+    if getattr(args, "emulator", False) and getattr(args, "endpoint", None):
+        raise UsageError(
+            "--emulator and --endpoint exclude each other: --emulator serves its own endpoint"
+        )
+    for attr, flag, least in (("parallelism", "--parallelism", 1), ("retries", "--retries", 0)):
+        value = getattr(args, attr, None)
+        if value is not None and value < least:
+            raise UsageError(f"{flag} must be at least {least}, not {value}")
+
+
+@contextlib.contextmanager
+def emulator_state(path: Path) -> Iterator[None]:
+    """Around loading the emulator's state file only: a corrupt file (hand-edited, or cut
+    short by a kill) is one clear line saying what to do, not a traceback from the loader."""
+    from reconciler.errors import UsageError
+
+    try:
+        yield
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        raise UsageError(
+            f"cannot read the emulator state {path}: it is not a state file this version "
+            f"wrote ({type(exc).__name__}); delete it to start from an empty emulator"
+        ) from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read the emulator state {path}: {exc.strerror or exc}") from exc
 
 
 def plan_options(args: argparse.Namespace) -> Any:
@@ -166,15 +233,15 @@ def add_env_file(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_plan_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
-    )
-    parser.add_argument(
-        "--endpoint",
-        help="ARM base URL (default: $RECONCILER_ARM_ENDPOINT or "
-        "https://management.azure.com); http only for loopback",
-    )
+ENDPOINT_HELP = (
+    "ARM base URL (default: $RECONCILER_ARM_ENDPOINT or https://management.azure.com); http "
+    "only for loopback, where it is an emulator that serves the Playwright audits too"
+)
+
+
+def add_azure_options(parser: argparse.ArgumentParser, *, parallelism: int | None) -> None:
+    """Where to send requests and how, for the commands outside plan/drift/apply."""
+    parser.add_argument("--endpoint", metavar="URL", help=ENDPOINT_HELP)
     parser.add_argument(
         "--emulator",
         action="store_true",
@@ -186,7 +253,54 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
     )
-    parser.add_argument("--format", choices=FORMATS, default="text")
+    if parallelism is None:
+        parser.add_argument("--parallelism", type=int, default=1, help=argparse.SUPPRESS)
+    else:
+        parser.add_argument(
+            "--parallelism",
+            type=int,
+            default=parallelism,
+            help=f"concurrent requests to Azure (default {parallelism})",
+        )
+    parser.add_argument(
+        "--retries",
+        type=int,
+        default=5,
+        help="retries of throttled, unavailable or failed requests (default 5)",
+    )
+
+
+def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -> None:
+    parser.add_argument(
+        "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
+    )
+    parser.add_argument("--endpoint", metavar="URL", help=ENDPOINT_HELP)
+    parser.add_argument(
+        "--emulator",
+        action="store_true",
+        help="run against the embedded local emulator instead of Azure",
+    )
+    parser.add_argument(
+        "--emulator-state",
+        type=Path,
+        metavar="FILE",
+        help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
+    )
+    parser.add_argument(
+        "--playwright-endpoint",
+        metavar="URL",
+        help="send Playwright audits here instead of their manifests' endpoint, and accept it "
+        "in manifests (default: the emulator, with --emulator or a loopback --endpoint); "
+        "otherwise a manifest may only name https://{region}.api.playwright.microsoft.com",
+    )
+    if formats:
+        parser.add_argument(
+            "--format",
+            choices=FORMATS,
+            default="text",
+            help="output: text (default), json (schemas/plan.schema.json) or markdown "
+            "(for pull-request comments)",
+        )
     parser.add_argument(
         "--target",
         action="append",
@@ -237,8 +351,8 @@ def add_plan_options(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=60.0,
         metavar="SECONDS",
-        help="give up on one HTTP request after this long, then retry (default 60)",
+        help="give up on one HTTP request after this long, its whole body included, then "
+        "retry (default 60)",
     )
     parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
-    add_playwright_endpoint(parser)
     add_env_file(parser)

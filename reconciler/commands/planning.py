@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from reconciler.commands.common import (
@@ -14,26 +15,27 @@ from reconciler.commands.common import (
     allowed_playwright_endpoints,
     color,
     plan_options,
-    playwright_override,
+    playwright_endpoint,
     session,
 )
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from reconciler import envfile
+    from reconciler.inputs import load_options
     from reconciler.manifest.load import load
-    from reconciler.session import load_options
 
     allow_secrets_dirs(args)
+    env, variables = envfile.inputs(args.env_file, args.var)
     result = load(
         args.paths,
         load_options(
             allow_literal_secrets=args.allow_literal_secrets,
             require_secrets=not args.no_check_secrets,
             playwright_endpoints=allowed_playwright_endpoints(args),
-            variables=envfile.variables(args.env_file, args.var),
+            variables=variables,
         ),
-        env=envfile.environment(args.env_file),
+        env=env,
     )
     from reconciler.render.safe import lines
 
@@ -41,9 +43,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
         print(lines(problem.render()))
     m = result.manifests
     if result.problems:
-        files = len({p.file for p in result.problems})
-        noun = "problem" if len(result.problems) == 1 else "problems"
-        print(f"{len(result.problems)} {noun} in {files} file(s)", file=sys.stderr)
+        print(_problem_summary(result.problems), file=sys.stderr)
         return EXIT_ERROR
     print(
         f"ok: {result.documents} document(s): {len(m.workspaces)} workspace(s), "
@@ -53,42 +53,100 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def compute_plan(args: argparse.Namespace) -> Any:
+def _problem_summary(problems: list[Any]) -> str:
+    """Count what was read apart from paths that do not exist: no file was read there."""
+    missing = {p.file for p in problems if not p.file.exists()}
+    in_files = [p for p in problems if p.file not in missing]
+    parts = []
+    if in_files:
+        noun = "problem" if len(in_files) == 1 else "problems"
+        parts.append(f"{len(in_files)} {noun} in {len({p.file for p in in_files})} file(s)")
+    if missing:
+        parts.append(f"{len(missing)} path(s) not found")
+    return ", ".join(parts)
+
+
+def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any, Any]:
+    """The plan, and with ``stamp`` the secret stamp a saved plan carries (else None)."""
     import asyncio
 
     from reconciler.session import make_plan
 
     with session(args, require_secrets=args.secrets == "compare") as (manifests, target, env):
-        return asyncio.run(
+        secret_stamp = None
+        if stamp:
+            from reconciler.apply import secretcheck
+            from reconciler.manifest import secrets
+
+            secret_stamp = secretcheck.stamp(
+                secrets.values_for_comparison(manifests.connections, env)
+            )
+        plan = asyncio.run(
             make_plan(
                 manifests,
                 target,
                 env,
                 options=plan_options(args),
                 targets=tuple(args.target),
-                playwright_endpoint=playwright_override(args, target.endpoint),
+                playwright_endpoint=playwright_endpoint(args, target.endpoint),
             )
+        )
+    check_targets(plan, tuple(args.target))
+    return plan, secret_stamp
+
+
+def check_targets(plan: Any, targets: tuple[str, ...]) -> None:
+    from reconciler.errors import UsageError
+    from reconciler.plan.planner import unmatched_targets
+
+    missing = unmatched_targets(plan.changes, targets)
+    if missing:
+        names = ", ".join(repr(t) for t in missing)
+        raise UsageError(
+            f"--target {names} matches nothing declared or found in Azure; "
+            "give a full address or its trailing part, e.g. 'myws' or 'myws/myconn'"
         )
 
 
-def emit(plan: object, args: argparse.Namespace, command: str) -> None:
+def emit(plan: object, args: argparse.Namespace, command: str, secret_stamp: Any = None) -> None:
     from reconciler.plan.model import Plan
     from reconciler.render import render
     from reconciler.render.json import render_json
 
     assert isinstance(plan, Plan)
-    if getattr(args, "out", None):
-        args.out.write_text(render_json(plan, command), encoding="utf-8")
+    # stdout first: should the file fail after all, the plan is still on screen / in the log.
     if args.format == "json":
         sys.stdout.write(render_json(plan, command))
     else:
         title = "drift report" if command == "drift" else "plan"
         sys.stdout.write(render(plan, args.format, color=color(sys.stdout), title=title))
+    sys.stdout.flush()
+    if getattr(args, "out", None):
+        from reconciler import outputfile
+
+        text = render_json(plan, command)
+        if secret_stamp is not None:
+            import json
+
+            text = json.dumps(
+                {**json.loads(text), "secret_check": secret_stamp}, indent=2, ensure_ascii=False
+            )
+            text += "\n"
+        outputfile.write_text(args.out, text, what=f"the {command} file")
+
+
+def check_out(args: argparse.Namespace, command: str) -> None:
+    """Refuse an --out that cannot be written before reading Azure, not after."""
+    if getattr(args, "out", None):
+        from reconciler import outputfile
+
+        outputfile.check_writable_dir(args.out, f"the {command} file")
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    plan = compute_plan(args)
-    emit(plan, args, "plan")
+    check_out(args, "plan")
+    plan, secret_stamp = compute_plan(args, stamp=bool(args.out))
+    emit(plan, args, "plan", secret_stamp)
     has_changes = bool(getattr(plan, "has_changes", False))
     return EXIT_CHANGES if args.detailed_exitcode and has_changes else EXIT_OK
 
@@ -96,16 +154,21 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_drift(args: argparse.Namespace) -> int:
     import os
 
+    from reconciler import outputfile
     from reconciler.plan.model import Plan
     from reconciler.render.markdown import render_markdown
 
-    plan = compute_plan(args)
+    check_out(args, "drift")
+    plan, _ = compute_plan(args)
     assert isinstance(plan, Plan)
     emit(plan, args, "drift")
     summary = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary:
-        with open(summary, "a", encoding="utf-8") as handle:
-            handle.write(render_markdown(plan, title="drift report"))
+        outputfile.append_text(
+            Path(summary),
+            render_markdown(plan, title="drift report"),
+            what="the step summary ($GITHUB_STEP_SUMMARY)",
+        )
     return EXIT_CHANGES if plan.has_drift else EXIT_OK
 
 
@@ -124,7 +187,7 @@ def cmd_apply(args: argparse.Namespace) -> int:
             allow_replace=args.allow_replace,
             timeout=args.timeout,
             color=color(sys.stdout),
-            playwright_endpoint=playwright_override(args, target.endpoint),
+            playwright_endpoint=playwright_endpoint(args, target.endpoint),
             deadline=args.deadline,
             live_view=color(sys.stdout),
         )

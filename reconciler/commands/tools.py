@@ -13,8 +13,12 @@ from reconciler.commands.common import EXIT_ERROR, EXIT_OK
 def cmd_export(args: argparse.Namespace) -> int:
     import asyncio
 
-    from reconciler import export
+    from reconciler import export, outputfile
+    from reconciler.errors import OutputError
     from reconciler.session import Target, arm_client, resolve_endpoint
+
+    if args.out.exists() and not args.out.is_dir():
+        raise OutputError(f"cannot export into {args.out}: it exists and is not a directory")
 
     def run(endpoint: str) -> Any:
         async def go() -> Any:
@@ -28,11 +32,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         return asyncio.run(go())
 
     if args.emulator:
+        from reconciler.commands.common import emulator_state
         from reconciler.emulator import Emulator, running
         from reconciler.session import DEFAULT_EMULATOR_STATE
 
         state = args.emulator_state or DEFAULT_EMULATOR_STATE
-        with running(Emulator(state_file=state)) as url:
+        with emulator_state(state):
+            emulator = Emulator(state_file=state)
+        with running(emulator) as url:
             exported = run(url)
     else:
         exported = run(resolve_endpoint(args.endpoint))
@@ -41,8 +48,13 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("nothing to export: no workspace matched", file=sys.stderr)
         return EXIT_ERROR
     for file in files:
-        file.path.parent.mkdir(parents=True, exist_ok=True)
-        file.path.write_text(file.text, encoding="utf-8")
+        try:
+            file.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(
+                f"cannot create directory {file.path.parent}: {exc.strerror or exc}"
+            ) from exc
+        outputfile.write_text(file.path, file.text, what="exported manifest")
         print(
             f"wrote {file.path}"
             + (f" ({len(file.env_vars)} secret variable(s) to set)" if file.env_vars else "")
@@ -50,40 +62,41 @@ def cmd_export(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _interrupt_on_sigterm() -> None:
+    """``kill`` and ``docker stop`` send SIGTERM: clean up as after Ctrl-C."""
+    import signal
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_emulator(args: argparse.Namespace) -> int:
-    import tempfile
+    from reconciler.commands.demo import Seed, banner, demo_seed
+    from reconciler.emulator import DEFAULT_SUBSCRIPTION, command
 
-    from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode
-    from reconciler.emulator.server import make_server
-    from reconciler.emulator.tls import self_signed
-
-    knobs = Knobs(
-        latency_ms=args.latency_ms,
-        provisioning_seconds=args.provisioning_seconds,
-        lro_mode=LroMode(args.lro_mode),
-        throttle=args.throttle,
-        seed=args.seed,
+    groups = tuple(
+        (DEFAULT_SUBSCRIPTION, rg)
+        for rg in (args.resource_group or [command.DEFAULT_RESOURCE_GROUP])
     )
-    groups = tuple((DEFAULT_SUBSCRIPTION, rg) for rg in args.resource_group)
-    emulator = Emulator(knobs=knobs, state_file=args.state, resource_groups=groups)
-    certificate = None
-    if args.https:
-        certificate = self_signed(Path(tempfile.mkdtemp(prefix="reconciler-emulator-")))
-    try:
-        server = make_server(emulator, host=args.host, port=args.port, certificate=certificate)
-    except (OSError, ValueError) as exc:
-        print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    print(f"emulator listening on {server.base_url}", flush=True)
-    if certificate:
-        print(f"certificate (trust it as the CA bundle): {certificate[0]}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-    return EXIT_OK
+    seed = Seed(groups)
+    if args.demo is not None:
+        demo = demo_seed(args.demo, args.env_file)
+        seed = Seed(tuple(dict.fromkeys(groups + demo.groups)), demo.accounts)
+
+    def prepare(emulator: Any) -> None:
+        """Through the emulator's public seeding API only (its internals may change)."""
+        for subscription, group in seed.groups:
+            emulator.add_resource_group(group, subscription)
+        for account, tokens in seed.accounts.items():
+            emulator.playwright.seed(account, tokens)
+
+    def announce(url: str, certificate: Path | None) -> str:
+        return banner(url, DEFAULT_SUBSCRIPTION, seed, certificate=certificate)
+
+    _interrupt_on_sigterm()
+    return command.run(args, prepare=prepare, announce=announce)
 
 
 def cmd_completion(args: argparse.Namespace) -> int:

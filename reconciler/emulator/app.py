@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from reconciler.emulator import contract
 from reconciler.emulator.arm import PROVIDER, ArmService
 from reconciler.emulator.knobs import Knobs
 from reconciler.emulator.playwright import PlaywrightService, core_error
@@ -31,7 +32,27 @@ from reconciler.emulator.state import State
 from reconciler.emulator.throttle import Throttle
 from reconciler.emulator.wire import Request, Response, arm_error
 
-ARM_API_VERSIONS = ("2023-04-01", "2024-04-01")
+ARM_API_VERSIONS = contract.ACCEPTED
+# The spec's operation behind each route: an api-version without it does not serve the route.
+OPERATIONS = {
+    "workspace.get": "Workspaces_Get",
+    "workspace.put": "Workspaces_CreateOrUpdate",
+    "workspace.patch": "Workspaces_Update",
+    "workspace.delete": "Workspaces_Delete",
+    "workspace.list": "Workspaces_ListByResourceGroup",
+    "workspace.listBySubscription": "Workspaces_ListBySubscription",
+    "workspace.listNotebookAccessToken": "Workspaces_ListNotebookAccessToken",
+    "connection.get": "WorkspaceConnections_Get",
+    "connection.put": "WorkspaceConnections_Create",
+    "connection.patch": "WorkspaceConnections_Update",
+    "connection.delete": "WorkspaceConnections_Delete",
+    "connection.list": "WorkspaceConnections_List",
+    "connection.listsecrets": "WorkspaceConnections_ListSecrets",
+    "outboundRule.get": "ManagedNetworkSettingsRule_Get",
+    "outboundRule.put": "ManagedNetworkSettingsRule_CreateOrUpdate",
+    "outboundRule.delete": "ManagedNetworkSettingsRule_Delete",
+    "outboundRule.list": "ManagedNetworkSettingsRule_List",
+}
 DEFAULT_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
 
 _SEG = r"([^/]+)"
@@ -39,6 +60,21 @@ _RG = rf"/subscriptions/{_SEG}/resourceGroups/{_SEG}"
 _WS = rf"{_RG}/providers/{PROVIDER}/workspaces/{_SEG}"
 
 Handler = Callable[..., Response]
+_WORKSPACE_ID = ["subscriptions", "resourcegroups", "providers", "workspaces"]
+
+
+class _BadAdminBody(ValueError):
+    """An admin request whose body is not what the endpoint takes."""
+
+
+def _admin_json(request: Request, kind: type) -> Any:
+    try:
+        body = request.json()
+    except (ValueError, RecursionError):
+        raise _BadAdminBody("the request body is not valid JSON") from None
+    if not isinstance(body, kind):
+        raise _BadAdminBody(f"the request body must be a JSON {kind.__name__}")
+    return body
 
 
 def _merge_patch(target: Any, patch: Any) -> Any:
@@ -169,8 +205,6 @@ class Emulator:
         if request.path.startswith("/_emulator/"):
             with self.lock:
                 return self._admin(request)
-        if self.knobs.latency_ms > 0:
-            self.sleep(self.knobs.latency_ms / 1000.0)
         with self.lock:
             response = self._handle(request)
             if self.state_file is not None and request.method != "GET":
@@ -228,6 +262,14 @@ class Emulator:
                 "InvalidApiVersionParameter",
                 f"The api-version '{version}' is invalid. The supported versions "
                 f"are '{', '.join(ARM_API_VERSIONS)}'.",
+            )
+        operation = OPERATIONS.get(route or "")
+        if operation is not None and not contract.has_operation(version, operation):
+            return arm_error(
+                400,
+                "NoRegisteredProviderFound",
+                f"No registered resource provider found for API version '{version}' and "
+                f"operation {request.method} {request.path}.",
             )
         throttled, limit_headers = self._throttle(request, params[0])
         if throttled is not None:
@@ -329,6 +371,12 @@ class Emulator:
 
     # -- admin --------------------------------------------------------------------------------
     def _admin(self, request: Request) -> Response:
+        try:
+            return self._admin_route(request)
+        except _BadAdminBody as exc:
+            return arm_error(400, "InvalidRequestContent", str(exc))
+
+    def _admin_route(self, request: Request) -> Response:
         path, method = request.path, request.method
         if path == "/_emulator/stats" and method == "GET":
             return Response(200, self.stats())
@@ -340,24 +388,32 @@ class Emulator:
         if path == "/_emulator/knobs":
             if method == "PATCH":
                 try:
-                    self.knobs.update(request.json() or {})
-                except (ValueError, TypeError) as exc:
+                    self.knobs.update(_admin_json(request, dict))
+                except ValueError as exc:
                     return arm_error(400, "InvalidKnob", str(exc))
             return Response(200, self.knobs.as_dict())
         if path == "/_emulator/state" and method == "GET":
             self.state.settle(self.clock())
             return Response(200, self.state.snapshot())
         if path == "/_emulator/resourceGroups" and method == "POST":
-            body = request.json() or {}
-            self.state.add_resource_group(
-                body.get("subscription", DEFAULT_SUBSCRIPTION), body["name"]
-            )
+            body = _admin_json(request, dict)
+            name, subscription = body.get("name"), body.get("subscription", DEFAULT_SUBSCRIPTION)
+            if not isinstance(name, str) or not name or not isinstance(subscription, str):
+                raise _BadAdminBody('expected {"name": "<resource group>", "subscription": "<id>"}')
+            self.state.add_resource_group(subscription, name)
             return Response(201, body)
         if path.startswith("/_emulator/resources/") and method == "PATCH":
-            return self._edit(path.removeprefix("/_emulator/resources"), request.json())
+            return self._edit(path.removeprefix("/_emulator/resources"), _admin_json(request, dict))
         seed = re.match(r"^/_emulator/playwright/([^/]+)/tokens$", path)
         if seed and method == "PUT":
-            self.playwright.seed(seed.group(1), request.json() or [])
+            tokens = _admin_json(request, list)
+            required = ("id", "name", "createdAt", "expiryAt")
+            if not all(
+                isinstance(t, dict) and all(isinstance(t.get(k), str) for k in required)
+                for t in tokens
+            ):
+                raise _BadAdminBody(f"expected a list of tokens with string {', '.join(required)}")
+            self.playwright.seed(seed.group(1), tokens)
             return Response(204)
         return arm_error(404, "NotFound", f"No emulator admin endpoint {method} {path}.")
 
@@ -370,15 +426,23 @@ class Emulator:
         self.state.settle(self.clock())
         parts = [p for p in arm_id.split("/") if p]
         lowered = [p.lower() for p in parts]
-        try:
-            sub, rg, ws = parts[1], parts[3], parts[7]
-        except IndexError:
+        kinds = [lowered[i] for i in range(0, len(parts), 2)]
+        if kinds not in (_WORKSPACE_ID, [*_WORKSPACE_ID, "connections"]):
             return arm_error(400, "InvalidResourceId", f"Not a workspace resource id: {arm_id}")
-        if "connections" in lowered:
+        sub, rg, ws = parts[1], parts[3], parts[7]
+        if not isinstance(patch, dict) or not isinstance(patch.get("properties", {}), dict):
+            return arm_error(400, "InvalidRequestContent", "A merge patch is a JSON object.")
+        if len(parts) == 10:
             record = self.state.connections.get(State.conn_key(sub, rg, ws, parts[9]))
             if record is None:
                 return arm_error(404, "ResourceNotFound", arm_id)
-            credentials = (patch.get("properties") or {}).pop("credentials", None)
+            credentials = dict(patch.get("properties") or {}).pop("credentials", None)
+            patch = {
+                **patch,
+                "properties": {
+                    k: v for k, v in (patch.get("properties") or {}).items() if k != "credentials"
+                },
+            }
             if credentials is not None:
                 record.credentials = _merge_patch(record.credentials or {}, credentials)
             record.body = _merge_patch(record.body, patch)

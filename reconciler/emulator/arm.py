@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from jsonschema import Draft202012Validator
-
+from reconciler.emulator import contract
 from reconciler.emulator.knobs import Knobs, LroMode
 from reconciler.emulator.state import (
     ConnectionRecord,
@@ -25,7 +24,6 @@ from reconciler.emulator.state import (
     WorkspaceRecord,
 )
 from reconciler.emulator.wire import Request, Response, arm_error
-from reconciler.schemas import load_schema
 
 PROVIDER = "Microsoft.MachineLearningServices"
 WORKSPACE_TYPE = f"{PROVIDER}/workspaces"
@@ -137,21 +135,20 @@ def _system_data(existing: dict[str, Any] | None, now: float) -> dict[str, Any]:
     }
 
 
-def _validation_errors(schema_name: str, body: Any) -> list[dict[str, Any]]:
-    validator = _validators.get(schema_name)
-    if validator is None:
-        validator = Draft202012Validator(load_schema(schema_name))
-        _validators[schema_name] = validator
-    details = []
-    for error in sorted(validator.iter_errors(body), key=lambda e: list(map(str, e.path))):
-        path = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in error.absolute_path)
-        details.append(
-            {"code": "ValidationError", "target": path.lstrip(".") or "$", "message": error.message}
-        )
-    return details
-
-
-_validators: dict[str, Draft202012Validator] = {}
+def _invalid_body(request: Request, operation_id: str, body: Any) -> Response | None:
+    """400 ``ValidationError`` naming the JSON path, against the request's api-version."""
+    details = contract.body_errors(
+        request.query.get("api-version", ""), operation_id, contract.without_nulls(body)
+    )
+    if not details:
+        return None
+    return arm_error(
+        400,
+        "ValidationError",
+        "The request body is invalid.",
+        target=details[0]["target"],
+        details=details,
+    )
 
 
 class ArmService:
@@ -249,15 +246,9 @@ class ArmService:
         body = _json_object(request)
         if isinstance(body, Response):
             return body
-        details = _validation_errors("workspace.schema.json", _without_read_only(body))
-        if details:
-            return arm_error(
-                400,
-                "ValidationError",
-                "The request body is invalid.",
-                target=details[0]["target"],
-                details=details,
-            )
+        invalid = _invalid_body(request, "Workspaces_CreateOrUpdate", body)
+        if invalid:
+            return invalid
         if "location" not in body:
             return arm_error(
                 400,
@@ -555,16 +546,10 @@ class ArmService:
         body = _json_object(request)
         if isinstance(body, Response):
             return body
-        body = _without_read_only(body)
-        details = _validation_errors("connection.schema.json", body)
-        if details:
-            return arm_error(
-                400,
-                "ValidationError",
-                "The request body is invalid.",
-                target=details[0]["target"],
-                details=details,
-            )
+        invalid = _invalid_body(request, "WorkspaceConnections_Create", body)
+        if invalid:
+            return invalid
+        body = _without_read_only(contract.without_nulls(body))
         key = State.conn_key(sub, rg, ws, name)
         existing = self.state.connections.get(key)
         props = dict(body["properties"])
@@ -639,11 +624,17 @@ def _json_object(request: Request) -> dict[str, Any] | Response:
     """The request body as an object, or the 400 ARM answers when it is not one."""
     try:
         body = request.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return arm_error(
             400,
             "InvalidRequestContent",
             "The request content was invalid and could not be deserialized.",
+        )
+    if contract.too_deep(body):
+        return arm_error(
+            400,
+            "InvalidRequestContent",
+            f"The request content is nested deeper than {contract.MAX_DEPTH} levels.",
         )
     if not isinstance(body, dict):
         return arm_error(400, "InvalidRequestContent", "The request content must be an object.")

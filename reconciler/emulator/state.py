@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -152,9 +153,14 @@ class State:
         return state
 
     def save(self, path: Path) -> None:
+        """Atomically (a crash never leaves half a file), readable by its owner only: the
+        state holds connection credentials."""
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps(self.dump(), indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)  # atomic: a crash never leaves half a file
+        tmp.unlink(missing_ok=True)
+        descriptor = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as out:
+            out.write(json.dumps(self.dump(), indent=1, sort_keys=True))
+        tmp.replace(path)
 
     @classmethod
     def read(cls, path: Path) -> State:

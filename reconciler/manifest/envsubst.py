@@ -21,7 +21,9 @@ from reconciler.manifest.yamlsource import JsonPath
 
 # Process-environment variables readable by ${NAME}: RECONCILER_VAR_NAME.
 VAR_PREFIX = "RECONCILER_VAR_"
-_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# ``$${``, a well-formed reference, or (last) any other ``${`` up to ``}`` or the end of the
+# value: a reference with a bad name or no closing brace is reported, never kept as text.
+_REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|(\$\{[^}]*\}?)")
 _WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 Report = Callable[[JsonPath, str], None]
@@ -56,6 +58,10 @@ def substitute(
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"
+        malformed = match.group(3)
+        if malformed is not None:
+            report(path, _malformed(malformed))
+            return malformed
         name, default = match.group(1), match.group(2)
         if name in env:
             if used is not None:
@@ -71,6 +77,16 @@ def substitute(
         return match.group(0)
 
     return _REFERENCE.sub(replace, data)
+
+
+def _malformed(text: str) -> str:
+    if not text.endswith("}"):
+        return f"unterminated reference {text!r}: close it with '}}' (write $${{ for a literal ${{)"
+    name = text[2:-1].split(":-", 1)[0]
+    return (
+        f"{text!r} is not a valid reference: {name!r} is not a variable name (letters, digits "
+        "and _, not starting with a digit; write $${ for a literal ${)"
+    )
 
 
 def _is_secret_position(path: JsonPath) -> bool:

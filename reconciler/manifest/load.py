@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from reconciler.manifest import envsubst, schemacheck, secrets
+from reconciler import textfile
+from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
     Address,
     ConnectionManifest,
@@ -27,6 +28,7 @@ from reconciler.manifest.model import (
 )
 from reconciler.manifest.yamlsource import (
     JsonPath,
+    Position,
     Problem,
     SourceDocument,
     read_documents,
@@ -69,6 +71,9 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
             files.extend(found)
         elif path.is_file():
             files.append(path)
+        elif path.exists():
+            # A FIFO or a device would block or never end: only regular files are read.
+            problems.append(Problem(path, None, "", "not a regular file or a directory"))
         else:
             problems.append(Problem(path, None, "", "no such file or directory"))
     unique = list(dict.fromkeys(files))
@@ -99,26 +104,12 @@ class _Loader:
         documents: list[SourceDocument] = []
         for file in files:
             try:
-                raw = file.read_bytes()
-            except OSError as exc:
-                self.problems.append(Problem(file, None, "", f"cannot read: {exc.strerror}"))
-                continue
-            if len(raw) > MAX_FILE_BYTES:
-                self.problems.append(
-                    Problem(
-                        file,
-                        None,
-                        "",
-                        (f"file is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB"),
-                    )
+                text = textfile.read_text(file, limit=MAX_FILE_BYTES)
+            except textfile.TextFileError as error:
+                position = (
+                    Position(error.line, error.column) if error.line and error.column else None
                 )
-                continue
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                self.problems.append(
-                    Problem(file, None, "", (f"not UTF-8 text (byte {exc.start})"))
-                )
+                self.problems.append(Problem(file, position, "", error.reason))
                 continue
             docs, problems = read_documents(file, text)
             documents.extend(docs)
@@ -142,6 +133,9 @@ class _Loader:
         )
         for issue in issues:
             self.report(doc, issue.path, issue.message, key=issue.at_key)
+        if len(self.problems) == before:  # limits only make sense on well-formed data
+            for limit in armlimits.check(doc.data):
+                self.report(doc, limit.path, limit.message, key=limit.at_key)
         return len(self.problems) == before
 
 
@@ -333,10 +327,12 @@ class _Builder:
     def _unique(self, identity: tuple[str, ...], doc: SourceDocument, label: str) -> bool:
         first = self._seen.get(identity)
         if first is not None:
+            # Point at the first declaration's name, where the user looks, not its document.
+            where = first.position_of(("metadata", "name"))
             self.loader.report(
                 doc,
                 ("metadata", "name"),
-                (f"{label} is declared twice (also at {first.file}:{first.start.line})"),
+                f"{label} is declared twice (also at {first.file}:{where.line}:{where.column})",
             )
             return False
         self._seen[identity] = doc

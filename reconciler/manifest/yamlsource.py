@@ -4,7 +4,10 @@ ruamel.yaml's C composer builds the node graph (fast, with line and column marks
 turns nodes into JSON-like values itself instead of using a constructor, because it must:
 
 * remember the position of every key and value, so an error can name ``file:line:column``;
-* reject duplicate keys, non-string keys and custom tags with that position;
+* reject duplicate keys, non-string keys and custom tags (on scalars, mappings and sequences
+  alike) with that position;
+* refuse nesting deeper than :data:`MAX_DEPTH` *before* composing: the C composer recurses
+  on the C stack, and some 30,000 ``[`` (60 KB) crash the process instead of raising;
 * bound alias expansion ("billion laughs"): an alias is a reference to a node, and expanding
   it naively can produce exponentially many values from a few lines;
 * resolve scalars by the YAML 1.2 core schema and keep timestamps as the text written, since
@@ -15,6 +18,7 @@ It raises nothing for bad input: problems are returned as values.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +26,7 @@ from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 # One document may expand to at most this many values; real manifests are a few hundred.
@@ -31,6 +36,10 @@ MAX_DEPTH = 64
 JsonPath = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
+_COLLECTION_TAGS = (_TAG + "seq", _TAG + "map")
+# What may open a block collection at the start of a line, besides indentation.
+_LINE_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
+_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 
 
 @dataclass(frozen=True, order=True)
@@ -143,6 +152,9 @@ class _Builder:
                 return _scalar(node)
             except ValueError as exc:
                 raise _Bad(node, path, str(exc)) from None
+        if isinstance(node, SequenceNode | MappingNode) and node.tag not in _COLLECTION_TAGS:
+            # e.g. !!python/object/apply:os.system [...]: never silently read as plain data.
+            raise _Bad(node, path, f"unsupported YAML tag {node.tag!r}")
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -194,10 +206,60 @@ def _composer() -> YAML:
     return yaml
 
 
+def _may_nest_deeper_than(text: str, limit: int) -> bool:
+    """A cheap upper bound on nesting, per document (a ``---`` or ``...`` line at column 0
+    ends any scalar or collection): flow collections need a bracket each, block ones (at
+    most two per column, e.g. a sequence at its key's indentation) need indentation or
+    ``- ``/``? `` prefixes. Only documents this cannot clear pay for the exact check."""
+    for document in _DOCUMENT_MARKER.split(text):
+        flow = document.count("[") + document.count("{")
+        if flow > limit:
+            return True
+        block = max((len(m.group(0)) for m in _LINE_PREFIX.finditer(document)), default=0)
+        if flow + 2 * block + 2 > limit:
+            return True
+    return False
+
+
+def _too_deep(file: Path, text: str) -> Problem | None:
+    """Where nesting first goes past the limit, found from parser events (no recursion, so
+    no crash) and stopping there; None when it never does or a syntax error comes first
+    (composing reports that one)."""
+    limit = MAX_DEPTH + 1  # collections, counting the document's own
+    if not _may_nest_deeper_than(text, limit):
+        return None
+    depth = 0
+    try:
+        for event in _composer().parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                if depth > limit:
+                    return Problem(
+                        file, _mark(event.start_mark), "", f"nesting deeper than {MAX_DEPTH} levels"
+                    )
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except (YAMLError, RecursionError):
+        return None
+    return None
+
+
+def _mark(mark: object) -> Position | None:
+    line, column = getattr(mark, "line", None), getattr(mark, "column", None)
+    return (
+        Position(line + 1, column + 1)
+        if isinstance(line, int) and isinstance(column, int)
+        else None
+    )
+
+
 def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Problem]]:
     """Parse every document in ``text``; a syntax error ends the file at that point."""
     documents: list[SourceDocument] = []
     problems: list[Problem] = []
+    deep = _too_deep(file, text)
+    if deep is not None:
+        return documents, [deep]
     nodes: Iterator[Node] = _composer().compose_all(text)
     index = 0
     while True:

@@ -71,6 +71,22 @@ def plan_schema() -> dict[str, Any]:
             "notes": {"type": "array", "items": {"type": "string"}},
             "manifest_digest": {"type": "string"},
             "changes": {"type": "array", "items": {"$ref": "#/$defs/Change"}},
+            "secret_check": {
+                "description": "Saved plans only: a salted scrypt stamp per connection of the "
+                "secret values the plan read, so that apply --plan can refuse values that "
+                "changed since; never the values (see reconciler/apply/secretcheck.py).",
+                "type": "object",
+                "required": ["scheme", "n", "r", "p", "nonce", "connections"],
+                "properties": {
+                    "scheme": {"const": "scrypt"},
+                    "n": {"type": "integer"},
+                    "r": {"type": "integer"},
+                    "p": {"type": "integer"},
+                    "nonce": {"type": "string"},
+                    "connections": {"type": "object", "additionalProperties": {"type": "string"}},
+                },
+                "additionalProperties": False,
+            },
         },
         "$defs": {
             "Change": {

@@ -361,6 +361,12 @@ def _matches(change: Change, targets: tuple[str, ...]) -> bool:
     return False
 
 
+def unmatched_targets(changes: tuple[Change, ...], targets: tuple[str, ...]) -> list[str]:
+    """The ``--target`` values that select nothing: a typo there would otherwise plan
+    nothing and report "No changes" — a false green in CI."""
+    return [t for t in targets if not any(_matches(c, (t,)) for c in changes)]
+
+
 def plan(
     manifests: ManifestSet,
     live: LiveState,

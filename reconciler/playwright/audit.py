@@ -6,7 +6,7 @@ These tokens cannot be created through this API, so every finding is a change of
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from reconciler.manifest.model import PlaywrightAudit
 from reconciler.plan.model import Action, Change
@@ -15,6 +15,22 @@ from reconciler.playwright.client import TokenInfo
 
 def _day(moment: datetime | None) -> str:
     return moment.strftime("%Y-%m-%d") if moment else "an unknown date"
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    """A timestamp the service wrote without an offset is UTC (as the API documents its
+    timestamps); comparing it naive with the aware clock would raise."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=UTC)
+
+
+def _window(days: int) -> timedelta:
+    """The warning window; days beyond what a date can hold mean "always warn"."""
+    try:
+        return timedelta(days=days)
+    except OverflowError:
+        return timedelta.max
 
 
 def evaluate(
@@ -28,12 +44,14 @@ def evaluate(
     kind = "PlaywrightAccessTokens"
     if tokens is None:
         return [Change(group, kind, Action.READ, missing_account or "account not found", group)]
+    now = _aware(now) or now
     by_name = {t.name.lower(): t for t in tokens}
-    window = timedelta(days=audit.warn_before_expiry_days)
+    window = _window(audit.warn_before_expiry_days)
     findings: list[Change] = []
     for name in audit.required_tokens:
         address = f"{group}/{name}"
         token = by_name.get(name.lower())
+        expiry = _aware(token.expiry_at) if token is not None else None
         if token is None:
             findings.append(
                 Change(
@@ -44,7 +62,7 @@ def evaluate(
                     group,
                 )
             )
-        elif token.state.lower() != "active" or (token.expiry_at and token.expiry_at <= now):
+        elif token.state.lower() != "active" or (expiry and expiry <= now):
             findings.append(
                 Change(
                     address,
@@ -55,8 +73,8 @@ def evaluate(
                     group,
                 )
             )
-        elif token.expiry_at and token.expiry_at - now <= window:
-            days = max(0, (token.expiry_at - now).days)
+        elif expiry and expiry - now <= window:
+            days = max(0, (expiry - now).days)
             findings.append(
                 Change(
                     address,

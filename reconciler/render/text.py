@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.render import safe
 from reconciler.render.values import flatten, show
@@ -32,20 +34,40 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
+RESOURCES = ("Workspace", "Connection")
+
+
 def summary_line(plan: Plan) -> str:
-    s = plan.summary()
-    deleted = f"{s['delete']} to delete, " if s["delete"] else ""
-    return (
-        f"{s['create']} to create, {s['update']} to update, {deleted}{s['replace-required']} "
-        f"replacement required, {s['read']} to review, {s['unmanaged']} unmanaged, "
-        f"{s['no-op']} unchanged"
+    """Resources and audits counted apart: an audit is not a resource, so a first plan on an
+    empty estate does not say "1 unchanged", and the counts match apply's summary."""
+    s = Counter(c.action for c in plan.changes if c.kind in RESOURCES)
+    deleted = f"{s[Action.DELETE]} to delete, " if s[Action.DELETE] else ""
+    line = (
+        f"{s[Action.CREATE]} to create, {s[Action.UPDATE]} to update, {deleted}"
+        f"{s[Action.REPLACE_REQUIRED]} replacement required, {s[Action.UNMANAGED]} unmanaged, "
+        f"{s[Action.NO_OP]} unchanged"
     )
+    audits = {c.workspace for c in plan.changes if c.kind not in RESOURCES}
+    if audits:
+        findings = sum(
+            1 for c in plan.changes if c.kind not in RESOURCES and c.action is Action.READ
+        )
+        line += f"; {len(audits)} Playwright audit(s): {findings} to review"
+    return line
+
+
+def _reason(change: Change) -> str:
+    """The reason, without parentheses of its own: the line already wraps it in a pair."""
+    reason = change.reason
+    if reason.startswith("(") and reason.endswith(")"):
+        return reason[1:-1]
+    return reason
 
 
 def _change(change: Change, color: bool) -> list[str]:
     symbol = SYMBOLS[change.action]
     t = safe.terminal
-    head = f"  {symbol} {t(change.address)}  ({change.action.value}: {t(change.reason)})"
+    head = f"  {symbol} {t(change.address)}  ({change.action.value}: {t(_reason(change))})"
     lines = [_paint(head, COLORS[change.action], color)]
     for warning in change.warnings:
         lines.append(f"      warning: {t(warning)}")
@@ -74,9 +96,12 @@ def render_text(plan: Plan, *, color: bool = False, title: str = "plan") -> str:
     shown = [c for c in plan.changes if c.action is not Action.NO_OP]
     for change in shown:
         lines += _change(change, color)
-    unchanged = [c for c in plan.changes if c.action is Action.NO_OP]
+    unchanged = [c for c in plan.changes if c.action is Action.NO_OP and c.kind in RESOURCES]
     if unchanged:
         lines.append(f"  = {len(unchanged)} resource(s) unchanged")
+    passed = [c for c in plan.changes if c.action is Action.NO_OP and c.kind not in RESOURCES]
+    if passed:
+        lines.append(f"  = {len(passed)} audit(s) without findings")
     if not plan.changes:
         lines.append("  (nothing declared)")
     if plan.notes:

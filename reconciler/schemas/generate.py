@@ -312,9 +312,8 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
     }
     rg: JsonObj = {k: rg_param[k] for k in ("description", "pattern", "minLength", "maxLength")}
     rg["type"] = "string"
-    # ARM: "can't end in period" — which also refuses '.' and '..', path segments of their own.
-    rg["pattern"] = "^(?!.*\\.$)" + rg["pattern"].removeprefix("^")
-    rg["description"] += " It cannot end with a period."
+    # ARM's "can't end in period" (which also refuses '.' and '..') is checked in
+    # reconciler/manifest/armlimits.py, with its own message.
     defs: JsonObj = {}
     ws_ref = _embed("Workspace", parts["workspace"], defs)
     conn_ref = _embed("Connection", parts["connection"], defs)
@@ -437,7 +436,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=default_out_dir())
     args = parser.parse_args(argv)
     if not args.specs.is_dir():
-        print(f"error: specs directory not found: {args.specs}", file=sys.stderr)
+        print(
+            f"error: the upstream API definitions are not at {args.specs}: regeneration needs "
+            "the official OpenAPI files (the team's ../shared/specs beside the repository); "
+            "pass --specs DIR. The generated schemas in schemas/ are committed, so nothing "
+            "else needs them.",
+            file=sys.stderr,
+        )
         return 1
     for path in write(args.out, generate(args.specs)):
         print(f"wrote {path}")

@@ -7,7 +7,7 @@ import io
 from rich.console import Console
 
 from reconciler.apply.applier import Event
-from reconciler.apply.progress import LiveProgress, PlainProgress
+from reconciler.apply.progress import LiveProgress, PlainProgress, shorten
 from tests.fakes import FakeTime
 
 
@@ -35,3 +35,29 @@ def test_live_view_has_a_row_per_resource_with_state_elapsed_and_provisioning_st
     ws2 = next(r for r in rows if "ws2" in r)
     assert "applying" in ws1 and "42s" in ws1 and "Creating" in ws1
     assert "failed" in ws2
+
+
+CONNECTION = (
+    "Connection/00000000-1111-2222-3333-444444444444/workspace-1234/testworkspace/aoai-prod"
+)
+
+
+def test_at_80_columns_a_row_keeps_the_name_and_cuts_the_middle() -> None:
+    time = FakeTime()
+    console = Console(file=io.StringIO(), force_terminal=True, width=80)
+    view = LiveProgress(console, clock=time)
+    view(Event(CONNECTION, "started", "create"))
+    view(Event(CONNECTION.replace("aoai-prod", "datalake"), "started", "create"))
+    out = io.StringIO()
+    Console(file=out, width=80).print(view.table())
+    rows = [r for r in out.getvalue().splitlines() if r.startswith("Connection/")]
+    assert len(rows) == 2
+    assert "testworkspace/aoai-prod" in rows[0] and "testworkspace/datalake" in rows[1]
+    assert "…" in rows[0] and "applying" in rows[0]
+    assert all(len(r) <= 80 for r in rows)
+
+
+def test_shorten_keeps_short_addresses_and_always_the_name() -> None:
+    assert shorten("Workspace/s/rg/ws", 40) == "Workspace/s/rg/ws"
+    assert shorten(CONNECTION, 30).endswith("/aoai-prod") and len(shorten(CONNECTION, 30)) == 30
+    assert shorten("Connection/x/" + "n" * 50, 20) == "…" + "n" * 19

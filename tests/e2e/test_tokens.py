@@ -217,9 +217,14 @@ def test_notebook_token_is_redacted_unless_asked(
     assert code == 0
     assert "nb-access-" not in out and "(redacted; --show-secrets to print)" in out
     assert "publicDns" in out and "expiresAt" in out
+    code, out, _ = azure.cli(*args, "--format", "json", capsys=capsys)
+    token = json.loads(out)
+    assert token["accessToken"] is None and token["refreshToken"] is None
+    assert token["redacted"] is True and token["tokenType"] == "Bearer"
     code, out, _ = azure.cli(*args, "--format", "json", "--show-secrets", capsys=capsys)
     token = json.loads(out)
     assert token["accessToken"].startswith("nb-access-") and token["tokenType"] == "Bearer"
+    assert "redacted" not in token
 
 
 def test_notebook_token_is_masked_first_in_github_actions(

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 WS = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
@@ -57,3 +58,41 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
         got = httpx.get(url + WS, params={"api-version": "2024-04-01"}, headers=AUTH)
         assert got.status_code == 200
         assert got.json()["properties"]["provisioningState"] == "Succeeded"
+
+
+def test_every_knob_is_documented_in_help() -> None:
+    from dataclasses import fields
+
+    from reconciler.emulator.knobs import Knobs
+
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "emulator", "--help"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    for knob in fields(Knobs):
+        assert "--" + knob.name.replace("_", "-") in done.stdout
+    assert "/_emulator/" in done.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--drop-rate", "2"], ["--page-size", "x"], ["--page-size", "0"], ["--latency-ms", "-1"]],
+)
+def test_a_knob_out_of_range_is_a_usage_error(args: list[str]) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "emulator", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "error:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_knobs_are_settable_from_the_command_line(tmp_path: Path) -> None:
+    with _emulator("--page-size", "7", "--lro-mode", "200-state", "--error-503-rate", "0") as url:
+        knobs = httpx.get(f"{url}/_emulator/knobs").json()
+    assert knobs["page_size"] == 7 and knobs["lro_mode"] == "200-state"

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import Kind
+from reconciler.manifest.yamlsource import Position
 
 SUB = "00000000-1111-2222-3333-444444444444"
 
@@ -186,3 +192,56 @@ def test_resolving_an_unreadable_secret_raises_a_clear_error(tmp_path: Path) -> 
     (tmp_path / "key").mkdir()
     with pytest.raises(SecretError, match="cannot be read"):
         resolve({"k": {"fromFile": "key"}}, {}, tmp_path)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["[" * 30_000, "- " * 30_000 + "x", "{a: " * 30_000, "a: " + "[" * 30_000 + "]" * 30_000],
+    ids=["flow-sequences", "block-sequences", "flow-mappings", "balanced"],
+)
+def test_deep_nesting_is_refused_before_composing_never_a_crash(tmp_path: Path, text: str) -> None:
+    """The C composer recurses on the C stack: 30,000 levels (60 KB) used to kill the process
+    with SIGSEGV. Run as a real process, so that a crash cannot take the test run down."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    assert re.search(
+        rf"^{re.escape(str(path))}:1:\d+: nesting deeper than 64 levels$", done.stdout, re.M
+    )
+    assert "Traceback" not in done.stderr
+
+
+def test_non_utf8_input_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("kind: Workspace\nspec:\n  description: caf\xe9\n".encode("latin-1"))
+    [problem] = load([path], env={}).problems
+    assert problem.position == Position(3, 19)
+    assert "not UTF-8" in problem.message and "line 3, column 19" in problem.message
+
+
+def test_a_fifo_is_refused_without_reading_it(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.yaml"
+    os.mkfifo(fifo)
+    [problem] = load([fifo], env={}).problems  # would block forever if opened for reading
+    assert problem.message == "not a regular file or a directory"
+
+
+def test_the_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(64 * 1024 * 1024)  # sparse: no disk used, 64 MiB to read
+    tracemalloc.start()
+    try:
+        [problem] = load([path], env={}).problems
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert problem.message == "file is larger than 5 MiB"
+    assert peak < 8 * 1024 * 1024

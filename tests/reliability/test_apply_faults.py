@@ -205,10 +205,11 @@ def test_replacement_is_refused_unless_allowed(tmp_path: Path) -> None:
     assert ws_a.action is Action.REPLACE_REQUIRED
     refused = world.apply()
     assert _results(refused)["ws-a"] is Result.SKIPPED
-    assert _results(refused)["git-a"] is Result.SKIPPED
+    assert _results(refused)["git-a"] is Result.UNCHANGED  # nothing touched it
     assert "--allow-replace" in refused.results[ws_a.address][1]
     replaced = world.apply(allow_replace=True)
     assert replaced.ok, replaced.results
+    assert _results(replaced)["ws-a"] is Result.REPLACED
     assert not world.plan().has_changes
 
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -42,8 +43,26 @@ def _manifest(path: Path) -> Path:
     return path
 
 
-def _seen(emulator: Emulator, fragment: str) -> bool:
-    return any(fragment in path for path in emulator.stats()["puts"])
+def _puts(emulator: Emulator, fragment: str) -> int:
+    return sum(1 for path in emulator.stats()["puts"] if fragment in path)
+
+
+class _Clock:
+    """The emulator's clock: real time plus what the test fast-forwards."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def __call__(self) -> float:
+        return time.time() + self.offset
+
+
+def _wait_until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for the other process to get somewhere (a condition, not a duration)."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, f"never happened: {what}"
+        time.sleep(0.002)
 
 
 @pytest.mark.parametrize(
@@ -51,17 +70,21 @@ def _seen(emulator: Emulator, fragment: str) -> bool:
     [("workspaces", 1), ("workspaces", 2), ("connections", 3), ("connections", 4)],
 )
 def test_kill_9_then_rerun_converges(tmp_path: Path, phase: str, seed: int) -> None:
+    """The kill lands after a seeded number of PUTs of the phase: while workspaces are still
+    provisioning (the emulator's clock stands still until the test moves it), or while the
+    connections' PUTs go out."""
     rng = random.Random(seed)
+    kill_after = rng.randint(1, 6) if phase == "workspaces" else rng.randint(1, 12)
     manifest = _manifest(tmp_path / "m.yaml")
-    # Provisioning and latency take real time so that the kill lands inside the phase:
-    # while workspaces provision (2 s), or while the 12 connection PUTs (100 ms each) go out.
+    clock = _Clock()
     emulator = Emulator(
         knobs=Knobs(
-            provisioning_seconds=2.0,
+            provisioning_seconds=3600 if phase == "workspaces" else 0,
             retry_after_seconds=0,
-            latency_ms=100 if phase == "connections" else 10,
+            latency_ms=20 if phase == "connections" else 0,
             seed=seed,
         ),
+        clock=clock,
         resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
     )
     with running(emulator) as url:
@@ -80,15 +103,16 @@ def test_kill_9_then_rerun_converges(tmp_path: Path, phase: str, seed: int) -> N
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
         ) as process:
             fragment = "/workspaces/" if phase == "workspaces" else "/connections/"
-            deadline = time.monotonic() + 30
-            while not _seen(emulator, fragment) and time.monotonic() < deadline:
-                time.sleep(0.005)
-            time.sleep(rng.uniform(0.0, 1.5) if phase == "workspaces" else rng.uniform(0.0, 0.05))
+            _wait_until(
+                lambda: _puts(emulator, fragment) >= kill_after or process.poll() is not None,
+                f"{kill_after} PUT(s) of {phase}",
+            )
             process.send_signal(signal.SIGKILL)
             process.wait(timeout=10)
         assert process.returncode == -signal.SIGKILL
         first_run = dict(emulator.stats()["puts"])
-        time.sleep(2.1)  # operations the killed process started finish in "Azure"
+        clock.offset += 3600  # operations the killed process started finish in "Azure"
+        emulator.knobs.provisioning_seconds = 0  # and the rerun's own finish at once
         rerun = subprocess.run(
             command, capture_output=True, text=True, env=env, timeout=120, check=False
         )

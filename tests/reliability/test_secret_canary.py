@@ -70,5 +70,5 @@ def test_no_secret_in_any_output(azure: Azure, tmp_path: Path) -> None:
     files = [p.read_text() for p in tmp_path.iterdir()]
     _assert_clean(*outputs, *files)
     assert any("(sensitive value changed)" in o for o in outputs)
-    assert any("DEBUG reconciler.arm" in o for o in outputs)  # debug logging was really on
+    assert any("INFO reconciler.arm" in o for o in outputs)  # request logging was really on
     assert not any("httpcore" in o or "DEBUG httpx" in o for o in outputs)  # only our loggers

@@ -1,0 +1,67 @@
+"""Writing output files (saved plans, drift reports, exported manifests) without tearing them.
+
+Every file is written to a temporary file in the same directory and renamed over the target:
+a crash, a full disk or Ctrl-C half-way leaves either the old file or the new one, never a
+truncated plan that a later ``apply --plan`` would misread. Failures become one
+:class:`~reconciler.errors.OutputError` line naming the file, never a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from pathlib import Path
+
+from reconciler.errors import OutputError
+
+
+def check_writable_dir(path: Path, what: str) -> None:
+    """Fail before any work when ``path`` could not be written later: checked up front so
+    that a plan is not computed (calling Azure) only to be lost at the end."""
+    parent = path.parent
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {what} {path}: directory {parent} does not exist")
+    if path.is_dir():
+        raise OutputError(f"cannot write {what} {path}: it is a directory")
+
+
+def write_text(path: Path, text: str, *, what: str = "file") -> None:
+    """Replace ``path`` with ``text`` atomically (temp file in the same directory, then rename).
+
+    The new file keeps the mode of the file it replaces, else the mode the umask allows, as a
+    plain ``open(path, "w")`` would have created it.
+    """
+    parent = path.parent
+    try:
+        mode = path.stat().st_mode & 0o7777 if path.is_file() else _default_mode()
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
+    temp = Path(name)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        temp.chmod(mode)
+        temp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            temp.unlink()
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
+
+
+def append_text(path: Path, text: str, *, what: str = "file") -> None:
+    """Append (for files others append to as well, such as ``$GITHUB_STEP_SUMMARY``)."""
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
+
+
+def _default_mode() -> int:
+    umask = os.umask(0o022)
+    os.umask(umask)
+    return 0o666 & ~umask

@@ -1,0 +1,55 @@
+"""A saved plan (``plan --out``) is read defensively: anything this tool did not write is
+refused with one line, never applied by guess and never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from reconciler.apply.runner import check_saved
+from reconciler.errors import UsageError
+from reconciler.plan.model import FORMAT_VERSION, Plan
+
+
+def _saved(tmp_path: Path, **fields: object) -> Path:
+    path = tmp_path / "plan.json"
+    document = {"format_version": FORMAT_VERSION, "manifest_digest": "d", "changes": []}
+    path.write_text(json.dumps({**document, **fields}), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [None, [1], "x", [{"action": "create"}], [{"address": 5}], {"a": 1}],
+    ids=["null", "[1]", "string", "no-address", "address-not-string", "mapping"],
+)
+def test_a_saved_plan_of_the_wrong_shape_is_refused(tmp_path: Path, changes: object) -> None:
+    path = _saved(tmp_path, changes=changes)
+    with pytest.raises(UsageError, match="not a plan this tool wrote"):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+@pytest.mark.parametrize("text", ["", "{", "[]", "null", '"plan"'])
+def test_a_saved_plan_that_is_not_a_json_object_is_refused(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "plan.json"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(UsageError, match=str(path)):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def test_an_empty_saved_plan_matching_an_empty_plan_is_accepted(tmp_path: Path) -> None:
+    check_saved(_saved(tmp_path), Plan(changes=(), manifest_digest="d"))
+
+
+def test_a_saved_plan_that_is_not_utf8_names_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "plan.json"
+    path.write_bytes(b'{\n  "format_version": "1\xff"\n}')
+    with pytest.raises(UsageError, match=rf"{path}:2:23: not UTF-8"):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def test_a_saved_plan_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match="not a regular file"):
+        check_saved(tmp_path, Plan(changes=(), manifest_digest="d"))
