@@ -20,6 +20,7 @@ from reconciler.commands.common import (
     add_azure_options,
     add_env_file,
     add_plan_options,
+    add_playwright_endpoint,
     check_usage,
 )
 from reconciler.commands.planning import cmd_apply, cmd_drift, cmd_plan, cmd_validate
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="do not require referenced secret variables and files to exist "
         "(for pre-commit hooks on machines without the secrets)",
     )
+    add_playwright_endpoint(validate)
     add_env_file(validate)
     validate.set_defaults(func=cmd_validate)
 
@@ -184,6 +186,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_azure_options(nb, parallelism=None)
     nb.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
+    add_playwright_endpoint(nb)
     add_env_file(nb)
     nb.set_defaults(func=cmd_notebook_token)
 
@@ -340,7 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_usage(args)
         code: int = args.func(args)
     except ReconcilerError as error:
-        print(f"error: {error}", file=sys.stderr)
+        from reconciler.render.safe import lines
+
+        print(f"error: {lines(str(error))}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

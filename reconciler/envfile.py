@@ -1,7 +1,8 @@
 """Read ``KEY=VALUE`` files (``--env-file``), as docker compose and many CI systems write them.
 
 Values from the file fill in what the process environment lacks; the real environment wins,
-so a pipeline can override a checked-in file of non-secret defaults.
+so a pipeline can override a checked-in file of non-secret defaults. A file may set values
+only, never the tool's own settings (``RECONCILER_*``): it is as untrusted as the manifests.
 """
 
 from __future__ import annotations
@@ -13,9 +14,12 @@ from pathlib import Path
 
 from reconciler import textfile
 from reconciler.errors import UsageError
+from reconciler.manifest import envsubst
 
+# The tool's own settings (RECONCILER_ARM_ENDPOINT decides where the ARM token goes).
+RESERVED_PREFIX = "RECONCILER_"
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 MAX_BYTES = 1024 * 1024  # an env file of a megabyte is a mistake, not a configuration
-
 _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
@@ -29,6 +33,12 @@ def parse(text: str, source: str) -> dict[str, str]:
         if match is None:
             # Never echo the line: it may hold a secret.
             raise UsageError(f"{source}:{number}: expected KEY=VALUE")
+        if match.group(1).upper().startswith(RESERVED_PREFIX):
+            raise UsageError(
+                f"{source}:{number}: {match.group(1)} configures the tool itself and cannot come "
+                "from an env file (a file in the repository): give it on the command line or "
+                "in the process environment; an env file sets values for ${VAR} and fromEnv only"
+            )
         value = match.group(2).strip()
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
             value = value[1:-1]
@@ -36,7 +46,8 @@ def parse(text: str, source: str) -> dict[str, str]:
     return values
 
 
-def environment(files: Iterable[Path], base: Mapping[str, str] | None = None) -> dict[str, str]:
+def read(files: Iterable[Path]) -> dict[str, str]:
+    """The values of the env files, later files winning."""
     merged: dict[str, str] = {}
     for file in files:
         try:
@@ -46,5 +57,29 @@ def environment(files: Iterable[Path], base: Mapping[str, str] | None = None) ->
             where = f"{file}:{error.line}:{error.column}" if error.line else str(file)
             raise UsageError(f"cannot read env file {where}: {error.reason}") from None
         merged.update(parse(text, str(file)))
-    merged.update(os.environ if base is None else base)
     return merged
+
+
+def environment(files: Iterable[Path], base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """What secret references (``fromEnv``) read: the env files, the real environment winning."""
+    return {**read(files), **(os.environ if base is None else base)}
+
+
+def assignments(values: Iterable[str]) -> dict[str, str]:
+    """``--var NAME=VALUE`` arguments (never echoed: a value may be sensitive)."""
+    found: dict[str, str] = {}
+    for number, value in enumerate(values, start=1):
+        name, sep, text = value.partition("=")
+        if not sep or not _NAME.fullmatch(name):
+            raise UsageError(f"--var (occurrence {number}) expects NAME=VALUE")
+        found[name] = text
+    return found
+
+
+def inputs(files: Iterable[Path], given: Iterable[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """(what secret references read, what ``${VAR}`` reads), each env file read once (it may
+    be a pipe). Secrets: env files, the real environment winning. Variables (see
+    reconciler.manifest.envsubst): env files, RECONCILER_VAR_* from the environment, --var."""
+    values = read(files)
+    env = {**values, **os.environ}
+    return env, envsubst.variables(values, os.environ, assignments(given))

@@ -7,6 +7,7 @@
     ├── OutputError        an output file could not be written
     ├── TransportError     no answer from the service after retries (cause: the httpx error)
     ├── UnreadableAnswer   an answer that is not what ARM sends (HTML, truncated, wrong shape)
+    ├── UnsafeUrlError     a URL that would send a request (and a token) off the endpoint
     ├── DeadlineExceeded   a wait would cross the overall deadline (apply --deadline)
     └── ArmError           the service answered with an error: code, message, request id
         ├── ArmNotFound        404
@@ -68,6 +69,10 @@ class UnreadableAnswer(ReconcilerError):
         self.request_id = request_id
         rid = f" (x-ms-client-request-id {request_id})" if request_id else ""
         super().__init__(f"unreadable answer to {method} {url}: {what}{rid}")
+
+
+class UnsafeUrlError(ReconcilerError):
+    """A URL from a response or a manifest that leaves the endpoint in use: never sent."""
 
 
 class ArmError(ReconcilerError):

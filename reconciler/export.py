@@ -33,7 +33,8 @@ from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError
 from reconciler.live import listed, resource
 from reconciler.plan.compare import Node
-from reconciler.plan.planner import CONNECTION_API, OWNER_KEY, OWNER_VALUE, WORKSPACE_API
+from reconciler.plan.ownership import OWNER_KEY
+from reconciler.plan.planner import CONNECTION_API, WORKSPACE_API
 from reconciler.plan.writeback import uncarried
 from reconciler.schemas import load_schema
 from reconciler.schemas.generate import MANIFEST_API_VERSION
@@ -159,8 +160,9 @@ def connection_document(
     sub, rg = _scope(workspace)
     props = dict(body.get("properties") or {})
     metadata = dict(props.get("metadata") or {})
-    if metadata.get(OWNER_KEY) == OWNER_VALUE:
-        metadata.pop(OWNER_KEY)
+    # The ownership marker is apply's to write (a manifest may not declare it): whoever's it
+    # is, it stays in Azure and out of the exported manifest.
+    metadata.pop(OWNER_KEY, None)
     props["metadata"] = metadata
     props.pop("credentials", None)
     cleaned = _clean({"properties": props}, Node(schema, schema)) or CommentedMap()
@@ -272,7 +274,7 @@ async def read(
     if resource_group:
         url = paths.workspaces(subscription, resource_group)
     else:
-        url = f"/subscriptions/{subscription}/providers/{paths.PROVIDER}/workspaces"
+        url = paths.subscription_workspaces(subscription)
     workspaces = [
         listed(item, url)
         for item in await client.list_all(url, params=params, kind="workspace.list")
@@ -284,7 +286,7 @@ async def read(
         body: dict[str, Any],
     ) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, list[str] | None]]:
         sub, rg = _scope(body)
-        base = f"{paths.workspaces(sub, rg)}/{body['name']}/connections"
+        base = f"{paths.workspace_by_name(sub, rg, str(body['name']))}/connections"
         conns = [
             listed(item, base)
             for item in await client.list_all(
@@ -298,7 +300,7 @@ async def read(
             try:
                 answer = await client.request(
                     "POST",
-                    f"{base}/{conn['name']}/listsecrets",
+                    f"{base}/{paths.segment(str(conn['name']))}/listsecrets",
                     params={"api-version": paths.CONNECTION_API},
                     kind="connection.listsecrets",
                 )

@@ -7,6 +7,7 @@ tests call them too with an in-process transport.
 from __future__ import annotations
 
 import contextlib
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -15,6 +16,7 @@ from typing import Any
 
 import httpx
 
+from reconciler.arm import hosts
 from reconciler.arm.auth import (
     DEFAULT_ENDPOINT,
     ENDPOINT_ENV,
@@ -24,10 +26,11 @@ from reconciler.arm.auth import (
     provider_for,
 )
 from reconciler.arm.client import ArmClient, RetryPolicy
-from reconciler.errors import ArmNotFound, ManifestError
+from reconciler.errors import ArmNotFound, ManifestError, UsageError
+from reconciler.inputs import load_options
 from reconciler.live import read
 from reconciler.manifest import secrets
-from reconciler.manifest.load import LoadOptions, load
+from reconciler.manifest.load import load
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Change, Plan
 from reconciler.plan.planner import Options, plan
@@ -58,11 +61,16 @@ def load_manifests(
     *,
     allow_literal_secrets: bool = False,
     require_secrets: bool = True,
+    playwright_endpoints: tuple[str, ...] = (),
+    variables: Mapping[str, str] | None = None,
 ) -> ManifestSet:
     """Load or raise every problem. ``require_secrets``: referenced secrets must resolve now
     (apply sends them; plan compares them); commands that use neither need not have them."""
-    options = LoadOptions(
-        allow_literal_secrets=allow_literal_secrets, check_secrets=require_secrets
+    options = load_options(
+        allow_literal_secrets=allow_literal_secrets,
+        require_secrets=require_secrets,
+        playwright_endpoints=playwright_endpoints,
+        variables=variables,
     )
     result = load(paths, options, env=env)
     if result.problems:
@@ -70,8 +78,13 @@ def load_manifests(
     return result.manifests
 
 
-def resolve_endpoint(flag: str | None, env: Mapping[str, str]) -> str:
-    return check_endpoint(flag or env.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT)
+def resolve_endpoint(flag: str | None) -> str:
+    """The ARM endpoint: the command line, else the *process* environment, else Azure.
+
+    Never the merged ``--env-file`` environment: a file in the repository is written by
+    whoever opened the pull request, and the ARM token goes wherever this points.
+    """
+    return check_endpoint(flag or os.environ.get(ENDPOINT_ENV) or DEFAULT_ENDPOINT)
 
 
 def _timing(target: Target) -> dict[str, Any]:
@@ -109,6 +122,10 @@ async def audit_playwright(
     changes: list[Change] = []
     calls: dict[str, int] = {}
     for audit in manifests.playwright:
+        if endpoint_override is None:
+            reason = hosts.playwright_endpoint_problem(audit.endpoint)
+            if reason is not None:  # the loader reports this; here for callers that skip it
+                raise UsageError(f"{audit.source}: spec.endpoint: {reason}")
         endpoint = check_endpoint(endpoint_override or audit.endpoint)
         client = ArmClient(
             endpoint,

@@ -72,8 +72,9 @@ def test_name_patterns_come_from_the_path_parameters() -> None:
     manifest = load_schema("manifest.schema.json")
     for doc in ("WorkspaceDocument", "ConnectionDocument"):
         name = manifest["$defs"][doc]["properties"]["metadata"]["properties"]["name"]
-        assert name["x-reconciler-pattern"] == "^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$"
-        assert "[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}" in name["pattern"]  # or a ${VAR}
+        # Names go into URLs: the documented pattern only, never widened for ${VAR}.
+        assert name["pattern"] == "^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$"
+        assert name["x-reconciler-name"] is True and "x-reconciler-pattern" not in name
     account = load_schema("playwright-access-tokens.schema.json")["properties"]["accountId"]
     assert account["pattern"].startswith("^(?:") and account["pattern"].endswith(")$")
     assert account["maxLength"] == 64

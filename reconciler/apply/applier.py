@@ -32,8 +32,10 @@ from reconciler.errors import ArmConflict, ReconcilerError
 from reconciler.livestate import without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ConnectionManifest, ManifestSet, WorkspaceManifest
+from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
-from reconciler.plan.planner import OWNER_KEY, OWNER_VALUE, in_progress, provisioning_state
+from reconciler.plan.ownership import OWNER_KEY
+from reconciler.plan.planner import in_progress, provisioning_state
 from reconciler.schemas import load_schema
 
 CONFLICT_RETRIES = 10
@@ -116,6 +118,7 @@ class Applier:
         self.report = ApplyReport()
         self.workspaces = {str(w.address): w for w in manifests.workspaces}
         self.connections = {str(c.address): c for c in manifests.connections}
+        self.marker = ownership.marker(manifests.owner)  # written into what apply creates
         self._started = client.clock()
 
     def _time_left(self) -> float:
@@ -317,9 +320,7 @@ class Applier:
         body: Any = None  # not built yet when a secret fails to resolve
         try:
             before = change.before if isinstance(change.before, dict) else {}
-            had_marker = ((before.get("properties") or {}).get("metadata") or {}).get(
-                OWNER_KEY
-            ) == OWNER_VALUE
+            had_marker = ownership.by_this_tool(ownership.marker_of(before))
             body = self._connection_body(
                 manifest, mark=change.action is Action.CREATE or had_marker or force
             )
@@ -361,7 +362,7 @@ class Applier:
         try:
             await self.client.request(
                 "DELETE",
-                url,
+                paths.connection_from_id(str(url)),
                 params={"api-version": paths.CONNECTION_API},
                 kind="connection.delete",
             )
@@ -375,5 +376,8 @@ class Applier:
         props = dict(body.get("properties") or {})
         if mark:
             # The ownership marker (kept across updates: a PUT replaces the whole body).
-            props["metadata"] = {**(props.get("metadata") or {}), OWNER_KEY: OWNER_VALUE}
+            props["metadata"] = {
+                **(props.get("metadata") or {}),
+                OWNER_KEY: self.marker,
+            }
         return {**body, "properties": props}

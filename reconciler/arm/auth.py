@@ -9,7 +9,6 @@ is refused except for loopback: a bearer token must never cross a network in the
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import re
 import time
@@ -17,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
+from reconciler.arm.hosts import check_endpoint as check_endpoint  # re-exported
+from reconciler.arm.hosts import is_loopback as is_loopback  # re-exported
 from reconciler.errors import UsageError
 
 log = logging.getLogger("reconciler.auth")
@@ -35,29 +36,6 @@ class TokenProvider(Protocol):
         ...
 
     async def close(self) -> None: ...
-
-
-def is_loopback(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def check_endpoint(url: str) -> str:
-    """The endpoint, validated: https, or http on loopback only."""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"endpoint {url!r} is not an http(s) URL")
-    if parts.scheme == "http" and not is_loopback(url):
-        raise UsageError(
-            f"endpoint {url!r} uses plain http; only loopback endpoints (the local emulator) "
-            "may, since bearer tokens must not cross a network unencrypted"
-        )
-    return url.rstrip("/")
 
 
 class StaticToken:

@@ -39,6 +39,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler.arm import hosts
 from reconciler.arm.auth import TokenProvider
 from reconciler.errors import (
     ArmAuthError,
@@ -254,8 +255,9 @@ class ArmClient:
         await self._http.aclose()
         await self.tokens.close()
 
-    def url(self, path_or_url: str) -> str:
-        return path_or_url if "://" in path_or_url else self.base_url + path_or_url
+    def url(self, path_or_url: str, *, what: str = "a request") -> str:
+        """An absolute URL on this client's endpoint; anything else is refused (hosts.py)."""
+        return hosts.follow(self.base_url, path_or_url, what=what)
 
     def set_deadline(self, seconds: float | None) -> None:
         """From now on, no wait (retry, pacing, conflict) may end later than ``seconds`` from
@@ -292,7 +294,7 @@ class ArmClient:
         ``expect`` lists error statuses returned as values instead of raised (a 404 during
         a read is an answer: "absent").
         """
-        url = self.url(path_or_url)
+        url = self.url(path_or_url, what=f"{method} {kind or 'request'}")
         where = f"{method} {_display(url)}"
         started = self.clock()
         refreshed = False
@@ -392,8 +394,7 @@ class ArmClient:
         self, path_or_url: str, *, params: dict[str, str] | None = None, kind: str = ""
     ) -> list[Any]:
         """Every item of a paged list, following ``nextLink`` safely."""
-        first = self.url(path_or_url)
-        host = urlsplit(first).netloc
+        first = self.url(path_or_url, what=f"listing {kind or 'items'}")
         items: list[Any] = []
         seen: set[str] = set()
         url: str | None = first
@@ -407,11 +408,12 @@ class ArmClient:
             items.extend(page)
             if not next_link:
                 return items
-            if urlsplit(next_link).netloc != host:
+            if not isinstance(next_link, str):
                 raise TransportError(
-                    f"refusing a nextLink to another host ({urlsplit(next_link).netloc}"
-                    f") while listing {_display(first)}"
+                    f"the service returned a nextLink that is not a string "
+                    f"while listing {_display(first)}"
                 )
+            next_link = self.url(next_link, what=f"a nextLink (listing {_display(first)})")
             if next_link in seen:
                 raise TransportError(
                     f"the service returned the same nextLink twice while listing {_display(first)}"

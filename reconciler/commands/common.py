@@ -43,13 +43,17 @@ def session(
         resolve_endpoint,
     )
 
-    env = envfile.environment(args.env_file)
+    env, variables = envfile.inputs(args.env_file, getattr(args, "var", []))
+    allow_secrets_dirs(args)
     manifests = load_manifests(
         args.paths,
         env,
         allow_literal_secrets=args.allow_literal_secrets,
         require_secrets=require_secrets,
+        playwright_endpoints=allowed_playwright_endpoints(args),
+        variables=variables,
     )
+    manifests = with_owner(manifests, args)
     if getattr(args, "shard", None):
         from reconciler.manifest import shard
 
@@ -60,7 +64,7 @@ def session(
             with emulator_state(state):
                 endpoint = stack.enter_context(embedded_emulator(manifests, state))
         else:
-            endpoint = resolve_endpoint(args.endpoint, env)
+            endpoint = resolve_endpoint(args.endpoint)
         yield (
             manifests,
             Target(
@@ -71,6 +75,52 @@ def session(
             ),
             env,
         )
+
+
+def with_owner(manifests: Any, args: argparse.Namespace) -> Any:
+    """--owner overrides the Defaults' owner; --prune without any owner is refused."""
+    import dataclasses
+
+    from reconciler.errors import UsageError
+
+    if getattr(args, "owner", None):
+        manifests = dataclasses.replace(manifests, owner=args.owner)
+    if getattr(args, "prune", False) and not manifests.owner:
+        raise UsageError(
+            "--prune needs an owner: set owner in a Defaults document or give --owner NAME; "
+            "it deletes only connections marked managed-by: azureml-reconciler/<owner>"
+        )
+    return manifests
+
+
+def allow_secrets_dirs(args: argparse.Namespace) -> None:
+    """Let fromFile read inside --secrets-dir too (only the command line can widen this)."""
+    from reconciler.manifest.secretfile import SECRETS_DIRS
+
+    SECRETS_DIRS.set(tuple(getattr(args, "secrets_dir", None) or ()))
+
+
+def allowed_playwright_endpoints(args: argparse.Namespace) -> tuple[str, ...]:
+    """Playwright endpoints the command line allows in manifests besides the documented
+    service hosts: --playwright-endpoint, and a loopback --endpoint (an emulator serving both
+    APIs; see :func:`playwright_endpoint`). Never anything from a file or the environment."""
+    from reconciler.arm.hosts import is_loopback
+
+    given = [getattr(args, "playwright_endpoint", None)]
+    endpoint = getattr(args, "endpoint", None)
+    if endpoint and is_loopback(endpoint):
+        given.append(endpoint)
+    return tuple(g for g in given if g)
+
+
+def add_playwright_endpoint(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--playwright-endpoint",
+        metavar="URL",
+        help="send PlaywrightAccessTokens audits to this endpoint (e.g. a local emulator) "
+        "instead of their manifests' endpoint, and accept it in manifests; without it a "
+        "manifest may only name https://{region}.api.playwright.microsoft.com",
+    )
 
 
 def playwright_endpoint(args: argparse.Namespace, endpoint: str) -> str | None:
@@ -146,6 +196,14 @@ def plan_options(args: argparse.Namespace) -> Any:
     return Options(strict=args.strict, compare_secrets=args.secrets == "compare", prune=args.prune)
 
 
+def _owner_name(value: str) -> str:
+    import re
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]{0,62}", value):
+        raise argparse.ArgumentTypeError("lowercase letters, digits, '.', '_', '-' (1-63)")
+    return value
+
+
 def add_env_file(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--env-file",
@@ -153,8 +211,25 @@ def add_env_file(parser: argparse.ArgumentParser) -> None:
         action="append",
         default=[],
         metavar="FILE",
-        help="read KEY=VALUE lines into the environment used for ${VAR} and "
-        "secret references (the real environment wins); repeatable",
+        help="read KEY=VALUE lines for ${VAR} and secret references (the real environment "
+        "wins); values only, never the tool's own RECONCILER_* settings; repeatable",
+    )
+    parser.add_argument(
+        "--secrets-dir",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="let {fromFile: PATH} read files in DIR too (by default only files in the "
+        "manifests' repository); repeatable",
+    )
+    parser.add_argument(
+        "--var",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a value for ${NAME} in manifests; ${NAME} also reads --env-file values and "
+        "RECONCILER_VAR_NAME from the environment, nothing else; repeatable",
     )
 
 
@@ -214,8 +289,9 @@ def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -
     parser.add_argument(
         "--playwright-endpoint",
         metavar="URL",
-        help="send Playwright audits here instead of their manifests' endpoint (default: the "
-        "emulator, with --emulator or a loopback --endpoint)",
+        help="send Playwright audits here instead of their manifests' endpoint, and accept it "
+        "in manifests (default: the emulator, with --emulator or a loopback --endpoint); "
+        "otherwise a manifest may only name https://{region}.api.playwright.microsoft.com",
     )
     if formats:
         parser.add_argument(
@@ -247,6 +323,13 @@ def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -
         action="store_true",
         help="delete connections that are no longer declared and carry this tool's ownership "
         "marker (never workspaces, never anything it did not create)",
+    )
+    parser.add_argument(
+        "--owner",
+        type=_owner_name,
+        metavar="NAME",
+        help="this configuration's owner (overrides owner in Defaults): apply marks what it "
+        "creates managed-by: azureml-reconciler/NAME and --prune deletes only what is so marked",
     )
     parser.add_argument(
         "--secrets",

@@ -11,6 +11,8 @@ from reconciler.commands.common import (
     EXIT_CHANGES,
     EXIT_ERROR,
     EXIT_OK,
+    allow_secrets_dirs,
+    allowed_playwright_endpoints,
     color,
     plan_options,
     playwright_endpoint,
@@ -20,18 +22,25 @@ from reconciler.commands.common import (
 
 def cmd_validate(args: argparse.Namespace) -> int:
     from reconciler import envfile
-    from reconciler.manifest.load import LoadOptions, load
+    from reconciler.inputs import load_options
+    from reconciler.manifest.load import load
 
+    allow_secrets_dirs(args)
+    env, variables = envfile.inputs(args.env_file, args.var)
     result = load(
         args.paths,
-        LoadOptions(
+        load_options(
             allow_literal_secrets=args.allow_literal_secrets,
-            check_secrets=not args.no_check_secrets,
+            require_secrets=not args.no_check_secrets,
+            playwright_endpoints=allowed_playwright_endpoints(args),
+            variables=variables,
         ),
-        env=envfile.environment(args.env_file),
+        env=env,
     )
+    from reconciler.render.safe import lines
+
     for problem in result.problems:
-        print(problem.render())
+        print(lines(problem.render()))
     m = result.manifests
     if result.problems:
         print(_problem_summary(result.problems), file=sys.stderr)

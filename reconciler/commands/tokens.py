@@ -87,10 +87,12 @@ def cmd_playwright_tokens(args: argparse.Namespace) -> int:
         print(json.dumps({"account": args.account, "tokens": rows}, indent=2))
     else:
         print(f"{'NAME':<32} {'STATE':<8} {'CREATED':<21} EXPIRES")
+        from reconciler.render.safe import terminal
+
         for r in rows:
             print(
-                f"{r['name']:<32} {r['state']:<8} {r['createdAt'] or '-':<21} "
-                f"{r['expiryAt'] or '-'}"
+                f"{terminal(str(r['name'])):<32} {terminal(str(r['state'])):<8} "
+                f"{terminal(str(r['createdAt'] or '-')):<21} {terminal(str(r['expiryAt'] or '-'))}"
             )
-        print(f"{len(rows)} token(s) in account {args.account}")
+        print(f"{len(rows)} token(s) in account {terminal(args.account)}")
     return EXIT_OK

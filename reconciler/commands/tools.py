@@ -42,9 +42,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         with running(emulator) as url:
             exported = run(url)
     else:
-        import os
-
-        exported = run(resolve_endpoint(args.endpoint, os.environ))
+        exported = run(resolve_endpoint(args.endpoint))
     files = export.files_for(args.out, exported)
     if not files:
         print("nothing to export: no workspace matched", file=sys.stderr)

@@ -1,7 +1,11 @@
-"""Environment-variable substitution in manifest values: ``${NAME}`` and ``${NAME:-default}``.
+"""Variable substitution in manifest values: ``${NAME}`` and ``${NAME:-default}``.
 
 Values that differ per environment (a resource group, a location) are written once and filled
-from the environment. ``$${`` writes a literal ``${``. Substitution applies to string values,
+in. Manifests come from whoever opened the pull request, and the plan is printed in it, so a
+reference reads only what the operator *gave* as a variable — ``--var NAME=VALUE``, an
+``--env-file``, or ``RECONCILER_VAR_NAME`` in the process environment (as Terraform reads only
+``TF_VAR_*``) — never the rest of the job's environment, where secrets live. Anything else is an
+error naming the variable. ``$${`` writes a literal ``${``. Substitution applies to string values,
 never to keys. Inside a connection's ``credentials`` a value that is exactly ``${NAME}``
 becomes the secret reference ``{fromEnv: NAME}``: the secret stays out of the manifest and is
 read only when it is sent, instead of becoming a literal that would then be rejected.
@@ -10,25 +14,40 @@ read only when it is sent, instead of becoming a literal that would then be reje
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from reconciler.manifest.yamlsource import JsonPath
 
+# Process-environment variables readable by ${NAME}: RECONCILER_VAR_NAME.
+VAR_PREFIX = "RECONCILER_VAR_"
 # ``$${``, a well-formed reference, or (last) any other ``${`` up to ``}`` or the end of the
 # value: a reference with a bad name or no closing brace is reported, never kept as text.
 _REFERENCE = re.compile(r"\$\$\{|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}|(\$\{[^}]*\}?)")
 _WHOLE = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$")
 
 Report = Callable[[JsonPath, str], None]
+# (variable name, value) of every substitution made: errors must never print those values.
+Used = list[tuple[str, str]]
 
 
-def substitute(data: Any, env: Mapping[str, str], report: Report, path: JsonPath = ()) -> Any:
-    """Return ``data`` with references replaced; missing variables are reported, not raised."""
+def substitute(
+    data: Any,
+    env: Mapping[str, str],
+    report: Report,
+    path: JsonPath = (),
+    *,
+    used: Used | None = None,
+) -> Any:
+    """Return ``data`` with references replaced; missing variables are reported, not raised.
+
+    ``env`` holds the variables given (see the module docstring); ``used`` collects what was
+    substituted, so the caller can keep the values out of its messages.
+    """
     if isinstance(data, dict):
-        return {k: substitute(v, env, report, (*path, k)) for k, v in data.items()}
+        return {k: substitute(v, env, report, (*path, k), used=used) for k, v in data.items()}
     if isinstance(data, list):
-        return [substitute(v, env, report, (*path, i)) for i, v in enumerate(data)]
+        return [substitute(v, env, report, (*path, i), used=used) for i, v in enumerate(data)]
     if not isinstance(data, str) or "$" not in data:
         return data
     if _is_secret_position(path):
@@ -45,10 +64,16 @@ def substitute(data: Any, env: Mapping[str, str], report: Report, path: JsonPath
             return malformed
         name, default = match.group(1), match.group(2)
         if name in env:
+            if used is not None:
+                used.append((name, env[name]))
             return env[name]
         if default is not None:
             return default
-        report(path, f"environment variable {name} is not set (referenced as ${{{name}}})")
+        report(
+            path,
+            f"variable {name} is not given (referenced as ${{{name}}}): ${{VAR}} reads only "
+            f"--var {name}=VALUE, an --env-file, or {VAR_PREFIX}{name} in the environment",
+        )
         return match.group(0)
 
     return _REFERENCE.sub(replace, data)
@@ -74,3 +99,26 @@ def _is_secret_position(path: JsonPath) -> bool:
             "value",
         )
     )
+
+
+def variables(
+    files: Mapping[str, str], environ: Mapping[str, str], command_line: Mapping[str, str]
+) -> dict[str, str]:
+    """What ``${NAME}`` may read, later sources winning: env files, ``RECONCILER_VAR_NAME``
+    from the process environment (the real environment wins, as for secrets), ``--var``."""
+    found = {
+        key.removeprefix(VAR_PREFIX): value
+        for key, value in environ.items()
+        if key.startswith(VAR_PREFIX) and len(key) > len(VAR_PREFIX)
+    }
+    return {**files, **found, **command_line}
+
+
+def scrub(message: str, used: Iterable[tuple[str, str]]) -> str:
+    """``message`` with every substituted value replaced by the reference it came from."""
+    for name, value in sorted(used, key=lambda u: -len(u[1])):
+        if value:
+            message = message.replace(repr(value), f"${{{name}}}")
+            if len(value) >= 3:
+                message = message.replace(value, f"${{{name}}}")
+    return message

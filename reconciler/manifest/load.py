@@ -10,9 +10,10 @@ shows everything wrong. This module makes no network call.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from reconciler import textfile
 from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
@@ -41,6 +42,12 @@ MAX_FILE_BYTES = 5 * 1024 * 1024
 class LoadOptions:
     allow_literal_secrets: bool = False
     check_secrets: bool = True
+    # Why a Playwright audit's endpoint may not receive a token, or None (reconciler.arm.hosts
+    # decides; injected because manifests know nothing of Azure). None here checks nothing.
+    playwright_endpoint_check: Callable[[str], str | None] | None = None
+    # What ${VAR} may read (envsubst.variables); None: the same mapping as secret references
+    # (library callers and tests that pass one environment).
+    variables: Mapping[str, str] | None = None
 
 
 @dataclass
@@ -82,10 +89,13 @@ class _Loader:
         self.options = options
         self.env = env
         self.problems: list[Problem] = []
+        # Per document: the variables substituted into it, whose values no message may show.
+        self.used: dict[int, envsubst.Used] = {}
 
     def report(
         self, doc: SourceDocument, path: JsonPath, message: str, *, key: bool = False
     ) -> None:
+        message = envsubst.scrub(message, self.used.get(id(doc), ()))
         self.problems.append(
             Problem(doc.file, doc.position_of(path, key=key), _field(path), message)
         )
@@ -113,8 +123,10 @@ class _Loader:
             )
             return False
         before = len(self.problems)
+        used: envsubst.Used = self.used.setdefault(id(doc), [])
+        variables = self.env if self.options.variables is None else self.options.variables
         doc.data = envsubst.substitute(
-            doc.data, self.env, lambda path, message: self.report(doc, path, message)
+            doc.data, variables, lambda path, message: self.report(doc, path, message), used=used
         )
         issues = schemacheck.check(
             doc.data, allow_literal_secrets=self.options.allow_literal_secrets
@@ -125,6 +137,15 @@ class _Loader:
             for limit in armlimits.check(doc.data):
                 self.report(doc, limit.path, limit.message, key=limit.at_key)
         return len(self.problems) == before
+
+
+OWNER_KEY = "managed-by"  # reconciler.plan.ownership.OWNER_KEY (manifests do not import plan)
+
+
+def _sets_owner_marker(spec: dict[str, Any]) -> bool:
+    props = spec.get("properties")
+    metadata = props.get("metadata") if isinstance(props, dict) else None
+    return isinstance(metadata, dict) and any(str(k).lower() == OWNER_KEY for k in metadata)
 
 
 def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, str]:
@@ -163,6 +184,7 @@ def load(
         workspaces=tuple(w for w, _ in built.workspaces),
         connections=tuple(c for c, _ in built.connections),
         playwright=tuple(p for p, _ in built.playwright),
+        owner=_owner(loader, defaults),
     )
     problems = sorted(
         loader.problems,
@@ -173,6 +195,22 @@ def load(
         ),
     )
     return LoadResult(manifests, problems, documents=len(documents))
+
+
+def _owner(loader: _Loader, defaults: list[SourceDocument]) -> str:
+    """The one owner of this configuration (Defaults ``owner``); two different ones are an
+    error, since --prune would then delete what either marked."""
+    owners = [(d, d.data["spec"]["owner"]) for d in defaults if "owner" in d.data["spec"]]
+    for doc, owner in owners[1:]:
+        if owner != owners[0][1]:
+            first = owners[0][0]
+            loader.report(
+                doc,
+                ("spec", "owner"),
+                f"differs from the owner set at {first.file}:{first.start.line}: one run has "
+                "one owner",
+            )
+    return str(owners[0][1]) if owners else ""
 
 
 def _check_duplicate_defaults(loader: _Loader, defaults: list[SourceDocument]) -> None:
@@ -218,6 +256,11 @@ class _Builder:
                 allow_unlisted_tokens=spec.get("allowUnlistedTokens", True),
                 source=source,
             )
+            check = self.loader.options.playwright_endpoint_check
+            reason = check(audit.endpoint) if check is not None else None
+            if reason is not None:
+                self.loader.report(doc, ("spec", "endpoint"), reason)
+                return
             identity = ("PlaywrightAccessTokens", audit.name.lower())
             if self._unique(identity, doc, f"PlaywrightAccessTokens {audit.name!r}"):
                 self.playwright.append((audit, doc))
@@ -243,6 +286,17 @@ class _Builder:
             outputs = tuple(doc.data.get("outputs", ()))
             self.workspaces.append((WorkspaceManifest(address, spec, source, labels, outputs), doc))
         else:
+            if _sets_owner_marker(spec):
+                self.loader.report(
+                    doc,
+                    ("spec", "properties", "metadata", OWNER_KEY),
+                    "is reserved: apply writes it to mark what this configuration owns "
+                    "(--prune deletes by it); remove it from the manifest",
+                    key=True,
+                )
+                return
+            if self.loader.options.allow_literal_secrets:
+                spec = secrets.wrap_literals(spec)
             self.connections.append((ConnectionManifest(address, spec, source, labels), doc))
 
     def _address(self, doc: SourceDocument, kind: Kind) -> Address | None:

@@ -98,6 +98,8 @@ class ManifestSet:
     workspaces: tuple[WorkspaceManifest, ...] = ()
     connections: tuple[ConnectionManifest, ...] = ()
     playwright: tuple[PlaywrightAudit, ...] = ()
+    # Who this configuration is, for the ownership marker and --prune (reconciler.plan.ownership).
+    owner: str = ""
 
     @property
     def count(self) -> int:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -51,6 +52,23 @@ def _literal_secret(
 ) -> Iterator[ValidationError]:
     if value is True and isinstance(instance, str):
         yield ValidationError(LITERAL_SECRET, validator="x-reconciler-secret")
+
+
+@cache
+def _whole(pattern: str) -> re.Pattern[str]:
+    """``pattern`` with a final ``$`` read as end of text (``\\Z``): in Python's ``re`` (which
+    jsonschema uses) ``$`` also matches before a trailing newline, so ``"name\\n"`` would pass
+    and then reach a URL."""
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    return re.compile(pattern)
+
+
+def _pattern(
+    validator: Validator, value: Any, instance: Any, schema: Any
+) -> Iterator[ValidationError]:
+    if isinstance(instance, str) and not _whole(value).search(instance):
+        yield ValidationError(f"does not match {value!r}", validator="pattern")
 
 
 def _date_time(value: object) -> bool:
@@ -103,7 +121,7 @@ def _validator(
     ``if`` for each document, which is most of the cost when validating thousands of them;
     the branch chosen is the one the ``if`` would have chosen, so errors are the same.
     """
-    keywords: dict[str, Any] = {"readOnly": _read_only}
+    keywords: dict[str, Any] = {"readOnly": _read_only, "pattern": _pattern}
     if not allow_literal_secrets:
         keywords["x-reconciler-secret"] = _literal_secret
     cls = validators.extend(Draft202012Validator, keywords)  # type: ignore[no-untyped-call]

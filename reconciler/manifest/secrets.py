@@ -1,26 +1,44 @@
 """Secret references in manifests: finding them, checking them, resolving them at send time.
 
 A reference is ``{fromEnv: NAME}`` or ``{fromFile: PATH}`` (relative to the manifest's
-directory). :func:`read_ref` is the one place a value is read: the loader calls it only to
-check that a reference resolves, the planner to compare with ``listsecrets``, and
-:func:`resolve` right before the PUT that sends it. No value is kept beyond that.
+directory, confined to its repository: see :mod:`reconciler.manifest.secretfile`).
+:func:`read_ref` is the one place a value is read: the loader calls it only to check that a
+reference resolves, the planner to compare with ``listsecrets``, and :func:`resolve` right
+before the PUT that sends it. No value is kept beyond that.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import SecretError
+from reconciler.manifest import secretfile
 from reconciler.manifest.yamlsource import JsonPath
+
+# A literal secret accepted with --allow-literal-secrets, wrapped at load time so that everything
+# downstream treats it as a reference (shown as a marker, read only to send or compare) and no
+# renderer ever sees it as a plain value. Never written by users: the schema has no such key.
+LITERAL = "(literal)"
+_LITERAL_KEY = "$literal"
+SECRET_FIELDS = ("credentials", "value")  # under spec.properties, every leaf is a secret
 
 
 @dataclass(frozen=True)
 class SecretRef:
     env: str | None = None
     file: str | None = None
+    literal: str | None = field(default=None, repr=False)
+
+    def describe(self) -> str:
+        """Where the value comes from, never the value: ``env NAME``, ``file PATH``."""
+        if self.env is not None:
+            return f"env {self.env}"
+        if self.file is not None:
+            return f"file {self.file}"
+        return "literal in the manifest"
 
 
 def as_ref(value: Any) -> SecretRef | None:
@@ -29,7 +47,32 @@ def as_ref(value: Any) -> SecretRef | None:
             return SecretRef(env=value["fromEnv"])
         if isinstance(value.get("fromFile"), str):
             return SecretRef(file=value["fromFile"])
+        if isinstance(value.get(_LITERAL_KEY), str):
+            return SecretRef(literal=value[_LITERAL_KEY])
     return None
+
+
+def wrap_literals(spec: Any) -> Any:
+    """A connection spec with every literal secret wrapped as a reference (see LITERAL)."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("properties"), dict):
+        return spec
+    props = dict(spec["properties"])
+    for name in SECRET_FIELDS:
+        if name in props:
+            props[name] = _wrap(props[name])
+    return {**spec, "properties": props}
+
+
+def _wrap(value: Any) -> Any:
+    if isinstance(value, str):
+        return {_LITERAL_KEY: value}
+    if as_ref(value) is not None:
+        return value
+    if isinstance(value, dict):
+        return {k: _wrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrap(v) for v in value]
+    return value
 
 
 def find_refs(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, SecretRef]]:
@@ -48,23 +91,15 @@ def read_ref(
     ref: SecretRef, env: Mapping[str, str], base_dir: Path
 ) -> tuple[str | None, str | None]:
     """(value, None) when ``ref`` resolves, else (None, why not). Never raises."""
+    if ref.literal is not None:
+        return (ref.literal, None) if ref.literal else (None, "secret literal is empty")
     if ref.env is not None:
         if ref.env not in env:
             return None, f"secret environment variable {ref.env} is not set"
         if env[ref.env] == "":
             return None, f"secret environment variable {ref.env} is empty"
         return env[ref.env], None
-    path = base_dir / (ref.file or "")
-    try:
-        value = path.read_text(encoding="utf-8").rstrip("\r\n")
-    except FileNotFoundError:
-        return None, f"secret file {path} does not exist"
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not UTF-8 text"
-        return None, f"secret file {path} cannot be read: {reason}"
-    if not value:
-        return None, f"secret file {path} is empty"
-    return value, None
+    return secretfile.read(base_dir, ref.file or "")
 
 
 def problem(ref: SecretRef, env: Mapping[str, str], base_dir: Path) -> str | None:

@@ -22,8 +22,10 @@ from reconciler.manifest.model import (
     ManifestSet,
     WorkspaceManifest,
 )
+from reconciler.plan import ownership
 from reconciler.plan.compare import Node, create_only_paths, diff
 from reconciler.plan.model import Action, Change, FieldDiff, Plan
+from reconciler.plan.ownership import OWNER_KEY
 from reconciler.plan.server import server_defaults
 from reconciler.plan.writeback import (
     credentials_missing,
@@ -35,9 +37,6 @@ from reconciler.schemas import load_schema
 
 SENSITIVE_CHANGED = "(sensitive value changed)"
 SENSITIVE = "(sensitive)"
-# Put in every connection this tool creates, so `--prune` never deletes what it did not make.
-OWNER_KEY = "managed-by"
-OWNER_VALUE = "azureml-reconciler"
 
 SecretKey = tuple[tuple[str, ...], str]  # (connection address key, dotted path in spec)
 
@@ -77,7 +76,7 @@ def redact(spec: Any) -> Any:
     """The spec with every secret reference replaced by a marker naming only its source."""
     ref = secrets.as_ref(spec)
     if ref is not None:
-        return f"(sensitive: {'env ' + ref.env if ref.env else 'file ' + str(ref.file)})"
+        return f"(sensitive: {ref.describe()})"
     if isinstance(spec, dict):
         return {k: redact(v) for k, v in spec.items()}
     if isinstance(spec, list):
@@ -346,9 +345,23 @@ def _connection_change(
     )
 
 
-def _owned(body: dict[str, Any]) -> bool:
-    metadata = (body.get("properties") or {}).get("metadata") or {}
-    return isinstance(metadata, dict) and metadata.get(OWNER_KEY) == OWNER_VALUE
+def _whose(body: Any, owner: str) -> str:
+    """What the ownership check found, for the reason of a connection left alone."""
+    found = ownership.marker_of(body)
+    if ownership.owned_by(body, owner):
+        return f" (marked {OWNER_KEY}: {found}: --prune deletes it)"
+    if ownership.by_this_tool(found):
+        return f" (marked {OWNER_KEY}: {found}, not {ownership.marker(owner)}: never pruned here)"
+    return ""
+
+
+def _prune_note(owner: str) -> str:
+    if not owner:
+        return "--prune deleted nothing: no owner is set (owner in Defaults, or --owner)"
+    return (
+        f"--prune: only undeclared connections marked {OWNER_KEY}: "
+        f"{ownership.marker(owner)} are deleted"
+    )
 
 
 def _unmanaged(manifests: ManifestSet, live: LiveState, prune: bool) -> list[Change]:
@@ -365,22 +378,23 @@ def _unmanaged(manifests: ManifestSet, live: LiveState, prune: bool) -> list[Cha
             )
             if address.key in declared:
                 continue
-            if prune and _owned(body):
+            if prune and ownership.owned_by(body, manifests.owner):
                 changes.append(
                     Change(
                         str(address),
                         "Connection",
                         Action.DELETE,
-                        "no longer declared, and created by this tool (--prune)",
+                        f"no longer declared, and marked {OWNER_KEY}: "
+                        f"{ownership.marker(manifests.owner)} (this configuration; --prune)",
                         str(ws.address),
                         before=_strip_credentials(body),
                         fingerprint=fingerprint(body),
                     )
                 )
                 continue
-            reason = "exists in Azure but is not declared; left alone"
-            if _owned(body):
-                reason += " (created by this tool: --prune deletes it)"
+            reason = "exists in Azure but is not declared; left alone" + _whose(
+                body, manifests.owner
+            )
             changes.append(
                 Change(
                     str(address),
@@ -423,6 +437,7 @@ def plan(
 ) -> Plan:
     options = options or Options()
     values = secret_values or {}
+    notes: list[str] = []
     changes: list[Change] = []
     actions: dict[tuple[str, ...], Action] = {}
     for ws in sorted(manifests.workspaces, key=lambda w: w.address.key):
@@ -436,9 +451,10 @@ def plan(
             )
         )
     changes += _unmanaged(manifests, live, options.prune)
+    if options.prune:
+        notes.append(_prune_note(manifests.owner))
     changes += extra
     changes = [c for c in changes if _matches(c, targets)]
-    notes = []
     if live.secrets_note:
         notes.append(live.secrets_note)
     elif not options.compare_secrets and manifests.connections:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 
 API_VERSION = "2024-12-01"
@@ -55,7 +56,9 @@ async def list_tokens(
     if skip is not None:
         params["$skip"] = str(skip)
     items = await client.list_all(
-        f"/accounts/{account_id}/access-tokens", params=params, kind="playwright.accessTokens.list"
+        paths.playwright_access_tokens(account_id),
+        params=params,
+        kind="playwright.accessTokens.list",
     )
     return [
         TokenInfo(

@@ -7,6 +7,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.plan.model import FORMAT_VERSION, Change, Plan
+from reconciler.render import safe
 
 
 def _change(change: Change) -> dict[str, Any]:
@@ -49,4 +50,5 @@ def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:
 
 
 def render_json(plan: Plan, command: str = "plan") -> str:
-    return json.dumps(plan_document(plan, command), indent=2, ensure_ascii=False) + "\n"
+    text = json.dumps(plan_document(plan, command), indent=2, ensure_ascii=False)
+    return safe.json_text(text) + "\n"

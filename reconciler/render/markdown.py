@@ -7,6 +7,7 @@ A summary line, replacement warnings first, one table per workspace, field diffs
 from __future__ import annotations
 
 from reconciler.plan.model import Action, Change, Plan
+from reconciler.render import safe
 from reconciler.render.text import SYMBOLS, summary_line
 from reconciler.render.values import flatten, show
 
@@ -25,7 +26,7 @@ ICONS = {
 
 
 def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    return safe.md_text(text)
 
 
 def _details(change: Change) -> str:
@@ -45,10 +46,9 @@ def _details(change: Change) -> str:
     lines += [f"! {w}" for w in change.warnings]
     if not lines:
         return ""
-    body = "\n".join(lines).replace("```", "'''")
     return (
-        f"<details><summary>{SYMBOLS[change.action]} <code>{change.address}</code>"
-        f"</summary>\n\n```diff\n{body}\n```\n\n</details>\n"
+        f"<details><summary>{SYMBOLS[change.action]} <code>{safe.html_text(change.address)}"
+        f"</code></summary>\n\n{safe.md_fence(chr(10).join(lines), 'diff')}\n\n</details>\n"
     )
 
 
@@ -63,7 +63,8 @@ _MERMAID_CLASSES = {
 
 
 def _label(text: str) -> str:
-    return text.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
+    cleaned = safe.terminal(text).replace("`", "#96;").replace("@", "#64;")
+    return cleaned.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
 def mermaid(plan: Plan) -> str:
@@ -111,7 +112,9 @@ def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMM
     head = [f"### azureml-reconciler {title}", "", f"**{summary_line(plan)}**", ""]
     replace = [c for c in plan.changes if c.action is Action.REPLACE_REQUIRED]
     for change in replace:
-        head.append(f"> [!WARNING]\n> `{change.address}`: {change.reason}\n")
+        head.append(
+            f"> [!WARNING]\n> {safe.md_code(change.address)}: {safe.md_text(change.reason)}\n"
+        )
     graph = mermaid(plan)
     if graph:
         head.append(graph)
@@ -122,15 +125,15 @@ def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMM
     for group, changes in groups.items():
         rows = ["| resource | action | reason |", "|---|---|---|"]
         rows += [
-            f"| `{_cell(c.address.rsplit('/', 1)[-1])}` {c.kind} | {ICONS[c.action]} | "
+            f"| {safe.md_code(c.address.rsplit('/', 1)[-1])} {c.kind} | {ICONS[c.action]} | "
             f"{_cell(c.reason)} |"
             for c in changes
         ]
         details = "".join(_details(c) for c in changes if c.action is not Action.NO_OP)
-        sections.append(f"#### `{group}`\n\n" + "\n".join(rows) + "\n\n" + details)
+        sections.append(f"#### {safe.md_code(group)}\n\n" + "\n".join(rows) + "\n\n" + details)
     tail = []
     if plan.notes:
-        tail += ["**Notes**", ""] + [f"- {n}" for n in plan.notes] + [""]
+        tail += ["**Notes**", ""] + [f"- {safe.md_text(n)}" for n in plan.notes] + [""]
     tail.append(
         f"<sub>{plan.total_calls} call(s) to Azure · plan digest "
         f"`{plan.manifest_digest[:19]}`</sub>"

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler.plan.model import Action, Change, Plan
+from reconciler.render import safe
 from reconciler.render.values import flatten, show
 
 SYMBOLS = {
@@ -65,22 +66,25 @@ def _reason(change: Change) -> str:
 
 def _change(change: Change, color: bool) -> list[str]:
     symbol = SYMBOLS[change.action]
-    head = f"  {symbol} {change.address}  ({change.action.value}: {_reason(change)})"
+    t = safe.terminal
+    head = f"  {symbol} {t(change.address)}  ({change.action.value}: {t(_reason(change))})"
     lines = [_paint(head, COLORS[change.action], color)]
     for warning in change.warnings:
-        lines.append(f"      warning: {warning}")
+        lines.append(f"      warning: {t(warning)}")
     if change.action is Action.CREATE and change.after is not None:
         for path, value in flatten(change.after):
-            lines.append(_paint(f"      + {path}: {show(value)}", COLORS[Action.CREATE], color))
+            line = f"      + {t(path)}: {t(show(value))}"
+            lines.append(_paint(line, COLORS[Action.CREATE], color))
     for d in change.diffs:
+        path = t(d.path)
         if d.sensitive:
-            text = f"      ~ {d.path}: {d.after}"
+            text = f"      ~ {path}: {t(str(d.after))}"
         elif d.after is None:
-            text = f"      - {d.path}: {show(d.before)}"
+            text = f"      - {path}: {t(show(d.before))}"
         elif d.before is None:
-            text = f"      + {d.path}: {show(d.after)}"
+            text = f"      + {path}: {t(show(d.after))}"
         else:
-            text = f"      ~ {d.path}: {show(d.before)} -> {show(d.after)}"
+            text = f"      ~ {path}: {t(show(d.before))} -> {t(show(d.after))}"
         if d.create_only:
             text += "   # create-only"
         lines.append(text)
@@ -101,7 +105,7 @@ def render_text(plan: Plan, *, color: bool = False, title: str = "plan") -> str:
     if not plan.changes:
         lines.append("  (nothing declared)")
     if plan.notes:
-        lines += ["", "Notes:"] + [f"  - {n}" for n in plan.notes]
+        lines += ["", "Notes:"] + [f"  - {safe.terminal(n)}" for n in plan.notes]
     lines += ["", f"{plan.total_calls} call(s) to Azure."]
     if plan.has_drift and not plan.has_changes:
         lines.append(f"Nothing to apply; {plan.count(Action.READ)} finding(s) to review.")

@@ -33,6 +33,9 @@ MANIFEST_API_VERSION = "reconciler/v1"
 # What `outputs:` of a Workspace may ask apply to show (read from the workspace after apply).
 WORKSPACE_OUTPUTS = ("notebookEndpoint", "mlFlowTrackingUri", "discoveryUrl", "workspaceId")
 COMMAND = "python -m reconciler.schemas.generate"
+# Marks a schema whose value is a name that goes into a URL path: its pattern is never widened.
+NAME_MARK = "x-reconciler-name"
+OWNER_PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$"
 
 WORKSPACE_SPEC = (
     "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/"
@@ -181,8 +184,9 @@ def playwright_schema(specs: SpecSet, root: Path) -> JsonObj:
         "required": ["endpoint", "accountId"],
         "properties": {
             "endpoint": {
-                "description": "Data-plane endpoint, e.g. https://eastus.api.playwright.microsoft.com"
-                " (https; plain http only for loopback).",
+                "description": "Data-plane endpoint, https://{region}.api.playwright.microsoft.com"
+                " (another endpoint only when the command line allows it: "
+                "--playwright-endpoint).",
                 "type": "string",
                 "pattern": "^https?://[^/?#\\s]+/?$",
             },
@@ -191,6 +195,7 @@ def playwright_schema(specs: SpecSet, root: Path) -> JsonObj:
                 "type": "string",
                 "maxLength": account["maxLength"],
                 "pattern": _anchored(account["pattern"]),
+                NAME_MARK: True,
             },
             "requiredTokens": {
                 "description": "Tokens that must exist and be Active.",
@@ -225,6 +230,7 @@ def _metadata(name_param: JsonObj, extra: JsonObj, subscription: JsonObj, rg: Js
             "description": name_param.get("description", ""),
             "type": "string",
             "pattern": name_param["pattern"],
+            NAME_MARK: True,
         },
         "subscription": subscription,
         "resourceGroup": rg,
@@ -254,10 +260,17 @@ _SUBSTITUTION = r".*\$\{[A-Za-z_][A-Za-z0-9_]*(:-[^}]*)?\}.*"
 
 def _allow_substitution(schema: Any) -> None:
     """Let pattern-checked fields hold ``${VAR}``: editors see the raw text, and `validate`
-    checks the value after substitution, where the original pattern still applies."""
+    checks the value after substitution, where the original pattern still applies.
+
+    Names (``NAME_MARK``: resource names, workspace, subscription, resource group, account id)
+    are not widened: they become URL path segments, so the documented pattern is the only one,
+    for editors and for `validate` alike (a widened pattern once let ``$${X}`` and ``../``
+    through).
+    """
     if isinstance(schema, dict):
         pattern = schema.get("pattern")
-        if isinstance(pattern, str) and not pattern.startswith("^(?:(?:"):
+        widen = not schema.get(NAME_MARK)
+        if widen and isinstance(pattern, str) and not pattern.startswith("^(?:(?:"):
             inner = pattern.removeprefix("^").removesuffix("$")
             schema["pattern"] = f"^(?:(?:{inner})|{_SUBSTITUTION})$"
             schema["x-reconciler-pattern"] = pattern  # for error messages
@@ -292,21 +305,25 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
     conn_name = _param(specs, ml, "ConnectionName")
     rg_param = _param(specs, types, "ResourceGroupNameParameter")
     sub_param = _param(specs, types, "SubscriptionIdParameter")
-    subscription = {
+    subscription: JsonObj = {
         "description": sub_param["description"],
         "type": "string",
         "pattern": "^[0-9a-fA-F]{8}-([0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}$",
     }
-    rg = {k: rg_param[k] for k in ("description", "pattern", "minLength", "maxLength")}
+    rg: JsonObj = {k: rg_param[k] for k in ("description", "pattern", "minLength", "maxLength")}
     rg["type"] = "string"
+    # ARM's "can't end in period" (which also refuses '.' and '..') is checked in
+    # reconciler/manifest/armlimits.py, with its own message.
     defs: JsonObj = {}
     ws_ref = _embed("Workspace", parts["workspace"], defs)
     conn_ref = _embed("Connection", parts["connection"], defs)
     pw_ref = _embed("PlaywrightAccessTokens", parts["playwright"], defs)
-    label = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
+    label: JsonObj = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
              "description": "A local name for this audit (lowercase, digits, '-')."}
-    workspace_field = {"description": "Name of the workspace this connection belongs to.",
+    workspace_field: JsonObj = {"description": "Name of the workspace this connection belongs to.",
                        "type": "string", "pattern": ws_name["pattern"]}
+    for name_schema in (subscription, rg, label, workspace_field):
+        name_schema[NAME_MARK] = True
     defs["WorkspaceDocument"] = _document(
         "Workspace", _metadata(ws_name, {}, subscription, rg), ws_ref)
     defs["WorkspaceDocument"]["properties"]["outputs"] = {
@@ -345,6 +362,11 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
                     "resourceGroup": rg,
                     "location": {"type": "string",
                                  "description": "Default location of workspaces."},
+                    "owner": {"type": "string", "pattern": OWNER_PATTERN,
+                              "description": "Who this configuration is: apply marks the "
+                              "connections it creates managed-by: azureml-reconciler/<owner>, "
+                              "and --prune deletes only connections marked so.",
+                              NAME_MARK: True},
                 },
                 "additionalProperties": False,
             },

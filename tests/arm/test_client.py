@@ -19,6 +19,7 @@ from reconciler.errors import (
     ArmNotFound,
     ArmThrottled,
     TransportError,
+    UnsafeUrlError,
     UsageError,
 )
 from tests.fakes import FakeTime
@@ -204,7 +205,7 @@ def test_paging_refuses_a_loop_or_another_host() -> None:
     with pytest.raises(TransportError, match="same nextLink twice"):
         _list(_pages(loop))
     away = {"/p1": {"value": [1], "nextLink": "https://evil.example.com/p2"}}
-    with pytest.raises(TransportError, match="another host"):
+    with pytest.raises(UnsafeUrlError, match="refusing a nextLink"):
         _list(_pages(away))
 
 

@@ -24,14 +24,26 @@ CANARIES = {
 }
 
 
+# Commands that read manifests, which may hold PlaywrightAccessTokens audits.
+MANIFEST_COMMANDS = ("validate", "plan", "apply", "drift", "notebook-token")
+
+
 @dataclass
 class Azure:
     emulator: Emulator
     url: str
 
+    def _args(self, args: tuple[str, ...]) -> list[str]:
+        """The example audit's endpoint points at the emulator (``$PLAYWRIGHT_ENDPOINT``): a
+        loopback host the command line must allow, as a pipeline testing against it would."""
+        command = next((a for a in args if not a.startswith("-")), "")
+        if command in MANIFEST_COMMANDS and "--playwright-endpoint" not in args:
+            return [*args, "--playwright-endpoint", self.url]
+        return [*args]
+
     def cli(self, *args: str, capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
         """Run the CLI in-process (real HTTP to the emulator); returns (code, out, err)."""
-        code = main([*args])
+        code = main(self._args(args))
         out = capsys.readouterr()
         return code, out.out, out.err
 
@@ -41,7 +53,7 @@ class Azure:
         """Run the CLI as a real process."""
         full_env = {**os.environ, **CANARIES, "PLAYWRIGHT_ENDPOINT": self.url, **(env or {})}
         return subprocess.run(
-            [sys.executable, "-m", "reconciler", *args],
+            [sys.executable, "-m", "reconciler", *self._args(args)],
             capture_output=True,
             text=True,
             env=full_env,

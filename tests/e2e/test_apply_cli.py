@@ -67,6 +67,8 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Pat
             "apply",
             "--endpoint",
             url,
+            "--playwright-endpoint",
+            url,
             "--auto-approve",
             str(EXAMPLES),
         ]
@@ -90,7 +92,7 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Pat
         )
         assert rerun.returncode == 0, rerun.stdout + rerun.stderr
         assert "3 created" in rerun.stdout and "0 updated" in rerun.stdout
-        plan = [*command[:3], "plan", "--endpoint", url, "--detailed-exitcode", str(EXAMPLES)]
+        plan = [*command[:3], "plan", *command[4:8], "--detailed-exitcode", str(EXAMPLES)]
         again = subprocess.run(
             plan, capture_output=True, text=True, env=env, timeout=120, check=False
         )

@@ -79,7 +79,7 @@ def test_the_endpoint_can_come_from_the_environment(
     azure: Azure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RECONCILER_ARM_ENDPOINT", azure.url)
-    code = main(["plan", str(EXAMPLES)])
+    code = main(["plan", "--playwright-endpoint", azure.url, str(EXAMPLES)])
     assert code == 0, capsys.readouterr().err
     assert azure.emulator.stats()["total"] >= 1
 
@@ -89,13 +89,21 @@ def test_drift_without_secret_comparison_needs_no_secrets(
 ) -> None:
     for name in ("AZURE_OPENAI_API_KEY", "DATALAKE_SP_CLIENT_SECRET"):
         monkeypatch.delenv(name)
-    code = main(["plan", "--endpoint", azure.url, str(EXAMPLES)])
-    assert code == 1 and "AZURE_OPENAI_API_KEY is not set" in capsys.readouterr().err
-    code = main(["drift", "--endpoint", azure.url, "--secrets", "skip", str(EXAMPLES)])
-    out = capsys.readouterr().out
+    code, _, err = azure.cli("plan", "--endpoint", azure.url, str(EXAMPLES), capsys=capsys)
+    assert code == 1 and "AZURE_OPENAI_API_KEY is not set" in err
+    code, out, _ = azure.cli(
+        "drift", "--endpoint", azure.url, "--secrets", "skip", str(EXAMPLES), capsys=capsys
+    )
     assert code == 2 and "secrets were not compared (--secrets skip)" in out
-    code = main(
-        ["apply", "--endpoint", azure.url, "--secrets", "skip", "--auto-approve", str(EXAMPLES)]
+    code, _, _ = azure.cli(
+        "apply",
+        "--endpoint",
+        azure.url,
+        "--secrets",
+        "skip",
+        "--auto-approve",
+        str(EXAMPLES),
+        capsys=capsys,
     )
     assert code == 1  # apply sends the secrets: it needs them whatever --secrets says
 

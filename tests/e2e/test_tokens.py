@@ -88,7 +88,16 @@ spec:
 def test_audit_findings_with_an_injected_clock(azure: Azure, tmp_path: Path) -> None:
     _seed(azure, NOW)
     manifests = load([_audit(tmp_path, azure.url, allow_unlisted=False)], env={}).manifests
-    plan = asyncio.run(make_plan(manifests, Target(azure.url), {}, options=Options(), now=NOW))
+    plan = asyncio.run(
+        make_plan(
+            manifests,
+            Target(azure.url),
+            {},
+            options=Options(),
+            now=NOW,
+            playwright_endpoint=azure.url,
+        )
+    )
     reasons = {c.address.rsplit("/", 1)[-1]: c.reason for c in plan.changes}
     assert all(c.action is Action.READ for c in plan.changes)
     assert "expires on 2026-11-28 (in 5 day(s)" in reasons["ciToken"]

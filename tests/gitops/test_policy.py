@@ -23,9 +23,24 @@ def _evaluate(plan: dict[str, Any], rule: str) -> list[str]:
     return sorted(str(v) for v in output.results[0].expressions[0])
 
 
+CREDENTIALS = {
+    "ApiKey": "{key: {fromEnv: AZURE_OPENAI_API_KEY}}",
+    "CustomKeys": "{keys: {x-api-key: {fromEnv: AZURE_OPENAI_API_KEY}}}",
+    "PAT": "{pat: {fromEnv: AZURE_OPENAI_API_KEY}}",
+    "None": "null",
+}
+
+
 def _plan(
-    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str], *, network: str, target: str
+    azure: Azure,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    *,
+    network: str,
+    target: str,
+    auth: str = "ApiKey",
 ) -> dict[str, Any]:
+    credentials = "" if auth == "None" else f"\n    credentials: {CREDENTIALS[auth]}"
     (tmp_path / "m.yaml").write_text(f"""apiVersion: reconciler/v1
 kind: Workspace
 metadata: {{name: policyws, subscription: {SUB}, resourceGroup: workspace-1234}}
@@ -38,10 +53,9 @@ kind: Connection
 metadata: {{name: llm, workspace: policyws, subscription: {SUB}, resourceGroup: workspace-1234}}
 spec:
   properties:
-    authType: ApiKey
+    authType: {auth}
     category: ApiKey
-    target: {target}
-    credentials: {{key: {{fromEnv: AZURE_OPENAI_API_KEY}}}}
+    target: {json.dumps(target)}{credentials}
 """)
     code, out, err = azure.cli(
         "plan", "--endpoint", azure.url, "--format", "json", str(tmp_path), capsys=capsys
@@ -66,5 +80,49 @@ def test_policy_passes_a_compliant_plan(
 ) -> None:
     plan = _plan(
         azure, tmp_path, capsys, network="Disabled", target="https://contoso.openai.azure.com/"
+    )
+    assert _evaluate(plan, "deny") == []
+
+
+BYPASSES = [
+    "https://attacker.example#.openai.azure.com",
+    "https://attacker.example?x=.azure.com",
+    "https://attacker.example\\.openai.azure.com",
+    "https://contoso.openai.azure.com@attacker.example/",
+    "attacker.example/.openai.azure.com",
+    "http://contoso.openai.azure.com/",
+    "https://contoso.openai.azure.com.attacker.example/",
+    "https://evilazure.com/",
+    "https://contoso.openai.azure.com./",
+]
+
+
+@pytest.mark.parametrize("target", BYPASSES)
+def test_policy_parses_the_target_host(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str], target: str
+) -> None:
+    plan = _plan(azure, tmp_path, capsys, network="Disabled", target=target)
+    (denied,) = _evaluate(plan, "deny")
+    assert denied.startswith(f"Connection/{SUB}/workspace-1234/policyws/llm: ApiKey connections")
+
+
+@pytest.mark.parametrize("auth", ["CustomKeys", "PAT"])
+def test_policy_covers_every_auth_type_that_sends_a_credential(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str], auth: str
+) -> None:
+    plan = _plan(
+        azure, tmp_path, capsys, network="Disabled", target="https://attacker.example/", auth=auth
+    )
+    assert _evaluate(plan, "deny") == [
+        f"Connection/{SUB}/workspace-1234/policyws/llm: {auth} connections may only target "
+        "Azure services, not attacker.example"
+    ]
+
+
+def test_policy_lets_a_credential_free_connection_target_anything(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan(
+        azure, tmp_path, capsys, network="Disabled", target="https://github.com/x", auth="None"
     )
     assert _evaluate(plan, "deny") == []

@@ -28,7 +28,8 @@ RG = "rg-apply"
 ENV = {"PAT": "canary-pat-value"}
 MANIFEST = f"""apiVersion: reconciler/v1
 kind: Defaults
-spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope}}
+spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope,
+       owner: team-a}}
 ---
 apiVersion: reconciler/v1
 kind: Workspace
@@ -233,7 +234,7 @@ def test_secrets_are_sent_only_in_the_put_body(tmp_path: Path) -> None:
     assert world.apply().ok
     stored = world.emulator.state.connections[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a", "git-a")]
     assert stored.credentials == {"pat": "canary-pat-value"}
-    assert stored.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler"
+    assert stored.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler/team-a"
     assert "canary-pat-value" not in repr(world.plan())
 
 
@@ -253,7 +254,7 @@ def test_a_rotated_secret_is_applied(tmp_path: Path) -> None:
     assert asyncio.run(go()).ok
     stored = world.emulator.state.connections[(DEFAULT_SUBSCRIPTION, RG.lower(), "ws-a", "git-a")]
     assert stored.credentials == {"pat": "canary-pat-rotated"}
-    assert stored.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler"
+    assert stored.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler/team-a"
 
 
 def test_prune_deletes_only_what_this_tool_created(tmp_path: Path) -> None:
@@ -420,7 +421,7 @@ def test_an_update_keeps_what_the_manifest_does_not_declare(tmp_path: Path) -> N
     assert conn.body["properties"]["target"] == "https://git/a2"
     assert conn.body["properties"]["sharedUserList"] == ["alice"]
     assert conn.credentials == {"pat": "canary-pat-value"}
-    assert conn.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler"
+    assert conn.body["properties"]["metadata"]["managed-by"] == "azureml-reconciler/team-a"
     assert not world.plan().has_changes
 
 

@@ -1,0 +1,140 @@
+"""Renderers: strings from a pull request (names, tag keys) or from a server (token names) cannot
+inject HTML, @mentions or code-span breaks into the PR comment, escape sequences into a
+terminal, or a workflow command into a CI log.
+
+The Markdown is parsed with a CommonMark parser (markdown-it-py, as GitHub's renderer follows
+CommonMark/GFM): the assertions are about what a reader's browser would get, not about text.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+from tests.e2e.conftest import Azure
+from tests.security.conftest import run_cli, workspace_manifest
+
+# Tag names ARM accepts (no < > % & \\ ? /); the HTML goes into a value.
+HOSTILE_KEYS = [
+    "@octocat please merge",
+    "a`b```c",
+    "k\n::error title=pwned::owned",
+    "\x1b[31mred\x1b]0;title\x07",
+    "x ##vso[task.setvariable variable=a]b",
+]
+
+HTML = "<img src=x onerror=alert(1)> @octocat"
+
+
+def _inline(tokens: list[Token]) -> list[Token]:
+    found: list[Token] = []
+    for token in tokens:
+        found.append(token)
+        found += _inline(token.children or [])
+    return found
+
+
+def assert_markdown_is_inert(markdown: str) -> None:
+    tokens = _inline(MarkdownIt("commonmark").enable("table").parse(markdown))
+    html = [t.content for t in tokens if t.type in ("html_inline", "html_block")]
+    allowed = (
+        "<details>",
+        "<summary>",
+        "</summary>",
+        "</details>",
+        "<code>",
+        "</code>",
+        "<sub>",
+        "</sub>",
+        "<br/>",
+    )
+    assert all(h.strip().startswith(allowed) for h in html), html
+    text = [t.content for t in tokens if t.type == "text"]
+    assert not any("@octocat" in t for t in text), "an @mention outside code"
+    fences = [t for t in tokens if t.type == "fence"]
+    assert all(t.info in ("diff", "mermaid") for t in fences), [t.info for t in fences]
+
+
+def assert_no_ci_command(*texts: str) -> None:
+    for text in texts:
+        for line in text.splitlines():
+            assert not line.lstrip().startswith("::"), line
+            assert "##vso[" not in line.lower(), line
+        assert "\x1b" not in text and "\x07" not in text
+
+
+def test_hostile_tag_keys_are_inert_in_every_format(azure: Azure, tmp_path: Path) -> None:
+    tags = ", ".join(f"{json.dumps(k)}: {json.dumps(HTML)}" for k in HOSTILE_KEYS)
+    (tmp_path / "ws.yaml").write_text(workspace_manifest(extra=f"  tags: {{{tags}}}\n"))
+    outputs = {}
+    for fmt in ("text", "json", "markdown"):
+        done = run_cli("plan", "--endpoint", azure.url, "--format", fmt, "ws.yaml", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        outputs[fmt] = done.stdout
+        assert_no_ci_command(done.stdout, done.stderr)
+    assert_markdown_is_inert(outputs["markdown"])
+    assert json.loads(outputs["json"])["changes"][0]["after"]["tags"] == dict.fromkeys(
+        HOSTILE_KEYS, HTML
+    )  # JSON keeps the exact value: it is data, escaped by JSON itself
+
+
+def test_token_names_from_the_server_are_inert(azure: Azure, tmp_path: Path) -> None:
+    account = "eastus_00000000-0000-0000-0000-000000000000"
+    azure.emulator.playwright.seed(
+        account,
+        [
+            {
+                "id": f"00000000-0000-4000-8000-00000000000{i}",
+                "name": name,
+                "createdAt": "2026-01-01T00:00:00Z",
+                "expiryAt": "2099-01-01T00:00:00Z",
+                "state": "Active",
+            }
+            for i, name in enumerate(["::error title=pwned::x", "@octocat <b>hi</b> ``` x"])
+        ],
+    )
+    (tmp_path / "audit.yaml").write_text(f"""apiVersion: reconciler/v1
+kind: PlaywrightAccessTokens
+metadata: {{name: e2e-tokens}}
+spec:
+  endpoint: https://eastus.api.playwright.microsoft.com
+  accountId: {account}
+  allowUnlistedTokens: false
+""")
+    markdown = ""
+    for fmt in ("text", "markdown"):
+        done = run_cli(
+            "drift",
+            "--endpoint",
+            azure.url,
+            "--playwright-endpoint",
+            azure.url,
+            "--format",
+            fmt,
+            "audit.yaml",
+            cwd=tmp_path,
+        )
+        assert done.returncode == 2, done.stderr
+        assert_no_ci_command(done.stdout, done.stderr)
+        markdown = done.stdout
+    assert_markdown_is_inert(markdown)
+    listed = run_cli(
+        "playwright-tokens", "--endpoint", azure.url, "--account", account, cwd=tmp_path
+    )
+    assert listed.returncode == 0, listed.stderr
+    assert_no_ci_command(listed.stdout)
+
+
+def test_the_escapes_keep_harmless_text_as_it_was() -> None:
+    from reconciler.render import safe
+
+    assert safe.terminal("ws-1 (update: location differs)") == "ws-1 (update: location differs)"
+    assert safe.terminal("::warning::x") == "\\::warning::x"
+    assert safe.terminal("a\x1b[2Jb\u202ec") == "a\\x1b[2Jb\\u202ec"
+    assert safe.md_code("a`b``c") == "```a`b``c```"
+    assert safe.md_code("`x") == "`` `x ``"
+    assert safe.md_text("<b>@team</b>") == "\\<b\\>@\u2060team\\</b\\>"
+    assert safe.md_fence("```\n```").startswith("````\n")
