@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from reconciler.apply.applier import Event, Result
+from reconciler.render import safe
 
 _DONE = {r.value for r in Result}
 
@@ -25,8 +26,11 @@ class PlainProgress:
         self.stream = stream
 
     def __call__(self, event: Event) -> None:
+        # Status and detail can come from the server (provisioningState, error messages):
+        # one line, no control character, nothing a CI log reads as a command.
         detail = f" — {event.detail}" if event.detail else ""
-        self.stream.write(f"{_stamp()}  {event.address}  {event.status}{detail}\n")
+        line = safe.terminal(f"{event.address}  {event.status}{detail}")
+        self.stream.write(f"{_stamp()}  {line}\n")
         self.stream.flush()
 
     def __enter__(self) -> PlainProgress:
@@ -82,6 +86,7 @@ class LiveProgress:
 
     def table(self) -> Any:
         from rich.table import Table
+        from rich.text import Text
 
         table = Table(box=None, pad_edge=False)
         for column in ("resource", "state", "elapsed", "provisioningState"):
@@ -91,11 +96,12 @@ class LiveProgress:
         for address, row in self.rows.items():
             elapsed = (row.ended or now) - row.started
             style = {"failed": "red", "skipped": "yellow"}.get(row.state, "")
+            # Text, never markup: a provisioningState from the server is shown as it is.
             table.add_row(
-                shorten(address, room),
-                f"[{style}]{row.state}[/]" if style else row.state,
+                Text(safe.terminal(shorten(address, room))),
+                Text(row.state, style=style),
                 f"{elapsed:5.0f}s",
-                row.provisioning,
+                Text(safe.terminal(row.provisioning)),
             )
         return table
 

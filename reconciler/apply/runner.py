@@ -27,10 +27,17 @@ from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.planner import Options, unmatched_targets
+from reconciler.render import safe
 from reconciler.render.text import render_text
 from reconciler.session import Target, arm_client, make_plan
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
+
+
+def failure_line(result: Result, address: str, where: str, detail: str) -> str:
+    """One line per failed or skipped resource. The detail quotes the service's error message,
+    which a hostile or broken server writes: shown escaped, never as a CI command."""
+    return safe.terminal(f"{result.value}: {address}{where}: {detail}")
 
 
 def check_saved(
@@ -168,7 +175,9 @@ def run_apply(
         print("\ninterrupted: no further changes were started.", file=sys.stderr)
         if applier is not None:
             for address, url in applier.report.in_flight.items():
-                print(f"  still running in Azure: {address} ({url})", file=sys.stderr)
+                print(
+                    safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr
+                )
         print("rerun apply to converge; `plan` shows what remains.", file=sys.stderr)
         return 130
     sources = {str(w.address): w.source for w in manifests.workspaces}
@@ -177,7 +186,7 @@ def run_apply(
         if result in (Result.FAILED, Result.SKIPPED):
             # Name the manifest too: that is where the user goes to fix it.
             where = f" ({sources[address]})" if address in sources else ""
-            print(f"{result.value}: {address}{where}: {detail}", file=sys.stderr)
+            print(failure_line(result, address, where, detail), file=sys.stderr)
     print(_summary(report))
     for manifest in manifests.workspaces:
         address = str(manifest.address)
@@ -186,5 +195,5 @@ def run_apply(
             for name, value in workspace_outputs(
                 report.resources[address], manifest.outputs
             ).items():
-                print(f"  {name}: {value}")
+                print(safe.terminal(f"  {name}: {value}"))
     return 0 if report.ok else 1
