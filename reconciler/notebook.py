@@ -7,6 +7,7 @@ a shown token is first registered with ``::add-mask::`` so the log masks it.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,8 +16,16 @@ from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmError, ArmNotFound, ReconcilerError
 from reconciler.manifest.model import Address
+from reconciler.render import safe
 
 REDACTED = "(redacted; --show-secrets to print)"
+
+
+_TOKEN = re.compile(r"[\x21-\x7e]*")  # printable ASCII, no space: what a JWT or opaque token is
+
+
+def _token_like(value: Any) -> bool:
+    return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
 @dataclass(frozen=True)
@@ -55,7 +64,18 @@ async def fetch(
                 f"{error.message} (request {error.request_id})"
             ) from error
         raise
-    body: dict[str, Any] = answer.body or {}
+    body = answer.body if isinstance(answer.body, dict) else {}
+    tokens = [body.get("accessToken"), body.get("refreshToken")]
+    expires_in = body.get("expiresIn") or 0
+    if any(t is not None and not _token_like(t) for t in tokens) or not (
+        isinstance(expires_in, int) and 0 <= expires_in <= 10 * 365 * 86400
+    ):
+        # A token with a line break would break out of `::add-mask::` into a workflow command
+        # of the server's choosing; an expiry that is no duration cannot be shown.
+        raise ReconcilerError(
+            f"unreadable answer to listNotebookAccessToken of workspace {workspace.name!r}: "
+            f"not a token and a duration (request {answer.request_id})"
+        )
     moment = now or datetime.now(UTC)
     return NotebookToken(
         host_name=str(body.get("hostName", "")),
@@ -96,5 +116,6 @@ def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions
         lines.append(json.dumps(document, indent=2))
     else:
         width = max(len(k) for k in fields)
-        lines += [f"{k.ljust(width)}  {v}" for k, v in fields.items()]
+        # The service's words, escaped: nothing it sends can start a workflow command.
+        lines += [safe.terminal(f"{k.ljust(width)}  {v}") for k, v in fields.items()]
     return "\n".join(lines) + "\n"

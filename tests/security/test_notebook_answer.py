@@ -1,0 +1,70 @@
+"""A listNotebookAccessToken answer is the server's words: a token that is not a token (a line
+break in it would turn ``::add-mask::`` into a workflow command of the server's choosing) or a
+duration that is not one is refused; the text output shows the rest escaped."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler.arm.auth import StaticToken
+from reconciler.arm.client import ArmClient
+from reconciler.errors import ReconcilerError
+from reconciler.manifest.model import Address, Kind
+from reconciler.notebook import fetch, render
+from tests.fakes import FakeTime
+
+WORKSPACE = Address(Kind.WORKSPACE, "00000000-1111-2222-3333-444444444444", "rg", "ws")
+GOOD = {
+    "hostName": "nb.example",
+    "publicDns": "dns",
+    "notebookResourceId": "id",
+    "tokenType": "Bearer",
+    "scope": "s",
+    "expiresIn": 3600,
+    "accessToken": "eyJ0eXAiOiJKV1QifQ.e30.sig",
+    "refreshToken": "refresh-opaque",
+}
+
+
+def _fetch(body: dict[str, Any]) -> Any:
+    time = FakeTime()
+    client = ArmClient(
+        "http://127.0.0.1",
+        StaticToken("tok"),
+        transport=httpx.MockTransport(lambda request: httpx.Response(200, json=body)),
+        clock=time,
+        sleep=time.sleep,
+    )
+
+    async def go() -> Any:
+        async with client:
+            return await fetch(client, WORKSPACE)
+
+    return asyncio.run(go())
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"accessToken": "tok\n::error title=pwned::owned"},
+        {"refreshToken": "x\r\n::set-output name=a::b"},
+        {"accessToken": 12},
+        {"expiresIn": "soon"},
+        {"expiresIn": -5},
+    ],
+)
+def test_a_token_or_duration_that_is_not_one_is_refused(change: dict[str, Any]) -> None:
+    with pytest.raises(ReconcilerError, match="unreadable answer to listNotebookAccessToken"):
+        _fetch({**GOOD, **change})
+
+
+def test_shown_tokens_are_masked_and_the_rest_escaped() -> None:
+    token = _fetch({**GOOD, "hostName": "nb\n::error::x"})
+    out = render(token, fmt="text", show_secrets=True, github_actions=True)
+    assert out.startswith(f"::add-mask::{GOOD['accessToken']}\n::add-mask::refresh-opaque\n")
+    workflow_lines = [line for line in out.splitlines() if line.startswith("::")]
+    assert all(line.startswith("::add-mask::") for line in workflow_lines)
