@@ -117,7 +117,19 @@ def run(
     groups = tuple(
         (DEFAULT_SUBSCRIPTION, rg) for rg in (args.resource_group or [DEFAULT_RESOURCE_GROUP])
     )
-    emulator = Emulator(knobs=knobs_from(args), state_file=args.state, resource_groups=groups)
+    try:
+        emulator = Emulator(knobs=knobs_from(args), state_file=args.state, resource_groups=groups)
+    except OSError as exc:
+        print(f"error: cannot read the state file {args.state}: {exc.strerror}", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+        # Hand-edited or cut short by a kill: say what to do, not where the loader tripped.
+        print(
+            f"error: {args.state} is not a state file this emulator wrote "
+            f"({type(exc).__name__}); delete it to start empty",
+            file=sys.stderr,
+        )
+        return 1
     if prepare is not None:
         prepare(emulator)
     with contextlib.ExitStack() as cleanup:
