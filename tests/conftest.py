@@ -31,8 +31,11 @@ NETGUARD = Path(__file__).resolve().parent / "_netguard"
 sys.path.insert(0, str(NETGUARD))
 import sitecustomize  # noqa: E402, F401  (installs the guard)
 
+# Every `python -m reconciler` the suite starts runs this checkout's code, whichever checkout
+# the package happens to be installed from (an editable install elsewhere would otherwise win
+# in a process started outside the repository).
 os.environ["PYTHONPATH"] = os.pathsep.join(
-    p for p in (str(NETGUARD), os.environ.get("PYTHONPATH", "")) if p
+    p for p in (str(NETGUARD), str(REPO), os.environ.get("PYTHONPATH", "")) if p
 )
 # Nothing in the suite may pick up a real Azure identity from the machine.
 for _name in [n for n in os.environ if n.startswith(("AZURE_", "IDENTITY_", "MSI_"))]:

@@ -28,10 +28,16 @@ from reconciler.apply.body import refusal, update_body
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmConflict, ReconcilerError
+from reconciler.errors import ArmConflict, ReconcilerError, UnsafeUrlError
 from reconciler.livestate import without_nulls
 from reconciler.manifest import secrets
-from reconciler.manifest.model import ConnectionManifest, ManifestSet, WorkspaceManifest
+from reconciler.manifest.model import (
+    Address,
+    ConnectionManifest,
+    Kind,
+    ManifestSet,
+    WorkspaceManifest,
+)
 from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.plan.ownership import OWNER_KEY
@@ -355,14 +361,20 @@ class Applier:
     async def _delete_connection(self, change: Change) -> None:
         """--prune: the plan only proposes this for connections carrying our marker."""
         self.notify(Event(change.address, "started", change.action.value))
-        url = change.before.get("id") if isinstance(change.before, dict) else None
-        if not url:
-            self._done(change, Result.FAILED, "no resource id to delete")
-            return
+        # The URL comes from the plan's address (the workspace this configuration declares and
+        # the connection's name), never from the id the server returned; that id must name
+        # the same connection, or nothing is deleted.
+        _kind, sub, group, workspace, name = change.address.split("/", 4)
+        target = paths.connection(Address(Kind.CONNECTION, sub, group, name, workspace))
+        live_id = change.before.get("id") if isinstance(change.before, dict) else None
         try:
+            if not live_id or paths.connection_from_id(str(live_id)).lower() != target.lower():
+                raise UnsafeUrlError(
+                    "the live connection's id does not name the connection the plan deletes"
+                )
             await self.client.request(
                 "DELETE",
-                paths.connection_from_id(str(url)),
+                target,
                 params={"api-version": paths.CONNECTION_API},
                 kind="connection.delete",
             )

@@ -150,15 +150,33 @@ def test_a_pruned_connection_is_deleted_on_the_endpoint_not_at_its_id(
     )
     with running(emulator) as url:
         assert (
-            run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=tmp_path).returncode
+            run_cli(
+                "apply",
+                "--endpoint",
+                url,
+                "--owner",
+                "team-a",
+                "--auto-approve",
+                "m.yaml",
+                cwd=tmp_path,
+            ).returncode
             == 0
         )
         manifest.write_text(workspace_manifest() + connection_manifest("kept"))
         tampering["on"] = True
         done = run_cli(
-            "apply", "--endpoint", url, "--prune", "--auto-approve", "m.yaml", cwd=tmp_path
+            "apply",
+            "--endpoint",
+            url,
+            "--owner",
+            "team-a",
+            "--prune",
+            "--auto-approve",
+            "m.yaml",
+            cwd=tmp_path,
         )
     assert done.returncode == 1
+    assert "refusing" in done.stderr  # refused for where the id points, not for anything else
     assert hostile.seen == []
     assert_no_canary(done.stdout, done.stderr)
 
@@ -213,3 +231,55 @@ def test_a_short_loopback_spelling_reaches_the_emulator_with_the_development_tok
     port = azure.url.rsplit(":", 1)[1]
     done = run_cli("plan", "--endpoint", f"http://127.1:{port}", "ws.yaml", cwd=tmp_path)
     assert done.returncode == 0, done.stderr
+
+
+def test_prune_deletes_the_planned_connection_even_when_its_id_names_another(
+    tmp_path: Path,
+) -> None:
+    """The id in a list answer is data: when it names another workspace's connection on the
+    same endpoint, nothing is deleted (the plan's address decides what DELETE targets)."""
+    tampering = {"on": False}
+
+    def tamper(request: Request, response: Response) -> None:
+        body = response.body
+        if tampering["on"] and isinstance(body, dict):
+            for item in body.get("value") or []:
+                if isinstance(item, dict) and str(item.get("id", "")).endswith("/gone"):
+                    item["id"] = item["id"].replace("/workspaces/prws/", "/workspaces/otherws/")
+
+    emulator = RewritingEmulator(
+        tamper, knobs=Knobs(retry_after_seconds=0), resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+    )
+    manifest = tmp_path / "m.yaml"
+    mine = workspace_manifest("prws") + connection_manifest("gone", "prws")
+    theirs = "---\n" + workspace_manifest("otherws") + connection_manifest("gone", "otherws")
+    manifest.write_text(mine + theirs)
+    with running(emulator) as url:
+        first = run_cli(
+            "apply",
+            "--endpoint",
+            url,
+            "--owner",
+            "team-a",
+            "--auto-approve",
+            "m.yaml",
+            cwd=tmp_path,
+        )
+        assert first.returncode == 0, first.stdout + first.stderr
+        manifest.write_text(workspace_manifest("prws") + theirs)
+        tampering["on"] = True
+        done = run_cli(
+            "apply",
+            "--endpoint",
+            url,
+            "--owner",
+            "team-a",
+            "--prune",
+            "--auto-approve",
+            "m.yaml",
+            cwd=tmp_path,
+        )
+        deletes = [p for p in emulator.stats()["requests"] if p.startswith("DELETE")]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "does not name the connection the plan deletes" in done.stderr
+    assert deletes == []
