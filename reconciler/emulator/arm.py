@@ -191,6 +191,33 @@ class ArmService:
         self.state.settle(self.clock())
         return self.state.workspaces.get(State.ws_key(sub, rg, ws))
 
+    def _connection_not_found(self, ws: str, name: str, location: str) -> Response:
+        """A missing connection is the resource provider's own 404, not the gateway's: Azure
+        ML's error envelope, ``UserError`` with an inner ``NotFoundError``, plus its
+        correlation, location and component fields (what clients see for child resources)."""
+        body = {
+            "error": {
+                "code": "UserError",
+                "severity": None,
+                "message": f"Workspace connection '{name}' was not found in workspace '{ws}'.",
+                "messageFormat": None,
+                "messageParameters": None,
+                "referenceCode": None,
+                "detailsUri": None,
+                "target": None,
+                "details": [],
+                "innerError": {"code": "NotFoundError", "innerError": None},
+                "debugInfo": None,
+                "additionalInfo": None,
+            },
+            "correlation": {"operation": uuid.uuid4().hex, "request": uuid.uuid4().hex[:16]},
+            "environment": location,
+            "location": location,
+            "time": datetime.fromtimestamp(self.clock(), UTC).isoformat(),
+            "componentName": "account-rp",
+        }
+        return Response(404, body, {"x-ms-error-code": "UserError"})
+
     @staticmethod
     def _not_found(kind: str, name: str, rg: str) -> Response:
         return arm_error(
@@ -707,7 +734,7 @@ class ArmService:
             return parent
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
-            return self._not_found(CONNECTION_TYPE, f"{ws}/{name}", rg)
+            return self._connection_not_found(ws, name, parent.body.get("location", ""))
         return Response(200, self._connection_view(record.body))
 
     def _connection_view(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -757,7 +784,7 @@ class ArmService:
             return parent
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
-            return self._not_found(CONNECTION_TYPE, f"{ws}/{name}", rg)
+            return self._connection_not_found(ws, name, parent.body.get("location", ""))
         body = _json_object(request)
         if isinstance(body, Response):
             return body
@@ -816,7 +843,7 @@ class ArmService:
             return parent
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
-            return self._not_found(CONNECTION_TYPE, f"{ws}/{name}", rg)
+            return self._connection_not_found(ws, name, parent.body.get("location", ""))
         view = self._connection_view(record.body)
         view = {**view, "properties": dict(view["properties"])}
         if record.credentials is not None:

@@ -187,3 +187,28 @@ def test_strict_dependencies_accept_a_complete_workspace() -> None:
     assert client.put(f"{WS}/ws1", params=V, json={"location": "eastus"}).status_code == 202
     kept = client.get(f"{WS}/ws1", params=V).json()["properties"]
     assert kept["keyVault"] == KV and kept["storageAccount"] == SA
+
+
+def test_a_missing_workspace_is_the_gateways_404_a_missing_connection_the_providers() -> None:
+    client = _client()
+    gateway = client.get(f"{WS}/nope", params=V)
+    assert gateway.status_code == 404
+    assert gateway.json() == {"error": {"code": "ResourceNotFound", "message": ANY_TEXT}}
+    _put(client)
+    provider = client.get(f"{WS}/ws1/connections/nope", params=V)
+    assert provider.status_code == 404
+    body = provider.json()
+    assert body["error"]["code"] == "UserError"
+    assert body["error"]["innerError"] == {"code": "NotFoundError", "innerError": None}
+    assert body["componentName"] and body["location"] == "eastus" and body["correlation"]
+    assert provider.headers["x-ms-error-code"] == "UserError"
+
+
+class _AnyText(str):
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, str) and bool(other)
+
+    __hash__ = str.__hash__
+
+
+ANY_TEXT = _AnyText()
