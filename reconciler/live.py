@@ -1,7 +1,9 @@
 """Read the live state of what the manifests declare, with as few calls as the API allows.
 
 Per resource group: one paged list of workspaces (or a GET each when only a few are
-declared); per existing workspace: one paged list of connections. A plan over W workspaces
+declared); per existing workspace: one paged list of connections. A declared resource a list
+does not show is read once more with a GET: lists can lag or leave items out, and only ARM's
+404 means absent (a create over an existing resource would wipe it). A plan over W workspaces
 with C connections each costs about 2W calls, not W·(1+C). Secrets are write-only in ARM: when
 asked to compare them, ``listsecrets`` is called for declared connections that exist and carry
 credentials; a 403 there turns the comparison off with a note instead of failing the plan.
@@ -38,6 +40,13 @@ async def read(
     await asyncio.gather(*(_read_group(client, live, members) for members in groups.values()))
     existing = [ws.address for ws in manifests.workspaces if live.workspaces.get(ws.address.key)]
     await asyncio.gather(*(_read_connections(client, live, a) for a in existing))
+    unlisted = [
+        c.address
+        for c in manifests.connections
+        if c.address.workspace_address.key in live.connections
+        and c.address.name.lower() not in live.connections[c.address.workspace_address.key]
+    ]
+    await asyncio.gather(*(_confirm_connection(client, live, a) for a in unlisted))
     if compare_secrets:
         await _read_credentials(client, live, manifests)
     live.calls = dict(client.stats.by_kind)
@@ -75,8 +84,27 @@ async def _read_group(client: ArmClient, live: LiveState, members: list[Address]
     for item in items:
         body = listed(item, url)
         by_name[str(body["name"]).lower()] = body
+    missing = [a for a in members if a.name.lower() not in by_name]
     for address in members:
         live.workspaces[address.key] = by_name.get(address.name.lower())
+    # A list may lag behind or leave items out; absence is what ARM's 404 says, not what a
+    # list did not mention (a create over an existing workspace would wipe what it holds).
+    await asyncio.gather(*(_confirm_workspace(client, live, a) for a in missing))
+
+
+async def _confirm_workspace(client: ArmClient, live: LiveState, address: Address) -> None:
+    answer = await client.request(
+        "GET",
+        paths.workspace(address),
+        params={"api-version": paths.WORKSPACE_API},
+        kind="workspace.get",
+        expect=(404,),
+    )
+    if answer.status == 404:
+        _note_missing_group(live, address, answer.body)
+        live.workspaces[address.key] = None
+    else:
+        live.workspaces[address.key] = resource(answer.body, answer, "GET")
 
 
 def _note_missing_group(live: LiveState, address: Address, body: Any) -> None:
@@ -93,6 +121,20 @@ async def _read_connections(client: ArmClient, live: LiveState, address: Address
     )
     bodies = [listed(item, paths.connections(address)) for item in items]
     live.connections[address.key] = {str(b["name"]).lower(): b for b in bodies}
+
+
+async def _confirm_connection(client: ArmClient, live: LiveState, address: Address) -> None:
+    """A declared connection the list did not show: absent only if ARM's 404 says so."""
+    answer = await client.request(
+        "GET",
+        paths.connection(address),
+        params={"api-version": paths.CONNECTION_API},
+        kind="connection.get",
+        expect=(404,),
+    )
+    if answer.status != 404:
+        body = resource(answer.body, answer, "GET")
+        live.connections[address.workspace_address.key][address.name.lower()] = body
 
 
 async def _read_credentials(client: ArmClient, live: LiveState, manifests: ManifestSet) -> None:
