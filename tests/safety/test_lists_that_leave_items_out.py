@@ -28,9 +28,9 @@ def test_declared_resources_a_list_leaves_out_are_read_again_not_recreated(
 
     def drop_items(request: Request, response: Response) -> None:
         body: Any = response.body
-        if dropping["on"] and request.method == "GET" and isinstance(body, dict):
-            if isinstance(body.get("value"), list):
-                body["value"] = []
+        listing = isinstance(body, dict) and isinstance(body.get("value"), list)
+        if dropping["on"] and request.method == "GET" and listing:
+            body["value"] = []
 
     emulator = RewritingEmulator(
         drop_items,
