@@ -124,6 +124,7 @@ class Applier:
         self.report = ApplyReport()
         self.workspaces = {str(w.address): w for w in manifests.workspaces}
         self.connections = {str(c.address): c for c in manifests.connections}
+        self.owner = manifests.owner
         self.marker = ownership.marker(manifests.owner)  # written into what apply creates
         self._started = client.clock()
 
@@ -330,6 +331,10 @@ class Applier:
             body = self._connection_body(
                 manifest, mark=change.action is Action.CREATE or had_marker or force
             )
+            foreign = ownership.foreign_marker(before, self.owner)
+            if change.action is Action.UPDATE and not force and foreign:
+                self._done(change, Result.SKIPPED, ownership.foreign_reason(foreign, self.owner))
+                return
             if change.action is Action.UPDATE and not force:
                 refused = refusal(
                     body,

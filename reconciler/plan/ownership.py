@@ -36,3 +36,24 @@ def by_this_tool(value: str | None) -> bool:
 def owned_by(body: Any, owner: str) -> bool:
     """True only when ``owner`` is set and the connection's marker names exactly it."""
     return bool(owner) and marker_of(body) == marker(owner)
+
+
+def foreign_marker(body: Any, owner: str) -> str | None:
+    """The marker of another configuration on a live connection, or None.
+
+    An update writes this configuration's marker, so updating a connection another
+    configuration owns would take it over, and make it prunable here; such an update is
+    refused. The bare marker of versions without owners is adopted, not foreign.
+    """
+    found = marker_of(body)
+    if found is None or not by_this_tool(found) or found in (OWNER_VALUE, marker(owner)):
+        return None
+    return found
+
+
+def foreign_reason(found: str, owner: str) -> str:
+    return (
+        f"managed by another configuration (managed-by: {found}); this one is "
+        f"{marker(owner)}: an update would take it over (and let this configuration prune "
+        "it), so it is refused; declare the connection in one configuration only"
+    )

@@ -281,6 +281,7 @@ def _connection_change(
     options: Options,
     secret_values: Mapping[SecretKey, str],
     workspace_action: Action | None,
+    owner: str = "",
 ) -> Change:
     address = conn.address
     schema = load_schema("connection.schema.json")
@@ -318,6 +319,9 @@ def _connection_change(
         warnings += update_warnings(body, node, options, CONNECTION_API)
         if credentials_missing(conn.spec, node):
             warnings.append(credentials_reason(address.name))
+        foreign = ownership.foreign_marker(body, owner)
+        if foreign:
+            warnings.append(ownership.foreign_reason(foreign, owner))
         reason = _describe(diffs) if not all(d.sensitive for d in diffs) else SENSITIVE_CHANGED
         return Change(
             str(address),
@@ -447,7 +451,12 @@ def plan(
     for conn in sorted(manifests.connections, key=lambda c: c.address.key):
         changes.append(
             _connection_change(
-                conn, live, options, values, actions.get(conn.address.workspace_address.key)
+                conn,
+                live,
+                options,
+                values,
+                actions.get(conn.address.workspace_address.key),
+                manifests.owner,
             )
         )
     changes += _unmanaged(manifests, live, options.prune)

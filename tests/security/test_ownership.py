@@ -86,3 +86,31 @@ def test_prune_needs_an_owner(azure: Azure, tmp_path: Path) -> None:
         "plan", "--endpoint", azure.url, "--prune", "--owner", "team-z", "m.yaml", cwd=tmp_path
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_an_update_never_takes_over_another_teams_connection(azure: Azure, tmp_path: Path) -> None:
+    """Declaring another team's connection with a different target must not rewrite its
+    marker: that would make it this team's to prune later."""
+    _team(tmp_path, "team-b", "shared-conn")
+    done = run_cli("apply", "--endpoint", azure.url, "--auto-approve", "team-b", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    team_a = _team(tmp_path, "team-a")
+    (team_a / "m.yaml").write_text(
+        workspace_manifest("sharedws")
+        + connection_manifest("shared-conn", "sharedws").replace(
+            "https://contoso.openai.azure.com/", "https://team-a.openai.azure.com/"
+        )
+    )
+    plan = run_cli("plan", "--endpoint", azure.url, "team-a", cwd=tmp_path)
+    assert plan.returncode == 0, plan.stderr
+    assert "managed by another configuration (managed-by: azureml-reconciler/team-b)" in (
+        plan.stdout
+    )
+    apply = run_cli("apply", "--endpoint", azure.url, "--auto-approve", "team-a", cwd=tmp_path)
+    assert apply.returncode == 1
+    assert "skipped" in apply.stderr and "managed by another configuration" in apply.stderr
+    stored = next(
+        r.body for k, r in azure.emulator.state.connections.items() if k[3] == "shared-conn"
+    )
+    assert stored["properties"]["metadata"]["managed-by"] == "azureml-reconciler/team-b"
+    assert stored["properties"]["target"] == "https://contoso.openai.azure.com/"
