@@ -55,7 +55,7 @@ from reconciler.errors import (
 log = logging.getLogger("reconciler.arm")
 
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-MAX_PAGES = 10_000
+MAX_PAGES = 1_000  # of one list: 100,000 items at ARM's page sizes; a bound on a paging loop
 # Azure asks for waits of seconds to minutes; an answer asking for more (or for a negative,
 # NaN or infinite wait) is a broken proxy or header, and is held to these bounds.
 MAX_RETRY_AFTER = 300.0
@@ -297,6 +297,9 @@ class ArmClient:
         url = self.url(path_or_url, what=f"{method} {kind or 'request'}")
         where = f"{method} {_display(url)}"
         started = self.clock()
+        if self.deadline_at is not None and started >= self.deadline_at:
+            # Reads too: a server handing out endless pages cannot hold a run past it.
+            raise DeadlineExceeded(f"the deadline is reached; not sending {where}")
         refreshed = False
         attempt = 0
         while True:

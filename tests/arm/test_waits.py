@@ -113,3 +113,41 @@ def test_the_request_timeout_bounds_the_whole_request_not_each_read() -> None:
         with pytest.raises(TransportError, match=r"timed out: no complete answer within 0.5 s"):
             _gets(client, 1)
         assert time.monotonic() - started < 2.0
+
+
+def _endless_pages(time: FakeTime, seconds_per_page: float) -> tuple[Handler, list[str]]:
+    sent: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        time.now += seconds_per_page
+        return httpx.Response(
+            200, json={"value": [1], "nextLink": f"http://127.0.0.1/x?page={len(sent)}"}
+        )
+
+    return handle, sent
+
+
+def _list(client: ArmClient, deadline: float | None = None) -> None:
+    async def go() -> None:
+        async with client:
+            client.set_deadline(deadline)
+            await client.list_all("/x", params={"api-version": "1"})
+
+    asyncio.run(go())
+
+
+def test_endless_distinct_next_links_stop_at_the_deadline() -> None:
+    time = FakeTime()
+    handle, sent = _endless_pages(time, 0.05)
+    with pytest.raises(DeadlineExceeded, match="not sending GET"):
+        _list(_client(handle, time), deadline=5)
+    assert len(sent) <= 101
+
+
+def test_endless_distinct_next_links_stop_at_a_page_cap_without_a_deadline() -> None:
+    time = FakeTime()
+    handle, sent = _endless_pages(time, 0.0)
+    with pytest.raises(TransportError, match="more than 1000 pages"):
+        _list(_client(handle, time))
+    assert len(sent) == 1000
