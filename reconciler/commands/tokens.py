@@ -84,7 +84,10 @@ def cmd_playwright_tokens(args: argparse.Namespace) -> int:
         for t in tokens
     ]
     if args.format == "json":
-        print(json.dumps({"account": args.account, "tokens": rows}, indent=2))
+        from reconciler.render.safe import json_text
+
+        # Token names are the server's words: the same data, nothing a CI log would run.
+        print(json_text(json.dumps({"account": args.account, "tokens": rows}, indent=2)))
     else:
         print(f"{'NAME':<32} {'STATE':<8} {'CREATED':<21} EXPIRES")
         from reconciler.render.safe import terminal

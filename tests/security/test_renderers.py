@@ -93,7 +93,9 @@ def test_token_names_from_the_server_are_inert(azure: Azure, tmp_path: Path) -> 
                 "expiryAt": "2099-01-01T00:00:00Z",
                 "state": "Active",
             }
-            for i, name in enumerate(["::error title=pwned::x", "@octocat <b>hi</b> ``` x"])
+            for i, name in enumerate(
+                ["::error title=pwned::x", "@octocat <b>hi</b> ``` x", "x ##vso[task.setvariable]b"]
+            )
         ],
     )
     (tmp_path / "audit.yaml").write_text(f"""apiVersion: reconciler/v1
@@ -121,11 +123,20 @@ spec:
         assert_no_ci_command(done.stdout, done.stderr)
         markdown = done.stdout
     assert_markdown_is_inert(markdown)
-    listed = run_cli(
-        "playwright-tokens", "--endpoint", azure.url, "--account", account, cwd=tmp_path
-    )
-    assert listed.returncode == 0, listed.stderr
-    assert_no_ci_command(listed.stdout)
+    for fmt in ("text", "json"):
+        listed = run_cli(
+            "playwright-tokens",
+            "--endpoint",
+            azure.url,
+            "--account",
+            account,
+            "--format",
+            fmt,
+            cwd=tmp_path,
+        )
+        assert listed.returncode == 0, listed.stderr
+        assert_no_ci_command(listed.stdout)
+        assert "##vso[" not in listed.stdout
 
 
 def test_the_escapes_keep_harmless_text_as_it_was() -> None:
