@@ -10,8 +10,27 @@ package main
 
 import rego.v1
 
-# Credentials may be sent to these domains and their subdomains.
-azure_domains := ["azure.com", "azure.net", "windows.net", "azure.cn"]
+# Credentials may be sent to hosts of these Azure *services* (a resource's own endpoint under
+# the service's domain). Not to every Azure domain: under cloudapp.azure.com,
+# azurewebsites.net, azurecontainerapps.io, azure-api.net and the like anyone runs a server of
+# their own that would log the key. Anyone can also create a resource of these services; to
+# allow only your own resources, empty this list and name exact hosts in allowed_hosts.
+azure_domains := [
+	"openai.azure.com",
+	"cognitiveservices.azure.com",
+	"services.ai.azure.com",
+	"search.windows.net",
+	"blob.core.windows.net",
+	"dfs.core.windows.net",
+	"file.core.windows.net",
+	"azurecr.io",
+	"vault.azure.net",
+	"documents.azure.com",
+	"database.windows.net",
+	"servicebus.windows.net",
+	"openai.azure.cn",
+	"cognitiveservices.azure.cn",
+]
 
 # Hosts outside Azure that may receive credentials: add yours (exact host names).
 allowed_hosts := set()
@@ -33,6 +52,15 @@ deny contains msg if {
 	change.kind == "Workspace"
 	change.after.properties.publicNetworkAccess == "Enabled"
 	msg := sprintf("%s: publicNetworkAccess must be Disabled", [change.address])
+}
+
+# A new workspace that does not say is public: Azure's default is Enabled.
+deny contains msg if {
+	some change in writes
+	change.kind == "Workspace"
+	change.action in {"create", "replace-required"}
+	not object.get(object.get(change.after, "properties", {}), "publicNetworkAccess", "") in {"Disabled", "Enabled"}
+	msg := sprintf("%s: publicNetworkAccess must be Disabled (Azure's default is Enabled)", [change.address])
 }
 
 credentialed contains change if {

@@ -36,7 +36,7 @@ def _plan(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     *,
-    network: str,
+    network: str | None,
     target: str,
     auth: str = "ApiKey",
 ) -> dict[str, Any]:
@@ -46,7 +46,7 @@ kind: Workspace
 metadata: {{name: policyws, subscription: {SUB}, resourceGroup: workspace-1234}}
 spec:
   location: westeurope
-  properties: {{publicNetworkAccess: {network}}}
+  properties: {{{"" if network is None else "publicNetworkAccess: " + network}}}
 ---
 apiVersion: reconciler/v1
 kind: Connection
@@ -94,6 +94,10 @@ BYPASSES = [
     "https://contoso.openai.azure.com.attacker.example/",
     "https://evilazure.com/",
     "https://contoso.openai.azure.com./",
+    # Azure domains where anyone runs a server of their own (found in review)
+    "https://attacker.westeurope.cloudapp.azure.com/",
+    "https://attacker.azurewebsites.net/",
+    "https://attacker.azure-api.net/",
 ]
 
 
@@ -126,3 +130,13 @@ def test_policy_lets_a_credential_free_connection_target_anything(
         azure, tmp_path, capsys, network="Disabled", target="https://github.com/x", auth="None"
     )
     assert _evaluate(plan, "deny") == []
+
+
+def test_policy_denies_a_new_workspace_that_leaves_public_access_to_azures_default(
+    azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan = _plan(azure, tmp_path, capsys, network=None, target="https://contoso.openai.azure.com/")
+    assert _evaluate(plan, "deny") == [
+        f"Workspace/{SUB}/workspace-1234/policyws: publicNetworkAccess must be Disabled "
+        "(Azure's default is Enabled)"
+    ]
