@@ -233,3 +233,15 @@ def test_the_templates_flow_a_secretless_reviewed_plan_applied_with_secrets(
     )
     assert applied.returncode == 0, applied.stdout + applied.stderr
     assert "created" in applied.stdout
+
+
+def test_apply_runs_mains_policy_over_the_plan_before_signing_in() -> None:
+    """A pull request can edit its own plan workflow and drop the policy step; the apply job,
+    on main and in the protected environment, is where the gate cannot be edited away."""
+    workflow = _load(GITHUB / "apply.yml")
+    steps = workflow["jobs"]["apply"]["steps"]
+    runs = [str(s.get("run", "")) for s in steps]
+    policy = next(i for i, r in enumerate(runs) if "conftest test --policy policy/ plan.json" in r)
+    login = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("azure/"))
+    assert policy < login
+    assert "sha256sum --check" in runs[policy]
