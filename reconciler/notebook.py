@@ -64,11 +64,18 @@ async def fetch(
                 f"{error.message} (request {error.request_id})"
             ) from error
         raise
-    body = answer.body if isinstance(answer.body, dict) else {}
-    tokens = [body.get("accessToken"), body.get("refreshToken")]
-    expires_in = body.get("expiresIn") or 0
-    if any(t is not None and not _token_like(t) for t in tokens) or not (
-        isinstance(expires_in, int) and 0 <= expires_in <= 10 * 365 * 86400
+    # An answer that is not an object is no token (read as {} it printed blanks and exit 0).
+    body = answer.body if isinstance(answer.body, dict) else None
+    tokens = [body.get("accessToken"), body.get("refreshToken")] if body is not None else []
+    expires_in = body.get("expiresIn") or 0 if body is not None else None
+    if (
+        body is None
+        or any(t is not None and not _token_like(t) for t in tokens)
+        or not (
+            isinstance(expires_in, int)
+            and not isinstance(expires_in, bool)
+            and 0 <= expires_in <= 10 * 365 * 86400
+        )
     ):
         # A token with a line break would break out of `::add-mask::` into a workflow command
         # of the server's choosing; an expiry that is no duration cannot be shown.

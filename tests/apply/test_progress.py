@@ -61,3 +61,16 @@ def test_shorten_keeps_short_addresses_and_always_the_name() -> None:
     assert shorten("Workspace/s/rg/ws", 40) == "Workspace/s/rg/ws"
     assert shorten(CONNECTION, 30).endswith("/aoai-prod") and len(shorten(CONNECTION, 30)) == 30
     assert shorten("Connection/x/" + "n" * 50, 20) == "…" + "n" * 19
+
+
+def test_a_provisioning_state_from_the_server_is_shown_as_text_not_as_rich_markup() -> None:
+    """The server names the provisioningState: markup in it must not become a terminal
+    hyperlink or a style."""
+    hostile = "[link=http://evil.example]Succeeded[/link][blink]x"
+    view = LiveProgress(Console(file=io.StringIO(), force_terminal=True, width=140))
+    view(Event("Workspace/s/rg/ws", "started", "update"))
+    view(Event("Workspace/s/rg/ws", hostile))
+    out = io.StringIO()
+    Console(file=out, force_terminal=True, width=200).print(view.table())
+    assert "\x1b]8;" not in out.getvalue()
+    assert hostile in out.getvalue()

@@ -216,3 +216,35 @@ def test_an_env_file_that_is_a_directory_is_one_line(
     code, _, err = _run(capsys, "validate", "--env-file", str(tmp_path), str(manifest))
     assert code == 1
     _one_line(err, str(tmp_path), "env file")
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [{"expiresIn": 10**20}, {"expiresIn": "soon"}, None],
+    ids=["huge-expiry", "text-expiry", "not-an-object"],
+)
+def test_an_odd_notebook_token_answer_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], tamper: dict[str, object] | None
+) -> None:
+    from reconciler.emulator import Knobs, running
+    from reconciler.emulator.wire import Request, Response
+    from tests.security.hostile import RewritingEmulator
+
+    def rewrite(request: Request, response: Response) -> None:
+        if request.path.endswith("/listNotebookAccessToken") and response.status == 200:
+            response.body = [response.body] if tamper is None else {**response.body, **tamper}
+
+    emulator = RewritingEmulator(
+        rewrite,
+        knobs=Knobs(retry_after_seconds=0),
+        resource_groups=((DEFAULT_SUBSCRIPTION, "rg-clear"),),
+    )
+    path = tmp_path / "m.yaml"
+    path.write_text(MANIFEST, encoding="utf-8")
+    with running(emulator) as url:
+        assert _run(capsys, "apply", "--endpoint", url, "--auto-approve", str(path))[0] == 0
+        code, out, err = _run(
+            capsys, "notebook-token", "--endpoint", url, "--workspace", "ws-clear", str(path)
+        )
+    assert code == 1 and out == ""
+    _one_line(err, "unreadable answer to", "listNotebookAccessToken")

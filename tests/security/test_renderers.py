@@ -149,3 +149,35 @@ def test_the_escapes_keep_harmless_text_as_it_was() -> None:
     assert safe.md_code("`x") == "`` `x ``"
     assert safe.md_text("<b>@team</b>") == "\\<b\\>@\u2060team\\</b\\>"
     assert safe.md_fence("```\n```").startswith("````\n")
+
+
+def test_an_arm_error_printed_by_apply_is_inert(tmp_path: Path) -> None:
+    """ARM error messages often quote the rejected value, which a pull request wrote: apply's
+    progress lines and its failure summary must not pass a workflow command or an escape
+    sequence from them to the CI log."""
+    from reconciler.emulator import DEFAULT_SUBSCRIPTION, Knobs, running
+    from reconciler.emulator.wire import Request, Response, arm_error
+    from tests.security.hostile import RewritingEmulator
+
+    hostile_message = "bad value\n::error title=pwned::owned\x1b]8;;http://evil\x07 ##vso[task.x]1"
+
+    def tamper(request: Request, response: Response) -> None:
+        if request.method == "PUT":
+            rejected = arm_error(400, "Bad\n::warning::code", hostile_message)
+            response.status, response.body, response.headers = (
+                rejected.status,
+                rejected.body,
+                rejected.headers,
+            )
+
+    emulator = RewritingEmulator(
+        tamper,
+        knobs=Knobs(retry_after_seconds=0),
+        resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
+    )
+    (tmp_path / "ws.yaml").write_text(workspace_manifest())
+    with running(emulator) as url:
+        done = run_cli("apply", "--endpoint", url, "--auto-approve", "ws.yaml", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "owned" in done.stdout and "owned" in done.stderr  # reported, made inert
+    assert_no_ci_command(done.stdout, done.stderr)
