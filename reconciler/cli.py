@@ -62,6 +62,16 @@ VERBOSE = (
 )
 
 
+class _ApplyFormat(argparse.Action):
+    """`apply --format` says what to do instead of "unrecognized arguments"."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object, **__: object) -> None:
+        parser.error(
+            "--format: apply prints its plan and progress as text only; for a JSON plan run "
+            "`plan --format json --out plan.json`, then `apply --plan plan.json`"
+        )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reconciler",
@@ -131,6 +141,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     # apply prints its plan and progress as text; a JSON plan comes from `plan --out`.
     add_plan_options(apply, formats=False)
+    apply.add_argument("--format", action=_ApplyFormat, help=argparse.SUPPRESS)
     apply.set_defaults(format="text")
     apply.add_argument(
         "--auto-approve", action="store_true", help="apply without asking (required without a TTY)"

@@ -71,7 +71,9 @@ def test_apply_refuses_a_format_it_would_ignore(capsys: pytest.CaptureFixture[st
     with pytest.raises(SystemExit) as exit_:
         build_parser().parse_args(["apply", "--format", "json", "x"])
     assert exit_.value.code == 2
-    assert "--format" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "--format: apply prints its plan and progress as text only" in err
+    assert "plan --format json --out plan.json" in err
 
 
 @pytest.mark.parametrize(
