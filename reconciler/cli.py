@@ -354,9 +354,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_usage(args)
         code: int = args.func(args)
     except ReconcilerError as error:
-        from reconciler.render.safe import lines
+        from reconciler.errors import ManifestError
+        from reconciler.render.safe import lines, terminal
 
-        print(f"error: {lines(str(error))}", file=sys.stderr)
+        # A manifest error lists its problems a line each; any other error is one line, even
+        # when the service's message spans several (its line breaks shown as escapes).
+        text = lines(str(error)) if isinstance(error, ManifestError) else terminal(str(error))
+        print(f"error: {text}", file=sys.stderr)
         return error.exit_code
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

@@ -280,3 +280,19 @@ def test_azure_identity_failures_are_one_clear_line() -> None:
     with pytest.raises(UsageError) as caught:
         asyncio.run(provider.token())
     assert "\n" not in str(caught.value) and "az login" in str(caught.value)
+
+
+def test_an_arm_error_is_printed_on_one_line_whatever_the_service_wrote(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reconciler import cli
+    from reconciler.errors import ArmError
+
+    def fail(args: object) -> int:
+        raise ArmError(400, "BadRequest", "first line\nsecond\r\n::error::x", method="PUT")
+
+    monkeypatch.setattr(cli, "check_usage", fail)
+    assert cli.main(["validate", "x"]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("error: BadRequest: first line")
+    assert "\n::" not in err
