@@ -108,6 +108,15 @@ def mermaid(plan: Plan) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _short_name(change: Change) -> str:
+    """The resource's name within its group: what follows the group's address (a Playwright
+    token's name may itself contain '/'), else the address's last segment."""
+    prefix = change.workspace + "/"
+    if change.workspace and change.address.startswith(prefix):
+        return change.address[len(prefix) :]
+    return change.address.rsplit("/", 1)[-1]
+
+
 def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [f"### azureml-reconciler {title}", "", f"**{summary_line(plan)}**", ""]
     replace = [c for c in plan.changes if c.action is Action.REPLACE_REQUIRED]
@@ -125,8 +134,7 @@ def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMM
     for group, changes in groups.items():
         rows = ["| resource | action | reason |", "|---|---|---|"]
         rows += [
-            f"| {safe.md_code(c.address.rsplit('/', 1)[-1])} {c.kind} | {ICONS[c.action]} | "
-            f"{_cell(c.reason)} |"
+            f"| {safe.md_code(_short_name(c))} {c.kind} | {ICONS[c.action]} | {_cell(c.reason)} |"
             for c in changes
         ]
         details = "".join(_details(c) for c in changes if c.action is not Action.NO_OP)

@@ -181,3 +181,20 @@ def test_an_arm_error_printed_by_apply_is_inert(tmp_path: Path) -> None:
     assert done.returncode == 1, done.stdout + done.stderr
     assert "owned" in done.stdout and "owned" in done.stderr  # reported, made inert
     assert_no_ci_command(done.stdout, done.stderr)
+
+
+def test_a_token_name_with_a_slash_is_shown_whole_in_the_markdown_table() -> None:
+    from reconciler.plan.model import Action, Change, Plan
+    from reconciler.render.markdown import render_markdown
+
+    group = "PlaywrightAccessTokens/e2e-tokens"
+    name = "ci/```</details><img src=x>"
+    plan = Plan(
+        changes=(
+            Change(f"{group}/{name}", "PlaywrightAccessTokens", Action.READ, "expired", group),
+        )
+    )
+    markdown = render_markdown(plan)
+    assert_markdown_is_inert(markdown)
+    row = next(line for line in markdown.splitlines() if "PlaywrightAccessTokens |" in line)
+    assert "ci/" in row and "img src=x" in row  # the whole name, as code, not its last part
