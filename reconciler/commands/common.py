@@ -239,8 +239,8 @@ ENDPOINT_HELP = (
 )
 
 
-def add_azure_options(parser: argparse.ArgumentParser, *, parallelism: int | None) -> None:
-    """Where to send requests and how, for the commands outside plan/drift/apply."""
+def _add_target_options(parser: argparse.ArgumentParser) -> None:
+    """Which Azure a command talks to: an endpoint, or the embedded emulator and its state."""
     parser.add_argument("--endpoint", metavar="URL", help=ENDPOINT_HELP)
     parser.add_argument(
         "--emulator",
@@ -253,6 +253,11 @@ def add_azure_options(parser: argparse.ArgumentParser, *, parallelism: int | Non
         metavar="FILE",
         help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
     )
+
+
+def add_azure_options(parser: argparse.ArgumentParser, *, parallelism: int | None) -> None:
+    """Where to send requests and how, for the commands outside plan/drift/apply."""
+    _add_target_options(parser)
     if parallelism is None:
         parser.add_argument("--parallelism", type=int, default=1, help=argparse.SUPPRESS)
     else:
@@ -274,18 +279,7 @@ def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -
     parser.add_argument(
         "paths", nargs="+", type=Path, metavar="PATH", help="manifest files or directories"
     )
-    parser.add_argument("--endpoint", metavar="URL", help=ENDPOINT_HELP)
-    parser.add_argument(
-        "--emulator",
-        action="store_true",
-        help="run against the embedded local emulator instead of Azure",
-    )
-    parser.add_argument(
-        "--emulator-state",
-        type=Path,
-        metavar="FILE",
-        help="state file of the embedded emulator (default: .reconciler/emulator-state.json)",
-    )
+    _add_target_options(parser)
     parser.add_argument(
         "--playwright-endpoint",
         metavar="URL",
