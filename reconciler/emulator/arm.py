@@ -145,6 +145,14 @@ def _system_data(existing: dict[str, Any] | None, now: float) -> dict[str, Any]:
     }
 
 
+def _valid_body(request: Request, operation_id: str) -> dict[str, Any] | Response:
+    """The request's JSON object, valid for ``operation_id`` at its api-version, or the 400."""
+    body = _json_object(request)
+    if isinstance(body, Response):
+        return body
+    return _invalid_body(request, operation_id, body) or body
+
+
 def _invalid_body(request: Request, operation_id: str, body: Any) -> Response | None:
     """400 ``ValidationError`` naming the JSON path, against the request's api-version."""
     details = contract.body_errors(
@@ -294,12 +302,9 @@ class ArmService:
         missing = self._rg_missing(sub, rg)
         if missing:
             return missing
-        body = _json_object(request)
+        body = _valid_body(request, "Workspaces_CreateOrUpdate")
         if isinstance(body, Response):
             return body
-        invalid = _invalid_body(request, "Workspaces_CreateOrUpdate", body)
-        if invalid:
-            return invalid
         if "location" not in body:
             return arm_error(
                 400,
@@ -495,12 +500,9 @@ class ArmService:
         record = self._workspace(sub, rg, ws)
         if record is None or record.deleted:
             return self._rg_missing(sub, rg) or self._not_found(WORKSPACE_TYPE, ws, rg)
-        body = _json_object(request)
+        body = _valid_body(request, "Workspaces_Update")
         if isinstance(body, Response):
             return body
-        invalid = _invalid_body(request, "Workspaces_Update", body)
-        if invalid:
-            return invalid
         if record.operation is not None:
             return arm_error(
                 409,
@@ -586,12 +588,9 @@ class ArmService:
         parent = self._parent(sub, rg, ws)
         if isinstance(parent, Response):
             return parent
-        body = _json_object(request)
+        body = _valid_body(request, "ManagedNetworkSettingsRule_CreateOrUpdate")
         if isinstance(body, Response):
             return body
-        invalid = _invalid_body(request, "ManagedNetworkSettingsRule_CreateOrUpdate", body)
-        if invalid:
-            return invalid
         rules = self._rules(parent)
         stored_name = self._rule_name(rules, name) or name
         given = {
@@ -746,12 +745,9 @@ class ArmService:
         parent = self._parent(sub, rg, ws)
         if isinstance(parent, Response):
             return parent
-        body = _json_object(request)
+        body = _valid_body(request, "WorkspaceConnections_Create")
         if isinstance(body, Response):
             return body
-        invalid = _invalid_body(request, "WorkspaceConnections_Create", body)
-        if invalid:
-            return invalid
         body = _without_read_only(contract.without_nulls(body))
         key = State.conn_key(sub, rg, ws, name)
         existing = self.state.connections.get(key)
@@ -785,12 +781,9 @@ class ArmService:
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
             return self._connection_not_found(ws, name, parent.body.get("location", ""))
-        body = _json_object(request)
+        body = _valid_body(request, "WorkspaceConnections_Update")
         if isinstance(body, Response):
             return body
-        invalid = _invalid_body(request, "WorkspaceConnections_Update", body)
-        if invalid:
-            return invalid
         given = dict(contract.without_nulls(body).get("properties") or {})
         for server_set in ("group", "createdByWorkspaceArmId"):
             given.pop(server_set, None)
