@@ -12,13 +12,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmError, ArmNotFound, ReconcilerError
+from reconciler.kinds.workspace import WORKSPACE
 from reconciler.manifest.model import Address
 from reconciler.render import safe
 
 REDACTED = "(redacted; --show-secrets to print)"
+# The action is documented at 2024-04-01, not at the workspace body's api-version.
+API_VERSION = "2024-04-01"
 
 
 _TOKEN = re.compile(r"[\x21-\x7e]*")  # printable ASCII, no space: what a JWT or opaque token is
@@ -43,12 +45,12 @@ class NotebookToken:
 async def fetch(
     client: ArmClient, workspace: Address, *, now: datetime | None = None
 ) -> NotebookToken:
-    url = paths.workspace(workspace) + "/listNotebookAccessToken"
+    url = WORKSPACE.path(workspace) + "/listNotebookAccessToken"
     try:
         answer = await client.request(
             "POST",
             url,
-            params={"api-version": paths.CONNECTION_API},
+            params={"api-version": API_VERSION},
             kind="workspace.listNotebookAccessToken",
         )
     except ArmNotFound as error:

@@ -1,4 +1,7 @@
-"""Apply a plan: write only what changed, workspaces before their connections, in parallel.
+"""Apply a plan: write only what changed, parents before their children, in parallel.
+
+One loop for every kind in :data:`reconciler.kinds.KINDS`; what differs between kinds (paths,
+api-versions, long-running operations, marking, secrets) is declared by the kind.
 
 * No PUT for a no-op resource: peers that write on every run hit ARM's write limits.
 * A workspace's connections wait for it; if it fails they are skipped (with the reason)
@@ -24,25 +27,18 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from reconciler import kinds
 from reconciler.apply.body import refusal, update_body
 from reconciler.apply.lro import Outcome, follow
-from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmConflict, ReconcilerError, UnsafeUrlError
+from reconciler.kinds import ResourceKind
 from reconciler.livestate import without_nulls
 from reconciler.manifest import secrets
-from reconciler.manifest.model import (
-    Address,
-    ConnectionManifest,
-    Kind,
-    ManifestSet,
-    WorkspaceManifest,
-)
+from reconciler.manifest.model import Address, ManifestSet, ResourceManifest
 from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
-from reconciler.plan.ownership import OWNER_KEY
 from reconciler.plan.planner import in_progress, provisioning_state
-from reconciler.schemas import load_schema
 
 CONFLICT_RETRIES = 10
 
@@ -122,8 +118,7 @@ class Applier:
         self.options = options or ApplyOptions()
         self.notify = notify or (lambda event: None)
         self.report = ApplyReport()
-        self.workspaces = {str(w.address): w for w in manifests.workspaces}
-        self.connections = {str(c.address): c for c in manifests.connections}
+        self.manifests = {str(m.address): m for m in manifests.resources}
         self.owner = manifests.owner
         self.marker = ownership.marker(manifests.owner)  # written into what apply creates
         self._started = client.clock()
@@ -139,13 +134,11 @@ class Applier:
         self._started = self.client.clock()
         # Every wait the client makes from here on (retries, pacing, conflicts) ends in time.
         self.client.set_deadline(self.options.deadline)
-        by_workspace: dict[str, list[Change]] = {}
+        trees: dict[str, list[Change]] = {}
         for change in plan.changes:
-            if change.kind in ("Workspace", "Connection"):
-                by_workspace.setdefault(change.workspace, []).append(change)
-        await asyncio.gather(
-            *(self._workspace_tree(ws, changes) for ws, changes in by_workspace.items())
-        )
+            if kinds.get(change.kind) is not None:
+                trees.setdefault(change.workspace, []).append(change)
+        await asyncio.gather(*(self._tree(top, changes) for top, changes in trees.items()))
         return self.report
 
     def _done(self, change: Change, result: Result, detail: str = "") -> None:
@@ -153,16 +146,17 @@ class Applier:
         self.report.in_flight.pop(change.address, None)
         self.notify(Event(change.address, result.value, detail))
 
-    async def _workspace_tree(self, workspace: str, changes: list[Change]) -> None:
-        own = next((c for c in changes if c.kind == "Workspace"), None)
+    async def _tree(self, top: str, changes: list[Change]) -> None:
+        """A top-level resource first, then what lives in it, unless it failed."""
+        own = next((c for c in changes if kinds.of(c.kind).top), None)
         rest = [
             c for c in changes if c is not own and c.action not in (Action.UNMANAGED, Action.READ)
         ]
         ok = True
         if own is not None:
-            ok = await self._workspace(own)
+            ok = await self._resource(own)
         if not ok:
-            # Unless a replacement may have deleted the workspace, what matched still matches.
+            # Unless a replacement may have deleted the parent, what matched still matches.
             untouched = own is None or not (
                 own.action is Action.REPLACE_REQUIRED and self.options.allow_replace
             )
@@ -170,55 +164,103 @@ class Applier:
                 if untouched and change.action is Action.NO_OP:
                     self._done(change, Result.UNCHANGED)
                 else:
-                    self._done(change, Result.SKIPPED, f"its workspace {workspace} was not applied")
+                    parent = kinds.of(change.kind).parent
+                    noun = parent.noun if parent is not None else "parent"
+                    self._done(change, Result.SKIPPED, f"its {noun} {top} was not applied")
             return
-        # A replaced workspace comes back empty: its connections must be written again.
+        # A replaced parent comes back empty: what lives in it must be written again.
         recreated = own is not None and own.action is Action.REPLACE_REQUIRED
-        await asyncio.gather(*(self._connection(change, force=recreated) for change in rest))
+        await asyncio.gather(*(self._resource(change, force=recreated) for change in rest))
 
-    async def _workspace(self, change: Change) -> bool:
-        if change.action is Action.NO_OP:
+    async def _resource(self, change: Change, *, force: bool = False) -> bool:
+        """Apply one change; True when what depends on it may go on."""
+        kind = kinds.of(change.kind)
+        if change.action is Action.NO_OP and not force:
             self._done(change, Result.UNCHANGED)
+            return True
+        if change.action is Action.DELETE:
+            await self._delete(kind, change)
             return True
         if change.action is Action.REPLACE_REQUIRED and not self.options.allow_replace:
             self._done(
-                change,
-                Result.SKIPPED,
-                f"{change.reason} — not done without --allow-replace",
+                change, Result.SKIPPED, f"{change.reason} — not done without --allow-replace"
             )
             return False
-        manifest = self.workspaces[change.address]
+        manifest = self.manifests[change.address]
         self.notify(Event(change.address, "started", change.action.value))
-        before = change.before
-        state = provisioning_state(before)
+        body: Any = None  # not built yet when a secret fails to resolve
         try:
-            if in_progress(state):
-                outcome = await self._wait_workspace(manifest, change)
-                before = outcome.body if outcome.body is not None else before
-                if not change.diffs:
-                    self._done(
-                        change, Result.UNCHANGED, f"provisioning went from {state} to Succeeded"
-                    )
-                    return True
-            if change.action is Action.UPDATE:
-                refused = refusal(
-                    manifest.spec,
-                    before,
-                    load_schema("workspace.schema.json"),
-                    strict=self.options.strict,
-                    api_version=paths.WORKSPACE_API,
-                )
-                if refused:
-                    self._done(change, Result.SKIPPED, refused)
-                    return False
-            if change.action is Action.REPLACE_REQUIRED:
-                await self._delete_workspace(manifest)
-            await self._put_workspace(manifest, change, before)
+            body = self._body(kind, manifest, change, force=force)
+            return await self._write(kind, manifest, change, body, force=force)
         except ReconcilerError as error:
-            self._done(change, Result.FAILED, str(error))
+            # A service may quote the request back in its error: never let a secret through.
+            self._done(change, Result.FAILED, scrub(str(error), secret_values(manifest.spec, body)))
             return False
-        done = {Action.CREATE: Result.CREATED, Action.REPLACE_REQUIRED: Result.REPLACED}
-        self._done(change, done.get(change.action, Result.UPDATED))
+
+    def _body(
+        self, kind: ResourceKind, manifest: ResourceManifest, change: Change, *, force: bool
+    ) -> Any:
+        """The declared body, secrets resolved and marked as this configuration's own."""
+        if kind.secrets_action is None:
+            return manifest.spec
+        body = secrets.resolve(manifest.spec, self.env, manifest.source.file.parent)
+        before = change.before if isinstance(change.before, dict) else {}
+        had_marker = ownership.by_this_tool(ownership.marker_of(before))
+        if kind.mark is not None and (change.action is Action.CREATE or had_marker or force):
+            body = kind.mark(body, self.marker)
+        return body
+
+    def _refused(
+        self, kind: ResourceKind, manifest: ResourceManifest, body: Any, before: Any
+    ) -> str | None:
+        """Why an update must not be sent (it would take over or lose something), or None."""
+        if kind.mark is not None:
+            foreign = ownership.foreign_marker(
+                before if isinstance(before, dict) else {}, self.owner
+            )
+            if foreign:
+                return ownership.foreign_reason(foreign, self.owner)
+        return refusal(
+            body,
+            before,
+            kind.schema(),
+            strict=self.options.strict,
+            api_version=kind.api_version,
+            connection=manifest.address.name if kind.secrets_action else None,
+        )
+
+    async def _write(
+        self,
+        kind: ResourceKind,
+        manifest: ResourceManifest,
+        change: Change,
+        body: Any,
+        *,
+        force: bool,
+    ) -> bool:
+        before = change.before
+        state = provisioning_state(before) if kind.long_running else None
+        if in_progress(state):
+            outcome = await self._wait(kind, manifest, change)
+            before = outcome.body if outcome.body is not None else before
+            if not change.diffs:
+                self._done(change, Result.UNCHANGED, f"provisioning went from {state} to Succeeded")
+                return True
+        if change.action is Action.UPDATE and not force:
+            refused = self._refused(kind, manifest, body, before)
+            if refused:
+                self._done(change, Result.SKIPPED, refused)
+                return False
+            body = update_body(body, before, kind.schema(), strict=self.options.strict)
+        if change.action is Action.REPLACE_REQUIRED:
+            await self._delete_for_replace(kind, manifest)
+        await self._put_resource(kind, manifest, change, body)
+        if force or change.action is Action.CREATE:
+            self._done(change, Result.CREATED)
+        elif change.action is Action.REPLACE_REQUIRED:
+            self._done(change, Result.REPLACED)
+        else:
+            self._done(change, Result.UPDATED)
         return True
 
     async def _put(self, url: str, body: Any, api_version: str, kind: str) -> Any:
@@ -246,38 +288,36 @@ class Applier:
                 )
         raise AssertionError("unreachable")
 
-    async def _wait_workspace(self, manifest: WorkspaceManifest, change: Change) -> Outcome:
+    async def _wait(
+        self, kind: ResourceKind, manifest: ResourceManifest, change: Change
+    ) -> Outcome:
         """Follow the operation the plan found running, by the resource's provisioningState."""
-        url = paths.workspace(manifest.address)
+        url = kind.path(manifest.address)
         self.report.in_flight[change.address] = f"provisioning, polling {url}"
         now = await self.client.request(
-            "GET", url, params={"api-version": paths.WORKSPACE_API}, kind="operation.poll"
+            "GET", url, params={"api-version": kind.api_version}, kind="operation.poll"
         )
+        found = provisioning_state(change.before)
         return await follow(
             self.client,
             now,
             url,
-            paths.WORKSPACE_API,
-            what=f"workspace {manifest.address.name} (found {provisioning_state(change.before)})",
+            kind.api_version,
+            what=f"{kind.noun} {manifest.address.name} (found {found})",
             timeout=self._time_left(),
             progress=lambda state: self.notify(Event(change.address, state)),
         )
 
-    async def _put_workspace(
-        self, manifest: WorkspaceManifest, change: Change, before: Any
+    async def _put_resource(
+        self, kind: ResourceKind, manifest: ResourceManifest, change: Change, body: Any
     ) -> None:
-        url = paths.workspace(manifest.address)
-        body = manifest.spec
-        if change.action is Action.UPDATE:
-            body = update_body(
-                manifest.spec,
-                before,
-                load_schema("workspace.schema.json"),
-                strict=self.options.strict,
-            )
+        url = kind.path(manifest.address)
+        if not kind.long_running:
+            await self._put(url, body, kind.api_version, kind.call("put"))
+            return
         # Until Azure answers, all that is known is that a PUT went out.
         self.report.in_flight[change.address] = f"PUT {url} sent, no answer yet"
-        first = await self._put(url, body, paths.WORKSPACE_API, "workspace.put")
+        first = await self._put(url, body, kind.api_version, kind.call("put"))
 
         def track(operation: str) -> None:
             self.report.in_flight[change.address] = operation
@@ -286,115 +326,65 @@ class Applier:
             self.client,
             first,
             url,
-            paths.WORKSPACE_API,
-            what=f"workspace {manifest.address.name}",
+            kind.api_version,
+            what=f"{kind.noun} {manifest.address.name}",
             timeout=self._time_left(),
             progress=lambda state: self.notify(Event(change.address, state)),
             on_operation=track,
         )
         self.report.resources[change.address] = outcome.body
 
-    async def _delete_workspace(self, manifest: WorkspaceManifest) -> None:
-        url = paths.workspace(manifest.address)
-        # Azure soft-deletes a workspace and keeps its name taken: a replacement must purge.
+    async def _delete_for_replace(self, kind: ResourceKind, manifest: ResourceManifest) -> None:
+        url = kind.path(manifest.address)
         first = await self.client.request(
             "DELETE",
             url,
-            params={"api-version": paths.WORKSPACE_API, "forceToPurge": "true"},
-            kind="workspace.delete",
+            params={"api-version": kind.api_version, **kind.delete_params},
+            kind=kind.call("delete"),
         )
-        if first.status in (200, 202) and (
-            first.headers.get("location") or first.headers.get("azure-asyncoperation")
+        if (
+            kind.long_running
+            and first.status in (200, 202)
+            and (first.headers.get("location") or first.headers.get("azure-asyncoperation"))
         ):
             await follow(
                 self.client,
                 first,
                 url,
-                paths.WORKSPACE_API,
-                what=f"deleting workspace {manifest.address.name}",
+                kind.api_version,
+                what=f"deleting {kind.noun} {manifest.address.name}",
                 timeout=self._time_left(),
             )
 
-    async def _connection(self, change: Change, *, force: bool = False) -> None:
-        if change.action is Action.NO_OP and not force:
-            self._done(change, Result.UNCHANGED)
-            return
-        if change.action is Action.DELETE:
-            await self._delete_connection(change)
-            return
-        manifest = self.connections[change.address]
+    async def _delete(self, kind: ResourceKind, change: Change) -> None:
+        """--prune: the plan only proposes this for resources carrying our marker."""
         self.notify(Event(change.address, "started", change.action.value))
-        body: Any = None  # not built yet when a secret fails to resolve
-        try:
-            before = change.before if isinstance(change.before, dict) else {}
-            had_marker = ownership.by_this_tool(ownership.marker_of(before))
-            body = self._connection_body(
-                manifest, mark=change.action is Action.CREATE or had_marker or force
-            )
-            foreign = ownership.foreign_marker(before, self.owner)
-            if change.action is Action.UPDATE and not force and foreign:
-                self._done(change, Result.SKIPPED, ownership.foreign_reason(foreign, self.owner))
-                return
-            if change.action is Action.UPDATE and not force:
-                refused = refusal(
-                    body,
-                    change.before,
-                    load_schema("connection.schema.json"),
-                    strict=self.options.strict,
-                    api_version=paths.CONNECTION_API,
-                    connection=manifest.address.name,
-                )
-                if refused:
-                    self._done(change, Result.SKIPPED, refused)
-                    return
-                body = update_body(
-                    body,
-                    change.before,
-                    load_schema("connection.schema.json"),
-                    strict=self.options.strict,
-                )
-            await self._put(
-                paths.connection(manifest.address), body, paths.CONNECTION_API, "connection.put"
-            )
-        except ReconcilerError as error:
-            # A service may quote the request back in its error: never let a secret through.
-            self._done(change, Result.FAILED, scrub(str(error), secret_values(manifest.spec, body)))
-            return
-        created = change.action is Action.CREATE or force
-        self._done(change, Result.CREATED if created else Result.UPDATED)
-
-    async def _delete_connection(self, change: Change) -> None:
-        """--prune: the plan only proposes this for connections carrying our marker."""
-        self.notify(Event(change.address, "started", change.action.value))
-        # The URL comes from the plan's address (the workspace this configuration declares and
-        # the connection's name), never from the id the server returned; that id must name
-        # the same connection, or nothing is deleted.
-        _kind, sub, group, workspace, name = change.address.split("/", 4)
-        target = paths.connection(Address(Kind.CONNECTION, sub, group, name, workspace))
+        # The URL comes from the plan's address (the parent this configuration declares and
+        # the resource's name), never from the id the server returned; that id must name
+        # the same resource, or nothing is deleted.
+        target = kind.path(_address(kind, change.address))
         live_id = change.before.get("id") if isinstance(change.before, dict) else None
         try:
-            if not live_id or paths.connection_from_id(str(live_id)).lower() != target.lower():
+            if not live_id or kind.path(kind.from_id(str(live_id))).lower() != target.lower():
                 raise UnsafeUrlError(
-                    "the live connection's id does not name the connection the plan deletes"
+                    f"the live {kind.noun}'s id does not name the {kind.noun} the plan deletes"
                 )
             await self.client.request(
                 "DELETE",
                 target,
-                params={"api-version": paths.CONNECTION_API},
-                kind="connection.delete",
+                params={"api-version": kind.api_version, **kind.delete_params},
+                kind=kind.call("delete"),
             )
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return
         self._done(change, Result.DELETED)
 
-    def _connection_body(self, manifest: ConnectionManifest, *, mark: bool) -> Any:
-        body = secrets.resolve(manifest.spec, self.env, manifest.source.file.parent)
-        props = dict(body.get("properties") or {})
-        if mark:
-            # The ownership marker (kept across updates: a PUT replaces the whole body).
-            props["metadata"] = {
-                **(props.get("metadata") or {}),
-                OWNER_KEY: self.marker,
-            }
-        return {**body, "properties": props}
+
+def _address(kind: ResourceKind, address: str) -> Address:
+    """The address a plan's address string names (``Kind/sub/group[/parent]/name``)."""
+    if kind.parent is None:
+        _kind, sub, group, name = address.split("/", 3)
+        return kind.address(sub, group, name)
+    _kind, sub, group, parent, name = address.split("/", 4)
+    return kind.address(sub, group, name, parent)

@@ -80,6 +80,10 @@ class ConnectionManifest:
     labels: dict[str, str] = field(default_factory=dict)
 
 
+# A declared ARM resource of any kind in reconciler.kinds.KINDS.
+ResourceManifest = WorkspaceManifest | ConnectionManifest
+
+
 @dataclass(frozen=True)
 class PlaywrightAudit:
     """An observe-only check of a Playwright Testing account's access tokens."""
@@ -100,6 +104,11 @@ class ManifestSet:
     playwright: tuple[PlaywrightAudit, ...] = ()
     # Who this configuration is, for the ownership marker and --prune (reconciler.plan.ownership).
     owner: str = ""
+
+    @property
+    def resources(self) -> tuple[ResourceManifest, ...]:
+        """Every declared ARM resource, whatever its kind."""
+        return (*self.workspaces, *self.connections)
 
     @property
     def count(self) -> int:

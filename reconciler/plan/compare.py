@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,59 +33,11 @@ from reconciler.plan.server import (
     empty,
     is_server_default,
 )
+from reconciler.schemas.node import Node as Node  # re-exported: the comparison walks it
 
 # Objects an update sends exactly as declared (never merged with live): which members an
 # identity has is decided by its type, so live leftovers would contradict it.
 WHOLE = frozenset({"identity"})
-
-
-@dataclass(frozen=True)
-class Node:
-    """A position in a schema document, resolving ``$ref`` and discriminator branches."""
-
-    root: dict[str, Any]
-    schema: dict[str, Any]
-
-    def _resolve(self, schema: dict[str, Any]) -> dict[str, Any]:
-        while "$ref" in schema:
-            name = schema["$ref"].split("/")[-1]
-            target = self.root["$defs"][name]
-            schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
-        return schema
-
-    @property
-    def s(self) -> dict[str, Any]:
-        return self._resolve(self.schema)
-
-    def branch(self, instance: Any) -> Node:
-        """For a discriminated schema, the branch that ``instance`` selects."""
-        s = self.s
-        field_name = s.get("x-reconciler-discriminator")
-        if field_name and isinstance(instance, dict):
-            for branch in s.get("allOf", []):
-                const = branch["if"]["properties"][field_name]["const"]
-                if str(instance.get(field_name, "")).lower() == const.lower():
-                    return Node(self.root, branch["then"])
-        return self
-
-    def child(self, key: str, instance: Any = None) -> Node:
-        s = self.branch(instance).s
-        props = s.get("properties", {})
-        if key in props:
-            return Node(self.root, props[key])
-        extra = s.get("additionalProperties")
-        return Node(self.root, extra if isinstance(extra, dict) else {})
-
-    def items(self) -> Node:
-        return Node(self.root, self.s.get("items", {}))
-
-    def flag(self, name: str) -> bool:
-        return bool(self.schema.get(name) or self.s.get(name))
-
-    @property
-    def is_map(self) -> bool:
-        s = self.s
-        return isinstance(s.get("additionalProperties"), dict) and not s.get("properties")
 
 
 def normalise_location(value: str) -> str:

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from reconciler import kinds
+from reconciler.manifest.model import Kind
 from reconciler.plan.model import FORMAT_VERSION, Action
 
 
 def plan_schema() -> dict[str, Any]:
     actions = [a.value for a in Action]
+    kind_names = [k.kind.value for k in kinds.KINDS] + [Kind.PLAYWRIGHT_ACCESS_TOKENS.value]
     anything: dict[str, Any] = {}
     return {
         "title": "azureml-reconciler plan (JSON output of plan and drift)",
@@ -109,7 +112,7 @@ def plan_schema() -> dict[str, Any]:
                         "type": "string",
                         "description": "Kind/subscription/resourceGroup[/workspace]/name",
                     },
-                    "kind": {"enum": ["Workspace", "Connection", "PlaywrightAccessTokens"]},
+                    "kind": {"enum": kind_names},
                     "action": {"enum": actions},
                     "reason": {"type": "string"},
                     "workspace": {"type": "string"},

@@ -12,7 +12,19 @@ from __future__ import annotations
 
 from typing import Any
 
-OWNER_KEY = "managed-by"
+from reconciler.kinds.connection import OWNER_KEY
+
+__all__ = [
+    "OWNER_KEY",
+    "OWNER_VALUE",
+    "by_this_tool",
+    "foreign_marker",
+    "foreign_reason",
+    "marker",
+    "marker_of",
+    "owned_by",
+]
+
 OWNER_VALUE = "azureml-reconciler"  # the tool; the marker is OWNER_VALUE/<owner>
 
 

@@ -2,8 +2,9 @@
 
 Known so that a comparison does not call the service's own doing a change: without it a
 ``--strict`` plan lists the region-derived ``discoveryUrl`` as a removal after every apply, and
-an update refuses over a field no PUT could ever send. Data, not code, each entry with where it
-comes from.
+an update refuses over a field no PUT could ever send. Each kind declares its own facts, with
+where they come from (:mod:`reconciler.kinds`); the comparison applies the rules about unknown
+fields of every kind to every body, as field names do not collide across kinds.
 """
 
 from __future__ import annotations
@@ -11,33 +12,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-# Fields real ARM answers carry that no api-version accepts in a PUT body (server-only, and
-# undocumented, so the schema cannot mark them read-only).
-SERVER_ONLY = frozenset({"sdkTelemetryAppInsightsKey"})
+from reconciler import kinds
+from reconciler.kinds.base import ANY
 
-# Fields newer api-versions define, at the value the service assumes when a PUT leaves them
-# out (2024-04-01 workspaceRP.json: a workspace without ``kind`` is a Default workspace).
-ASSUMED_WHEN_ABSENT: dict[str, Any] = {"kind": "Default"}
-
-# Fields the service keeps whatever a PUT sends: a workspace's ``kind`` (Hub, Project,
-# FeatureStore) is fixed at creation, and an update that leaves it out (as every 2023-04-01
-# body does) neither loses nor changes it. So it is never a loss that blocks an update, and
-# never a removal a strict plan could promise.
-KEPT_BY_SERVICE = frozenset({"kind"})
-
-# Values the service fills in when a PUT leaves the field out, by resource kind and path. A
-# strict plan does not call them removals: the next GET shows them again whatever is sent.
-ANY = object()  # the service derives the value (e.g. discoveryUrl from the region)
-SERVER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "Workspace": {
-        "sku": {"name": "Basic", "tier": "Basic"},
-        "properties.publicNetworkAccess": "Enabled",
-        "properties.discoveryUrl": ANY,
-    },
-    "Connection": {
-        "properties.isSharedToAll": False,
-    },
+SERVER_ONLY = frozenset().union(*(k.server_only for k in kinds.KINDS))
+ASSUMED_WHEN_ABSENT: dict[str, Any] = {
+    path: value for k in kinds.KINDS for path, value in k.assumed_when_absent.items()
 }
+KEPT_BY_SERVICE = frozenset().union(*(k.kept_by_service for k in kinds.KINDS))
 
 
 def empty(value: Any) -> bool:
@@ -46,12 +28,10 @@ def empty(value: Any) -> bool:
 
 
 def server_defaults(kind: str, name: str) -> dict[str, Any]:
-    """The values the service fills in for resource ``name`` (a workspace's friendlyName is
-    its name)."""
-    defaults = dict(SERVER_DEFAULTS.get(kind, {}))
-    if kind == "Workspace":
-        defaults["properties.friendlyName"] = name
-    return defaults
+    """The values the service fills in for resource ``name`` of ``kind``: a strict plan does
+    not call them removals, as the next GET shows them again whatever is sent."""
+    found = kinds.get(kind)
+    return found.defaults_for(name) if found is not None else {}
 
 
 def is_server_default(defaults: Mapping[str, Any], path: str, value: Any) -> bool:

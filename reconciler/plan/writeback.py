@@ -17,8 +17,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan.compare import Node
 from reconciler.plan.server import ASSUMED_WHEN_ABSENT, KEPT_BY_SERVICE, SERVER_ONLY, empty
+from reconciler.schemas.node import Node
 
 
 def uncarried(live: Any, node: Node, path: str = "") -> list[str]:

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
+from reconciler.kinds import paths
 
 API_VERSION = "2024-12-01"
 FIELDS = "id,name,createdAt,expiryAt,state"

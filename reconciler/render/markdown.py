@@ -6,6 +6,7 @@ A summary line, replacement warnings first, one table per workspace, field diffs
 
 from __future__ import annotations
 
+from reconciler import kinds
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.render import safe
 from reconciler.render.text import SYMBOLS, summary_line
@@ -67,24 +68,29 @@ def _label(text: str) -> str:
     return cleaned.replace('"', "#quot;").replace("<", "#lt;").replace(">", "#gt;")
 
 
+def _top(change: Change) -> bool:
+    kind = kinds.get(change.kind)
+    return kind is not None and kind.top
+
+
 def mermaid(plan: Plan) -> str:
-    """A graph of the workspaces and connections that change (GitHub renders it)."""
+    """A graph of the resources that change, each under its parent (GitHub renders it)."""
     moving = [
         c
         for c in plan.changes
-        if c.kind in ("Workspace", "Connection")
+        if kinds.get(c.kind) is not None
         and c.action in _MERMAID_CLASSES
         and c.action is not Action.NO_OP
     ]
     if not moving:
         return ""
-    workspaces = {c.workspace for c in moving}
+    parents = {c.workspace for c in moving}
     nodes: dict[str, tuple[str, Action]] = {}
     for change in plan.changes:
-        if change.kind == "Workspace" and change.address in workspaces:
+        if _top(change) and change.address in parents:
             nodes[change.address] = (change.address.rsplit("/", 1)[-1], change.action)
     for change in moving:
-        if change.kind == "Connection":
+        if not _top(change):
             nodes[change.address] = (change.address.rsplit("/", 1)[-1], change.action)
     if len(nodes) > MERMAID_MAX_NODES:
         return f"<sub>({len(nodes)} resources change: too many to draw)</sub>\n"
@@ -96,7 +102,7 @@ def mermaid(plan: Plan) -> str:
             f"{action.value.replace('-', '_')}"
         )
     for change in moving:
-        if change.kind == "Connection" and change.workspace in ids:
+        if not _top(change) and change.workspace in ids:
             lines.append(f"  {ids[change.workspace]} --> {ids[change.address]}")
     used = {action for _, action in nodes.values()}
     lines += [

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.arm import paths
 from reconciler.errors import UnsafeUrlError
+from reconciler.kinds import CONNECTION, paths
 from reconciler.manifest.model import Address, Kind
 from tests.e2e.conftest import Azure
 from tests.security.conftest import RG, SUB, run_cli
@@ -71,7 +71,7 @@ def test_a_hostile_name_is_refused_before_any_request(
 
 def test_every_path_segment_is_percent_encoded() -> None:
     address = Address(Kind.CONNECTION, SUB, "rg(1).x", "a b", workspace="w#1")
-    assert paths.connection(address) == (
+    assert CONNECTION.path(address) == (
         f"/subscriptions/{SUB}/resourceGroups/rg%281%29.x/providers/"
         "Microsoft.MachineLearningServices/workspaces/w%231/connections/a%20b"
     )
@@ -85,7 +85,7 @@ def test_every_path_segment_is_percent_encoded() -> None:
 def test_a_resource_id_from_the_server_is_rebuilt_not_followed() -> None:
     base = f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.MachineLearningServices"
     good = f"{base}/workspaces/ws1/connections/c1"
-    assert paths.connection_from_id(good.lower()).lower() == good.lower()
+    assert CONNECTION.path(CONNECTION.from_id(good.lower())).lower() == good.lower()
     for hostile in (
         f"https://attacker.example{good}",
         f"{good}/../../../victim-ws/connections/victim",
@@ -93,4 +93,4 @@ def test_a_resource_id_from_the_server_is_rebuilt_not_followed() -> None:
         f"{base}/workspaces/ws1/connections/%2E%2E",
     ):
         with pytest.raises(UnsafeUrlError):
-            paths.connection_from_id(hostile)
+            CONNECTION.from_id(hostile)

@@ -1,0 +1,36 @@
+"""The resource kinds the reconciler manages: one module each, listed here in dependency order.
+
+A kind's module declares what is particular to it (:class:`~reconciler.kinds.base.ResourceKind`);
+reading, planning, applying, rendering and exporting loop over :data:`KINDS`. A new kind is a
+new module and one entry in :data:`KINDS`, after its parent.
+"""
+
+from __future__ import annotations
+
+from reconciler.kinds.base import ResourceKind
+from reconciler.kinds.connection import CONNECTION
+from reconciler.kinds.workspace import WORKSPACE
+
+# Parents before their children: apply writes in this order, and the plan lists it.
+KINDS: tuple[ResourceKind, ...] = (WORKSPACE, CONNECTION)
+
+_BY_NAME = {k.kind.value: k for k in KINDS}
+
+
+def get(kind: str) -> ResourceKind | None:
+    """The kind named ``kind`` (a Kind or its value), or None for one not managed here (a
+    Playwright audit)."""
+    return _BY_NAME.get(str(kind))
+
+
+def of(kind: str) -> ResourceKind:
+    """The managed kind named ``kind``; a KeyError for any other."""
+    return _BY_NAME[str(kind)]
+
+
+def children(parent: ResourceKind) -> tuple[ResourceKind, ...]:
+    """The kinds that live in a ``parent`` resource, in registry order."""
+    return tuple(k for k in KINDS if k.parent is parent)
+
+
+__all__ = ["CONNECTION", "KINDS", "WORKSPACE", "ResourceKind", "children", "get", "of"]

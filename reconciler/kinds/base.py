@@ -1,0 +1,132 @@
+"""What a resource kind declares: data, plus a few small hooks where data is not enough.
+
+Reading, planning, applying, rendering and exporting are loops over the registry
+(:data:`reconciler.kinds.KINDS`); whatever is particular to one kind of ARM resource — where it
+lives, which api-version and schema it speaks, what the service does by itself, how apply
+marks it, how it is exported — is declared once, in its module, as a :class:`ResourceKind`.
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.kinds import paths
+from reconciler.manifest.model import Address, Kind
+from reconciler.schemas import load_schema
+from reconciler.schemas.node import Node
+
+Body = dict[str, Any]
+# A server default the service derives itself (a workspace's discoveryUrl, from its region).
+ANY: Any = object()
+# An exported manifest document (a ruamel CommentedMap) and the variables it asks for.
+Exported = tuple[Any, list[tuple[str, str]]]
+# (the resource's live body, its parent's live body or None, the names of its stored keys).
+ExportHook = Callable[[Body, Body | None, list[str] | None], Exported]
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    """One kind of ARM resource the reconciler manages."""
+
+    kind: Kind
+    noun: str  # in call labels ("workspace.get") and messages ("its workspace … was not applied")
+    collection: str  # its collection's path segment ("workspaces", "connections")
+    api_version: str  # of every request about it; its schema is generated for this version
+    schema_file: str
+    parent: ResourceKind | None = None  # the resource it lives in; None: a resource group
+    # PUT and DELETE are long-running operations and the resource carries a provisioningState:
+    # apply follows them, the plan never calls a resource still being provisioned unchanged.
+    long_running: bool = False
+    delete_params: Mapping[str, str] = field(default_factory=dict)  # beside api-version
+    # Values the service fills in when a PUT leaves the field out, by dotted path
+    # (ANY: derived by the service). A strict plan does not remove them.
+    server_defaults: Mapping[str, Any] = field(default_factory=dict)
+    named_defaults: tuple[str, ...] = ()  # fields the service sets to the resource's name
+    # Field names real answers carry that no api-version accepts in a PUT body (server-only
+    # and undocumented, so the schema cannot mark them read-only).
+    server_only: frozenset[str] = frozenset()
+    # Fields newer api-versions define, by dotted path, at the value the service assumes when
+    # a PUT leaves them out.
+    assumed_when_absent: Mapping[str, Any] = field(default_factory=dict)
+    # Dotted paths the service keeps whatever a PUT sends (fixed at creation): never a loss
+    # that blocks an update, never a removal a strict plan could promise.
+    kept_by_service: frozenset[str] = frozenset()
+    ignored: frozenset[str] = frozenset()  # dotted paths never compared (apply's own marker)
+    # The POST action that returns the stored secrets (GET never does), and where in its
+    # answer they are; None: the kind holds no secrets.
+    secrets_action: str | None = None
+    secrets_at: tuple[str, ...] = ()
+    # How apply writes the ownership marker into a body; None: the kind is never marked, so
+    # never pruned.
+    mark: Callable[[Body, str], Body] | None = None
+    export: ExportHook | None = None
+    # For export: whether the names of a resource's stored keys are worth a secrets call.
+    wants_key_names: Callable[[Body], bool] | None = None
+    key_names: Callable[[Body], list[str] | None] | None = None
+
+    def __str__(self) -> str:
+        return self.kind.value
+
+    @property
+    def top(self) -> bool:
+        """It lives directly in a resource group."""
+        return self.parent is None
+
+    def call(self, operation: str) -> str:
+        """The label the ARM client counts a call by (``workspace.list``)."""
+        return f"{self.noun}.{operation}"
+
+    def schema(self) -> dict[str, Any]:
+        return load_schema(self.schema_file)
+
+    def node(self) -> Node:
+        schema = self.schema()
+        return Node(schema, schema)
+
+    def defaults_for(self, name: str) -> dict[str, Any]:
+        """The values the service fills in for resource ``name``."""
+        return {**self.server_defaults, **dict.fromkeys(self.named_defaults, name)}
+
+    def address(self, subscription: str, group: str, name: str, parent: str = "") -> Address:
+        return Address(self.kind, subscription, group, name, parent)
+
+    def parent_address(self, address: Address) -> Address:
+        if self.parent is None:
+            raise ValueError(f"a {self.noun} lives in a resource group, not in a resource")
+        return self.parent.address(address.subscription, address.resource_group, address.workspace)
+
+    def path(self, address: Address) -> str:
+        """The resource's ARM path, every segment encoded."""
+        if self.parent is None:
+            where = self.in_group(address.subscription, address.resource_group)
+            return f"{where}/{paths.segment(address.name)}"
+        return f"{self.under(self.parent_address(address))}/{paths.segment(address.name)}"
+
+    def in_group(self, subscription: str, group: str) -> str:
+        """The collection of a top-level kind in one resource group."""
+        return f"{paths.provider_in_group(subscription, group)}/{self.collection}"
+
+    def in_subscription(self, subscription: str) -> str:
+        """The collection of a top-level kind in a whole subscription."""
+        return f"{paths.provider_in_subscription(subscription)}/{self.collection}"
+
+    def under(self, parent: Address) -> str:
+        """The collection of a child kind in one parent resource."""
+        assert self.parent is not None
+        return f"{self.parent.path(parent)}/{self.collection}"
+
+    @property
+    def collections(self) -> tuple[str, ...]:
+        """The collections from the resource group down to this kind."""
+        above = self.parent.collections if self.parent is not None else ()
+        return (*above, self.collection)
+
+    def from_id(self, arm_id: str) -> Address:
+        """The address named by a resource id a server returned (parsed, never followed)."""
+        sub, group, *names = paths.parse_id(arm_id, self.collections, self.noun)
+        address = self.address(sub, group, names[-1], names[0] if len(names) > 1 else "")
+        self.path(address)  # every decoded part must be a segment (``%2E%2E`` is not)
+        return address
