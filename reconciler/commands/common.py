@@ -35,13 +35,9 @@ def session(
     ``--secrets skip``); other commands need not have their values.
     """
     from reconciler import envfile
-    from reconciler.session import (
-        DEFAULT_EMULATOR_STATE,
-        Target,
-        embedded_emulator,
-        load_manifests,
-        resolve_endpoint,
-    )
+    from reconciler.arm.connect import Target, resolve_endpoint
+    from reconciler.embedded import DEFAULT_EMULATOR_STATE, embedded_emulator
+    from reconciler.inputs import load_manifests
 
     env, variables = envfile.inputs(args.env_file, getattr(args, "var", []))
     allow_secrets_dirs(args)

@@ -14,8 +14,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     import asyncio
 
     from reconciler import export, outputfile
+    from reconciler.arm.connect import Target, arm_client, resolve_endpoint
     from reconciler.errors import OutputError
-    from reconciler.session import Target, arm_client, resolve_endpoint
 
     if args.out.exists() and not args.out.is_dir():
         raise OutputError(f"cannot export into {args.out}: it exists and is not a directory")
@@ -33,8 +33,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.emulator:
         from reconciler.commands.common import emulator_state
+        from reconciler.embedded import DEFAULT_EMULATOR_STATE
         from reconciler.emulator import Emulator, running
-        from reconciler.session import DEFAULT_EMULATOR_STATE
 
         state = args.emulator_state or DEFAULT_EMULATOR_STATE
         with emulator_state(state):
