@@ -99,11 +99,11 @@ def cmd_emulator(args: argparse.Namespace) -> int:
     return command.run(args, prepare=prepare, announce=announce)
 
 
-def cmd_completion(args: argparse.Namespace) -> int:
+def cmd_completion(args: argparse.Namespace, *, parser: argparse.ArgumentParser) -> int:
+    """``parser``: the CLI's own, which the script mirrors (handed in by the parser itself,
+    so that this module need not import the CLI that imports it)."""
     from reconciler import completion
-    from reconciler.cli import build_parser  # the parser is the CLI's; completion mirrors it
 
-    parser = build_parser()
     sys.stdout.write(completion.bash(parser) if args.shell == "bash" else completion.zsh(parser))
     return EXIT_OK
 
