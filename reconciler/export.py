@@ -32,8 +32,8 @@ from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError
 from reconciler.kinds import ResourceKind, paths
 from reconciler.kinds.document import env_name, scope
-from reconciler.live import listed, resource
 from reconciler.plan.writeback import uncarried
+from reconciler.read.live import listed, resource
 
 __all__ = ["ExportedFile", "Tree", "env_name", "files_for", "read", "render_file"]
 

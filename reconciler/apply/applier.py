@@ -33,12 +33,12 @@ from reconciler.apply.lro import Outcome, follow
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmConflict, ReconcilerError, UnsafeUrlError
 from reconciler.kinds import ResourceKind
-from reconciler.livestate import without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet, ResourceManifest
 from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.plan.planner import in_progress, provisioning_state
+from reconciler.read.livestate import without_nulls
 
 CONFLICT_RETRIES = 10
 

@@ -22,6 +22,7 @@ from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.apply.outputs import workspace_outputs
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.apply.secretcheck import SecretKey
+from reconciler.arm.connect import Target, arm_client
 from reconciler.errors import UsageError
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
@@ -29,7 +30,7 @@ from reconciler.plan.model import FORMAT_VERSION, Plan
 from reconciler.plan.planner import Options, unmatched_targets
 from reconciler.render import safe
 from reconciler.render.text import render_text
-from reconciler.session import Target, arm_client, make_plan
+from reconciler.session import make_plan
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
 

@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from reconciler.livestate import LiveState
 from reconciler.manifest import secrets
 from reconciler.manifest.load import load
 from reconciler.manifest.model import Address, Kind
 from reconciler.plan.model import Action
 from reconciler.plan.planner import Options, plan
+from reconciler.read.livestate import LiveState
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
 SUB = "00000000-1111-2222-3333-444444444444"
