@@ -7,10 +7,8 @@ the result is a :class:`Plan` value that every renderer and the applier consume.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -27,6 +25,7 @@ from reconciler.plan import ownership
 from reconciler.plan.compare import Node, create_only_paths, diff
 from reconciler.plan.model import Action, Change, FieldDiff, Plan, ReasonCode
 from reconciler.plan.ownership import OWNER_KEY
+from reconciler.plan.record import fingerprint, manifest_digest, redact, strip_credentials
 from reconciler.plan.server import server_defaults
 from reconciler.plan.writeback import (
     credentials_missing,
@@ -74,66 +73,6 @@ class Options:
     prune: bool = False  # delete undeclared connections this tool created
 
 
-def redact(spec: Any) -> Any:
-    """The spec with every secret reference replaced by a marker naming only its source."""
-    ref = secrets.as_ref(spec)
-    if ref is not None:
-        return f"(sensitive: {ref.describe()})"
-    if isinstance(spec, dict):
-        return {k: redact(v) for k, v in spec.items()}
-    if isinstance(spec, list):
-        return [redact(v) for v in spec]
-    return spec
-
-
-def _strip_credentials(body: Any) -> Any:
-    """Live bodies never carry credentials; make sure a listsecrets answer cannot leak in."""
-    if not isinstance(body, dict):
-        return body
-    out = dict(body)
-    props = out.get("properties")
-    if isinstance(props, dict) and "credentials" in props:
-        out["properties"] = {k: v for k, v in props.items() if k != "credentials"}
-    return out
-
-
-def fingerprint(body: Any) -> str | None:
-    """A stable digest of a live resource, to notice it moved between plan and apply."""
-    if body is None:
-        return None
-    clean = _strip_credentials(body)
-    if isinstance(clean, dict) and isinstance(clean.get("properties"), dict):
-        clean = {
-            **clean,
-            "properties": {
-                k: v for k, v in clean["properties"].items() if k != "provisioningState"
-            },
-        }
-    text = json.dumps(clean, sort_keys=True, separators=(",", ":"))
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
-def manifest_digest(manifests: ManifestSet) -> str:
-    """Digest of what is declared (secret references, never values)."""
-    parts = (
-        [[str(w.address), w.spec] for w in manifests.workspaces]
-        + [[str(c.address), c.spec] for c in manifests.connections]
-        + [
-            [
-                p.name,
-                p.endpoint,
-                p.account_id,
-                list(p.required_tokens),
-                p.warn_before_expiry_days,
-                p.allow_unlisted_tokens,
-            ]
-            for p in manifests.playwright
-        ]
-    )
-    text = json.dumps(sorted(parts, key=lambda p: str(p[0]).lower()), sort_keys=True)
-    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-
-
 def _replace_reason(paths: list[str], kind: Kind) -> str:
     fields = ", ".join(paths)
     return (
@@ -166,6 +105,22 @@ def _node(schema_name: str) -> Node:
     return Node(schema, schema)
 
 
+def _absent(
+    verdict: Verdict, *, address: Address, workspace: str, after: Any, warnings: Sequence[str] = ()
+) -> Change:
+    """The change for a resource not in Azure: there is no live state to keep."""
+    return Change(
+        address=str(address),
+        kind=address.kind,
+        action=verdict.action,
+        code=verdict.code,
+        reason=verdict.reason,
+        workspace=workspace,
+        after=after,
+        warnings=tuple(warnings),
+    )
+
+
 def _compared(
     verdict: Verdict,
     *,
@@ -186,7 +141,7 @@ def _compared(
         reason=verdict.reason,
         workspace=workspace,
         diffs=tuple(diffs),
-        before=_strip_credentials(body),
+        before=strip_credentials(body),
         after=after,
         fingerprint=fingerprint(body),
         warnings=tuple(warnings),
@@ -252,15 +207,8 @@ def _workspace_change(ws: WorkspaceManifest, live: LiveState, options: Options) 
     warnings = _resource_group_warnings(address, live)
     body = live.workspaces.get(address.key)
     if body is None:
-        return Change(
-            address=str(address),
-            kind=Kind.WORKSPACE,
-            action=NOT_FOUND.action,
-            code=NOT_FOUND.code,
-            reason=NOT_FOUND.reason,
-            workspace=str(address),
-            after=after,
-            warnings=tuple(warnings),
+        return _absent(
+            NOT_FOUND, address=address, workspace=str(address), after=after, warnings=warnings
         )
     body = without_nulls(body)
     node = _node("workspace.schema.json")
@@ -365,15 +313,7 @@ def _connection_change(
             verdict = Verdict(
                 Action.CREATE, ReasonCode.PARENT_CREATED, "its workspace is being created"
             )
-        return Change(
-            address=str(address),
-            kind=Kind.CONNECTION,
-            action=verdict.action,
-            code=verdict.code,
-            reason=verdict.reason,
-            workspace=parent,
-            after=after,
-        )
+        return _absent(verdict, address=address, workspace=parent, after=after)
     body = without_nulls(body)
     node = _node("connection.schema.json")
     diffs, warnings = _connection_diffs(conn, body, live, node, options, secret_values)
@@ -431,7 +371,7 @@ def _undeclared_change(
         code=verdict.code,
         reason=verdict.reason,
         workspace=workspace,
-        before=_strip_credentials(body),
+        before=strip_credentials(body),
         fingerprint=fingerprint(body),
     )
 
