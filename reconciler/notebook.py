@@ -1,4 +1,5 @@
-"""A workspace's notebook access token (``listNotebookAccessToken``, api-version 2024-04-01).
+"""A workspace's notebook access token (``listNotebookAccessToken``, at the api-version the
+workspace kind declares for it).
 
 Both tokens are secrets: they are shown redacted unless asked for, and inside GitHub Actions
 a shown token is first registered with ``::add-mask::`` so the log masks it.
@@ -19,8 +20,6 @@ from reconciler.manifest.model import Address
 from reconciler.render import safe
 
 REDACTED = "(redacted; --show-secrets to print)"
-# The action is documented at 2024-04-01, not at the workspace body's api-version.
-API_VERSION = "2024-04-01"
 
 
 _TOKEN = re.compile(r"[\x21-\x7e]*")  # printable ASCII, no space: what a JWT or opaque token is
@@ -45,13 +44,14 @@ class NotebookToken:
 async def fetch(
     client: ArmClient, workspace: Address, *, now: datetime | None = None
 ) -> NotebookToken:
-    url = WORKSPACE.path(workspace) + "/listNotebookAccessToken"
+    action = "listNotebookAccessToken"
+    url = f"{WORKSPACE.path(workspace)}/{action}"
     try:
         answer = await client.request(
             "POST",
             url,
-            params={"api-version": API_VERSION},
-            kind="workspace.listNotebookAccessToken",
+            params={"api-version": WORKSPACE.action_api_version(action)},
+            kind=WORKSPACE.call(action),
         )
     except ArmNotFound as error:
         raise ReconcilerError(

@@ -181,8 +181,7 @@ def run_apply(
                 )
         print("rerun apply to converge; `plan` shows what remains.", file=sys.stderr)
         return 130
-    sources = {str(w.address): w.source for w in manifests.workspaces}
-    sources.update({str(c.address): c.source for c in manifests.connections})
+    sources = {str(m.address): m.source for m in manifests.resources}
     for address, (result, detail) in sorted(report.results.items()):
         if result in (Result.FAILED, Result.SKIPPED):
             # Name the manifest too: that is where the user goes to fix it.

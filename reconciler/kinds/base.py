@@ -36,7 +36,11 @@ class ResourceKind:
     collection: str  # its collection's path segment ("workspaces", "connections")
     api_version: str  # of every request about it; its schema is generated for this version
     schema_file: str
-    parent: ResourceKind | None = None  # the resource it lives in; None: a resource group
+    parent: ResourceKind | None = None
+    # The api-versions of its POST actions where they differ from ``api_version``.
+    action_api_versions: Mapping[str, str] = field(
+        default_factory=dict
+    )  # the resource it lives in; None: a resource group
     # PUT and DELETE are long-running operations and the resource carries a provisioningState:
     # apply follows them, the plan never calls a resource still being provisioned unchanged.
     long_running: bool = False
@@ -78,6 +82,9 @@ class ResourceKind:
     def call(self, operation: str) -> str:
         """The label the ARM client counts a call by (``workspace.list``)."""
         return f"{self.noun}.{operation}"
+
+    def action_api_version(self, action: str) -> str:
+        return self.action_api_versions.get(action, self.api_version)
 
     def schema(self) -> dict[str, Any]:
         return load_schema(self.schema_file)

@@ -39,6 +39,8 @@ WORKSPACE = ResourceKind(
     collection="workspaces",
     api_version=API_VERSION,
     schema_file="workspace.schema.json",
+    # The notebook token (reconciler.notebook) is documented at 2024-04-01 only.
+    action_api_versions={"listNotebookAccessToken": "2024-04-01"},
     long_running=True,
     # Azure soft-deletes a workspace and keeps its name taken: a replacement must purge.
     delete_params={"forceToPurge": "true"},

@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, NamedTuple
 
+from reconciler import kinds
+from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
-from reconciler.manifest.model import (
-    Address,
-    ConnectionManifest,
-    Kind,
-    ManifestSet,
-    WorkspaceManifest,
-)
+from reconciler.manifest.model import Address, ManifestSet, ResourceManifest
 from reconciler.plan import ownership
 from reconciler.plan.compare import Node, create_only_paths, diff
 from reconciler.plan.model import Action, Change, FieldDiff, Plan, ReasonCode
 from reconciler.plan.ownership import OWNER_KEY
 from reconciler.plan.record import fingerprint, manifest_digest, redact, strip_credentials
-from reconciler.plan.server import server_defaults
 from reconciler.plan.writeback import (
     credentials_missing,
     credentials_reason,
@@ -33,16 +28,12 @@ from reconciler.plan.writeback import (
     uncarried_reason,
 )
 from reconciler.read.livestate import LiveState, without_nulls
-from reconciler.schemas import load_schema
 
 SENSITIVE_CHANGED = "(sensitive value changed)"
 SENSITIVE = "(sensitive)"
 
-SecretKey = tuple[tuple[str, ...], str]  # (connection address key, dotted path in spec)
+SecretKey = tuple[tuple[str, ...], str]  # (resource address key, dotted path in spec)
 
-# The api-versions the PUT bodies are written in (the schemas are generated for these).
-WORKSPACE_API = "2023-04-01"
-CONNECTION_API = "2024-04-01"
 IN_PROGRESS_NOTE = "apply waits for it to end before changing it or its connections"
 ENDED_BADLY = ("Failed", "Canceled")  # provisioning states after which apply PUTs again
 
@@ -73,12 +64,12 @@ class Options:
     prune: bool = False  # delete undeclared connections this tool created
 
 
-def _replace_reason(paths: list[str], kind: Kind) -> str:
+def _replace_reason(paths: list[str], noun: str) -> str:
     fields = ", ".join(paths)
     return (
         f"{fields} {'is' if len(paths) == 1 else 'are'} create-only: replacement required. "
         f"ARM rejects this change as an update; revert the manifest, or delete and recreate "
-        f"the {kind.lower()} (its data goes with it)"
+        f"the {noun} (its data goes with it)"
     )
 
 
@@ -98,11 +89,6 @@ class Verdict(NamedTuple):
 
 NOT_FOUND = Verdict(Action.CREATE, ReasonCode.NOT_FOUND, "not found in Azure")
 MATCHES = Verdict(Action.NO_OP, ReasonCode.MATCHES_MANIFEST, "matches the manifest")
-
-
-def _node(schema_name: str) -> Node:
-    schema = load_schema(schema_name)
-    return Node(schema, schema)
 
 
 def _absent(
@@ -154,21 +140,61 @@ def _resource_group_warnings(address: Address, live: LiveState) -> list[str]:
     return [f"resource group {address.resource_group!r} does not exist; create it before applying"]
 
 
-def _workspace_diffs(
-    ws: WorkspaceManifest, body: Any, node: Node, options: Options
-) -> tuple[list[FieldDiff], list[str]]:
-    """The field diffs (create-only ones flagged), and the paths among them that block."""
-    defaults = server_defaults(Kind.WORKSPACE, ws.address.name)
-    found = list(diff(ws.spec, body, node, strict=options.strict, defaults=defaults))
-    create_only = create_only_paths(node, ws.spec)
-    diffs = [FieldDiff(d.path, d.before, d.after, create_only=d.path in create_only) for d in found]
-    return diffs, [d.path for d in diffs if d.create_only]
+@dataclass(frozen=True)
+class _Context:
+    """What every resource's decision shares: the options, the secret values to compare,
+    this configuration's owner, and the actions decided for the parents so far."""
+
+    options: Options
+    secret_values: Mapping[SecretKey, str]
+    owner: str
+    actions: dict[tuple[str, ...], Action]
 
 
-def _workspace_verdict(diffs: list[FieldDiff], blocked: list[str], state: str | None) -> Verdict:
+def _field_diffs(
+    kind: ResourceKind, m: ResourceManifest, body: Any, node: Node, options: Options
+) -> list[FieldDiff]:
+    """The field diffs, create-only ones flagged."""
+    defaults = kind.defaults_for(m.address.name)
+    found = diff(m.spec, body, node, strict=options.strict, ignore=kind.ignored, defaults=defaults)
+    create_only = create_only_paths(node, m.spec)
+    return [replace(d, create_only=d.path in create_only) for d in found]
+
+
+def _secret_diffs(
+    kind: ResourceKind, m: ResourceManifest, live: LiveState, values: Mapping[SecretKey, str]
+) -> tuple[list[FieldDiff], bool]:
+    """Changed secrets (as markers only), and whether the comparison could be made."""
+    refs = list(secrets.find_refs(m.spec))
+    if not refs:
+        return [], True
+    if m.address.key not in live.credentials:
+        return [], False
+    stored: Any = live.credentials[m.address.key] or {}
+    for key in reversed(kind.secrets_at):
+        stored = {key: stored}
+    diffs = []
+    for path, _ in refs:
+        dotted = ".".join(str(p) for p in path)
+        wanted = values.get((m.address.key, dotted))
+        if wanted is None:
+            return [], False
+        current = stored
+        for part in path:
+            current = current.get(part) if isinstance(current, dict) else None
+        same = isinstance(current, str) and hmac.compare_digest(current.encode(), wanted.encode())
+        if not same:
+            diffs.append(FieldDiff(dotted, SENSITIVE, SENSITIVE_CHANGED, sensitive=True))
+    return diffs, True
+
+
+def _verdict(kind: ResourceKind, diffs: list[FieldDiff], state: str | None) -> Verdict:
+    blocked = [d.path for d in diffs if d.create_only]
     if blocked:
-        reason = _replace_reason(blocked, Kind.WORKSPACE)
+        reason = _replace_reason(blocked, kind.noun)
         return Verdict(Action.REPLACE_REQUIRED, ReasonCode.CREATE_ONLY, reason)
+    if diffs and all(d.sensitive for d in diffs):
+        return Verdict(Action.UPDATE, ReasonCode.SECRET_ROTATED, SENSITIVE_CHANGED)
     if diffs:
         return Verdict(Action.UPDATE, ReasonCode.FIELDS_DIFFER, _describe(diffs))
     if in_progress(state):
@@ -184,143 +210,70 @@ def _workspace_verdict(diffs: list[FieldDiff], blocked: list[str], state: str | 
     return MATCHES
 
 
-def _workspace_warnings(
-    verdict: Verdict, body: Any, node: Node, options: Options, state: str | None
+def _update_warnings(
+    kind: ResourceKind,
+    m: ResourceManifest,
+    verdict: Verdict,
+    body: Any,
+    *,
+    state: str | None,
+    ctx: _Context,
 ) -> list[str]:
-    """What an update of this workspace must warn about (a replacement warns of nothing)."""
+    """What an update must warn about: what it would lose or take over (a replacement warns
+    of nothing)."""
     if verdict.action is not Action.UPDATE:
         return []
+    node = kind.node()
     warnings: list[str] = []
-    differs = verdict.code is ReasonCode.FIELDS_DIFFER
+    differs = verdict.code in (ReasonCode.FIELDS_DIFFER, ReasonCode.SECRET_ROTATED)
     if in_progress(state) and differs:
         warnings.append(
             f"an operation is in progress (provisioningState {state}); {IN_PROGRESS_NOTE}"
         )
     if differs or state in ENDED_BADLY:
-        warnings += update_warnings(body, node, options, WORKSPACE_API)
+        warnings += update_warnings(body, node, ctx.options, kind.api_version)
+    if differs and kind.secrets_action is not None and credentials_missing(m.spec, node):
+        warnings.append(credentials_reason(m.address.name))
+    foreign = ownership.foreign_marker(body, ctx.owner) if kind.mark is not None else None
+    if differs and foreign:
+        warnings.append(ownership.foreign_reason(foreign, ctx.owner))
     return warnings
 
 
-def _workspace_change(ws: WorkspaceManifest, live: LiveState, options: Options) -> Change:
-    address = ws.address
-    after = redact(ws.spec)
-    warnings = _resource_group_warnings(address, live)
-    body = live.workspaces.get(address.key)
-    if body is None:
-        return _absent(
-            NOT_FOUND, address=address, workspace=str(address), after=after, warnings=warnings
-        )
+def _parent_created(kind: ResourceKind, address: Address, ctx: _Context) -> Verdict | None:
+    """A resource whose parent is being created is created with it."""
+    if (
+        kind.parent is None
+        or ctx.actions.get(kind.parent_address(address).key) is not Action.CREATE
+    ):
+        return None
+    reason = f"its {kind.parent.noun} is being created"
+    return Verdict(Action.CREATE, ReasonCode.PARENT_CREATED, reason)
+
+
+def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Context) -> Change:
+    """What to do with one declared resource, of any kind."""
+    address = m.address
+    after = redact(m.spec)
+    parent = str(address) if kind.parent is None else str(kind.parent_address(address))
+    warnings = _resource_group_warnings(address, live) if kind.top else []
+    body = live.get(address)
+    created = _parent_created(kind, address, ctx)
+    if created is not None or body is None:
+        verdict = created or NOT_FOUND
+        return _absent(verdict, address=address, workspace=parent, after=after, warnings=warnings)
     body = without_nulls(body)
-    node = _node("workspace.schema.json")
-    diffs, blocked = _workspace_diffs(ws, body, node, options)
-    state = provisioning_state(body)
-    verdict = _workspace_verdict(diffs, blocked, state)
-    warnings += _workspace_warnings(verdict, body, node, options, state)
+    diffs = _field_diffs(kind, m, body, kind.node(), ctx.options)
+    if kind.secrets_action is not None:
+        secret_diffs, compared = _secret_diffs(kind, m, live, ctx.secret_values)
+        if not compared and ctx.options.compare_secrets and any(secrets.find_refs(m.spec)):
+            warnings.append("secrets not compared (see notes)")
+        diffs += secret_diffs
+    state = provisioning_state(body) if kind.long_running else None
+    verdict = _verdict(kind, diffs, state)
+    warnings += _update_warnings(kind, m, verdict, body, state=state, ctx=ctx)
     return _compared(
         verdict,
-        address=address,
-        workspace=str(address),
-        body=body,
-        after=after,
-        diffs=diffs,
-        warnings=warnings,
-    )
-
-
-def _secret_diffs(
-    conn: ConnectionManifest, live: LiveState, secret_values: Mapping[SecretKey, str]
-) -> tuple[list[FieldDiff], bool]:
-    """Changed secrets (as markers only), and whether the comparison could be made."""
-    refs = list(secrets.find_refs(conn.spec))
-    if not refs:
-        return [], True
-    if conn.address.key not in live.credentials:
-        return [], False
-    stored = live.credentials[conn.address.key] or {}
-    diffs = []
-    for path, _ in refs:
-        dotted = ".".join(str(p) for p in path)
-        wanted = secret_values.get((conn.address.key, dotted))
-        if wanted is None:
-            return [], False
-        current: Any = {"properties": {"credentials": stored}}
-        for part in path:
-            current = current.get(part) if isinstance(current, dict) else None
-        same = isinstance(current, str) and hmac.compare_digest(current.encode(), wanted.encode())
-        if not same:
-            diffs.append(FieldDiff(dotted, SENSITIVE, SENSITIVE_CHANGED, sensitive=True))
-    return diffs, True
-
-
-def _connection_diffs(
-    conn: ConnectionManifest,
-    body: Any,
-    live: LiveState,
-    node: Node,
-    options: Options,
-    secret_values: Mapping[SecretKey, str],
-) -> tuple[list[FieldDiff], list[str]]:
-    """Field and secret diffs, and the warning when the secrets could not be compared."""
-    ignore = frozenset({f"properties.metadata.{OWNER_KEY}"})
-    defaults = server_defaults(Kind.CONNECTION, conn.address.name)
-    diffs = list(
-        diff(conn.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults)
-    )
-    warnings: list[str] = []
-    secret_diffs, compared = _secret_diffs(conn, live, secret_values)
-    if not compared and options.compare_secrets and any(True for _ in secrets.find_refs(conn.spec)):
-        warnings.append("secrets not compared (see notes)")
-    return diffs + secret_diffs, warnings
-
-
-def _connection_update_warnings(
-    conn: ConnectionManifest, body: Any, node: Node, options: Options, owner: str
-) -> list[str]:
-    """Why an update of this connection cannot be applied as planned, if it cannot."""
-    warnings = update_warnings(body, node, options, CONNECTION_API)
-    if credentials_missing(conn.spec, node):
-        warnings.append(credentials_reason(conn.address.name))
-    foreign = ownership.foreign_marker(body, owner)
-    if foreign:
-        warnings.append(ownership.foreign_reason(foreign, owner))
-    return warnings
-
-
-def _connection_verdict(diffs: list[FieldDiff]) -> Verdict:
-    if not diffs:
-        return MATCHES
-    if all(d.sensitive for d in diffs):
-        return Verdict(Action.UPDATE, ReasonCode.SECRET_ROTATED, SENSITIVE_CHANGED)
-    return Verdict(Action.UPDATE, ReasonCode.FIELDS_DIFFER, _describe(diffs))
-
-
-def _connection_change(
-    conn: ConnectionManifest,
-    live: LiveState,
-    *,
-    options: Options,
-    secret_values: Mapping[SecretKey, str],
-    workspace_action: Action | None,
-    owner: str = "",
-) -> Change:
-    address = conn.address
-    after = redact(conn.spec)
-    parent = str(address.workspace_address)
-    body = live.connections.get(address.workspace_address.key, {}).get(address.name.lower())
-    if workspace_action is Action.CREATE or body is None:
-        verdict = NOT_FOUND
-        if workspace_action is Action.CREATE:
-            verdict = Verdict(
-                Action.CREATE, ReasonCode.PARENT_CREATED, "its workspace is being created"
-            )
-        return _absent(verdict, address=address, workspace=parent, after=after)
-    body = without_nulls(body)
-    node = _node("connection.schema.json")
-    diffs, warnings = _connection_diffs(conn, body, live, node, options, secret_values)
-    if diffs:
-        warnings += _connection_update_warnings(conn, body, node, options, owner)
-    return _compared(
-        _connection_verdict(diffs),
         address=address,
         workspace=parent,
         body=body,
@@ -330,11 +283,11 @@ def _connection_change(
     )
 
 
-def _left_alone(body: Any, owner: str) -> Verdict:
-    """An undeclared connection not pruned, and what the ownership check found on it."""
+def _left_alone(kind: ResourceKind, body: Any, owner: str) -> Verdict:
+    """An undeclared resource not pruned, and what the ownership check found on it."""
     reason = "exists in Azure but is not declared; left alone"
-    found = ownership.marker_of(body)
-    if ownership.owned_by(body, owner):
+    found = ownership.marker_of(body) if kind.mark is not None else None
+    if kind.mark is not None and ownership.owned_by(body, owner):
         reason += f" (marked {OWNER_KEY}: {found}: --prune deletes it)"
         return Verdict(Action.UNMANAGED, ReasonCode.UNMANAGED_OWNED, reason)
     if ownership.by_this_tool(found):
@@ -355,10 +308,10 @@ def _prune_note(owner: str) -> str:
 
 
 def _undeclared_change(
-    address: Address, workspace: str, body: Any, owner: str, prune: bool
+    kind: ResourceKind, address: Address, workspace: str, body: Any, owner: str, prune: bool
 ) -> Change:
-    verdict = _left_alone(body, owner)
-    if prune and ownership.owned_by(body, owner):
+    verdict = _left_alone(kind, body, owner)
+    if prune and verdict.code is ReasonCode.UNMANAGED_OWNED:
         reason = (
             f"no longer declared, and marked {OWNER_KEY}: "
             f"{ownership.marker(owner)} (this configuration; --prune)"
@@ -377,22 +330,19 @@ def _undeclared_change(
 
 
 def _unmanaged(manifests: ManifestSet, live: LiveState, prune: bool) -> list[Change]:
-    """Live connections of declared workspaces that no manifest declares."""
-    declared = {c.address.key for c in manifests.connections}
+    """Live resources in declared parents that no manifest declares."""
+    declared = {m.address.key: m.address for m in manifests.resources}
     changes = []
-    for ws in manifests.workspaces:
-        for name, body in sorted(live.connections.get(ws.address.key, {}).items()):
-            address = Address(
-                Kind.CONNECTION,
-                ws.address.subscription,
-                ws.address.resource_group,
-                str(body.get("name", name)),
-                ws.address.name,
+    for found in live.present():
+        kind = kinds.of(found.address.kind)
+        if kind.parent is None or found.address.key in declared:
+            continue
+        parent = declared.get(kind.parent_address(found.address).key)
+        if parent is not None:
+            change = _undeclared_change(
+                kind, found.address, str(parent), found.body, manifests.owner, prune
             )
-            if address.key not in declared:
-                changes.append(
-                    _undeclared_change(address, str(ws.address), body, manifests.owner, prune)
-                )
+            changes.append(change)
     return changes
 
 
@@ -430,11 +380,16 @@ ORDER = {
 }
 
 
+def _below_top(change: Change) -> bool:
+    kind = kinds.get(change.kind)
+    return kind is None or not kind.top
+
+
 def _sort_key(change: Change) -> tuple[str, bool, int, str]:
     """By workspace, the workspace itself first, then by action and address."""
     return (
         change.workspace.lower(),
-        change.kind is not Kind.WORKSPACE,
+        _below_top(change),
         ORDER[change.action],
         change.address.lower(),
     )
@@ -446,24 +401,16 @@ def _declared_changes(
     options: Options,
     secret_values: Mapping[SecretKey, str],
 ) -> list[Change]:
-    """Every declared workspace, then every declared connection (which needs its
-    workspace's action: a connection of a workspace being created is created too)."""
+    """Every declared resource, kind by kind, parents first (a resource whose parent is being
+    created is created too)."""
+    ctx = _Context(options, secret_values, manifests.owner, {})
     changes: list[Change] = []
-    actions: dict[tuple[str, ...], Action] = {}
-    for ws in sorted(manifests.workspaces, key=lambda w: w.address.key):
-        change = _workspace_change(ws, live, options)
-        actions[ws.address.key] = change.action
-        changes.append(change)
-    for conn in sorted(manifests.connections, key=lambda c: c.address.key):
-        change = _connection_change(
-            conn,
-            live,
-            options=options,
-            secret_values=secret_values,
-            workspace_action=actions.get(conn.address.workspace_address.key),
-            owner=manifests.owner,
-        )
-        changes.append(change)
+    for kind in kinds.KINDS:
+        declared = [m for m in manifests.resources if m.address.kind is kind.kind]
+        for m in sorted(declared, key=lambda m: m.address.key):
+            change = _change(kind, m, live, ctx)
+            ctx.actions[m.address.key] = change.action
+            changes.append(change)
     return changes
 
 
@@ -473,7 +420,9 @@ def _notes(manifests: ManifestSet, live: LiveState, options: Options) -> list[st
         notes.append(_prune_note(manifests.owner))
     if live.secrets_note:
         notes.append(live.secrets_note)
-    elif not options.compare_secrets and manifests.connections:
+    elif not options.compare_secrets and any(
+        kinds.of(m.address.kind).secrets_action for m in manifests.resources
+    ):
         notes.append(
             "secrets were not compared (--secrets skip); a rotated secret will not show as a change"
         )

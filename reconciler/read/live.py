@@ -1,12 +1,15 @@
 """Read the live state of what the manifests declare, with as few calls as the API allows.
 
-Per resource group: one paged list of workspaces (or a GET each when only a few are
-declared); per existing workspace: one paged list of connections. A declared resource a list
-does not show is read once more with a GET: lists can lag or leave items out, and only ARM's
-404 means absent (a create over an existing resource would wipe it). A plan over W workspaces
-with C connections each costs about 2W calls, not W·(1+C). Secrets are write-only in ARM: when
-asked to compare them, ``listsecrets`` is called for declared connections that exist and carry
-credentials; a 403 there turns the comparison off with a note instead of failing the plan.
+One loop over the kinds (:data:`reconciler.kinds.KINDS`, parents first). Per resource group:
+one paged list of each top-level kind (or a GET each when only a few are declared); per
+existing parent: one paged list of each child kind (workspaces, then their connections). A
+declared resource a list does not show is read once more with a GET: lists can lag or leave
+items out, and only ARM's 404 means absent (a create over an existing resource would wipe it).
+A plan over W workspaces with C connections each costs about 2W calls, not W·(1+C). Secrets
+are write-only in ARM: when asked to compare them, the kind's secrets action (``listsecrets``)
+is called for declared resources that exist and carry credentials; a 403 there turns the
+comparison off with a note instead of failing the plan. Every resource read goes into one
+map by address (:class:`~reconciler.read.livestate.LiveState`).
 
 Every answer is checked for shape before it is kept (an HTML page or ``[]`` is an error,
 never "absent": only ARM's own 404 means that) and explicit nulls are dropped from it, so the
@@ -16,95 +19,88 @@ planner, the applier and export see one shape. What the answers mean is the plan
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
-from reconciler.arm import paths
+from reconciler import kinds
 from reconciler.arm.client import ArmClient, Response
 from reconciler.errors import ArmAuthError, ArmNotFound, UnreadableAnswer
+from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet
 from reconciler.read.livestate import LiveState, resource_problem, without_nulls
 
-GET_EACH_UP_TO = 2  # declared workspaces in one resource group read by GET instead of a list
+GET_EACH_UP_TO = 2  # declared top-level resources in one resource group read by GET, not a list
 
 
 async def read(
     client: ArmClient, manifests: ManifestSet, *, compare_secrets: bool = True
 ) -> LiveState:
     live = LiveState()
-    groups: dict[tuple[str, str], list[Address]] = {}
-    for ws in manifests.workspaces:
-        a = ws.address
-        groups.setdefault((a.subscription.lower(), a.resource_group.lower()), []).append(a)
-    await asyncio.gather(*(_read_group(client, live, members) for members in groups.values()))
-    existing = [ws.address for ws in manifests.workspaces if live.workspaces.get(ws.address.key)]
-    await asyncio.gather(*(_read_connections(client, live, a) for a in existing))
-    unlisted = [
-        c.address
-        for c in manifests.connections
-        if c.address.workspace_address.key in live.connections
-        and c.address.name.lower() not in live.connections[c.address.workspace_address.key]
-    ]
-    await asyncio.gather(*(_confirm_connection(client, live, a) for a in unlisted))
+    for kind in kinds.KINDS:
+        declared = [m.address for m in manifests.resources if m.address.kind is kind.kind]
+        if kind.top:
+            await _read_top(client, live, kind, declared)
+        else:
+            await _read_children(client, live, kind, manifests, declared)
     if compare_secrets:
         await _read_credentials(client, live, manifests)
     live.calls = dict(client.stats.by_kind)
     return live
 
 
-async def _read_group(client: ArmClient, live: LiveState, members: list[Address]) -> None:
-    first = members[0]
-    params = {"api-version": paths.WORKSPACE_API}
+async def _read_top(
+    client: ArmClient, live: LiveState, kind: ResourceKind, declared: list[Address]
+) -> None:
+    groups: dict[tuple[str, str], list[Address]] = {}
+    for a in declared:
+        groups.setdefault((a.subscription.lower(), a.resource_group.lower()), []).append(a)
+    await asyncio.gather(*(_read_group(client, live, kind, members) for members in groups.values()))
+
+
+async def _read_group(
+    client: ArmClient, live: LiveState, kind: ResourceKind, members: list[Address]
+) -> None:
     if len(members) <= GET_EACH_UP_TO:
-
-        async def one(address: Address) -> None:
-            answer = await client.request(
-                "GET", paths.workspace(address), params=params, kind="workspace.get", expect=(404,)
-            )
-            if answer.status == 404:
-                _note_missing_group(live, address, answer.body)
-                live.workspaces[address.key] = None
-            else:
-                live.workspaces[address.key] = resource(answer.body, answer, "GET")
-
-        await asyncio.gather(*(one(a) for a in members))
+        await asyncio.gather(*(_get(client, live, kind, a) for a in members))
         return
+    first = members[0]
+    url = kind.in_group(first.subscription, first.resource_group)
     try:
         items = await client.list_all(
-            paths.workspaces(first.subscription, first.resource_group),
-            params=params,
-            kind="workspace.list",
+            url, params={"api-version": kind.api_version}, kind=kind.call("list")
         )
     except ArmNotFound as error:
         items = []
         _note_missing_group(live, first, {"error": {"code": error.code}})
-    url = paths.workspaces(first.subscription, first.resource_group)
     by_name = {}
     for item in items:
         body = listed(item, url)
         by_name[str(body["name"]).lower()] = body
     missing = [a for a in members if a.name.lower() not in by_name]
     for address in members:
-        live.workspaces[address.key] = by_name.get(address.name.lower())
+        live.put(address, by_name.get(address.name.lower()))
     # A list may lag behind or leave items out; absence is what ARM's 404 says, not what a
     # list did not mention (a create over an existing workspace would wipe what it holds).
-    await asyncio.gather(*(_confirm_workspace(client, live, a) for a in missing))
+    await asyncio.gather(*(_get(client, live, kind, a) for a in missing))
 
 
-async def _confirm_workspace(client: ArmClient, live: LiveState, address: Address) -> None:
+async def _get(client: ArmClient, live: LiveState, kind: ResourceKind, address: Address) -> None:
+    """One resource by GET: absent only if ARM's 404 says so."""
     answer = await client.request(
         "GET",
-        paths.workspace(address),
-        params={"api-version": paths.WORKSPACE_API},
-        kind="workspace.get",
+        kind.path(address),
+        params={"api-version": kind.api_version},
+        kind=kind.call("get"),
         expect=(404,),
     )
     if answer.status == 404:
-        _note_missing_group(live, address, answer.body)
-        live.workspaces[address.key] = None
+        if kind.top:
+            _note_missing_group(live, address, answer.body)
+        live.put(address, None)
     else:
-        live.workspaces[address.key] = resource(answer.body, answer, "GET")
+        live.put(address, resource(answer.body, answer, "GET"))
 
 
 def _note_missing_group(live: LiveState, address: Address, body: Any) -> None:
@@ -113,70 +109,96 @@ def _note_missing_group(live: LiveState, address: Address, body: Any) -> None:
         live.missing_resource_groups.add((address.subscription, address.resource_group))
 
 
-async def _read_connections(client: ArmClient, live: LiveState, address: Address) -> None:
+async def _read_children(
+    client: ArmClient,
+    live: LiveState,
+    kind: ResourceKind,
+    manifests: ManifestSet,
+    declared: Sequence[Address],
+) -> None:
+    """One list per existing parent; a declared resource the list did not show is read
+    once more with a GET."""
+    assert kind.parent is not None
+    parents = [
+        m.address
+        for m in manifests.resources
+        if m.address.kind is kind.parent.kind and live.get(m.address)
+    ]
+    await asyncio.gather(*(_list_children(client, live, kind, p) for p in parents))
+    listed_in = {p.key for p in parents}
+    unlisted = [
+        a
+        for a in declared
+        if kind.parent_address(a).key in listed_in and a.key not in live.resources
+    ]
+    await asyncio.gather(*(_get(client, live, kind, a) for a in unlisted))
+
+
+async def _list_children(
+    client: ArmClient, live: LiveState, kind: ResourceKind, parent: Address
+) -> None:
+    url = kind.under(parent)
     items = await client.list_all(
-        paths.connections(address),
-        params={"api-version": paths.CONNECTION_API},
-        kind="connection.list",
+        url, params={"api-version": kind.api_version}, kind=kind.call("list")
     )
-    bodies = [listed(item, paths.connections(address)) for item in items]
-    live.connections[address.key] = {str(b["name"]).lower(): b for b in bodies}
-
-
-async def _confirm_connection(client: ArmClient, live: LiveState, address: Address) -> None:
-    """A declared connection the list did not show: absent only if ARM's 404 says so."""
-    answer = await client.request(
-        "GET",
-        paths.connection(address),
-        params={"api-version": paths.CONNECTION_API},
-        kind="connection.get",
-        expect=(404,),
-    )
-    if answer.status != 404:
-        body = resource(answer.body, answer, "GET")
-        live.connections[address.workspace_address.key][address.name.lower()] = body
+    for item in items:
+        body = listed(item, url)
+        name = str(body["name"])
+        live.put(kind.address(parent.subscription, parent.resource_group, name, parent.name), body)
 
 
 async def _read_credentials(client: ArmClient, live: LiveState, manifests: ManifestSet) -> None:
-    wanted = []
-    for conn in manifests.connections:
-        if not any(True for _ in secrets.find_refs(conn.spec)):
-            continue
-        existing = live.connections.get(conn.address.workspace_address.key, {})
-        if conn.address.name.lower() in existing:
-            wanted.append(conn.address)
+    """The stored secrets of declared resources that exist and declare some: GET never
+    returns them. A refusal (403) turns the comparison off with a note."""
+    wanted = [
+        m.address
+        for m in manifests.resources
+        if kinds.of(m.address.kind).secrets_action is not None
+        and any(True for _ in secrets.find_refs(m.spec))
+        and live.get(m.address) is not None
+    ]
     forbidden = asyncio.Event()
 
     async def one(address: Address) -> None:
         if forbidden.is_set():
             return
+        kind = kinds.of(address.kind)
         try:
-            answer = await client.request(
-                "POST",
-                paths.connection(address) + "/listsecrets",
-                params={"api-version": paths.CONNECTION_API},
-                kind="connection.listsecrets",
-            )
+            credentials = await _credentials(client, kind, address)
         except ArmAuthError as error:
             if not forbidden.is_set():
                 forbidden.set()
                 live.secrets_note = (
-                    f"secrets were not compared: listsecrets was refused ({error.code}); a "
-                    "rotated secret will not show as a change"
+                    f"secrets were not compared: {kind.secrets_action} was refused "
+                    f"({error.code}); a rotated secret will not show as a change"
                 )
             return
-        body = resource(answer.body, answer, "POST")
-        credentials = (body.get("properties") or {}).get("credentials")
-        if credentials is not None and not isinstance(credentials, dict):
-            raise UnreadableAnswer(
-                "'properties.credentials' is not an object",
-                method="POST",
-                url=answer.url,
-                request_id=answer.request_id,
-            )
         live.credentials[address.key] = credentials
 
     await asyncio.gather(*(one(a) for a in wanted))
+
+
+async def _credentials(
+    client: ArmClient, kind: ResourceKind, address: Address
+) -> dict[str, Any] | None:
+    assert kind.secrets_action is not None
+    answer = await client.request(
+        "POST",
+        f"{kind.path(address)}/{kind.secrets_action}",
+        params={"api-version": kind.api_version},
+        kind=kind.call(kind.secrets_action),
+    )
+    found: Any = resource(answer.body, answer, "POST")
+    for part in kind.secrets_at:
+        found = found.get(part) if isinstance(found, dict) else None
+    if found is not None and not isinstance(found, dict):
+        raise UnreadableAnswer(
+            f"{'.'.join(kind.secrets_at)!r} is not an object",
+            method="POST",
+            url=answer.url,
+            request_id=answer.request_id,
+        )
+    return found
 
 
 def resource(body: Any, answer: Response, method: str) -> dict[str, Any]:

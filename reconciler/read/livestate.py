@@ -6,20 +6,49 @@ the shape of live state, never on the HTTP client that fetched it.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.manifest.model import Address
+
 Key = tuple[str, ...]
+Body = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Found:
+    """What Azure holds at ``address``: its body, or None where ARM said it is absent."""
+
+    address: Address
+    body: Body | None
 
 
 @dataclass
 class LiveState:
-    workspaces: dict[Key, dict[str, Any] | None] = field(default_factory=dict)
-    connections: dict[Key, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    credentials: dict[Key, dict[str, Any] | None] = field(default_factory=dict)
+    """Every resource read, of every kind, in one map by address key (names compare
+    case-insensitively): the declared ones (None where absent) and the undeclared ones listed
+    beside them. Plus what came with reading: the credentials ``listsecrets`` returned (by
+    address key; None when it returned none), resource groups found missing, a note when
+    secrets could not be compared, and the calls made."""
+
+    resources: dict[Key, Found] = field(default_factory=dict)
+    credentials: dict[Key, Body | None] = field(default_factory=dict)
     missing_resource_groups: set[tuple[str, str]] = field(default_factory=set)
     secrets_note: str | None = None
     calls: dict[str, int] = field(default_factory=dict)
+
+    def put(self, address: Address, body: Body | None) -> None:
+        self.resources[address.key] = Found(address, body)
+
+    def get(self, address: Address) -> Body | None:
+        """The live body of ``address``; None when absent or not read."""
+        found = self.resources.get(address.key)
+        return found.body if found is not None else None
+
+    def present(self) -> Iterator[Found]:
+        """Every resource that exists, in the order it was read."""
+        return (f for f in self.resources.values() if f.body is not None)
 
 
 def without_nulls(value: Any) -> Any:

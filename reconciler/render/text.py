@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from reconciler import kinds
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.render import safe
 from reconciler.render.values import flatten, show
@@ -34,7 +35,7 @@ def _paint(text: str, code: str, color: bool) -> str:
     return f"\x1b[{code}m{text}\x1b[0m" if color else text
 
 
-RESOURCES = ("Workspace", "Connection")
+RESOURCES = frozenset(k.kind for k in kinds.KINDS)  # what is not one is an audit
 
 
 def summary_line(plan: Plan) -> str:

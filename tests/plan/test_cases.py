@@ -29,9 +29,12 @@ def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState
     live = LiveState()
     present = {str(body["name"]).lower(): body for body in data.get("workspaces", [])}
     for name in declared:
-        live.workspaces[_ws_address(name).key] = present.get(name.lower())
+        live.put(_ws_address(name), present.get(name.lower()))
+    spelled = {name.lower(): name for name in declared}  # as the reader names them
     for ws, items in (data.get("connections") or {}).items():
-        live.connections[_ws_address(ws).key] = {str(i["name"]).lower(): i for i in items}
+        for item in items:
+            workspace = spelled.get(ws.lower(), ws)
+            live.put(Address(Kind.CONNECTION, SUB, RG, str(item["name"]), workspace), item)
     if compare:
         for ref, creds in (data.get("credentials") or {}).items():
             ws, name = ref.split("/")

@@ -1,0 +1,81 @@
+"""The kinds registry: each resource kind declared once, in its module, and nowhere else.
+
+Reading, planning, applying, rendering and exporting loop over ``KINDS``; these tests pin what
+a kind's declaration must hold, and that the code outside ``reconciler/kinds/`` names no kind,
+collection or api-version of its own (a new kind would otherwise have to touch it).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from reconciler import kinds
+from reconciler.errors import UnsafeUrlError
+from reconciler.kinds import KINDS, ResourceKind
+from reconciler.manifest.model import Address, Kind
+from reconciler.schemas import schemas_dir
+
+PACKAGE = Path(kinds.__file__).resolve().parents[1]
+SUB = "00000000-1111-2222-3333-444444444444"
+
+
+def test_parents_come_before_their_children() -> None:
+    seen: set[Kind] = set()
+    for kind in KINDS:
+        assert kind.parent is None or kind.parent.kind in seen, kind
+        seen.add(kind.kind)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_every_kind_declares_what_the_loops_need(kind: ResourceKind) -> None:
+    assert kinds.of(kind.kind.value) is kind
+    assert (schemas_dir() / kind.schema_file).is_file()
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", kind.api_version)
+    assert kind.export is not None
+    assert (kind.secrets_action is None) == (not kind.secrets_at)
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_a_path_parses_back_to_the_address_it_was_built_from(kind: ResourceKind) -> None:
+    parent = "ws 1" if kind.parent is not None else ""
+    address = kind.address(SUB, "rg(1).x", "name#1", parent)
+    path = kind.path(address)
+    assert "#" not in path and " " not in path
+    assert kind.from_id(path.lower()).key == address.key
+    with pytest.raises(UnsafeUrlError):
+        kind.from_id(path + "/../../x")
+
+
+def test_a_child_lives_under_its_parent() -> None:
+    connection = kinds.of(Kind.CONNECTION)
+    address = Address(Kind.CONNECTION, SUB, "rg", "c1", "ws1")
+    assert connection.path(address).startswith(connection.under(address.workspace_address))
+    assert kinds.children(kinds.of(Kind.WORKSPACE)) == (connection,)
+
+
+# Outside reconciler/kinds/, what only a kind may know: its api-version, its collection's path
+# segment, its schema file, or its name as a string literal. The manifest reader, the schema
+# generator and the emulator (which knows nothing of the product) are not loops over the
+# registry yet, or not at all.
+NOT_YET = ("manifest", "schemas", "emulator")
+
+
+def _kind_specific() -> list[str]:
+    words = set()
+    for kind in KINDS:
+        words |= {kind.api_version, kind.schema_file, f"/{kind.collection}", f'"{kind.kind.value}"'}
+    return sorted(words)
+
+
+def test_no_module_outside_the_kinds_knows_a_kind() -> None:
+    found = []
+    for file in sorted(PACKAGE.rglob("*.py")):
+        relative = file.relative_to(PACKAGE)
+        if relative.parts[0] in ("kinds", *NOT_YET):
+            continue
+        text = file.read_text(encoding="utf-8")
+        found += [f"{relative}: {word}" for word in _kind_specific() if word in text]
+    assert found == []
