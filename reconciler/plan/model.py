@@ -15,7 +15,7 @@ from typing import Any
 
 from reconciler.manifest.model import Kind
 
-FORMAT_VERSION = "1"
+FORMAT_VERSION = "2"  # 2: every change carries its reason code
 
 
 class Action(StrEnum):

@@ -27,13 +27,6 @@ def empty(value: Any) -> bool:
     return value is None or value is False or value in ("", {}, [])
 
 
-def server_defaults(kind: str, name: str) -> dict[str, Any]:
-    """The values the service fills in for resource ``name`` of ``kind``: a strict plan does
-    not call them removals, as the next GET shows them again whatever is sent."""
-    found = kinds.get(kind)
-    return found.defaults_for(name) if found is not None else {}
-
-
 def is_server_default(defaults: Mapping[str, Any], path: str, value: Any) -> bool:
     """``value`` at ``path`` is what the service fills in when the field is left out."""
     if path not in defaults:

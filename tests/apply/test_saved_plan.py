@@ -53,3 +53,13 @@ def test_a_saved_plan_that_is_not_utf8_names_line_and_column(tmp_path: Path) -> 
 def test_a_saved_plan_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a regular file"):
         check_saved(tmp_path, Plan(changes=(), manifest_digest="d"))
+
+
+@pytest.mark.parametrize("version", ["1", 1, None])
+def test_a_saved_plan_of_another_format_version_asks_to_plan_again(
+    tmp_path: Path, version: object
+) -> None:
+    path = _saved(tmp_path, format_version=version)
+    with pytest.raises(UsageError, match=r"is a plan of format version .*: re-run plan") as caught:
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+    assert "\n" not in str(caught.value)
