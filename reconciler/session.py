@@ -1,4 +1,5 @@
-"""The plan pipeline of one command: open a client -> read live state -> audit -> plan.
+"""The pipelines of one command: open a client -> read live state -> audit -> plan
+(:func:`make_plan`); for apply, then check, confirm, apply and report (:func:`run_apply`).
 
 Wiring only: what each step does lives in its own module (:mod:`reconciler.inputs` loads
 the manifests, :mod:`reconciler.arm.connect` makes the clients, :mod:`reconciler.read` reads,
@@ -8,16 +9,25 @@ the manifests, :mod:`reconciler.arm.connect` makes the clients, :mod:`reconciler
 
 from __future__ import annotations
 
+import asyncio
+import sys
+import time
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
+from pathlib import Path
 
+from reconciler.apply import runner
+from reconciler.apply.applier import ApplyOptions
 from reconciler.arm.connect import Target, arm_client
+from reconciler.errors import UsageError
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import Options, plan
+from reconciler.plan.planner import Options, plan, unmatched_targets
 from reconciler.read.live import read
 from reconciler.read.playwright import audit_playwright
+from reconciler.render.text import render_text
 
 
 async def make_plan(
@@ -48,3 +58,52 @@ async def make_plan(
         targets=targets,
         extra=tuple(findings),
     )
+
+
+def run_apply(
+    manifests: ManifestSet,
+    target: Target,
+    env: Mapping[str, str],
+    *,
+    options: Options,
+    targets: tuple[str, ...] = (),
+    saved_plan: Path | None = None,
+    auto_approve: bool = False,
+    allow_replace: bool = False,
+    timeout: float = 3600.0,
+    color: bool = False,
+    playwright_endpoint: str | None = None,
+    deadline: float | None = None,
+    live_view: bool = False,
+) -> int:
+    """Plan, refuse a stale ``saved_plan``, show the plan, confirm, apply; the exit code."""
+    saved = runner.read_saved(saved_plan) if saved_plan is not None else None
+    if deadline is not None:
+        # The deadline covers the whole command: the plan apply makes first included.
+        target = replace(target, deadline_at=(target.clock or time.monotonic)() + deadline)
+    made = make_plan(
+        manifests,
+        target,
+        env,
+        options=options,
+        targets=targets,
+        playwright_endpoint=playwright_endpoint,
+    )
+    the_plan = asyncio.run(made)
+    missing = unmatched_targets(the_plan.changes, targets)
+    if missing:
+        raise UsageError(
+            f"--target {', '.join(repr(t) for t in missing)} matches nothing declared or found "
+            "in Azure; nothing was applied"
+        )
+    if saved_plan is not None:
+        values = secrets.values_for_comparison(manifests.connections, env)
+        runner.check_saved(saved_plan, the_plan, values, saved=saved)
+    sys.stdout.write(render_text(the_plan, color=color))
+    if not the_plan.has_changes:
+        return 0
+    runner.confirm(auto_approve or saved_plan is not None)
+    apply_options = ApplyOptions(
+        allow_replace=allow_replace, timeout=timeout, deadline=deadline, strict=options.strict
+    )
+    return runner.execute(the_plan, manifests, target, env, apply_options, live_view=live_view)

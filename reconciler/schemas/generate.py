@@ -299,11 +299,10 @@ def _embed(prefix: str, schema: JsonObj, defs: JsonObj) -> str:
     return f"#/$defs/{prefix}"
 
 
-def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> JsonObj:
+def _names(specs: SpecSet, root: Path) -> dict[str, JsonObj]:
+    """The name schemas of a manifest's metadata, from the API's path parameters."""
     ml = root / CONNECTION_SPEC
     types = root / TYPES_SPEC
-    ws_name = _param(specs, ml, "WorkspaceNameParameter")
-    conn_name = _param(specs, ml, "ConnectionName")
     rg_param = _param(specs, types, "ResourceGroupNameParameter")
     sub_param = _param(specs, types, "SubscriptionIdParameter")
     subscription: JsonObj = {
@@ -315,39 +314,51 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
     rg["type"] = "string"
     # ARM's "can't end in period" (which also refuses '.' and '..') is checked in
     # reconciler/manifest/armlimits.py, with its own message.
-    defs: JsonObj = {}
-    ws_ref = _embed("Workspace", parts["workspace"], defs)
-    conn_ref = _embed("Connection", parts["connection"], defs)
-    pw_ref = _embed("PlaywrightAccessTokens", parts["playwright"], defs)
+    return {
+        "workspace": _param(specs, ml, "WorkspaceNameParameter"),
+        "connection": _param(specs, ml, "ConnectionName"),
+        "subscription": subscription,
+        "resourceGroup": rg,
+    }
+
+
+def _resource_documents(names: dict[str, JsonObj], refs: dict[str, str]) -> JsonObj:
+    """The Workspace, Connection and PlaywrightAccessTokens documents, by their $defs name."""
+    subscription, rg = names["subscription"], names["resourceGroup"]
     label: JsonObj = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
              "description": "A local name for this audit (lowercase, digits, '-')."}
     workspace_field: JsonObj = {"description": "Name of the workspace this connection belongs to.",
-                       "type": "string", "pattern": ws_name["pattern"]}
+                       "type": "string", "pattern": names["workspace"]["pattern"]}
     for name_schema in (subscription, rg, label, workspace_field):
         name_schema[NAME_MARK] = True
-    defs["WorkspaceDocument"] = _document(
-        "Workspace", _metadata(ws_name, {}, subscription, rg), ws_ref)
-    defs["WorkspaceDocument"]["properties"]["outputs"] = {
+    workspace = _document(
+        "Workspace", _metadata(names["workspace"], {}, subscription, rg), refs["Workspace"])
+    workspace["properties"]["outputs"] = {
         "description": "Values to show after apply creates or updates the workspace (never "
                        "tokens).",
         "type": "array",
         "uniqueItems": True,
         "items": {"enum": list(WORKSPACE_OUTPUTS)},
     }
-    defs["ConnectionDocument"] = _document(
+    connection = _document(
         "Connection",
-        _metadata(conn_name, {"workspace": workspace_field}, subscription, rg),
-        conn_ref,
+        _metadata(names["connection"], {"workspace": workspace_field}, subscription, rg),
+        refs["Connection"],
     )
-    defs["PlaywrightAccessTokensDocument"] = _document(
+    playwright = _document(
         "PlaywrightAccessTokens",
         {"type": "object", "required": ["name"],
          "properties": {"name": label,
                         "labels": {"type": "object", "additionalProperties": {"type": "string"}}},
          "additionalProperties": False},
-        pw_ref,
+        refs["PlaywrightAccessTokens"],
     )
-    defs["DefaultsDocument"] = {
+    return {"WorkspaceDocument": workspace, "ConnectionDocument": connection,
+            "PlaywrightAccessTokensDocument": playwright}
+
+
+def _defaults_document(subscription: JsonObj, rg: JsonObj) -> JsonObj:
+    return {
         "description": "Shared values for every manifest in this directory and below.",
         "type": "object",
         "required": ["apiVersion", "kind", "spec"],
@@ -374,6 +385,18 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
         },
         "additionalProperties": False,
     }
+
+
+def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> JsonObj:
+    names = _names(specs, root)
+    defs: JsonObj = {}
+    refs = {
+        "Workspace": _embed("Workspace", parts["workspace"], defs),
+        "Connection": _embed("Connection", parts["connection"], defs),
+        "PlaywrightAccessTokens": _embed("PlaywrightAccessTokens", parts["playwright"], defs),
+    }
+    defs.update(_resource_documents(names, refs))
+    defs["DefaultsDocument"] = _defaults_document(names["subscription"], names["resourceGroup"])
     for name in ("WorkspaceDocument", "ConnectionDocument", "PlaywrightAccessTokensDocument",
                  "DefaultsDocument", "PlaywrightAccessTokens"):
         _allow_substitution(defs[name])
