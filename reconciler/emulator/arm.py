@@ -734,12 +734,13 @@ class ArmService:
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
             return self._connection_not_found(ws, name, parent.body.get("location", ""))
-        return Response(200, self._connection_view(record.body))
+        return Response(200, self._connection_view(record.body, request))
 
-    def _connection_view(self, body: dict[str, Any]) -> dict[str, Any]:
+    def _connection_view(self, body: dict[str, Any], request: Request) -> dict[str, Any]:
+        """As the request's api-version serialises it (realistic: newer members kept too)."""
         if self.knobs.shapes == shapes.REALISTIC:
             return shapes.realistic_connection(body)
-        return body
+        return contract.connection_shape(request.query.get("api-version"), body)
 
     def put_connection(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
         parent = self._parent(sub, rg, ws)
@@ -771,7 +772,7 @@ class ArmService:
             "systemData": _system_data(existing.body if existing else None, now),
         }
         self.state.put_connection(key, ConnectionRecord(body=view, credentials=credentials))
-        return Response(200, self._connection_view(view))
+        return Response(200, self._connection_view(view, request))
 
     def patch_connection(self, request: Request, sub: str, rg: str, ws: str, name: str) -> Response:
         """2025-09-01's connection PATCH: the given properties (and credentials) merge in."""
@@ -795,7 +796,7 @@ class ArmService:
             "properties": {**record.body["properties"], **given},
             "systemData": _system_data(record.body, self.clock()),
         }
-        return Response(200, record.body)
+        return Response(200, self._connection_view(record.body, request))
 
     def delete_connection(
         self, request: Request, sub: str, rg: str, ws: str, name: str
@@ -813,7 +814,7 @@ class ArmService:
         target = request.query.get("target")
         category = request.query.get("category")
         items = [
-            self._connection_view(r.body)
+            self._connection_view(r.body, request)
             for _, r in self.state.connections_in(State.ws_key(sub, rg, ws))
             if (target is None or r.body["properties"].get("target", "").lower() == target.lower())
             and (
@@ -837,7 +838,7 @@ class ArmService:
         record = self.state.connections.get(State.conn_key(sub, rg, ws, name))
         if record is None:
             return self._connection_not_found(ws, name, parent.body.get("location", ""))
-        view = self._connection_view(record.body)
+        view = self._connection_view(record.body, request)
         view = {**view, "properties": dict(view["properties"])}
         if record.credentials is not None:
             view["properties"]["credentials"] = record.credentials
@@ -846,7 +847,12 @@ class ArmService:
 
 def _dependency_problem(body: dict[str, Any], *, creating: bool) -> Response | None:
     """Azure creates a workspace only with a key vault and a storage account, named by ARM
-    ids of their resource types."""
+    ids of their resource types.
+
+    The answers are the ones the public record shows: a body without them is the provider's
+    400 ``ValidationError`` "Missing dependent resources in workspace json" (azure-sdk-for-js
+    #10473 sent ``{location}`` alone; MicrosoftDocs/azure-docs-cli #4467 shows the message),
+    an id that is not one is ARM's ``LinkedInvalidPropertyId``."""
     props = body.get("properties") or {}
     for prop, kind in _DEPENDENCIES.items():
         value = props.get(prop)
@@ -854,8 +860,8 @@ def _dependency_problem(body: dict[str, Any], *, creating: bool) -> Response | N
             if creating:
                 return arm_error(
                     400,
-                    "BadRequest",
-                    f"The {prop} property is required to create a workspace.",
+                    "ValidationError",
+                    f"Missing dependent resources in workspace json: {prop} is required.",
                     target=f"properties.{prop}",
                 )
             continue
@@ -864,8 +870,9 @@ def _dependency_problem(body: dict[str, Any], *, creating: bool) -> Response | N
             return arm_error(
                 400,
                 "LinkedInvalidPropertyId",
-                f"Property id '{value}' at 'properties.{prop}' is invalid. Expect a fully "
-                f"qualified resource id of type '{kind}'.",
+                f"Property id '{value}' at path 'properties.{prop}' is invalid. Expect fully "
+                f"qualified resource Id that start with '/subscriptions/{{subscriptionId}}' "
+                f"of type '{kind}'.",
                 target=f"properties.{prop}",
             )
     return None

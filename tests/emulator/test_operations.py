@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
+from tests.linked import workspace_body
 
 RG = "ops-rg"
 SUB = f"/subscriptions/{DEFAULT_SUBSCRIPTION}"
@@ -39,7 +40,7 @@ def _client(clock: Clock | None = None, **knobs: Any) -> httpx.Client:
 
 
 def _put(client: httpx.Client, name: str = "ws1", **body: Any) -> httpx.Response:
-    return client.put(f"{WS}/{name}", params=V, json={"location": "eastus", **body})
+    return client.put(f"{WS}/{name}", params=V, json=workspace_body(**body))
 
 
 @pytest.mark.parametrize("mode", [m.value for m in LroMode])
@@ -118,7 +119,7 @@ def test_resource_groups_as_microsoft_resources_serves_them() -> None:
     assert client.put(url, params=rv, json={"location": "westeurope"}).status_code == 200
     assert client.head(url, params=rv).status_code == 204
     ws = f"{SUB}/resourceGroups/NEW-RG/providers/Microsoft.MachineLearningServices/workspaces/ws1"
-    assert client.put(ws, params=V, json={"location": "westeurope"}).status_code == 202
+    assert client.put(ws, params=V, json=workspace_body("westeurope")).status_code == 202
     assert client.put(url, params=rv, json={}).status_code == 400
     assert client.delete(url, params=rv).status_code == 200
     assert client.head(url, params=rv).status_code == 404
