@@ -210,8 +210,9 @@ def workspace_shape(api_version: str | None, view: dict[str, Any]) -> dict[str, 
 def _variant(spec: str, definition: str, discriminator_value: str) -> str | None:
     """The definition a polymorphic one takes for a discriminator value (its ``if``/``then``)."""
     for part in document(spec)["$defs"].get(definition, {}).get("allOf") or []:
-        condition = (part.get("if") or {}).get("properties") or {}
-        values = next(iter(condition.values()), {}).get("enum") or []
+        condition: dict[str, Any] = (part.get("if") or {}).get("properties") or {}
+        tested: dict[str, Any] = next(iter(condition.values()), {})
+        values = tested.get("enum") or []
         if discriminator_value.lower() in (str(v).lower() for v in values):
             return str(part["then"]["$ref"]).removeprefix("#/$defs/")
     return None
@@ -234,7 +235,8 @@ def connection_shape(api_version: str | None, view: dict[str, Any]) -> dict[str,
     """A connection as an api-version serialises it: members it does not define are left out."""
     if not api_version or api_version not in ACCEPTED:
         return view
-    props = view.get("properties") if isinstance(view.get("properties"), dict) else {}
+    given = view.get("properties")
+    props: dict[str, Any] = given if isinstance(given, dict) else {}
     top, members = connection_fields(api_version, str(props.get("authType", "")))
     shaped = {k: v for k, v in view.items() if k in top}
     shaped["properties"] = {k: v for k, v in props.items() if k in members}
