@@ -9,7 +9,8 @@ from urllib.parse import urlencode
 
 from reconciler.emulator.base import PROVIDER
 from reconciler.emulator.connections import ConnectionOperations
-from reconciler.emulator.rules import RuleOperations
+from reconciler.emulator.rules import RuleOperations, rule_view
+from reconciler.emulator.state import Operation
 from reconciler.emulator.wire import Request, Response, arm_error
 from reconciler.emulator.workspaces import WorkspaceOperations
 
@@ -39,11 +40,7 @@ class ArmService(WorkspaceOperations, ConnectionOperations, RuleOperations):
                     },
                 )
             if op.status == "Succeeded":
-                if op.kind == "delete":
-                    return Response(204)
-                record = self.state.workspaces.get(op.resource_key)
-                version = request.query.get("api-version")
-                return Response(200, self._workspace_view(record, version) if record else None)
+                return self._final_answer(op, request.query.get("api-version"))
             error = op.error or {"code": op.status, "message": f"Operation {op.status}."}
             return arm_error(400 if op.status == "Failed" else 409, error["code"], error["message"])
         # As recorded from Azure: the status and how far it got, nothing else.
@@ -56,3 +53,15 @@ class ArmService(WorkspaceOperations, ConnectionOperations, RuleOperations):
         if op.error and op.status in ("Failed", "Canceled"):
             body["error"] = op.error
         return Response(200, body, retry if op.status == "InProgress" else {})
+
+    def _final_answer(self, op: Operation, version: str | None) -> Response:
+        """What the last poll of a finished operation's ``Location`` answers: the resource it
+        wrote, or 204 for a DELETE."""
+        if op.kind in ("delete", "rule.delete"):
+            return Response(204)
+        record = self.state.workspaces.get(op.resource_key)
+        if record is None:
+            return Response(200, None)
+        if op.kind == "rule.put":
+            return Response(200, rule_view(record.body, op.resource_id.rsplit("/", 1)[-1]))
+        return Response(200, self._workspace_view(record, version))

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from reconciler.emulator import contract, shapes
+from reconciler.emulator import contract, network, shapes
 from reconciler.emulator.knobs import Knobs
 from reconciler.emulator.state import Operation, State, WorkspaceRecord
 from reconciler.emulator.wire import Request, Response, arm_error
@@ -171,6 +171,7 @@ class ArmBase:
     ) -> dict[str, Any]:
         view = {**record.body, "properties": dict(record.body["properties"])}
         view["properties"]["provisioningState"] = "Deleting" if record.deleted else record.state
+        view = network.with_rules(view)  # the managed network lists Azure's own rules too
         if self.knobs.shapes == shapes.REALISTIC:
             # Azure serves what a newer version wrote to older readers too.
             return shapes.realistic_workspace(view, view["id"].split("/")[4])

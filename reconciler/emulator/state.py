@@ -22,10 +22,10 @@ TERMINAL = ("Succeeded", "Failed", "Canceled")
 
 @dataclass
 class Operation:
-    """An asynchronous operation (PUT or DELETE of a workspace)."""
+    """An asynchronous operation (PUT or DELETE of a workspace or of an outbound rule)."""
 
     id: str
-    kind: str  # "put" | "delete"
+    kind: str  # "put" | "delete" (a workspace's) | "rule.put" | "rule.delete"
     resource_key: Key
     resource_id: str
     location: str
@@ -128,8 +128,8 @@ class State:
             self.pending.discard(op_id)
             op.status = op.outcome
             record = self.workspaces.get(op.resource_key)
-            if record is None:
-                continue
+            if record is None or op.kind not in ("put", "delete"):
+                continue  # a child resource's operation changes nothing of its workspace
             if op.kind == "delete" and op.outcome == "Succeeded":
                 if not op.purge:
                     self.soft_deleted[op.resource_key] = record.body
