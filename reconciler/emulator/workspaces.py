@@ -231,7 +231,7 @@ class WorkspaceOperations(ArmBase):
             missing = self._rg_missing(sub, rg)
             if missing:
                 return missing
-            if purge and self.state.soft_deleted.pop(key, None) is not None:
+            if purge and self.state.purge(key):
                 return Response(200)
             return Response(204)
         if record.operation is not None:

@@ -58,6 +58,29 @@ def test_force_to_purge_frees_the_name() -> None:
     assert _put(client).status_code == 202
 
 
+def test_a_soft_deleted_workspace_frees_its_name_after_the_14_day_retention(
+    tmp_path: Path,
+) -> None:
+    now = [1_700_000_000.0]
+    state = tmp_path / "state.json"
+
+    def started() -> httpx.Client:  # again from the state file, as a restarted emulator is
+        emulator = Emulator(
+            clock=lambda: now[0],
+            state_file=state,
+            resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
+        )
+        return _client(emulator)
+
+    client = started()
+    _put(client)
+    client.delete(f"{WS}/ws1", params=V)
+    now[0] += 14 * 24 * 3600 - 1
+    assert _put(started()).status_code == 400
+    now[0] += 1
+    assert _put(started()).status_code == 202
+
+
 def test_a_soft_deleted_workspace_can_be_purged_afterwards() -> None:
     client = _client()
     _put(client)
