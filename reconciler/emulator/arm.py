@@ -20,6 +20,17 @@ __all__ = ["PROVIDER", "ArmService"]
 class ArmService(WorkspaceOperations, ConnectionOperations, RuleOperations):
     """Every handler the routes call."""
 
+    def list_by_subscription(self, request: Request, sub: str) -> Response:
+        return self.list_workspaces(request, sub, None)
+
+    def async_status(self, request: Request, sub: str, location: str, op_id: str) -> Response:
+        """``Azure-AsyncOperation``: the operation's status body, always 200."""
+        return self.operation_status(request, op_id, False)
+
+    def location_status(self, request: Request, sub: str, location: str, op_id: str) -> Response:
+        """``Location``: 202 while running, then the final answer (the resource, 204, an error)."""
+        return self.operation_status(request, op_id, True)
+
     def operation_status(self, request: Request, op_id: str, location_style: bool) -> Response:
         self.state.settle(self.clock())
         op = self.state.operations.get(op_id)
