@@ -12,6 +12,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.linked import workspace_body
+
 WS = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
     "providers/Microsoft.MachineLearningServices/workspaces/persisted"
@@ -51,7 +53,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
             url + WS,
             params={"api-version": "2024-04-01"},
             headers=AUTH,
-            json={"location": "westeurope"},
+            json=workspace_body("westeurope"),
         )
         assert put.status_code == 202
     with _emulator("--state", str(state)) as url:
