@@ -176,8 +176,7 @@ def load(
     if options.check_secrets:
         built.check_secret_refs()
     manifests = ManifestSet(
-        workspaces=tuple(w for w, _ in built.workspaces),
-        connections=tuple(c for c, _ in built.connections),
+        resources=(*(w for w, _ in built.workspaces), *(c for c, _ in built.connections)),
         playwright=tuple(p for p, _ in built.playwright),
         owner=_owner(loader, defaults),
     )

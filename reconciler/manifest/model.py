@@ -64,24 +64,23 @@ class Source:
 
 
 @dataclass(frozen=True)
-class WorkspaceManifest:
+class ResourceManifest:
+    """A declared ARM resource of any kind in reconciler.kinds.KINDS."""
+
     address: Address
     spec: dict[str, Any]
     source: Source
     labels: dict[str, str] = field(default_factory=dict)
-    outputs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
-class ConnectionManifest:
-    address: Address
-    spec: dict[str, Any]
-    source: Source
-    labels: dict[str, str] = field(default_factory=dict)
+class WorkspaceManifest(ResourceManifest):
+    outputs: tuple[str, ...] = ()  # fields of the applied workspace apply prints
 
 
-# A declared ARM resource of any kind in reconciler.kinds.KINDS.
-ResourceManifest = WorkspaceManifest | ConnectionManifest
+@dataclass(frozen=True)
+class ConnectionManifest(ResourceManifest):
+    pass
 
 
 @dataclass(frozen=True)
@@ -99,17 +98,19 @@ class PlaywrightAudit:
 
 @dataclass(frozen=True)
 class ManifestSet:
-    workspaces: tuple[WorkspaceManifest, ...] = ()
-    connections: tuple[ConnectionManifest, ...] = ()
+    resources: tuple[ResourceManifest, ...] = ()  # every declared ARM resource, of any kind
     playwright: tuple[PlaywrightAudit, ...] = ()
     # Who this configuration is, for the ownership marker and --prune (reconciler.plan.ownership).
     owner: str = ""
 
     @property
-    def resources(self) -> tuple[ResourceManifest, ...]:
-        """Every declared ARM resource, whatever its kind."""
-        return (*self.workspaces, *self.connections)
+    def workspaces(self) -> tuple[WorkspaceManifest, ...]:
+        return tuple(m for m in self.resources if isinstance(m, WorkspaceManifest))
+
+    @property
+    def connections(self) -> tuple[ConnectionManifest, ...]:
+        return tuple(m for m in self.resources if isinstance(m, ConnectionManifest))
 
     @property
     def count(self) -> int:
-        return len(self.workspaces) + len(self.connections) + len(self.playwright)
+        return len(self.resources) + len(self.playwright)

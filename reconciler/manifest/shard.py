@@ -11,7 +11,7 @@ import hashlib
 import re
 
 from reconciler.errors import UsageError
-from reconciler.manifest.model import ManifestSet
+from reconciler.manifest.model import Address, ManifestSet
 
 _SPEC = re.compile(r"^(\d+)/(\d+)$")
 
@@ -30,16 +30,13 @@ def _bucket(key: str, count: int) -> int:
 
 
 def select(manifests: ManifestSet, index: int, count: int) -> ManifestSet:
-    def mine(subscription: str, workspace: str) -> bool:
-        return _bucket(f"{subscription}/{workspace}", count) == index
+    def mine(address: Address) -> bool:
+        # A resource's top-level ancestor (the workspace it lives in), or itself.
+        top = address.workspace or address.name
+        return _bucket(f"{address.subscription}/{top}", count) == index
 
     return ManifestSet(
-        workspaces=tuple(
-            w for w in manifests.workspaces if mine(w.address.subscription, w.address.name)
-        ),
-        connections=tuple(
-            c for c in manifests.connections if mine(c.address.subscription, c.address.workspace)
-        ),
+        resources=tuple(m for m in manifests.resources if mine(m.address)),
         playwright=tuple(
             p for p in manifests.playwright if _bucket(f"playwright/{p.name}", count) == index
         ),
