@@ -4,23 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from reconciler.schemas import load_schema
+
+# Each api-version's schema carries the same annotations (reconciler.schemas.versions).
+WORKSPACES = ["workspace.schema.json", "workspace.2025-09-01.schema.json"]
+CONNECTIONS = ["connection.schema.json", "connection.2025-09-01.schema.json"]
 
 
 def _props(schema: dict[str, Any], name: str) -> dict[str, Any]:
     return schema["$defs"][name]["properties"]  # type: ignore[no-any-return]
 
 
-def test_create_only_workspace_properties_come_from_the_documented_text() -> None:
-    ws = load_schema("workspace.schema.json")
+@pytest.mark.parametrize("file", WORKSPACES)
+def test_create_only_workspace_properties_come_from_the_documented_text(file: str) -> None:
+    ws = load_schema(file)
     props = _props(ws, "WorkspaceProperties")
     create_only = sorted(k for k, v in props.items() if v.get("x-reconciler-create-only"))
     assert create_only == ["keyVault", "storageAccount"]
     assert ws["properties"]["location"]["x-reconciler-create-only"] is True
 
 
-def test_server_set_workspace_properties_are_read_only() -> None:
-    ws = load_schema("workspace.schema.json")
+@pytest.mark.parametrize("file", WORKSPACES)
+def test_server_set_workspace_properties_are_read_only(file: str) -> None:
+    ws = load_schema(file)
     props = _props(ws, "WorkspaceProperties")
     read_only = {k for k, v in props.items() if v.get("readOnly")}
     assert read_only >= {
@@ -41,8 +49,9 @@ def test_server_set_workspace_properties_are_read_only() -> None:
     assert identity["principalId"]["readOnly"] and identity["tenantId"]["readOnly"]
 
 
-def test_every_credentials_field_of_every_auth_type_is_a_secret() -> None:
-    conn = load_schema("connection.schema.json")
+@pytest.mark.parametrize("file", CONNECTIONS)
+def test_every_credentials_field_of_every_auth_type_is_a_secret(file: str) -> None:
+    conn = load_schema(file)
     base = conn["$defs"]["WorkspaceConnectionPropertiesV2"]
     branches = [b["then"]["$ref"].split("/")[-1] for b in base["allOf"]]
     assert len(branches) == 12
@@ -63,14 +72,20 @@ def test_every_credentials_field_of_every_auth_type_is_a_secret() -> None:
     assert checked >= 20
 
 
-def test_shared_private_link_resources_are_keyed_by_name() -> None:
-    props = _props(load_schema("workspace.schema.json"), "WorkspaceProperties")
+@pytest.mark.parametrize("file", WORKSPACES)
+def test_shared_private_link_resources_are_keyed_by_name(file: str) -> None:
+    props = _props(load_schema(file), "WorkspaceProperties")
     assert props["sharedPrivateLinkResources"]["x-reconciler-list-keys"] == ["name"]
 
 
 def test_name_patterns_come_from_the_path_parameters() -> None:
     manifest = load_schema("manifest.schema.json")
-    for doc in ("WorkspaceDocument", "ConnectionDocument"):
+    for doc in (
+        "WorkspaceDocument",
+        "ConnectionDocument",
+        "WorkspaceDocument@2025-09-01",
+        "ConnectionDocument@2025-09-01",
+    ):
         name = manifest["$defs"][doc]["properties"]["metadata"]["properties"]["name"]
         # Names go into URLs: the documented pattern only, never widened for ${VAR}.
         assert name["pattern"] == "^[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}$"

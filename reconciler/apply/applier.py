@@ -187,6 +187,7 @@ class Applier:
             )
             return False
         manifest = self.manifests[change.address]
+        kind = kind.at(manifest.api_version)  # written at the version its document is for
         self.notify(Event(change.address, "started", change.action.value))
         body: Any = None  # not built yet when a secret fails to resolve
         try:

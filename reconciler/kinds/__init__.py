@@ -30,7 +30,7 @@ def of(kind: str) -> ResourceKind:
 
 def children(parent: ResourceKind) -> tuple[ResourceKind, ...]:
     """The kinds that live in a ``parent`` resource, in registry order."""
-    return tuple(k for k in KINDS if k.parent is parent)
+    return tuple(k for k in KINDS if k.parent is not None and k.parent.kind is parent.kind)
 
 
 __all__ = ["CONNECTION", "KINDS", "WORKSPACE", "ResourceKind", "children", "get", "of"]

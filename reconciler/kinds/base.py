@@ -10,7 +10,7 @@ Nothing here does I/O.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.kinds import paths
@@ -34,8 +34,12 @@ class ResourceKind:
     kind: Kind
     noun: str  # in call labels ("workspace.get") and messages ("its workspace … was not applied")
     collection: str  # its collection's path segment ("workspaces", "connections")
-    api_version: str  # of every request about it; its schema is generated for this version
+    # The default api-version (a document naming none is written for it) and its schema.
+    api_version: str
     schema_file: str
+    # The other api-versions a document may be written for, each with its schema
+    # (generated per version: reconciler.schemas.versions); :meth:`at` speaks one.
+    other_versions: Mapping[str, str] = field(default_factory=dict)
     parent: ResourceKind | None = None
     # The api-versions of its POST actions where they differ from ``api_version``.
     action_api_versions: Mapping[str, str] = field(
@@ -73,6 +77,19 @@ class ResourceKind:
 
     def __str__(self) -> str:
         return self.kind.value
+
+    @property
+    def api_versions(self) -> tuple[str, ...]:
+        """Every api-version a document of this kind may be written for, the default first."""
+        return (self.api_version, *self.other_versions)
+
+    def at(self, api_version: str) -> ResourceKind:
+        """This kind speaking ``api_version`` (empty: the default) in every request, with that
+        version's schema. The manifest checked the version exists; a KeyError for one that
+        does not."""
+        if not api_version or api_version == self.api_version:
+            return self
+        return replace(self, api_version=api_version, schema_file=self.other_versions[api_version])
 
     @property
     def top(self) -> bool:

@@ -123,6 +123,7 @@ CONNECTION = ResourceKind(
     collection="connections",
     api_version=API_VERSION,
     schema_file="connection.schema.json",
+    other_versions={"2025-09-01": "connection.2025-09-01.schema.json"},
     parent=WORKSPACE,
     server_defaults={"properties.isSharedToAll": False},
     ignored=frozenset({f"properties.metadata.{OWNER_KEY}"}),

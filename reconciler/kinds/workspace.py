@@ -39,6 +39,8 @@ WORKSPACE = ResourceKind(
     collection="workspaces",
     api_version=API_VERSION,
     schema_file="workspace.schema.json",
+    # Managed networks, hubs and projects (reconciler.schemas.versions generates its schema).
+    other_versions={"2025-09-01": "workspace.2025-09-01.schema.json"},
     # The notebook token (reconciler.notebook) is documented at 2024-04-01 only.
     action_api_versions={"listNotebookAccessToken": "2024-04-01"},
     long_running=True,

@@ -111,7 +111,8 @@ class _Loader:
             self.problems.extend(problems)
         return documents
 
-    def check(self, doc: SourceDocument) -> bool:
+    def check(self, doc: SourceDocument, api_versions: Mapping[str, str] | None = None) -> bool:
+        """Substitute and check one document; ``api_versions``: its Defaults' per kind."""
         if not isinstance(doc.data, dict):
             self.report(
                 doc, (), "a manifest document must be a mapping with kind, metadata and spec"
@@ -123,8 +124,11 @@ class _Loader:
         doc.data = envsubst.substitute(
             doc.data, variables, lambda path, message: self.report(doc, path, message), used=used
         )
+        kind = doc.data.get("kind")
         issues = schemacheck.check(
-            doc.data, allow_literal_secrets=self.options.allow_literal_secrets
+            doc.data,
+            allow_literal_secrets=self.options.allow_literal_secrets,
+            api_version=(api_versions or {}).get(kind) if isinstance(kind, str) else None,
         )
         for issue in issues:
             self.report(doc, issue.path, issue.message, key=issue.at_key)
@@ -143,14 +147,23 @@ def _sets_owner_marker(spec: dict[str, Any]) -> bool:
     return isinstance(metadata, dict) and any(str(k).lower() == OWNER_KEY for k in metadata)
 
 
-def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, str]:
-    """Defaults from the file's directory and its parents; the nearest directory wins."""
-    merged: dict[str, str] = {}
+def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, Any]:
+    """Defaults from the file's directory and its parents; the nearest directory wins (for
+    ``apiVersions``, kind by kind)."""
+    merged: dict[str, Any] = {}
     applicable = [d for d in defaults if file.resolve().is_relative_to(d.file.resolve().parent)]
     applicable.sort(key=lambda d: len(d.file.resolve().parent.parts))
     for doc in applicable:
-        merged.update(doc.data.get("spec", {}))
+        spec = doc.data.get("spec", {})
+        versions = {**merged.get("apiVersions", {}), **spec.get("apiVersions", {})}
+        merged.update(spec)
+        if versions:
+            merged["apiVersions"] = versions
     return merged
+
+
+def _is_defaults(doc: SourceDocument) -> bool:
+    return isinstance(doc.data, dict) and doc.data.get("kind") == Kind.DEFAULTS
 
 
 def load(
@@ -166,8 +179,17 @@ def load(
             Problem(Path(p), None, "", "no manifest documents found (in *.yaml or *.yml files)")
             for p in paths
         )
-    valid = [doc for doc in documents if loader.check(doc)]
-    defaults = [d for d in valid if d.data["kind"] == Kind.DEFAULTS]
+    # Defaults first: they may say which api-version the documents below are written for.
+    defaults = [d for d in documents if _is_defaults(d) and loader.check(d)]
+    valid = [
+        doc
+        for doc in documents
+        if doc in defaults
+        or (
+            not _is_defaults(doc)
+            and loader.check(doc, _scoped_defaults(defaults, doc.file).get("apiVersions"))
+        )
+    ]
     _check_duplicate_defaults(loader, defaults)
     built = _Builder(loader, defaults)
     for doc in valid:
@@ -240,24 +262,7 @@ class _Builder:
             return
         source = Source(doc.file, doc.start.line)
         if kind is Kind.PLAYWRIGHT_ACCESS_TOKENS:
-            spec = doc.data["spec"]
-            audit = PlaywrightAudit(
-                name=doc.data["metadata"]["name"],
-                endpoint=spec["endpoint"],
-                account_id=spec["accountId"],
-                required_tokens=tuple(t["name"] for t in spec.get("requiredTokens", [])),
-                warn_before_expiry_days=spec.get("warnBeforeExpiryDays", 14),
-                allow_unlisted_tokens=spec.get("allowUnlistedTokens", True),
-                source=source,
-            )
-            check = self.loader.options.playwright_endpoint_check
-            reason = check(audit.endpoint) if check is not None else None
-            if reason is not None:
-                self.loader.report(doc, ("spec", "endpoint"), reason)
-                return
-            identity = ("PlaywrightAccessTokens", audit.name.lower())
-            if self._unique(identity, doc, f"PlaywrightAccessTokens {audit.name!r}"):
-                self.playwright.append((audit, doc))
+            self._add_audit(doc, source)
             return
         address = self._address(doc, kind)
         if address is None:
@@ -266,6 +271,7 @@ class _Builder:
             return
         spec = dict(doc.data["spec"])
         labels = dict(doc.data["metadata"].get("labels", {}))
+        api_version = self._api_version(doc, kind)
         if kind is Kind.WORKSPACE:
             if "location" not in spec:
                 location = _scoped_defaults(self.defaults, doc.file).get("location")
@@ -278,7 +284,14 @@ class _Builder:
                     return
                 spec = {"location": location, **spec}
             outputs = tuple(doc.data.get("outputs", ()))
-            self.workspaces.append((WorkspaceManifest(address, spec, source, labels, outputs), doc))
+            self.workspaces.append(
+                (
+                    WorkspaceManifest(
+                        address, spec, source, labels, api_version=api_version, outputs=outputs
+                    ),
+                    doc,
+                )
+            )
         else:
             if _sets_owner_marker(spec):
                 self.loader.report(
@@ -291,7 +304,35 @@ class _Builder:
                 return
             if self.loader.options.allow_literal_secrets:
                 spec = secrets.wrap_literals(spec)
-            self.connections.append((ConnectionManifest(address, spec, source, labels), doc))
+            self.connections.append(
+                (ConnectionManifest(address, spec, source, labels, api_version=api_version), doc)
+            )
+
+    def _add_audit(self, doc: SourceDocument, source: Source) -> None:
+        spec = doc.data["spec"]
+        audit = PlaywrightAudit(
+            name=doc.data["metadata"]["name"],
+            endpoint=spec["endpoint"],
+            account_id=spec["accountId"],
+            required_tokens=tuple(t["name"] for t in spec.get("requiredTokens", [])),
+            warn_before_expiry_days=spec.get("warnBeforeExpiryDays", 14),
+            allow_unlisted_tokens=spec.get("allowUnlistedTokens", True),
+            source=source,
+        )
+        check = self.loader.options.playwright_endpoint_check
+        reason = check(audit.endpoint) if check is not None else None
+        if reason is not None:
+            self.loader.report(doc, ("spec", "endpoint"), reason)
+            return
+        identity = ("PlaywrightAccessTokens", audit.name.lower())
+        if self._unique(identity, doc, f"PlaywrightAccessTokens {audit.name!r}"):
+            self.playwright.append((audit, doc))
+
+    def _api_version(self, doc: SourceDocument, kind: Kind) -> str:
+        """The api-version the document names, else its Defaults' for its kind; empty: the
+        kind's default."""
+        defaults = _scoped_defaults(self.defaults, doc.file).get("apiVersions", {})
+        return str(doc.data["metadata"].get("apiVersion") or defaults.get(kind.value) or "")
 
     def _address(self, doc: SourceDocument, kind: Kind) -> Address | None:
         metadata = doc.data["metadata"]

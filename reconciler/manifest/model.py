@@ -71,6 +71,9 @@ class ResourceManifest:
     spec: dict[str, Any]
     source: Source
     labels: dict[str, str] = field(default_factory=dict)
+    # The ARM api-version it is written for (metadata.apiVersion, or its Defaults'
+    # apiVersions); empty: its kind's default.
+    api_version: str = ""
 
 
 @dataclass(frozen=True)

@@ -98,14 +98,17 @@ def _format_checker() -> FormatChecker:
     return checker
 
 
-def _connection_branch(defs: dict[str, Any], auth_type: str) -> dict[str, Any] | None:
-    """The connection document schema with its authType branch chosen up front."""
-    base = defs.get("Connection.WorkspaceConnectionPropertiesV2", {})
+def _connection_branch(
+    defs: dict[str, Any], auth_type: str, suffix: str = ""
+) -> dict[str, Any] | None:
+    """The connection document schema (of one api-version: ``suffix``) with its authType
+    branch chosen up front."""
+    base = defs.get(f"Connection{suffix}.WorkspaceConnectionPropertiesV2", {})
     for branch in base.get("allOf", []):
         if branch["if"]["properties"]["authType"]["const"] == auth_type:
-            body = copy.deepcopy(defs["Connection"])
+            body = copy.deepcopy(defs[f"Connection{suffix}"])
             body["properties"]["properties"] = {"$ref": branch["then"]["$ref"]}
-            document = copy.deepcopy(defs["ConnectionDocument"])
+            document = copy.deepcopy(defs[f"ConnectionDocument{suffix}"])
             document["properties"]["spec"] = {"$ref": "#/$defs/_ConnectionBody"}
             return {"$defs": {**defs, "_ConnectionBody": body}, **document}
     return None
@@ -113,13 +116,15 @@ def _connection_branch(defs: dict[str, Any], auth_type: str) -> dict[str, Any] |
 
 @cache
 def _validator(
-    allow_literal_secrets: bool, kind: str | None, auth_type: str | None = None
+    allow_literal_secrets: bool, kind: str | None, auth_type: str | None = None, suffix: str = ""
 ) -> Validator:
     """A validator for one kind's document schema, or for the whole manifest schema.
 
     Dispatching on ``kind`` (and a connection's ``authType``) up front skips evaluating every
     ``if`` for each document, which is most of the cost when validating thousands of them;
     the branch chosen is the one the ``if`` would have chosen, so errors are the same.
+    ``suffix`` names the api-version's document schema (``@2025-09-01``; empty: the
+    default's).
     """
     keywords: dict[str, Any] = {"readOnly": _read_only, "pattern": _pattern}
     if not allow_literal_secrets:
@@ -127,8 +132,9 @@ def _validator(
     cls = validators.extend(Draft202012Validator, keywords)  # type: ignore[no-untyped-call]
     schema = load_schema("manifest.schema.json")
     if kind is not None:
-        branch = _connection_branch(schema["$defs"], auth_type) if auth_type else None
-        schema = branch or {"$defs": schema["$defs"], "$ref": f"#/$defs/{kind}Document"}
+        branch = _connection_branch(schema["$defs"], auth_type, suffix) if auth_type else None
+        document = f"#/$defs/{kind}Document{suffix}"
+        schema = branch or {"$defs": schema["$defs"], "$ref": document}
     return cls(schema, format_checker=_format_checker())  # type: ignore[no-any-return]
 
 
@@ -137,10 +143,30 @@ def _kinds() -> frozenset[str]:
     return frozenset(load_schema("manifest.schema.json")["properties"]["kind"]["enum"])
 
 
-def check(document: Any, *, allow_literal_secrets: bool = False) -> list[SchemaIssue]:
-    """Every schema problem in ``document`` (empty when valid)."""
+def _suffix(kind: str | None, document: dict[str, Any], api_version: str | None) -> str:
+    """Which api-version's document schema checks ``document``: the one it names
+    (``metadata.apiVersion``), else ``api_version`` (from Defaults); the default's when it
+    names none, the default or one without a schema (which the default's then reports)."""
+    metadata = document.get("metadata")
+    named = metadata.get("apiVersion") if isinstance(metadata, dict) else None
+    version = named if isinstance(named, str) else api_version
+    suffix = f"@{version}"
+    if (
+        kind is None
+        or f"{kind}Document{suffix}" not in load_schema("manifest.schema.json")["$defs"]
+    ):
+        return ""
+    return suffix
+
+
+def check(
+    document: Any, *, allow_literal_secrets: bool = False, api_version: str | None = None
+) -> list[SchemaIssue]:
+    """Every schema problem in ``document`` (empty when valid). ``api_version``: the one a
+    Defaults document gives the document's kind, used when it names none itself."""
     kind = document.get("kind") if isinstance(document, dict) else None
     known = kind if isinstance(kind, str) and kind in _kinds() else None
+    suffix = _suffix(known, document, api_version) if known else ""
     auth_type = None
     if known == "Connection":
         props = (
@@ -148,7 +174,7 @@ def check(document: Any, *, allow_literal_secrets: bool = False) -> list[SchemaI
         ).get("properties")
         candidate = props.get("authType") if isinstance(props, dict) else None
         auth_type = candidate if isinstance(candidate, str) else None
-    validator = _validator(allow_literal_secrets, known, auth_type)
+    validator = _validator(allow_literal_secrets, known, auth_type, suffix)
     issues: dict[tuple[JsonPath, str], SchemaIssue] = {}
     for error in validator.iter_errors(document):
         for issue in _explain(error):
@@ -184,6 +210,8 @@ def _message(error: ValidationError) -> Iterator[SchemaIssue]:
         for name in expected:
             if isinstance(instance, dict) and name not in instance:
                 yield SchemaIssue((*path, name), "is required but missing", at_key=False)
+    elif kind == "enum" and _names_api_version(path):
+        yield SchemaIssue(path, _unknown_api_version(instance, list(expected)))
     elif kind == "enum":
         yield SchemaIssue(path, _not_allowed(instance, list(expected)))
     elif kind == "const":
@@ -204,6 +232,19 @@ def _message(error: ValidationError) -> Iterator[SchemaIssue]:
         yield SchemaIssue(path, f"{instance!r} is not a valid {expected}")
     else:
         yield SchemaIssue(path, error.message)
+
+
+def _names_api_version(path: JsonPath) -> bool:
+    """``metadata.apiVersion`` of a document, or a kind's in ``spec.apiVersions`` of Defaults."""
+    return path == ("metadata", "apiVersion") or path[:2] == ("spec", "apiVersions")
+
+
+def _unknown_api_version(value: Any, known: list[Any]) -> str:
+    versions = ", ".join(str(v) for v in known)
+    return (
+        f"unknown api-version {value!r}: schemas exist for {versions} (the first is the "
+        "default, used when none is named)"
+    )
 
 
 def _unknown_field(key: str, known: list[str]) -> str:

@@ -59,27 +59,31 @@ def _secret_check() -> dict[str, Any]:
 
 
 def _change() -> dict[str, Any]:
-    return _object(
-        {
-            "address": {
-                "type": "string",
-                "description": "Kind/subscription/resourceGroup[/workspace]/name",
-            },
-            "kind": {"enum": CHANGE_KINDS},
-            "action": {"enum": [a.value for a in Action]},
-            "code": {
-                "enum": [c.value for c in ReasonCode],
-                "description": "Why, as a stable code to match (reason says it in words).",
-            },
-            "reason": {"type": "string"},
-            "workspace": {"type": "string"},
-            "field_diffs": {"type": "array", "items": {"$ref": "#/$defs/FieldDiff"}},
-            "warnings": STRINGS,
-            "fingerprint": {"type": ["string", "null"]},
-            "before": ANYTHING,
-            "after": ANYTHING,
-        }
-    )
+    properties: dict[str, Any] = {
+        "address": {
+            "type": "string",
+            "description": "Kind/subscription/resourceGroup[/workspace]/name",
+        },
+        "kind": {"enum": CHANGE_KINDS},
+        "action": {"enum": [a.value for a in Action]},
+        "code": {
+            "enum": [c.value for c in ReasonCode],
+            "description": "Why, as a stable code to match (reason says it in words).",
+        },
+        "reason": {"type": "string"},
+        "workspace": {"type": "string"},
+        "field_diffs": {"type": "array", "items": {"$ref": "#/$defs/FieldDiff"}},
+        "warnings": STRINGS,
+        "fingerprint": {"type": ["string", "null"]},
+        "before": ANYTHING,
+        "after": ANYTHING,
+        "api_version": {
+            "type": "string",
+            "description": "The ARM api-version the resource's manifest is written for; "
+            "absent: its kind's default.",
+        },
+    }
+    return _object(properties, required=[p for p in properties if p != "api_version"])
 
 
 def _field_diff() -> dict[str, Any]:

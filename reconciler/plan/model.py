@@ -85,6 +85,8 @@ class Change:
     after: Any = None  # desired state, redacted
     fingerprint: str | None = None  # of the live state the change was computed against
     warnings: tuple[str, ...] = ()
+    # The api-version the resource's document is written for, when not its kind's default.
+    api_version: str = ""
 
 
 @dataclass(frozen=True)

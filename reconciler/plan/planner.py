@@ -251,6 +251,16 @@ def _parent_created(kind: ResourceKind, address: Address, ctx: _Context) -> Verd
     return Verdict(Action.CREATE, ReasonCode.PARENT_CREATED, reason)
 
 
+def _at_version(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Context) -> Change:
+    """The change for one declared resource, compared at the api-version its document is
+    written for; one written for another than its kind's default records it."""
+    versioned = kind.at(m.api_version)
+    change = _change(versioned, m, live, ctx)
+    if versioned is kind:
+        return change
+    return replace(change, api_version=versioned.api_version)
+
+
 def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Context) -> Change:
     """What to do with one declared resource, of any kind."""
     address = m.address
@@ -408,7 +418,7 @@ def _declared_changes(
     for kind in kinds.KINDS:
         declared = [m for m in manifests.resources if m.address.kind is kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
-            change = _change(kind, m, live, ctx)
+            change = _at_version(kind, m, live, ctx)
             ctx.actions[m.address.key] = change.action
             changes.append(change)
     return changes

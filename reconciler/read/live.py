@@ -19,7 +19,7 @@ planner, the applier and export see one shape. What the answers mean is the plan
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -28,7 +28,7 @@ from reconciler.arm.client import ArmClient, Response
 from reconciler.errors import ArmAuthError, ArmNotFound, UnreadableAnswer
 from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
-from reconciler.manifest.model import Address, ManifestSet
+from reconciler.manifest.model import Address, ManifestSet, ResourceManifest
 from reconciler.read.livestate import LiveState, resource_problem, without_nulls
 
 GET_EACH_UP_TO = 2  # declared top-level resources in one resource group read by GET, not a list
@@ -39,11 +39,13 @@ async def read(
 ) -> LiveState:
     live = LiveState()
     for kind in kinds.KINDS:
-        declared = [m.address for m in manifests.resources if m.address.kind is kind.kind]
+        manifested = [m for m in manifests.resources if m.address.kind is kind.kind]
+        versions = {m.address.key: m.api_version for m in manifested}
+        declared = [m.address for m in manifested]
         if kind.top:
-            await _read_top(client, live, kind, declared)
+            await _read_top(client, live, kind, declared, versions)
         else:
-            await _read_children(client, live, kind, manifests, declared)
+            await _read_children(client, live, kind, manifests, versions)
     if compare_secrets:
         await _read_credentials(client, live, manifests)
     live.calls = dict(client.stats.by_kind)
@@ -51,12 +53,23 @@ async def read(
 
 
 async def _read_top(
-    client: ArmClient, live: LiveState, kind: ResourceKind, declared: list[Address]
+    client: ArmClient,
+    live: LiveState,
+    kind: ResourceKind,
+    declared: list[Address],
+    versions: dict[tuple[str, ...], str],
 ) -> None:
-    groups: dict[tuple[str, str], list[Address]] = {}
+    """Per resource group and api-version declared in it, one list (or a GET each)."""
+    groups: dict[tuple[str, str, str], list[Address]] = {}
     for a in declared:
-        groups.setdefault((a.subscription.lower(), a.resource_group.lower()), []).append(a)
-    await asyncio.gather(*(_read_group(client, live, kind, members) for members in groups.values()))
+        group = (a.subscription.lower(), a.resource_group.lower(), versions[a.key])
+        groups.setdefault(group, []).append(a)
+    await asyncio.gather(
+        *(
+            _read_group(client, live, kind.at(version), members)
+            for (_sub, _group, version), members in groups.items()
+        )
+    )
 
 
 async def _read_group(
@@ -114,29 +127,50 @@ async def _read_children(
     live: LiveState,
     kind: ResourceKind,
     manifests: ManifestSet,
-    declared: Sequence[Address],
+    versions: dict[tuple[str, ...], str],
 ) -> None:
-    """One list per existing parent; a declared resource the list did not show is read
-    once more with a GET."""
+    """One list per existing parent and api-version declared in it (the default's when none
+    is); a declared resource the list did not show is read once more with a GET. Each
+    resource is kept as read at its document's version; an undeclared one, at the parent's
+    first (the default when declared there)."""
     assert kind.parent is not None
     parents = [
         m.address
         for m in manifests.resources
         if m.address.kind is kind.parent.kind and live.get(m.address)
     ]
-    await asyncio.gather(*(_list_children(client, live, kind, p) for p in parents))
+    declared = [m.address for m in manifests.resources if m.address.key in versions]
+    in_parent: dict[tuple[str, ...], set[str]] = {p.key: set() for p in parents}
+    for a in declared:
+        in_parent.get(kind.parent_address(a).key, set()).add(versions[a.key])
+    reads = []
+    for parent in parents:
+        wanted = sorted(in_parent[parent.key]) or [""]
+
+        def keep(address: Address, version: str, first: str = wanted[0]) -> bool:
+            return versions.get(address.key, first) == version
+
+        reads += [_list_children(client, live, kind.at(v), parent, keep, v) for v in wanted]
+    await asyncio.gather(*reads)
     listed_in = {p.key for p in parents}
     unlisted = [
         a
         for a in declared
         if kind.parent_address(a).key in listed_in and a.key not in live.resources
     ]
-    await asyncio.gather(*(_get(client, live, kind, a) for a in unlisted))
+    await asyncio.gather(*(_get(client, live, kind.at(versions[a.key]), a) for a in unlisted))
 
 
 async def _list_children(
-    client: ArmClient, live: LiveState, kind: ResourceKind, parent: Address
+    client: ArmClient,
+    live: LiveState,
+    kind: ResourceKind,
+    parent: Address,
+    keep: Callable[[Address, str], bool],
+    version: str,
 ) -> None:
+    """The children of one parent, as read at ``version``: those ``keep`` says are read
+    at it."""
     url = kind.under(parent)
     items = await client.list_all(
         url, params={"api-version": kind.api_version}, kind=kind.call("list")
@@ -144,14 +178,16 @@ async def _list_children(
     for item in items:
         body = listed(item, url)
         name = str(body["name"])
-        live.put(kind.address(parent.subscription, parent.resource_group, name, parent.name), body)
+        address = kind.address(parent.subscription, parent.resource_group, name, parent.name)
+        if keep(address, version):
+            live.put(address, body)
 
 
 async def _read_credentials(client: ArmClient, live: LiveState, manifests: ManifestSet) -> None:
     """The stored secrets of declared resources that exist and declare some: GET never
     returns them. A refusal (403) turns the comparison off with a note."""
     wanted = [
-        m.address
+        m
         for m in manifests.resources
         if kinds.of(m.address.kind).secrets_action is not None
         and any(True for _ in secrets.find_refs(m.spec))
@@ -159,10 +195,11 @@ async def _read_credentials(client: ArmClient, live: LiveState, manifests: Manif
     ]
     forbidden = asyncio.Event()
 
-    async def one(address: Address) -> None:
+    async def one(m: ResourceManifest) -> None:
         if forbidden.is_set():
             return
-        kind = kinds.of(address.kind)
+        address = m.address
+        kind = kinds.of(address.kind).at(m.api_version)
         try:
             credentials = await _credentials(client, kind, address)
         except ArmAuthError as error:

@@ -11,7 +11,7 @@ from reconciler.render import safe
 
 
 def _change(change: Change) -> dict[str, Any]:
-    return {
+    out = {
         "address": change.address,
         "kind": change.kind.value,
         "action": change.action.value,
@@ -33,6 +33,9 @@ def _change(change: Change) -> dict[str, Any]:
         "before": change.before,
         "after": change.after,
     }
+    if change.api_version:  # only a document written for another than the default names one
+        out["api_version"] = change.api_version
+    return out
 
 
 def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:

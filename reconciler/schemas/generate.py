@@ -26,7 +26,9 @@ import re
 from pathlib import Path
 from typing import Any
 
+from reconciler.schemas import versions
 from reconciler.schemas.openapi import JsonObj, SpecSet, Translator
+from reconciler.schemas.versions import SchemaSource
 
 DRAFT = "https://json-schema.org/draft/2020-12/schema"
 MANIFEST_API_VERSION = "reconciler/v1"
@@ -37,14 +39,8 @@ COMMAND = "reconciler schemas generate"
 NAME_MARK = "x-reconciler-name"
 OWNER_PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$"
 
-WORKSPACE_SPEC = (
-    "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/"
-    "stable/2023-04-01/machineLearningServices.json"
-)
-CONNECTION_SPEC = (
-    "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/"
-    "stable/2024-04-01/workspaceRP.json"
-)
+WORKSPACE_SPEC = versions.default(versions.WORKSPACE).spec
+CONNECTION_SPEC = versions.default(versions.CONNECTION).spec
 PLAYWRIGHT_SPEC = (
     "playwrighttesting/data-plane/Microsoft.PlaywrightTesting.AuthManager/"
     "stable/2024-12-01/playwrighttesting.json"
@@ -128,22 +124,28 @@ def _branch_names(polymorphic: JsonObj) -> list[str]:
     return [branch["then"]["$ref"].split("/")[-1] for branch in polymorphic["allOf"]]
 
 
-def workspace_schema(specs: SpecSet, root: Path) -> JsonObj:
-    spec_path = root / WORKSPACE_SPEC
+def workspace_schema(
+    specs: SpecSet, root: Path, source: SchemaSource | None = None
+) -> JsonObj:
+    source = source or versions.default(versions.WORKSPACE)
+    spec_path = root / source.spec
     tr = Translator(specs)
-    workspace = specs.load(spec_path)["definitions"]["Workspace"]
+    workspace = specs.load(spec_path)["definitions"][source.definition]
     body = tr.node(workspace, spec_path)
     props_ref = body["properties"]["properties"]["$ref"].split("/")[-1]
     _mark_create_only(tr.defs[props_ref])
     body["properties"]["location"]["x-reconciler-create-only"] = True
-    return {**header("Workspace (PUT body, api-version 2023-04-01)", [WORKSPACE_SPEC]), **body,
-            "$defs": dict(sorted(tr.defs.items()))}
+    title = f"Workspace (PUT body, api-version {source.api_version})"
+    return {**header(title, [source.spec]), **body, "$defs": dict(sorted(tr.defs.items()))}
 
 
-def connection_schema(specs: SpecSet, root: Path) -> JsonObj:
-    spec_path = root / CONNECTION_SPEC
+def connection_schema(
+    specs: SpecSet, root: Path, source: SchemaSource | None = None
+) -> JsonObj:
+    source = source or versions.default(versions.CONNECTION)
+    spec_path = root / source.spec
     tr = Translator(specs)
-    resource = specs.load(spec_path)["definitions"]["WorkspaceConnectionPropertiesV2BasicResource"]
+    resource = specs.load(spec_path)["definitions"][source.definition]
     body = tr.node(resource, spec_path)
     for name, definition in list(tr.defs.items()):
         creds = definition.get("properties", {}).get("credentials")
@@ -155,14 +157,16 @@ def connection_schema(specs: SpecSet, root: Path) -> JsonObj:
     # `value` is where the v1 connection format kept the credential itself.
     base = tr.defs["WorkspaceConnectionPropertiesV2"]
     for definition in [base, *(tr.defs[n] for n in _branch_names(base))]:
-        definition["properties"]["value"] = _secret_field(
-            definition["properties"]["value"].get("description"))
+        if "value" in definition["properties"]:
+            definition["properties"]["value"] = _secret_field(
+                definition["properties"]["value"].get("description"))
     tr.defs["SecretRef"] = copy.deepcopy(SECRET_REF)
-    return {
-        **header("Workspace connection (PUT body, api-version 2024-04-01)", [CONNECTION_SPEC]),
-        **body,
-        "$defs": dict(sorted(tr.defs.items())),
-    }
+    title = f"Workspace connection (PUT body, api-version {source.api_version})"
+    return {**header(title, [source.spec]), **body, "$defs": dict(sorted(tr.defs.items()))}
+
+
+# The schema of each kind's PUT body, by the kind's name.
+RESOURCE_SCHEMAS = {versions.WORKSPACE: workspace_schema, versions.CONNECTION: connection_schema}
 
 
 def _anchored(pattern: str) -> str:
@@ -224,8 +228,11 @@ def playwright_schema(specs: SpecSet, root: Path) -> JsonObj:
     }
 
 
-def _metadata(name_param: JsonObj, extra: JsonObj, subscription: JsonObj, rg: JsonObj) -> JsonObj:
-    """Where the resource lives; subscription and resourceGroup may come from Defaults."""
+def _metadata(
+    name_param: JsonObj, extra: JsonObj, subscription: JsonObj, rg: JsonObj, api: JsonObj
+) -> JsonObj:
+    """Where the resource lives, and the api-version it is written for; subscription and
+    resourceGroup (and the api-version) may come from Defaults."""
     props: JsonObj = {
         "name": {
             "description": name_param.get("description", ""),
@@ -237,9 +244,21 @@ def _metadata(name_param: JsonObj, extra: JsonObj, subscription: JsonObj, rg: Js
         "resourceGroup": rg,
         **extra,
         "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "apiVersion": api,
     }
     return {"type": "object", "required": ["name", *extra], "properties": props,
             "additionalProperties": False}
+
+
+def _api_version(kind: str) -> JsonObj:
+    """A kind's ``apiVersion``: one of the versions its schemas are generated for."""
+    sources = versions.of(kind)
+    return {
+        "description": f"The ARM api-version this {kind} is written for (default "
+        f"{sources[0].api_version}).",
+        "type": "string",
+        "enum": [s.api_version for s in sources],
+    }
 
 
 def _document(kind: str, metadata: JsonObj, spec_ref: str) -> JsonObj:
@@ -323,7 +342,8 @@ def _names(specs: SpecSet, root: Path) -> dict[str, JsonObj]:
 
 
 def _resource_documents(names: dict[str, JsonObj], refs: dict[str, str]) -> JsonObj:
-    """The Workspace, Connection and PlaywrightAccessTokens documents, by their $defs name."""
+    """Each kind's document at each of its api-versions, and the PlaywrightAccessTokens one,
+    by their $defs name."""
     subscription, rg = names["subscription"], names["resourceGroup"]
     label: JsonObj = {"type": "string", "pattern": "^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$",
              "description": "A local name for this audit (lowercase, digits, '-')."}
@@ -331,21 +351,23 @@ def _resource_documents(names: dict[str, JsonObj], refs: dict[str, str]) -> Json
                        "type": "string", "pattern": names["workspace"]["pattern"]}
     for name_schema in (subscription, rg, label, workspace_field):
         name_schema[NAME_MARK] = True
-    workspace = _document(
-        "Workspace", _metadata(names["workspace"], {}, subscription, rg), refs["Workspace"])
-    workspace["properties"]["outputs"] = {
-        "description": "Values to show after apply creates or updates the workspace (never "
-                       "tokens).",
-        "type": "array",
-        "uniqueItems": True,
-        "items": {"enum": list(WORKSPACE_OUTPUTS)},
-    }
-    connection = _document(
-        "Connection",
-        _metadata(names["connection"], {"workspace": workspace_field}, subscription, rg),
-        refs["Connection"],
-    )
-    playwright = _document(
+    documents: JsonObj = {}
+    for source in versions.SOURCES:
+        name, extra = names["workspace"], {}
+        if source.kind != versions.WORKSPACE:
+            name, extra = names[source.stem], {"workspace": workspace_field}
+        metadata = _metadata(name, extra, subscription, rg, _api_version(source.kind))
+        document = _document(source.kind, metadata, refs[source.kind + source.suffix])
+        if source.kind == versions.WORKSPACE:
+            document["properties"]["outputs"] = {
+                "description": "Values to show after apply creates or updates the workspace "
+                               "(never tokens).",
+                "type": "array",
+                "uniqueItems": True,
+                "items": {"enum": list(WORKSPACE_OUTPUTS)},
+            }
+        documents[f"{source.kind}Document{source.suffix}"] = document
+    documents["PlaywrightAccessTokensDocument"] = _document(
         "PlaywrightAccessTokens",
         {"type": "object", "required": ["name"],
          "properties": {"name": label,
@@ -353,8 +375,7 @@ def _resource_documents(names: dict[str, JsonObj], refs: dict[str, str]) -> Json
          "additionalProperties": False},
         refs["PlaywrightAccessTokens"],
     )
-    return {"WorkspaceDocument": workspace, "ConnectionDocument": connection,
-            "PlaywrightAccessTokensDocument": playwright}
+    return documents
 
 
 def _defaults_document(subscription: JsonObj, rg: JsonObj) -> JsonObj:
@@ -374,6 +395,13 @@ def _defaults_document(subscription: JsonObj, rg: JsonObj) -> JsonObj:
                     "resourceGroup": rg,
                     "location": {"type": "string",
                                  "description": "Default location of workspaces."},
+                    "apiVersions": {
+                        "description": "The api-version each kind's documents below are "
+                        "written for, unless one names its own (metadata.apiVersion).",
+                        "type": "object",
+                        "properties": {k: _api_version(k) for k in _kinds()},
+                        "additionalProperties": False,
+                    },
                     "owner": {"type": "string", "pattern": OWNER_PATTERN,
                               "description": "Who this configuration is: apply marks the "
                               "connections it creates managed-by: azureml-reconciler/<owner>, "
@@ -387,33 +415,52 @@ def _defaults_document(subscription: JsonObj, rg: JsonObj) -> JsonObj:
     }
 
 
+def _kinds() -> list[str]:
+    return list(dict.fromkeys(s.kind for s in versions.SOURCES))
+
+
+def _dispatch(kind: str) -> list[JsonObj]:
+    """For editors: which document schema a document of ``kind`` is checked against. One
+    naming another api-version than the default's is checked against that version's; one
+    naming none, the default or an unknown one against the default's (which lists them)."""
+    branches = []
+    for source in versions.of(kind):
+        others = [s.api_version for s in versions.of(kind) if not s.default]
+        if source.default:
+            metadata: JsonObj = {"properties": {"apiVersion": {"not": {"enum": others}}}}
+        else:
+            metadata = {"required": ["apiVersion"],
+                        "properties": {"apiVersion": {"const": source.api_version}}}
+        condition: JsonObj = {"properties": {"kind": {"const": kind}}, "required": ["kind"]}
+        if others:
+            condition["properties"]["metadata"] = metadata
+        branches.append({"if": condition, "then": {"$ref": f"#/$defs/{kind}Document{source.suffix}"}})
+    return branches
+
+
 def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> JsonObj:
     names = _names(specs, root)
     defs: JsonObj = {}
-    refs = {
-        "Workspace": _embed("Workspace", parts["workspace"], defs),
-        "Connection": _embed("Connection", parts["connection"], defs),
-        "PlaywrightAccessTokens": _embed("PlaywrightAccessTokens", parts["playwright"], defs),
-    }
-    defs.update(_resource_documents(names, refs))
+    refs = {s.kind + s.suffix: _embed(s.kind + s.suffix, parts[s.file], defs)
+            for s in versions.SOURCES}
+    refs["PlaywrightAccessTokens"] = _embed(
+        "PlaywrightAccessTokens", parts["playwright-access-tokens.schema.json"], defs)
+    documents = _resource_documents(names, refs)
+    defs.update(documents)
     defs["DefaultsDocument"] = _defaults_document(names["subscription"], names["resourceGroup"])
-    for name in ("WorkspaceDocument", "ConnectionDocument", "PlaywrightAccessTokensDocument",
-                 "DefaultsDocument", "PlaywrightAccessTokens"):
+    for name in [*documents, "DefaultsDocument", "PlaywrightAccessTokens"]:
         _allow_substitution(defs[name])
-    kinds = ["Workspace", "Connection", "PlaywrightAccessTokens", "Defaults"]
+    kinds = [*_kinds(), "PlaywrightAccessTokens", "Defaults"]
+    simple = [{"if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
+               "then": {"$ref": f"#/$defs/{kind}Document"}} for kind in kinds[-2:]]
     return {
         **header("azureml-reconciler manifest document",
-                  [WORKSPACE_SPEC, CONNECTION_SPEC, PLAYWRIGHT_SPEC, TYPES_SPEC]),
+                  [*dict.fromkeys(s.spec for s in versions.SOURCES), PLAYWRIGHT_SPEC,
+                   TYPES_SPEC]),
         "type": "object",
         "required": ["kind"],
         "properties": {"kind": {"enum": kinds}},
-        "allOf": [
-            {
-                "if": {"properties": {"kind": {"const": kind}}, "required": ["kind"]},
-                "then": {"$ref": f"#/$defs/{kind}Document"},
-            }
-            for kind in kinds
-        ],
+        "allOf": [*(b for kind in _kinds() for b in _dispatch(kind)), *simple],
         "$defs": dict(sorted(defs.items())),
     }
 
@@ -421,17 +468,9 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
 def generate(specs_dir: Path) -> dict[str, JsonObj]:
     """Build every schema derived from the API definitions; returns file name -> schema."""
     specs = SpecSet()
-    parts = {
-        "workspace": workspace_schema(specs, specs_dir),
-        "connection": connection_schema(specs, specs_dir),
-        "playwright": playwright_schema(specs, specs_dir),
-    }
-    return {
-        "workspace.schema.json": parts["workspace"],
-        "connection.schema.json": parts["connection"],
-        "playwright-access-tokens.schema.json": parts["playwright"],
-        "manifest.schema.json": manifest_schema(specs, specs_dir, parts),
-    }
+    parts = {s.file: RESOURCE_SCHEMAS[s.kind](specs, specs_dir, s) for s in versions.SOURCES}
+    parts["playwright-access-tokens.schema.json"] = playwright_schema(specs, specs_dir)
+    return {**parts, "manifest.schema.json": manifest_schema(specs, specs_dir, parts)}
 
 
 def render(schema: JsonObj) -> str:

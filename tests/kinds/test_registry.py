@@ -16,7 +16,7 @@ from reconciler import kinds
 from reconciler.errors import UnsafeUrlError
 from reconciler.kinds import KINDS, ResourceKind
 from reconciler.manifest.model import Address, Kind
-from reconciler.schemas import schemas_dir
+from reconciler.schemas import schemas_dir, versions
 
 PACKAGE = Path(kinds.__file__).resolve().parents[1]
 SUB = "00000000-1111-2222-3333-444444444444"
@@ -79,3 +79,16 @@ def test_no_module_outside_the_kinds_knows_a_kind() -> None:
         text = file.read_text(encoding="utf-8")
         found += [f"{relative}: {word}" for word in _kind_specific() if word in text]
     assert found == []
+
+
+@pytest.mark.parametrize("kind", KINDS, ids=str)
+def test_a_kind_speaks_exactly_the_versions_its_schemas_are_generated_for(
+    kind: ResourceKind,
+) -> None:
+    generated = versions.of(kind.kind.value)
+    assert kind.api_versions == tuple(s.api_version for s in generated)
+    for source in generated:
+        at = kind.at(source.api_version)
+        assert (at.api_version, at.schema_file) == (source.api_version, source.file)
+        assert at.schema()["title"].endswith(f"api-version {source.api_version})")
+    assert kind.at("") is kind and kind.at(kind.api_version) is kind

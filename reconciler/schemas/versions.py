@@ -1,0 +1,91 @@
+"""Which API definition each resource kind's schema is generated from, one per api-version.
+
+A manifest document may name the api-version it is written for (``metadata.apiVersion``, or
+``apiVersions`` in a Defaults document); without one it is written for its kind's default, the
+seed pages' version, whose schema keeps its historical file name (``workspace.schema.json``).
+Every other version's schema is ``<stem>.<api-version>.schema.json``, and in the manifest
+schema ``<Kind>@<api-version>`` (``WorkspaceDocument@2025-09-01``).
+
+This table is the generator's; the kinds registry (:mod:`reconciler.kinds`) declares the same
+versions for reading, planning and applying, and a test holds the two to each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+STABLE = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable"
+
+
+@dataclass(frozen=True)
+class SchemaSource:
+    """One kind's PUT body at one api-version, and the definition it is generated from."""
+
+    kind: str  # the manifest kind ("Workspace")
+    api_version: str
+    spec: str  # the OpenAPI file, relative to ../shared/specs
+    definition: str  # the PUT body's definition in it
+    stem: str  # the schema file's stem ("workspace")
+    default: bool = False  # the version a document naming none is written for
+
+    @property
+    def file(self) -> str:
+        if self.default:
+            return f"{self.stem}.schema.json"
+        return f"{self.stem}.{self.api_version}.schema.json"
+
+    @property
+    def suffix(self) -> str:
+        """What the manifest schema's definitions of this version end with."""
+        return "" if self.default else f"@{self.api_version}"
+
+
+def _spec(version: str, file: str) -> str:
+    return f"{STABLE}/{version}/{file}"
+
+
+WORKSPACE = "Workspace"
+CONNECTION = "Connection"
+OUTBOUND_RULE = "OutboundRule"
+
+SOURCES: tuple[SchemaSource, ...] = (
+    SchemaSource(
+        WORKSPACE,
+        "2023-04-01",
+        _spec("2023-04-01", "machineLearningServices.json"),
+        "Workspace",
+        "workspace",
+        default=True,
+    ),
+    SchemaSource(
+        WORKSPACE,
+        "2025-09-01",
+        _spec("2025-09-01", "workspaceRP.json"),
+        "Workspace",
+        "workspace",
+    ),
+    SchemaSource(
+        CONNECTION,
+        "2024-04-01",
+        _spec("2024-04-01", "workspaceRP.json"),
+        "WorkspaceConnectionPropertiesV2BasicResource",
+        "connection",
+        default=True,
+    ),
+    SchemaSource(
+        CONNECTION,
+        "2025-09-01",
+        _spec("2025-09-01", "workspaceRP.json"),
+        "WorkspaceConnectionPropertiesV2BasicResource",
+        "connection",
+    ),
+)
+
+
+def of(kind: str) -> tuple[SchemaSource, ...]:
+    """The schemas of one kind, its default first."""
+    return tuple(sorted((s for s in SOURCES if s.kind == kind), key=lambda s: not s.default))
+
+
+def default(kind: str) -> SchemaSource:
+    return of(kind)[0]
