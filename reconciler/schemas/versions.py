@@ -13,6 +13,9 @@ versions for reading, planning and applying, and a test holds the two to each ot
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
+
+JsonObj = dict[str, Any]
 
 STABLE = "machinelearningservices/resource-manager/Microsoft.MachineLearningServices/stable"
 
@@ -26,6 +29,7 @@ class SchemaSource:
     spec: str  # the OpenAPI file, relative to ../shared/specs
     definition: str  # the PUT body's definition in it
     stem: str  # the schema file's stem ("workspace")
+    name_parameter: str  # the path parameter whose pattern a resource's name must match
     default: bool = False  # the version a document naming none is written for
 
     @property
@@ -55,6 +59,7 @@ SOURCES: tuple[SchemaSource, ...] = (
         _spec("2023-04-01", "machineLearningServices.json"),
         "Workspace",
         "workspace",
+        "WorkspaceNameParameter",
         default=True,
     ),
     SchemaSource(
@@ -63,6 +68,7 @@ SOURCES: tuple[SchemaSource, ...] = (
         _spec("2025-09-01", "workspaceRP.json"),
         "Workspace",
         "workspace",
+        "WorkspaceNameParameter",
     ),
     SchemaSource(
         CONNECTION,
@@ -70,6 +76,7 @@ SOURCES: tuple[SchemaSource, ...] = (
         _spec("2024-04-01", "workspaceRP.json"),
         "WorkspaceConnectionPropertiesV2BasicResource",
         "connection",
+        "ConnectionName",
         default=True,
     ),
     SchemaSource(
@@ -78,6 +85,7 @@ SOURCES: tuple[SchemaSource, ...] = (
         _spec("2025-09-01", "workspaceRP.json"),
         "WorkspaceConnectionPropertiesV2BasicResource",
         "connection",
+        "ConnectionName",
     ),
 )
 
@@ -89,3 +97,37 @@ def of(kind: str) -> tuple[SchemaSource, ...]:
 
 def default(kind: str) -> SchemaSource:
     return of(kind)[0]
+
+
+def api_version_schema(kind: str) -> JsonObj:
+    """A kind's ``apiVersion``: one of the versions its schemas are generated for."""
+    sources = of(kind)
+    return {
+        "description": f"The ARM api-version this {kind} is written for (default "
+        f"{sources[0].api_version}).",
+        "type": "string",
+        "enum": [s.api_version for s in sources],
+    }
+
+
+def dispatch(kind: str) -> list[JsonObj]:
+    """For editors: which document schema a document of ``kind`` is checked against. One
+    naming another api-version than the default's is checked against that version's; one
+    naming none, the default or an unknown one against the default's (which lists them)."""
+    branches = []
+    for source in of(kind):
+        others = [s.api_version for s in of(kind) if not s.default]
+        if source.default:
+            metadata: JsonObj = {"properties": {"apiVersion": {"not": {"enum": others}}}}
+        else:
+            metadata = {
+                "required": ["apiVersion"],
+                "properties": {"apiVersion": {"const": source.api_version}},
+            }
+        condition: JsonObj = {"properties": {"kind": {"const": kind}}, "required": ["kind"]}
+        if others:
+            condition["properties"]["metadata"] = metadata
+        branches.append(
+            {"if": condition, "then": {"$ref": f"#/$defs/{kind}Document{source.suffix}"}}
+        )
+    return branches
