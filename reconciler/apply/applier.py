@@ -170,7 +170,17 @@ class Applier:
             return
         # A replaced parent comes back empty: what lives in it must be written again.
         recreated = own is not None and own.action is Action.REPLACE_REQUIRED
-        await asyncio.gather(*(self._resource(change, force=recreated) for change in rest))
+        # A kind whose writes in one parent must not overlap is written one at a time.
+        serial = [c for c in rest if kinds.of(c.kind).one_write_at_a_time]
+
+        async def one_by_one() -> None:
+            for change in serial:
+                await self._resource(change, force=recreated)
+
+        await asyncio.gather(
+            one_by_one(),
+            *(self._resource(c, force=recreated) for c in rest if c not in serial),
+        )
 
     async def _resource(self, change: Change, *, force: bool = False) -> bool:
         """Apply one change; True when what depends on it may go on."""

@@ -63,6 +63,10 @@ class ResourceKind:
     # that blocks an update, never a removal a strict plan could promise.
     kept_by_service: frozenset[str] = frozenset()
     ignored: frozenset[str] = frozenset()  # dotted paths never compared (apply's own marker)
+    # Writes of this kind in one parent must not overlap (the service rewrites the parent's
+    # whole state per write, and concurrent writes lose each other's): apply does them one
+    # at a time, beside the other kinds' writes.
+    one_write_at_a_time: bool = False
     # The POST action that returns the stored secrets (GET never does), and where in its
     # answer they are; None: the kind holds no secrets.
     secrets_action: str | None = None

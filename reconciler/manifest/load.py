@@ -24,6 +24,7 @@ from reconciler.manifest.model import (
     Kind,
     ManifestSet,
     PlaywrightAudit,
+    ResourceManifest,
     Source,
     WorkspaceManifest,
 )
@@ -198,7 +199,7 @@ def load(
     if options.check_secrets:
         built.check_secret_refs()
     manifests = ManifestSet(
-        resources=(*(w for w, _ in built.workspaces), *(c for c, _ in built.connections)),
+        resources=(*(w for w, _ in built.workspaces), *(c for c, _ in built.children)),
         playwright=tuple(p for p, _ in built.playwright),
         owner=_owner(loader, defaults),
     )
@@ -252,7 +253,8 @@ class _Builder:
         self.loader = loader
         self.defaults = defaults
         self.workspaces: list[tuple[WorkspaceManifest, SourceDocument]] = []
-        self.connections: list[tuple[ConnectionManifest, SourceDocument]] = []
+        # Resources that live in a workspace (connections, …), in the order declared.
+        self.children: list[tuple[ResourceManifest, SourceDocument]] = []
         self.playwright: list[tuple[PlaywrightAudit, SourceDocument]] = []
         self._seen: dict[tuple[str, ...], SourceDocument] = {}
 
@@ -304,8 +306,9 @@ class _Builder:
                 return
             if self.loader.options.allow_literal_secrets:
                 spec = secrets.wrap_literals(spec)
-            self.connections.append(
-                (ConnectionManifest(address, spec, source, labels, api_version=api_version), doc)
+            manifest = ConnectionManifest if kind is Kind.CONNECTION else ResourceManifest
+            self.children.append(
+                (manifest(address, spec, source, labels, api_version=api_version), doc)
             )
 
     def _add_audit(self, doc: SourceDocument, source: Source) -> None:
@@ -375,7 +378,7 @@ class _Builder:
 
     def cross_check(self) -> None:
         declared = {w.address.key for w, _ in self.workspaces}
-        for connection, doc in self.connections:
+        for connection, doc in self.children:
             workspace = connection.address.workspace_address
             if workspace.key not in declared:
                 self.loader.report(
@@ -389,7 +392,7 @@ class _Builder:
                 )
 
     def check_secret_refs(self) -> None:
-        for connection, doc in self.connections:
+        for connection, doc in self.children:
             base_dir = doc.file.parent
             for path, ref in secrets.find_refs(connection.spec, ("spec",)):
                 reason = secrets.problem(ref, self.loader.env, base_dir)
