@@ -149,7 +149,13 @@ async def _tree(client: ArmClient, top: ResourceKind, body: Body) -> Tree:
         items = await client.list_all(
             collection, params={"api-version": kind.api_version}, kind=kind.call("list")
         )
-        bodies = tuple(listed(item, collection) for item in items)
+        made = kind.made_by_service
+        # What the service made itself is never declared, so never exported.
+        bodies = tuple(
+            body
+            for body in (listed(item, collection) for item in items)
+            if made is None or not made(body)
+        )
         children.append((kind, bodies))
         for child in bodies:
             if kind.wants_key_names is not None and kind.wants_key_names(child):

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from reconciler.kinds.base import ResourceKind
 from reconciler.kinds.connection import CONNECTION
+from reconciler.kinds.outbound_rule import OUTBOUND_RULE
 from reconciler.kinds.workspace import WORKSPACE
 
 # Parents before their children: apply writes in this order, and the plan lists it.
-KINDS: tuple[ResourceKind, ...] = (WORKSPACE, CONNECTION)
+KINDS: tuple[ResourceKind, ...] = (WORKSPACE, CONNECTION, OUTBOUND_RULE)
 
 _BY_NAME = {k.kind.value: k for k in KINDS}
 
@@ -33,4 +34,13 @@ def children(parent: ResourceKind) -> tuple[ResourceKind, ...]:
     return tuple(k for k in KINDS if k.parent is not None and k.parent.kind is parent.kind)
 
 
-__all__ = ["CONNECTION", "KINDS", "WORKSPACE", "ResourceKind", "children", "get", "of"]
+__all__ = [
+    "CONNECTION",
+    "KINDS",
+    "OUTBOUND_RULE",
+    "WORKSPACE",
+    "ResourceKind",
+    "children",
+    "get",
+    "of",
+]

@@ -62,11 +62,18 @@ class ResourceKind:
     # Dotted paths the service keeps whatever a PUT sends (fixed at creation): never a loss
     # that blocks an update, never a removal a strict plan could promise.
     kept_by_service: frozenset[str] = frozenset()
-    ignored: frozenset[str] = frozenset()  # dotted paths never compared (apply's own marker)
+    # Dotted paths never compared, declared or not (apply's own marker, a rule's status).
+    ignored: frozenset[str] = frozenset()
     # Writes of this kind in one parent must not overlap (the service rewrites the parent's
     # whole state per write, and concurrent writes lose each other's): apply does them one
     # at a time, beside the other kinds' writes.
     one_write_at_a_time: bool = False
+    # Why the service made an undeclared resource itself (it is never drift and never
+    # deleted, nor exported), or None for one a user made.
+    made_by_service: Callable[[Body], str | None] | None = None
+    # Whether a parent's list of this kind is read where none is declared in it (to report
+    # what is there undeclared); False keeps plans of parents that declare none as they were.
+    listed_where_undeclared: bool = True
     # The POST action that returns the stored secrets (GET never does), and where in its
     # answer they are; None: the kind holds no secrets.
     secrets_action: str | None = None

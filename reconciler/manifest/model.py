@@ -16,6 +16,7 @@ from typing import Any
 class Kind(StrEnum):
     WORKSPACE = "Workspace"
     CONNECTION = "Connection"
+    OUTBOUND_RULE = "OutboundRule"
     PLAYWRIGHT_ACCESS_TOKENS = "PlaywrightAccessTokens"
     DEFAULTS = "Defaults"
 

@@ -109,8 +109,10 @@ def diff(
 
     ``ignore``: paths never compared (our own marker); ``defaults``: path -> the value the
     service fills in when the field is left out (see :mod:`reconciler.plan.writeback`).
+    An ignored path is not compared even where the manifest declares it (a rule's status: the
+    API takes it, the service sets it).
     """
-    if (
+    if path in ignore or (
         node.flag("readOnly")
         or node.flag("x-reconciler-secret")
         or node.flag("x-reconciler-secret-container")

@@ -48,6 +48,7 @@ class ReasonCode(StrEnum):
     UNMANAGED_OWNED = "unmanaged_owned"  # ... marked by this configuration: --prune deletes it
     UNMANAGED_OTHER_OWNER = "unmanaged_other_owner"  # ... marked by another configuration
     PRUNED = "pruned"  # delete: undeclared and marked by this configuration (--prune)
+    MADE_BY_SERVICE = "made_by_service"  # in Azure, not declared, made by the service: left alone
     ACCOUNT_NOT_FOUND = "account_not_found"  # read: the Playwright account does not exist
     TOKEN_MISSING = "token_missing"  # read: a required token does not exist
     TOKEN_EXPIRED = "token_expired"  # read: a required token expired or is not Active

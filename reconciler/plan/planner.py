@@ -295,6 +295,10 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Cont
 
 def _left_alone(kind: ResourceKind, body: Any, owner: str) -> Verdict:
     """An undeclared resource not pruned, and what the ownership check found on it."""
+    made = kind.made_by_service(body) if kind.made_by_service is not None else None
+    if made:
+        reason = f"{made}: not declared, never drift, never deleted"
+        return Verdict(Action.UNMANAGED, ReasonCode.MADE_BY_SERVICE, reason)
     reason = "exists in Azure but is not declared; left alone"
     found = ownership.marker_of(body) if kind.mark is not None else None
     if kind.mark is not None and ownership.owned_by(body, owner):

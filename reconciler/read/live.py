@@ -145,6 +145,8 @@ async def _read_children(
         in_parent.get(kind.parent_address(a).key, set()).add(versions[a.key])
     reads = []
     for parent in parents:
+        if not in_parent[parent.key] and not kind.listed_where_undeclared:
+            continue
         wanted = sorted(in_parent[parent.key]) or [""]
 
         def keep(address: Address, version: str, first: str = wanted[0]) -> bool:

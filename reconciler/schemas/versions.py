@@ -87,6 +87,15 @@ SOURCES: tuple[SchemaSource, ...] = (
         "connection",
         "ConnectionName",
     ),
+    SchemaSource(
+        OUTBOUND_RULE,
+        "2025-09-01",
+        _spec("2025-09-01", "workspaceRP.json"),
+        "OutboundRuleBasicResource",
+        "outbound-rule",
+        "RuleName",
+        default=True,
+    ),
 )
 
 

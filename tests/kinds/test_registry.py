@@ -53,7 +53,8 @@ def test_a_child_lives_under_its_parent() -> None:
     connection = kinds.of(Kind.CONNECTION)
     address = Address(Kind.CONNECTION, SUB, "rg", "c1", "ws1")
     assert connection.path(address).startswith(connection.under(address.workspace_address))
-    assert kinds.children(kinds.of(Kind.WORKSPACE)) == (connection,)
+    rule = kinds.of(Kind.OUTBOUND_RULE)
+    assert kinds.children(kinds.of(Kind.WORKSPACE)) == (connection, rule)
 
 
 # Outside reconciler/kinds/, what only a kind may know: its api-version, its collection's path

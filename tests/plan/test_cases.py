@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from reconciler import kinds
 from reconciler.manifest import secrets
 from reconciler.manifest.load import load
 from reconciler.manifest.model import Address, Kind, ManifestSet
@@ -29,7 +30,9 @@ NOW = "2026-06-01T00:00:00Z"  # the audits' clock, unless a case's options say o
 # What a case file may hold; a misspelt key would otherwise be silently ignored.
 CASE_KEYS = {"desired", "env", "options", "live", "expect", "notes"}
 OPTION_KEYS = {"strict", "secrets", "prune", "owner", "targets", "now"}
-LIVE_KEYS = {"workspaces", "connections", "credentials", "secrets_note", "playwright"}
+# What a workspace holds, by each child kind's collection ("connections", "outboundRules").
+CHILDREN = {k.collection: k for k in kinds.KINDS if not k.top}
+LIVE_KEYS = {"workspaces", "credentials", "secrets_note", "playwright", *CHILDREN}
 EXPECT_KEYS = {"address", "action", "code", "fields", "sensitive", "create_only", "reason"}
 EXPECT_KEYS |= {"warning"}
 
@@ -59,10 +62,11 @@ def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState
     for name in declared:
         live.put(_ws_address(name), present.get(name.lower()))
     spelled = {name.lower(): name for name in declared}  # as the reader names them
-    for ws, items in (data.get("connections") or {}).items():
-        for item in items:
-            workspace = spelled.get(ws.lower(), ws)
-            live.put(Address(Kind.CONNECTION, SUB, RG, str(item["name"]), workspace), item)
+    for collection, kind in CHILDREN.items():
+        for ws, items in (data.get(collection) or {}).items():
+            for item in items:
+                workspace = spelled.get(ws.lower(), ws)
+                live.put(kind.address(SUB, RG, str(item["name"]), workspace), item)
     if compare:
         for ref, creds in (data.get("credentials") or {}).items():
             ws, name = ref.split("/")
