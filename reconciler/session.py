@@ -1,5 +1,6 @@
-"""The pipelines of one command: open a client -> read live state -> audit -> plan
-(:func:`make_plan`); for apply, then check, confirm, apply and report (:func:`run_apply`).
+"""The pipelines of one command: open a client -> read live state and the audited Playwright
+accounts -> plan, with the audits' findings (:func:`make_plan`); for apply, then check,
+confirm, apply and report (:func:`run_apply`).
 
 Wiring only: what each step does lives in its own module (:mod:`reconciler.inputs` loads
 the manifests, :mod:`reconciler.arm.connect` makes the clients, :mod:`reconciler.read` reads,
@@ -25,8 +26,9 @@ from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options, plan, unmatched_targets
+from reconciler.playwright.audit import evaluate
 from reconciler.read.live import read
-from reconciler.read.playwright import audit_playwright
+from reconciler.read.playwright import read_playwright
 from reconciler.render.text import render_text
 
 
@@ -42,9 +44,15 @@ async def make_plan(
 ) -> Plan:
     async with arm_client(target) as client:
         live = await read(client, manifests, compare_secrets=options.compare_secrets)
-    findings, calls = await audit_playwright(
-        manifests, target, now=now or datetime.now(UTC), endpoint_override=playwright_endpoint
+    now = now or datetime.now(UTC)
+    accounts, calls = await read_playwright(
+        manifests, target, endpoint_override=playwright_endpoint
     )
+    findings = [
+        finding
+        for account in accounts
+        for finding in evaluate(account.audit, account.tokens, now, missing_account=account.missing)
+    ]
     for kind, count in calls.items():
         live.calls[kind] = live.calls.get(kind, 0) + count
     values = (
