@@ -56,7 +56,7 @@ async def make_plan(
     for kind, count in calls.items():
         live.calls[kind] = live.calls.get(kind, 0) + count
     values = (
-        secrets.values_for_comparison(manifests.connections, env) if options.compare_secrets else {}
+        secrets.values_for_comparison(manifests.resources, env) if options.compare_secrets else {}
     )
     return plan(
         manifests,
@@ -105,7 +105,7 @@ def run_apply(
             "in Azure; nothing was applied"
         )
     if saved_plan is not None:
-        values = secrets.values_for_comparison(manifests.connections, env)
+        values = secrets.values_for_comparison(manifests.resources, env)
         runner.check_saved(saved_plan, the_plan, values, saved=saved)
     sys.stdout.write(render_text(the_plan, color=color))
     if not the_plan.has_changes:
