@@ -36,11 +36,9 @@ class ResourceKind:
     collection: str  # its collection's path segment ("workspaces", "connections")
     api_version: str  # of every request about it; its schema is generated for this version
     schema_file: str
-    parent: ResourceKind | None = None
+    parent: ResourceKind | None = None  # the resource it lives in; None: a resource group
     # The api-versions of its POST actions where they differ from ``api_version``.
-    action_api_versions: Mapping[str, str] = field(
-        default_factory=dict
-    )  # the resource it lives in; None: a resource group
+    action_api_versions: Mapping[str, str] = field(default_factory=dict)
     # PUT and DELETE are long-running operations and the resource carries a provisioningState:
     # apply follows them, the plan never calls a resource still being provisioned unchanged.
     long_running: bool = False
