@@ -85,6 +85,8 @@ def run_apply(
     live_view: bool = False,
 ) -> int:
     """Plan, refuse a stale ``saved_plan``, show the plan, confirm, apply; the exit code."""
+    # A saved plan that cannot be applied (unreadable, another format) costs no call to Azure.
+    saved = runner.read_saved(saved_plan) if saved_plan is not None else None
     if deadline is not None:
         # The deadline covers the whole command: the plan apply makes first included.
         target = replace(target, deadline_at=(target.clock or time.monotonic)() + deadline)
@@ -105,7 +107,7 @@ def run_apply(
         )
     if saved_plan is not None:
         values = secrets.values_for_comparison(manifests.connections, env)
-        runner.check_saved(saved_plan, the_plan, values)
+        runner.check_saved(saved_plan, the_plan, values, saved=saved)
     sys.stdout.write(render_text(the_plan, color=color))
     if not the_plan.has_changes:
         return 0

@@ -24,11 +24,6 @@ TABLES: dict[str, str] = {}
 
 # The same keys -> who is splitting it.
 PENDING: dict[str, str] = {
-    "reconciler/plan/planner.py:_workspace_change": "codes/kinds (issue 15)",
-    "reconciler/plan/planner.py:_connection_change": "codes/kinds (issue 15)",
-    "reconciler/plan/planner.py:plan": "codes/kinds (issue 15)",
-    "reconciler/plan/jsonschema.py:plan_schema": "codes (issue 15)",
-    "reconciler/playwright/audit.py:evaluate": "codes (issue 15: reason codes)",
     "reconciler/apply/lro.py:follow": "perf (issue 15: LRO strategies)",
     "reconciler/emulator/arm.py": "emu (issue 17)",
     "reconciler/emulator/app.py": "emu (issue 17)",
