@@ -85,6 +85,7 @@ def run_apply(
     live_view: bool = False,
 ) -> int:
     """Plan, refuse a stale ``saved_plan``, show the plan, confirm, apply; the exit code."""
+    # A saved plan that cannot be applied (unreadable, another format) costs no call to Azure.
     saved = runner.read_saved(saved_plan) if saved_plan is not None else None
     if deadline is not None:
         # The deadline covers the whole command: the plan apply makes first included.
