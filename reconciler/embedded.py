@@ -23,7 +23,7 @@ def demo_seed(
     """What a demo emulator holds for these manifests: the resource groups their workspaces
     name, and for each Playwright audit an account holding its required tokens, Active for
     90 days. ``--emulator`` and ``reconciler emulator --demo`` seed the same."""
-    groups = {(w.address.subscription, w.address.resource_group) for w in manifests.workspaces}
+    groups = {(m.address.subscription, m.address.resource_group) for m in manifests.resources}
     accounts = {
         audit.account_id: [
             {

@@ -1,5 +1,6 @@
-"""The pipelines of one command: open a client -> read live state -> audit -> plan
-(:func:`make_plan`); for apply, then check, confirm, apply and report (:func:`run_apply`).
+"""The pipelines of one command: open a client -> read live state and the audited Playwright
+accounts -> plan, with the audits' findings (:func:`make_plan`); for apply, then check,
+confirm, apply and report (:func:`run_apply`).
 
 Wiring only: what each step does lives in its own module (:mod:`reconciler.inputs` loads
 the manifests, :mod:`reconciler.arm.connect` makes the clients, :mod:`reconciler.read` reads,
@@ -25,8 +26,9 @@ from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options, plan, unmatched_targets
+from reconciler.playwright.audit import evaluate
 from reconciler.read.live import read
-from reconciler.read.playwright import audit_playwright
+from reconciler.read.playwright import read_playwright
 from reconciler.render.text import render_text
 
 
@@ -42,13 +44,19 @@ async def make_plan(
 ) -> Plan:
     async with arm_client(target) as client:
         live = await read(client, manifests, compare_secrets=options.compare_secrets)
-    findings, calls = await audit_playwright(
-        manifests, target, now=now or datetime.now(UTC), endpoint_override=playwright_endpoint
+    now = now or datetime.now(UTC)
+    accounts, calls = await read_playwright(
+        manifests, target, endpoint_override=playwright_endpoint
     )
+    findings = [
+        finding
+        for account in accounts
+        for finding in evaluate(account.audit, account.tokens, now, missing_account=account.missing)
+    ]
     for kind, count in calls.items():
         live.calls[kind] = live.calls.get(kind, 0) + count
     values = (
-        secrets.values_for_comparison(manifests.connections, env) if options.compare_secrets else {}
+        secrets.values_for_comparison(manifests.resources, env) if options.compare_secrets else {}
     )
     return plan(
         manifests,
@@ -77,6 +85,7 @@ def run_apply(
     live_view: bool = False,
 ) -> int:
     """Plan, refuse a stale ``saved_plan``, show the plan, confirm, apply; the exit code."""
+    # A saved plan that cannot be applied (unreadable, another format) costs no call to Azure.
     saved = runner.read_saved(saved_plan) if saved_plan is not None else None
     if deadline is not None:
         # The deadline covers the whole command: the plan apply makes first included.
@@ -97,7 +106,7 @@ def run_apply(
             "in Azure; nothing was applied"
         )
     if saved_plan is not None:
-        values = secrets.values_for_comparison(manifests.connections, env)
+        values = secrets.values_for_comparison(manifests.resources, env)
         runner.check_saved(saved_plan, the_plan, values, saved=saved)
     sys.stdout.write(render_text(the_plan, color=color))
     if not the_plan.has_changes:

@@ -212,9 +212,9 @@ class Applier:
         self, kind: ResourceKind, manifest: ResourceManifest, change: Change, *, force: bool
     ) -> Any:
         """The declared body, secrets resolved and marked as this configuration's own."""
-        if kind.secrets_action is None:
-            return manifest.spec
-        body = secrets.resolve(manifest.spec, self.env, manifest.source.file.parent)
+        body = manifest.spec
+        if kind.secrets_action is not None:
+            body = secrets.resolve(body, self.env, manifest.source.file.parent)
         before = change.before if isinstance(change.before, dict) else {}
         had_marker = ownership.by_this_tool(ownership.marker_of(before))
         if kind.mark is not None and (change.action is Action.CREATE or had_marker or force):

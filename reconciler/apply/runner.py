@@ -88,10 +88,13 @@ def check_saved(
     current = {c.address.lower(): c for c in plan.changes}
     for change in changes:
         now = current.get(change["address"].lower())
+        # The code too: a workspace reviewed as still provisioning (apply waits) that has
+        # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
         if (
             now is None
             or now.fingerprint != change.get("fingerprint")
             or now.action.value != change.get("action")
+            or now.code.value != change.get("code")
         ):
             raise UsageError(
                 f"{change['address']} changed in Azure since {saved_path} was "

@@ -79,7 +79,7 @@ def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any,
             from reconciler.manifest import secrets
 
             secret_stamp = secretcheck.stamp(
-                secrets.values_for_comparison(manifests.connections, env)
+                secrets.values_for_comparison(manifests.resources, env)
             )
         plan = asyncio.run(
             make_plan(

@@ -2,7 +2,11 @@
 
 A kind's module declares what is particular to it (:class:`~reconciler.kinds.base.ResourceKind`);
 reading, planning, applying, rendering and exporting loop over :data:`KINDS`. A new kind is a
-new module and one entry in :data:`KINDS`, after its parent.
+new module, one entry in :data:`KINDS` after its parent, its generated schema and its tests.
+Not yet generic (a new kind still touches them): the manifest layer below this package (the
+``Kind`` enum and the loader, ``reconciler/manifest/``), the schema generator
+(``reconciler/schemas/generate.py``) and the emulator, which knows nothing of the product.
+Addresses nest one level (a resource in a resource group, or in one parent there).
 """
 
 from __future__ import annotations

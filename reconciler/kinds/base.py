@@ -40,11 +40,9 @@ class ResourceKind:
     # The other api-versions a document may be written for, each with its schema
     # (generated per version: reconciler.schemas.versions); :meth:`at` speaks one.
     other_versions: Mapping[str, str] = field(default_factory=dict)
-    parent: ResourceKind | None = None
+    parent: ResourceKind | None = None  # the resource it lives in; None: a resource group
     # The api-versions of its POST actions where they differ from ``api_version``.
-    action_api_versions: Mapping[str, str] = field(
-        default_factory=dict
-    )  # the resource it lives in; None: a resource group
+    action_api_versions: Mapping[str, str] = field(default_factory=dict)
     # PUT and DELETE are long-running operations and the resource carries a provisioningState:
     # apply follows them, the plan never calls a resource still being provisioned unchanged.
     long_running: bool = False

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import replace
 
 from reconciler.errors import UsageError
 from reconciler.manifest.model import Address, ManifestSet
@@ -35,7 +36,9 @@ def select(manifests: ManifestSet, index: int, count: int) -> ManifestSet:
         top = address.workspace or address.name
         return _bucket(f"{address.subscription}/{top}", count) == index
 
-    return ManifestSet(
+    # The same configuration (its owner) with a share of what it declares.
+    return replace(
+        manifests,
         resources=tuple(m for m in manifests.resources if mine(m.address)),
         playwright=tuple(
             p for p in manifests.playwright if _bucket(f"playwright/{p.name}", count) == index

@@ -57,20 +57,16 @@ def fingerprint(body: Any) -> str | None:
 
 def manifest_digest(manifests: ManifestSet) -> str:
     """Digest of what is declared (secret references, never values)."""
-    parts = (
-        [[str(w.address), w.spec] for w in manifests.workspaces]
-        + [[str(c.address), c.spec] for c in manifests.connections]
-        + [
-            [
-                p.name,
-                p.endpoint,
-                p.account_id,
-                list(p.required_tokens),
-                p.warn_before_expiry_days,
-                p.allow_unlisted_tokens,
-            ]
-            for p in manifests.playwright
+    parts = [[str(m.address), m.spec] for m in manifests.resources] + [
+        [
+            p.name,
+            p.endpoint,
+            p.account_id,
+            list(p.required_tokens),
+            p.warn_before_expiry_days,
+            p.allow_unlisted_tokens,
         ]
-    )
+        for p in manifests.playwright
+    ]
     text = json.dumps(sorted(parts, key=lambda p: str(p[0]).lower()), sort_keys=True)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,12 @@ def test_every_command_has_an_example_in_its_help(capsys: pytest.CaptureFixture[
             main([name, "--help"])
         out = capsys.readouterr().out
         assert "example:" in out and "reconciler" in out, name
+
+
+def test_a_shard_keeps_the_configuration_s_owner(tmp_path: Path) -> None:
+    """Each shard is the same configuration: apply marks what it creates with its owner, and
+    --prune deletes only what that owner marked (a shard without it wrote the bare marker and
+    pruned nothing)."""
+    manifests = replace(load([_many(tmp_path)], env={}).manifests, owner="team-a")
+    for index in (1, 2, 3):
+        assert shard.select(manifests, index, 3).owner == "team-a"
