@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -21,17 +20,12 @@ WS = (
 AUTH = {"Authorization": "Bearer t"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _emulator(*args: str) -> Iterator[str]:
-    port = _free_port()
+    # Port 0: the server binds a free port itself and says which. (Picking a free port here
+    # and passing it on raced with every other process on the machine for that port.)
     with subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", str(port), *args],
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
