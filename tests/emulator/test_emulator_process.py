@@ -88,6 +88,14 @@ def test_a_knob_out_of_range_is_a_usage_error(args: list[str]) -> None:
     assert "error:" in done.stderr and "Traceback" not in done.stderr
 
 
+def test_on_off_knobs_keep_their_default_unless_the_command_line_turns_them() -> None:
+    with _emulator() as url:
+        assert httpx.get(f"{url}/_emulator/knobs").json()["strict_dependencies"] is True
+    with _emulator("--no-strict-dependencies", "--throttle") as url:
+        knobs = httpx.get(f"{url}/_emulator/knobs").json()
+    assert knobs["strict_dependencies"] is False and knobs["throttle"] is True
+
+
 def test_knobs_are_settable_from_the_command_line(tmp_path: Path) -> None:
     with _emulator("--page-size", "7", "--lro-mode", "200-state", "--error-503-rate", "0") as url:
         knobs = httpx.get(f"{url}/_emulator/knobs").json()
