@@ -166,6 +166,18 @@ def test_ids_are_fresh_across_restarts_with_a_state_file(tmp_path: Path) -> None
         uuid.UUID(value)
 
 
+def test_every_operation_can_be_polled_after_a_restart_with_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+
+    def started() -> httpx.Client:
+        return _client(Emulator(state_file=state, resource_groups=((DEFAULT_SUBSCRIPTION, RG),)))
+
+    client = started()
+    polls = [_put(client, name).headers["Azure-AsyncOperation"] for name in ("wsa", "wsb")]
+    restarted = started()
+    assert [restarted.get(url).json()["status"] for url in polls] == ["Succeeded"] * 2
+
+
 def test_a_seed_makes_ids_reproducible(tmp_path: Path) -> None:
     first = _ids_after_a_restart(tmp_path / "a.json", seed=5)
     second = _ids_after_a_restart(tmp_path / "b.json", seed=5)
