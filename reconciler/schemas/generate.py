@@ -36,6 +36,8 @@ from reconciler.schemas.playwright import PLAYWRIGHT_SPEC, playwright_schema
 from reconciler.schemas.versions import SchemaSource
 
 MANIFEST_API_VERSION = "reconciler/v1"
+# A workspace's kinds, as the Azure ML documentation names them (the definition says "string").
+WORKSPACE_KINDS = ("Default", "Hub", "Project", "FeatureStore")
 # What `outputs:` of a Workspace may ask apply to show (read from the workspace after apply).
 WORKSPACE_OUTPUTS = ("notebookEndpoint", "mlFlowTrackingUri", "discoveryUrl", "workspaceId")
 OWNER_PATTERN = "^[a-z0-9][a-z0-9._-]{0,62}$"
@@ -120,6 +122,12 @@ def workspace_schema(specs: SpecSet, root: Path, source: SchemaSource | None = N
     props_ref = body["properties"]["properties"]["$ref"].split("/")[-1]
     _mark_create_only(tr.defs[props_ref])
     body["properties"]["location"]["x-reconciler-create-only"] = True
+    if "kind" in body["properties"]:
+        # 2025-09-01 and later: a workspace's kind is fixed at creation (a Hub stays a Hub);
+        # the definition types it as a string, its documentation names the four kinds.
+        body["properties"]["kind"].update(
+            {"enum": list(WORKSPACE_KINDS), "x-reconciler-create-only": True}
+        )
     title = f"Workspace (PUT body, api-version {source.api_version})"
     return {**header(title, [source.spec]), **body, "$defs": dict(sorted(tr.defs.items()))}
 

@@ -111,3 +111,11 @@ def test_an_unknown_api_version_is_an_error_at_its_line(tmp_path: Path) -> None:
         f"{file}:3:33: spec.apiVersions.Workspace: unknown api-version 'v2': schemas exist "
         "for 2023-04-01, 2025-09-01 (the first is the default, used when none is named)"
     ]
+
+
+def test_a_workspace_kind_at_2025_09_01_is_one_of_the_four(tmp_path: Path) -> None:
+    version = "\n  apiVersion: 2025-09-01"
+    file = _write(tmp_path / "m.yaml", HUB.format(version=version).replace("Hub", "Hubb"))
+    assert _problems(file) == [
+        f"{file}:11:9: spec.kind: 'Hubb' is not an allowed value (did you mean 'Hub'?)"
+    ]
