@@ -202,3 +202,20 @@ def test_export_writes_the_users_rules_and_never_azures(tmp_path: Path) -> None:
     assert again.ok, [p.render() for p in again.problems]
     (rule,) = [m for m in again.manifests.resources if m.address.kind is Kind.OUTBOUND_RULE]
     assert rule.spec["properties"]["destination"]["serviceTag"] == "Storage"
+
+
+def test_updating_the_workspace_keeps_its_rules(tmp_path: Path) -> None:
+    rules = Rules(tmp_path, _fqdn(1), SERVICE_TAG)
+    rules.apply(rules.plan())
+    before = rules.rules()
+    rules.path.write_text(
+        rules.path.read_text(encoding="utf-8").replace(
+            "kind: Hub\n", "kind: Hub\n  tags: {a: b}\n"
+        ),
+        encoding="utf-8",
+    )
+    update = rules.plan()
+    assert [c.action for c in update.changes if c.kind is Kind.WORKSPACE] == [Action.UPDATE]
+    rules.apply(update)
+    assert rules.rules() == before
+    assert not rules.plan().has_changes
