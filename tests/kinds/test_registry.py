@@ -58,16 +58,17 @@ def test_a_child_lives_under_its_parent() -> None:
 
 
 # Outside reconciler/kinds/, what only a kind may know: its api-version, its collection's path
-# segment, its schema file, or its name as a string literal. The manifest reader, the schema
-# generator and the emulator (which knows nothing of the product) are not loops over the
-# registry yet, or not at all.
+# segment, its schema file, or its name (a string literal or the enum member). The manifest
+# reader, the schema generator and the emulator (which knows nothing of the product) are not
+# loops over the registry yet, or not at all.
 NOT_YET = ("manifest", "schemas", "emulator")
 
 
 def _kind_specific() -> list[str]:
     words = set()
     for kind in KINDS:
-        words |= {kind.api_version, kind.schema_file, f"/{kind.collection}", f'"{kind.kind.value}"'}
+        words |= {kind.api_version, kind.schema_file, f"/{kind.collection}"}
+        words |= {f'"{kind.kind.value}"', f"Kind.{kind.kind.name}"}
     return sorted(words)
 
 
