@@ -11,8 +11,10 @@ import json
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
+from reconciler.schemas import load_schema
 from tests.e2e.conftest import Azure
 from tests.linked import KEY_VAULT, STORAGE_ACCOUNT
 
@@ -80,7 +82,9 @@ def test_documents_at_2025_09_01_apply_then_plan_clean_beside_default_ones(
     )
     assert code == 0, out + err
     assert "No changes" in out
-    changes = json.loads(plan_file.read_text(encoding="utf-8"))["changes"]
+    document = json.loads(plan_file.read_text(encoding="utf-8"))
+    assert not list(Draft202012Validator(load_schema("plan.schema.json")).iter_errors(document))
+    changes = document["changes"]
     versions = {c["address"].rsplit("/", 1)[-1]: c.get("api_version") for c in changes}
     assert versions == {
         "hub-0": "2025-09-01",
