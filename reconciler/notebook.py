@@ -42,16 +42,18 @@ class NotebookToken:
 
 
 async def fetch(
-    client: ArmClient, workspace: Address, *, now: datetime | None = None
+    client: ArmClient, workspace: Address, *, api_version: str = "", now: datetime | None = None
 ) -> NotebookToken:
+    """The notebook token, asked at the version the workspace's manifest is for ("": default)."""
     action = "listNotebookAccessToken"
-    url = f"{WORKSPACE.path(workspace)}/{action}"
+    kind = WORKSPACE.at(api_version)
+    url = f"{kind.path(workspace)}/{action}"
     try:
         answer = await client.request(
             "POST",
             url,
-            params={"api-version": WORKSPACE.action_api_version(action)},
-            kind=WORKSPACE.call(action),
+            params={"api-version": kind.action_api_version(action)},
+            kind=kind.call(action),
         )
     except ArmNotFound as error:
         raise ReconcilerError(

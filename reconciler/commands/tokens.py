@@ -34,7 +34,8 @@ def cmd_notebook_token(args: argparse.Namespace) -> int:
 
         async def go() -> Any:
             async with arm_client(target) as client:
-                return await notebook.fetch(client, matches[0].address)
+                found = matches[0]
+                return await notebook.fetch(client, found.address, api_version=found.api_version)
 
         token = asyncio.run(go())
     sys.stdout.write(

@@ -98,7 +98,14 @@ class ResourceKind:
         does not."""
         if not api_version or api_version == self.api_version:
             return self
-        return replace(self, api_version=api_version, schema_file=self.other_versions[api_version])
+        # ``action_api_versions`` name where the default version lacks an action; a newer
+        # version defines them all (2025-09-01: listNotebookAccessToken, listsecrets).
+        return replace(
+            self,
+            api_version=api_version,
+            schema_file=self.other_versions[api_version],
+            action_api_versions={},
+        )
 
     @property
     def top(self) -> bool:

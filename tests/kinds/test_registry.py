@@ -7,16 +7,21 @@ collection or api-version of its own (a new kind would otherwise have to touch i
 
 from __future__ import annotations
 
+import asyncio
 import re
 from pathlib import Path
 
+import httpx
 import pytest
 
-from reconciler import kinds
+from reconciler import kinds, notebook
+from reconciler.arm.auth import StaticToken
+from reconciler.arm.client import ArmClient
 from reconciler.errors import UnsafeUrlError
 from reconciler.kinds import KINDS, ResourceKind
 from reconciler.manifest.model import Address, Kind
 from reconciler.schemas import schemas_dir, versions
+from tests.fakes import FakeTime
 
 PACKAGE = Path(kinds.__file__).resolve().parents[1]
 SUB = "00000000-1111-2222-3333-444444444444"
@@ -94,3 +99,44 @@ def test_a_kind_speaks_exactly_the_versions_its_schemas_are_generated_for(
         assert (at.api_version, at.schema_file) == (source.api_version, source.file)
         assert at.schema()["title"].endswith(f"api-version {source.api_version})")
     assert kind.at("") is kind and kind.at(kind.api_version) is kind
+
+
+@pytest.mark.parametrize(("version", "asked"), [("", "2024-04-01"), ("2025-09-01", "2025-09-01")])
+def test_the_notebook_token_is_asked_at_the_workspaces_version(version: str, asked: str) -> None:
+    """The default (2023-04-01) lacks listNotebookAccessToken, so it is asked at 2024-04-01; a
+    workspace written for 2025-09-01 asks at that version, which defines it."""
+    seen: list[str] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request.url.params["api-version"])
+        return httpx.Response(200, json=NOTEBOOK_TOKEN)
+
+    time = FakeTime()
+    client = ArmClient(
+        "http://127.0.0.1",
+        StaticToken("tok"),
+        transport=httpx.MockTransport(answer),
+        clock=time,
+        sleep=time.sleep,
+    )
+
+    async def go() -> None:
+        async with client:
+            await notebook.fetch(
+                client, Address(Kind.WORKSPACE, SUB, "rg", "ws"), api_version=version
+            )
+
+    asyncio.run(go())
+    assert seen == [asked]
+
+
+NOTEBOOK_TOKEN = {
+    "hostName": "nb.example",
+    "publicDns": "dns",
+    "notebookResourceId": "id",
+    "tokenType": "Bearer",
+    "scope": "s",
+    "expiresIn": 3600,
+    "accessToken": "eyJ0eXAiOiJKV1QifQ.e30.sig",
+    "refreshToken": "refresh-opaque",
+}
