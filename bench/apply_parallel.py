@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import run_reconciler, sdk_client
+from _common import LINKED, LINKED_YAML, run_reconciler, sdk_client
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -30,7 +30,7 @@ def _manifests(directory: Path, count: int, prefix: str) -> Path:
     ]
     docs += [
         f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {prefix}{i:03d}}}\n"
-        f"spec: {{properties: {{description: bench {i}}}}}\n"
+        f"spec: {{properties: {{description: bench {i}, {LINKED_YAML}}}}}\n"
         for i in range(count)
     ]
     path = directory / f"{prefix}.yaml"
@@ -51,7 +51,14 @@ def _sdk_serial(url: str, cert: Path, count: int) -> float:
     start = time.perf_counter()
     for i in range(count):
         client.workspaces.begin_create_or_update(
-            RG, f"sdk{i:03d}", models.Workspace(location="westeurope", description=f"bench {i}")
+            RG,
+            f"sdk{i:03d}",
+            models.Workspace(
+                location="westeurope",
+                description=f"bench {i}",
+                key_vault=LINKED["keyVault"],
+                storage_account=LINKED["storageAccount"],
+            ),
         ).result()
     return time.perf_counter() - start
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from _common import run_reconciler, sdk_client
+from _common import LINKED, run_reconciler, sdk_client
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -39,7 +39,9 @@ def _fill(url: str, cert: Path, workspaces: int, connections: int, groups: int) 
                 f"Microsoft.MachineLearningServices/workspaces/ws{w:04d}"
             )
             client.put(
-                base, params={"api-version": "2023-04-01"}, json={"location": "westeurope"}
+                base,
+                params={"api-version": "2023-04-01"},
+                json={"location": "westeurope", "properties": LINKED},
             ).raise_for_status()
             for c in range(connections):
                 client.put(
