@@ -29,7 +29,7 @@ from ruamel.yaml.emitter import Emitter
 
 from reconciler import kinds
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmAuthError
+from reconciler.errors import ArmAuthError, OutputError
 from reconciler.kinds import ResourceKind, paths
 from reconciler.kinds.document import env_name, scope
 from reconciler.plan.writeback import uncarried
@@ -186,9 +186,21 @@ async def read(
 
 
 def files_for(out: Path, exported: list[Tree]) -> list[ExportedFile]:
+    """``OUT/<resource group>/<name>.yaml`` per tree; both parts come from the service's
+    answer, so each must be one plain file name (never ``..``, ``/`` or an absolute path)."""
     files = []
     for tree in sorted(exported, key=lambda t: str(t.body["id"]).lower()):
         _, rg = scope(tree.body)
         text, env_vars = render_file(tree)
-        files.append(ExportedFile(out / rg / f"{tree.body['name']}.yaml", text, tuple(env_vars)))
+        where = out / _file_name(rg) / f"{_file_name(str(tree.body['name']))}.yaml"
+        files.append(ExportedFile(where, text, tuple(env_vars)))
     return files
+
+
+def _file_name(part: str) -> str:
+    """``part`` of a served answer as one file name inside the export directory, or refused."""
+    if part in ("", ".", "..") or "/" in part or "\\" in part or not part.isprintable():
+        raise OutputError(
+            f"refusing to export {part[:60]!r} from the service's answer: not a file name"
+        )
+    return part

@@ -1,0 +1,72 @@
+"""export writes only inside --out, whatever names the server answers with.
+
+A workspace's exported file is ``OUT/<resource group>/<name>.yaml``, both parts taken from the
+service's answer. A compromised or spoofed service (or a proxy) answering a name such as
+``../../x`` or an absolute path must not make export write, say, a CI workflow file of the
+operator's checkout: such a name is refused before anything is written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.emulator import DEFAULT_SUBSCRIPTION, Knobs, running
+from reconciler.emulator.wire import Request, Response
+from tests.security.conftest import RG, assert_no_canary, run_cli, workspace_manifest
+from tests.security.hostile import RewritingEmulator
+
+ESCAPES = {
+    "parent directories": "../../../escaped",
+    "an absolute path": "{root}/workflows/deploy",
+    "a subdirectory": "nested/escaped",
+}
+
+
+@pytest.mark.parametrize("hostile_name", list(ESCAPES.values()), ids=list(ESCAPES))
+def test_a_workspace_name_from_the_server_cannot_place_the_file_outside_out(
+    tmp_path: Path, hostile_name: str
+) -> None:
+    name = hostile_name.format(root=tmp_path)
+    tampering = {"on": False}
+
+    def tamper(request: Request, response: Response) -> None:
+        if not tampering["on"] or request.method != "GET":
+            return
+        if "/workspaces/" in request.path:  # what lives in the renamed workspace
+            response.status, response.body = 200, {"value": []}
+            return
+        body = response.body
+        if isinstance(body, dict):
+            for item in body.get("value") or []:
+                if isinstance(item, dict) and item.get("name") == "victimws":
+                    item["name"] = name
+
+    emulator = RewritingEmulator(
+        tamper, knobs=Knobs(retry_after_seconds=0), resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+    )
+    checkout = tmp_path / "checkout" / "deep"
+    checkout.mkdir(parents=True)
+    (checkout / "m.yaml").write_text(workspace_manifest())
+    with running(emulator) as url:
+        applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=checkout)
+        assert applied.returncode == 0, applied.stderr
+        tampering["on"] = True
+        done = run_cli(
+            "export",
+            "--endpoint",
+            url,
+            "--subscription",
+            DEFAULT_SUBSCRIPTION,
+            "--out",
+            "out",
+            cwd=checkout,
+        )
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "not a file name" in done.stderr
+    written = [p for p in tmp_path.rglob("*.yaml") if p != checkout / "m.yaml"]
+    assert written == []
+    assert_no_canary(done.stdout, done.stderr)
