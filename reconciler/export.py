@@ -109,7 +109,13 @@ def render_file(tree: Tree) -> tuple[str, list[tuple[str, str]]]:
         header += [f"#   {name}: {what}" for name, what in env_vars]
     stream = io.StringIO()
     _yaml().dump_all(documents, stream)
-    return "\n".join(header) + "\n" + stream.getvalue(), env_vars
+    return "\n".join(_comment(line) for line in header) + "\n" + stream.getvalue(), env_vars
+
+
+def _comment(line: str) -> str:
+    """One header line kept one comment line: the ids and names in it are the service's, and a
+    line break in one would turn the rest into YAML of the exported manifest."""
+    return "".join(c if c.isprintable() else ascii(c)[1:-1] for c in line)
 
 
 def _not_exported(tree: Tree) -> list[tuple[str, list[str]]]:

@@ -14,7 +14,13 @@ import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Knobs, running
 from reconciler.emulator.wire import Request, Response
-from tests.security.conftest import RG, assert_no_canary, run_cli, workspace_manifest
+from tests.security.conftest import (
+    RG,
+    assert_no_canary,
+    connection_manifest,
+    run_cli,
+    workspace_manifest,
+)
 from tests.security.hostile import RewritingEmulator
 
 ESCAPES = {
@@ -70,3 +76,52 @@ def test_a_workspace_name_from_the_server_cannot_place_the_file_outside_out(
     written = [p for p in tmp_path.rglob("*.yaml") if p != checkout / "m.yaml"]
     assert written == []
     assert_no_canary(done.stdout, done.stderr)
+
+
+INJECTED = "\ninjected: true\n---\napiVersion: reconciler/v1\nkind: Connection"
+
+
+@pytest.mark.parametrize("field", ["workspace id", "connection name"])
+def test_a_line_break_in_a_served_value_cannot_add_yaml_to_the_exported_header(
+    tmp_path: Path, field: str
+) -> None:
+    """The file's header comments name the workspace's id and each credential variable's
+    connection: a value holding a line break must stay inside its comment line."""
+    tampering = {"on": False}
+
+    def tamper(request: Request, response: Response) -> None:
+        body = response.body
+        if not tampering["on"] or request.method != "GET" or not isinstance(body, dict):
+            return
+        for item in body.get("value") or []:
+            if not isinstance(item, dict):
+                continue
+            if field == "workspace id" and item.get("name") == "victimws":
+                item["id"] = str(item["id"]) + INJECTED
+            if field == "connection name" and item.get("name") == "aoai":
+                item["name"] = "aoai" + INJECTED
+
+    emulator = RewritingEmulator(
+        tamper, knobs=Knobs(retry_after_seconds=0), resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+    )
+    (tmp_path / "m.yaml").write_text(workspace_manifest() + connection_manifest("aoai"))
+    with running(emulator) as url:
+        applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=tmp_path)
+        assert applied.returncode == 0, applied.stderr
+        tampering["on"] = True
+        done = run_cli(
+            "export",
+            "--endpoint",
+            url,
+            "--subscription",
+            DEFAULT_SUBSCRIPTION,
+            "--out",
+            "out",
+            cwd=tmp_path,
+        )
+    assert done.returncode == 0, done.stderr
+    (exported,) = (tmp_path / "out").rglob("*.yaml")
+    lines = exported.read_text().splitlines()
+    assert not [line for line in lines if line.startswith("injected")]
+    documents = [line for line in lines if line.startswith("kind:")]
+    assert documents == ["kind: Workspace", "kind: Connection"]
