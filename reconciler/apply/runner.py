@@ -55,7 +55,7 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
         shown = safe.terminal(repr(version)[:40])
         raise UsageError(
             f"{saved_path} is a plan of format version {shown}; this version of the tool "
-            f"applies format version {FORMAT_VERSION} only: re-run plan (plan --out) and "
+            f"applies format version {FORMAT_VERSION!r} only: re-run plan (plan --out) and "
             "apply the new plan"
         )
     changes = saved.get("changes")

@@ -66,6 +66,19 @@ def test_a_saved_plan_of_another_format_version_asks_to_plan_again(
     assert "\n" not in str(caught.value)
 
 
+def test_a_format_version_written_as_a_number_is_told_apart_from_the_string(
+    tmp_path: Path,
+) -> None:
+    """The JSON plan's format version is the string "2": a plan holding the number 2 (edited
+    by hand or by a script) is refused with both spelled as JSON-ish values, never as
+    "format version 2; this tool applies format version 2 only"."""
+    path = _saved(tmp_path, format_version=2)
+    with pytest.raises(UsageError) as caught:
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+    assert "format version 2;" in str(caught.value)
+    assert "applies format version '2' only" in str(caught.value)
+
+
 def test_a_saved_plan_whose_reason_code_moved_is_stale(tmp_path: Path) -> None:
     """Reviewed while provisioning was in progress (apply would wait); it has since ended
     Failed (apply would PUT again): same action, same fingerprint, another reason."""
