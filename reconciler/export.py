@@ -29,7 +29,7 @@ from ruamel.yaml.emitter import Emitter
 
 from reconciler import kinds
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmAuthError, OutputError
+from reconciler.errors import ArmAuthError, OutputError, UnreadableAnswer
 from reconciler.kinds import ResourceKind, paths
 from reconciler.kinds.document import env_name, scope
 from reconciler.plan.writeback import uncarried
@@ -184,11 +184,26 @@ async def read(
         items = await client.list_all(
             url, params={"api-version": top.api_version}, kind=top.call("list")
         )
-        bodies = [listed(item, url) for item in items]
+        bodies = [_scoped(listed(item, url), url) for item in items]
         if workspace:
             bodies = [b for b in bodies if str(b.get("name", "")).lower() == workspace.lower()]
         trees += await asyncio.gather(*(_tree(client, top, b) for b in bodies))
     return trees
+
+
+def _scoped(body: Body, url: str) -> Body:
+    """A listed top-level resource whose id names its subscription and resource group: its
+    file's directory and its children's paths come from them."""
+    try:
+        scope(body)
+    except (ValueError, IndexError):
+        raise UnreadableAnswer(
+            f"the id of {str(body['name'])[:60]!r} names no subscription and resource group",
+            method="GET",
+            url=url,
+            request_id=None,
+        ) from None
+    return body
 
 
 def files_for(out: Path, exported: list[Tree]) -> list[ExportedFile]:

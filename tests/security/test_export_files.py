@@ -1,9 +1,11 @@
-"""export writes only inside --out, whatever names the server answers with.
+"""export writes only inside --out, and only what it read, whatever the service answers with.
 
 A workspace's exported file is ``OUT/<resource group>/<name>.yaml``, both parts taken from the
 service's answer. A compromised or spoofed service (or a proxy) answering a name such as
 ``../../x`` or an absolute path must not make export write, say, a CI workflow file of the
-operator's checkout: such a name is refused before anything is written.
+operator's checkout: such a name is refused before anything is written. The ids and names
+quoted in the file's header comments stay comments, and an id that names no resource group is
+an unreadable answer, one line, not a traceback.
 """
 
 from __future__ import annotations
@@ -125,3 +127,36 @@ def test_a_line_break_in_a_served_value_cannot_add_yaml_to_the_exported_header(
     assert not [line for line in lines if line.startswith("injected")]
     documents = [line for line in lines if line.startswith("kind:")]
     assert documents == ["kind: Workspace", "kind: Connection"]
+
+
+@pytest.mark.parametrize("served_id", [None, "x", "/subscriptions"], ids=["none", "x", "cut"])
+def test_a_listed_workspace_whose_id_names_no_resource_group_is_one_line(
+    tmp_path: Path, served_id: str | None
+) -> None:
+    """Its file's directory and its connections' paths come from the id: without one that
+    names a subscription and a resource group the answer is unreadable (not a traceback)."""
+    tampering = {"on": False}
+
+    def tamper(request: Request, response: Response) -> None:
+        body = response.body
+        if tampering["on"] and request.method == "GET" and isinstance(body, dict):
+            for item in body.get("value") or []:
+                if isinstance(item, dict) and item.get("name") == "victimws":
+                    item["id"] = served_id
+
+    emulator = RewritingEmulator(
+        tamper, knobs=Knobs(retry_after_seconds=0), resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+    )
+    (tmp_path / "m.yaml").write_text(workspace_manifest())
+    with running(emulator) as url:
+        applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=tmp_path)
+        assert applied.returncode == 0, applied.stderr
+        tampering["on"] = True
+        done = run_cli(
+            "export", "--endpoint", url, "--subscription", DEFAULT_SUBSCRIPTION, cwd=tmp_path
+        )
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "unreadable answer to GET" in done.stderr
+    assert not (tmp_path / "exported").exists()
