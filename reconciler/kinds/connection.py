@@ -14,6 +14,7 @@ from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
+from reconciler.errors import UnreadableAnswer
 from reconciler.kinds import document
 from reconciler.kinds.base import Body, Exported, ResourceKind
 from reconciler.kinds.workspace import WORKSPACE
@@ -84,7 +85,13 @@ def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Expo
     assert parent is not None
     sub, rg = document.scope(parent)
     props = dict(body.get("properties") or {})
-    metadata = dict(props.get("metadata") or {})
+    metadata = props.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        where = CONNECTION.path(CONNECTION.address(sub, rg, str(body["name"]), parent["name"]))
+        raise UnreadableAnswer(
+            "properties.metadata is not an object", method="GET", url=where, request_id=None
+        )
+    metadata = dict(metadata)
     # The ownership marker is apply's to write (a manifest may not declare it): whoever's it
     # is, it stays in Azure and out of the exported manifest.
     metadata.pop(OWNER_KEY, None)

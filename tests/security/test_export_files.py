@@ -160,3 +160,31 @@ def test_a_listed_workspace_whose_id_names_no_resource_group_is_one_line(
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "unreadable answer to GET" in done.stderr
     assert not (tmp_path / "exported").exists()
+
+
+def test_a_listed_connection_whose_metadata_is_not_an_object_is_one_line(tmp_path: Path) -> None:
+    tampering = {"on": False}
+
+    def tamper(request: Request, response: Response) -> None:
+        body = response.body
+        if tampering["on"] and request.method == "GET" and isinstance(body, dict):
+            for item in body.get("value") or []:
+                if isinstance(item, dict) and item.get("name") == "aoai":
+                    item["properties"]["metadata"] = "not an object"
+
+    emulator = RewritingEmulator(
+        tamper, knobs=Knobs(retry_after_seconds=0), resource_groups=((DEFAULT_SUBSCRIPTION, RG),)
+    )
+    (tmp_path / "m.yaml").write_text(workspace_manifest() + connection_manifest("aoai"))
+    with running(emulator) as url:
+        applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=tmp_path)
+        assert applied.returncode == 0, applied.stderr
+        tampering["on"] = True
+        done = run_cli(
+            "export", "--endpoint", url, "--subscription", DEFAULT_SUBSCRIPTION, cwd=tmp_path
+        )
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+    assert "unreadable answer to GET" in done.stderr and "aoai" in done.stderr
+    assert not (tmp_path / "exported").exists()
