@@ -25,6 +25,7 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler.apply.body import refusal, update_body
+from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
@@ -127,6 +128,8 @@ class Applier:
         self.owner = manifests.owner
         self.marker = ownership.marker(manifests.owner)  # written into what apply creates
         self._started = client.clock()
+        # Workspaces being provisioned are polled together: one list per resource group.
+        self.poller = ListPoller(client, paths.WORKSPACE_API)
 
     def _time_left(self) -> float:
         """Per-resource timeout, cut short by the overall deadline."""
@@ -261,6 +264,7 @@ class Applier:
             what=f"workspace {manifest.address.name} (found {provisioning_state(change.before)})",
             timeout=self._time_left(),
             progress=lambda state: self.notify(Event(change.address, state)),
+            poller=self.poller,
         )
 
     async def _put_workspace(
@@ -291,6 +295,7 @@ class Applier:
             timeout=self._time_left(),
             progress=lambda state: self.notify(Event(change.address, state)),
             on_operation=track,
+            poller=self.poller,
         )
         self.report.resources[change.address] = outcome.body
 
