@@ -40,11 +40,10 @@ def failure_line(result: Result, address: str, where: str, detail: str) -> str:
     return safe.terminal(f"{result.value}: {address}{where}: {detail}")
 
 
-def check_saved(
-    saved_path: Path, plan: Plan, secret_values: Mapping[SecretKey, str] | None = None
-) -> None:
-    """Refuse a saved plan when the manifests, anything it read in Azure, or (given
-    ``secret_values``, the values apply would send) a referenced secret has moved."""
+def read_saved(saved_path: Path) -> dict[str, Any]:
+    """A saved plan this tool wrote, in this format version; anything else is one line.
+
+    Read before Azure is: a plan that cannot be applied costs no call."""
     try:
         saved = json.loads(textfile.read_text(saved_path, limit=MAX_SAVED_PLAN_BYTES))
     except textfile.TextFileError as error:
@@ -52,8 +51,17 @@ def check_saved(
         raise UsageError(f"cannot read saved plan {where}: {error.reason}") from None
     except ValueError as exc:
         raise UsageError(f"cannot read saved plan {saved_path}: {exc}") from exc
-    if not isinstance(saved, dict) or saved.get("format_version") != FORMAT_VERSION:
+    if not isinstance(saved, dict) or "format_version" not in saved:
         raise UsageError(f"{saved_path} is not a plan of format version {FORMAT_VERSION}")
+    version = saved["format_version"]
+    if version != FORMAT_VERSION:
+        # An older tool's plan (format 1 had no reason codes): never applied by guess.
+        shown = safe.terminal(repr(version)[:40])
+        raise UsageError(
+            f"{saved_path} is a plan of format version {shown}; this version of the tool "
+            f"applies format version {FORMAT_VERSION} only: re-run plan (plan --out) and "
+            "apply the new plan"
+        )
     changes = saved.get("changes")
     if not isinstance(changes, list) or not all(
         isinstance(c, dict) and isinstance(c.get("address"), str) for c in changes
@@ -63,15 +71,34 @@ def check_saved(
             f"{saved_path} is not a plan this tool wrote: 'changes' must be a list of "
             "changes with an address; plan again"
         )
+    return saved
+
+
+def check_saved(
+    saved_path: Path,
+    plan: Plan,
+    secret_values: Mapping[SecretKey, str] | None = None,
+    *,
+    saved: dict[str, Any] | None = None,
+) -> None:
+    """Refuse a saved plan when the manifests, anything it read in Azure, or (given
+    ``secret_values``, the values apply would send) a referenced secret has moved.
+    ``saved`` is the plan :func:`read_saved` already read from ``saved_path``, if it did."""
+    if saved is None:
+        saved = read_saved(saved_path)
+    changes = saved["changes"]
     if saved.get("manifest_digest") != plan.manifest_digest:
         raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
     current = {c.address.lower(): c for c in plan.changes}
     for change in changes:
         now = current.get(change["address"].lower())
+        # The code too: a workspace reviewed as still provisioning (apply waits) that has
+        # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
         if (
             now is None
             or now.fingerprint != change.get("fingerprint")
             or now.action.value != change.get("action")
+            or now.code.value != change.get("code")
         ):
             raise UsageError(
                 f"{change['address']} changed in Azure since {saved_path} was "
@@ -122,6 +149,7 @@ def run_apply(
     deadline: float | None = None,
     live_view: bool = False,
 ) -> int:
+    saved = read_saved(saved_plan) if saved_plan is not None else None
     if deadline is not None:
         # The deadline covers the whole command: the plan apply makes first included.
         target = replace(target, deadline_at=(target.clock or time.monotonic)() + deadline)
@@ -142,7 +170,8 @@ def run_apply(
             "in Azure; nothing was applied"
         )
     if saved_plan is not None:
-        check_saved(saved_plan, plan, secrets.values_for_comparison(manifests.connections, env))
+        values = secrets.values_for_comparison(manifests.connections, env)
+        check_saved(saved_plan, plan, values, saved=saved)
     sys.stdout.write(render_text(plan, color=color))
     if not plan.has_changes:
         return 0

@@ -143,12 +143,15 @@ def run(
             print(f"error: cannot serve on {args.host}:{args.port}: {exc}", file=sys.stderr)
             return 1
         cert = certificate[0] if certificate else None
-        if announce is not None:
-            print(announce(server.base_url, cert), flush=True)
-        else:
+
+        def banner() -> None:
+            if announce is not None:
+                print(announce(server.base_url, cert), flush=True)
+                return
             print(f"emulator listening on {server.base_url}", flush=True)
             if cert:
                 print(f"certificate (trust it as the CA bundle): {cert}", flush=True)
+
         with contextlib.suppress(KeyboardInterrupt):
-            server.serve_forever()
+            server.serve_forever(on_ready=banner)
     return 0

@@ -13,7 +13,7 @@ import contextlib
 import ipaddress
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +51,12 @@ class _Server(uvicorn.Server):
     def __init__(self, config: uvicorn.Config) -> None:
         super().__init__(config)
         self.ready = threading.Event()
+        self.on_ready: Callable[[], None] | None = None
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
+        if self.on_ready is not None and not self.should_exit:
+            self.on_ready()
         self.ready.set()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
@@ -118,8 +121,15 @@ class EmulatorServer:
         )
         self.server = _Server(config)
 
-    def serve_forever(self) -> None:
-        """Serve until :meth:`stop` (or Ctrl-C in the main thread)."""
+    def serve_forever(self, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve until :meth:`stop` (or Ctrl-C in the main thread).
+
+        ``on_ready`` runs once the socket is served and uvicorn handles Ctrl-C: a banner
+        printed from there is a promise that Ctrl-C stops the server. Printed any earlier, a
+        Ctrl-C that follows it at once lands in asyncio's start-up and can leave the server
+        serving with nobody to stop it.
+        """
+        self.server.on_ready = on_ready
         try:
             self.server.run(sockets=[self.socket])
         finally:

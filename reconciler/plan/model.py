@@ -7,11 +7,15 @@ Nothing here does I/O or holds a secret: sensitive fields appear only as markers
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import MappingProxyType
 from typing import Any
 
-FORMAT_VERSION = "1"
+from reconciler.manifest.model import Kind
+
+FORMAT_VERSION = "2"  # 2: every change carries its reason code
 
 
 class Action(StrEnum):
@@ -22,6 +26,34 @@ class Action(StrEnum):
     UNMANAGED = "unmanaged"
     READ = "read"  # an observe-only finding (e.g. a Playwright token) to act on by hand
     DELETE = "delete"  # only with --prune, only what this tool created
+
+
+class ReasonCode(StrEnum):
+    """Why a change or no-op is what it is: a stable code beside the sentence of ``reason``.
+
+    Tests and policies match these, not the prose, which may be reworded. Each value is
+    published in the JSON plan (``code``) and its schema; a value is never renamed or reused
+    within a format version, only added.
+    """
+
+    NOT_FOUND = "not_found"  # create: the resource is not in Azure
+    PARENT_CREATED = "parent_created"  # create: its workspace is being created
+    FIELDS_DIFFER = "fields_differ"  # update: declared fields differ from live
+    SECRET_ROTATED = "secret_rotated"  # update: only secret values differ
+    IN_PROGRESS = "in_progress"  # update: provisioning is running; apply waits on it
+    LAST_FAILED = "last_failed"  # update: provisioning ended Failed or Canceled; PUT again
+    CREATE_ONLY = "create_only"  # replace-required: a create-only field differs
+    MATCHES_MANIFEST = "matches_manifest"  # no-op
+    UNMANAGED = "unmanaged"  # in Azure, not declared, no marker of this tool: left alone
+    UNMANAGED_OWNED = "unmanaged_owned"  # ... marked by this configuration: --prune deletes it
+    UNMANAGED_OTHER_OWNER = "unmanaged_other_owner"  # ... marked by another configuration
+    PRUNED = "pruned"  # delete: undeclared and marked by this configuration (--prune)
+    ACCOUNT_NOT_FOUND = "account_not_found"  # read: the Playwright account does not exist
+    TOKEN_MISSING = "token_missing"  # read: a required token does not exist
+    TOKEN_EXPIRED = "token_expired"  # read: a required token expired or is not Active
+    TOKEN_EXPIRING = "token_expiring"  # read: a required token expires within the window
+    TOKEN_UNLISTED = "token_unlisted"  # read: a token not listed while unlisted are disallowed
+    TOKENS_VALID = "tokens_valid"  # no-op: every required token is Active beyond the window
 
 
 # Actions that mean "live differs from what is declared".
@@ -38,12 +70,15 @@ class FieldDiff:
     create_only: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Change:
+    """One resource's verdict. Keyword-only: eleven fields, several of the same type."""
+
     address: str
-    kind: str
+    kind: Kind
     action: Action
-    reason: str
+    code: ReasonCode
+    reason: str  # the sentence for people; ``code`` is what machines match
     workspace: str = ""  # address of the workspace this resource belongs to (itself for one)
     diffs: tuple[FieldDiff, ...] = ()
     before: Any = None  # live state, redacted
@@ -55,9 +90,15 @@ class Change:
 @dataclass(frozen=True)
 class Plan:
     changes: tuple[Change, ...]
-    calls: dict[str, int] = field(default_factory=dict)
+    # Read calls made, by kind; stored as a read-only view sorted by kind (see __post_init__).
+    calls: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     manifest_digest: str = ""
+
+    def __post_init__(self) -> None:
+        # A frozen value must not share a mutable dict with whoever built it.
+        frozen = MappingProxyType(dict(sorted(self.calls.items())))
+        object.__setattr__(self, "calls", frozen)
 
     def count(self, action: Action) -> int:
         return sum(1 for c in self.changes if c.action is action)

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.manifest.model import Kind
+
 # Fields real ARM answers carry that no api-version accepts in a PUT body (server-only, and
 # undocumented, so the schema cannot mark them read-only).
 SERVER_ONLY = frozenset({"sdkTelemetryAppInsightsKey"})
@@ -28,13 +30,13 @@ KEPT_BY_SERVICE = frozenset({"kind"})
 # Values the service fills in when a PUT leaves the field out, by resource kind and path. A
 # strict plan does not call them removals: the next GET shows them again whatever is sent.
 ANY = object()  # the service derives the value (e.g. discoveryUrl from the region)
-SERVER_DEFAULTS: dict[str, dict[str, Any]] = {
-    "Workspace": {
+SERVER_DEFAULTS: dict[Kind, dict[str, Any]] = {
+    Kind.WORKSPACE: {
         "sku": {"name": "Basic", "tier": "Basic"},
         "properties.publicNetworkAccess": "Enabled",
         "properties.discoveryUrl": ANY,
     },
-    "Connection": {
+    Kind.CONNECTION: {
         "properties.isSharedToAll": False,
     },
 }
@@ -45,11 +47,11 @@ def empty(value: Any) -> bool:
     return value is None or value is False or value in ("", {}, [])
 
 
-def server_defaults(kind: str, name: str) -> dict[str, Any]:
+def server_defaults(kind: Kind, name: str) -> dict[str, Any]:
     """The values the service fills in for resource ``name`` (a workspace's friendlyName is
     its name)."""
     defaults = dict(SERVER_DEFAULTS.get(kind, {}))
-    if kind == "Workspace":
+    if kind is Kind.WORKSPACE:
         defaults["properties.friendlyName"] = name
     return defaults
 

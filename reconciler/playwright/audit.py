@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reconciler.manifest.model import PlaywrightAudit
-from reconciler.plan.model import Action, Change
+from reconciler.manifest.model import Kind, PlaywrightAudit
+from reconciler.plan.model import Action, Change, ReasonCode
 from reconciler.playwright.client import TokenInfo
 
 
@@ -33,6 +33,58 @@ def _window(days: int) -> timedelta:
         return timedelta.max
 
 
+KIND = Kind.PLAYWRIGHT_ACCESS_TOKENS
+
+
+def _finding(address: str, group: str, code: ReasonCode, reason: str) -> Change:
+    return Change(
+        address=address, kind=KIND, action=Action.READ, code=code, reason=reason, workspace=group
+    )
+
+
+def _required_finding(
+    audit: PlaywrightAudit, name: str, token: TokenInfo | None, now: datetime, group: str
+) -> Change | None:
+    """What is wrong with one required token, or None when it is Active beyond the window."""
+    address = f"{group}/{name}"
+    if token is None:
+        reason = f"required token {name!r} does not exist: create it in the Playwright portal"
+        return _finding(address, group, ReasonCode.TOKEN_MISSING, reason)
+    expiry = _aware(token.expiry_at)
+    if token.state.lower() != "active" or (expiry and expiry <= now):
+        reason = (
+            f"required token {name!r} expired on {_day(token.expiry_at)}: "
+            "create a new one and rotate it into your pipelines"
+        )
+        return _finding(address, group, ReasonCode.TOKEN_EXPIRED, reason)
+    if expiry and expiry - now <= _window(audit.warn_before_expiry_days):
+        days = max(0, (expiry - now).days)
+        reason = (
+            f"required token {name!r} expires on {_day(token.expiry_at)} "
+            f"(in {days} day(s), within the {audit.warn_before_expiry_days}"
+            "-day warning window): renew it"
+        )
+        return _finding(address, group, ReasonCode.TOKEN_EXPIRING, reason)
+    return None
+
+
+def _unlisted_findings(audit: PlaywrightAudit, tokens: list[TokenInfo], group: str) -> list[Change]:
+    if audit.allow_unlisted_tokens:
+        return []
+    wanted = {n.lower() for n in audit.required_tokens}
+    return [
+        _finding(
+            f"{group}/{token.name}",
+            group,
+            ReasonCode.TOKEN_UNLISTED,
+            f"token {token.name!r} is not listed and "
+            "allowUnlistedTokens is false: revoke it or list it",
+        )
+        for token in sorted(tokens, key=lambda t: t.name.lower())
+        if token.name.lower() not in wanted
+    ]
+
+
 def evaluate(
     audit: PlaywrightAudit,
     tokens: list[TokenInfo] | None,
@@ -40,75 +92,31 @@ def evaluate(
     *,
     missing_account: str | None = None,
 ) -> list[Change]:
-    group = f"PlaywrightAccessTokens/{audit.name}"
-    kind = "PlaywrightAccessTokens"
+    group = f"{KIND}/{audit.name}"
     if tokens is None:
-        return [Change(group, kind, Action.READ, missing_account or "account not found", group)]
+        reason = missing_account or "account not found"
+        return [_finding(group, group, ReasonCode.ACCOUNT_NOT_FOUND, reason)]
     now = _aware(now) or now
     by_name = {t.name.lower(): t for t in tokens}
-    window = _window(audit.warn_before_expiry_days)
-    findings: list[Change] = []
-    for name in audit.required_tokens:
-        address = f"{group}/{name}"
-        token = by_name.get(name.lower())
-        expiry = _aware(token.expiry_at) if token is not None else None
-        if token is None:
-            findings.append(
-                Change(
-                    address,
-                    kind,
-                    Action.READ,
-                    f"required token {name!r} does not exist: create it in the Playwright portal",
-                    group,
-                )
-            )
-        elif token.state.lower() != "active" or (expiry and expiry <= now):
-            findings.append(
-                Change(
-                    address,
-                    kind,
-                    Action.READ,
-                    f"required token {name!r} expired on {_day(token.expiry_at)}: "
-                    "create a new one and rotate it into your pipelines",
-                    group,
-                )
-            )
-        elif expiry and expiry - now <= window:
-            days = max(0, (expiry - now).days)
-            findings.append(
-                Change(
-                    address,
-                    kind,
-                    Action.READ,
-                    f"required token {name!r} expires on {_day(token.expiry_at)} "
-                    f"(in {days} day(s), within the {audit.warn_before_expiry_days}"
-                    "-day warning window): renew it",
-                    group,
-                )
-            )
-    if not audit.allow_unlisted_tokens:
-        wanted = {n.lower() for n in audit.required_tokens}
-        for token in sorted(tokens, key=lambda t: t.name.lower()):
-            if token.name.lower() not in wanted:
-                findings.append(
-                    Change(
-                        f"{group}/{token.name}",
-                        kind,
-                        Action.READ,
-                        f"token {token.name!r} is not listed and "
-                        "allowUnlistedTokens is false: revoke it or list it",
-                        group,
-                    )
-                )
+    findings = [
+        finding
+        for name in audit.required_tokens
+        if (finding := _required_finding(audit, name, by_name.get(name.lower()), now, group))
+    ]
+    findings += _unlisted_findings(audit, tokens, group)
     if findings:
         return findings
+    reason = (
+        f"all {len(audit.required_tokens)} required token(s) Active beyond the "
+        f"{audit.warn_before_expiry_days}-day window"
+    )
     return [
         Change(
-            group,
-            kind,
-            Action.NO_OP,
-            f"all {len(audit.required_tokens)} required token(s) Active beyond the "
-            f"{audit.warn_before_expiry_days}-day window",
-            group,
+            address=group,
+            kind=KIND,
+            action=Action.NO_OP,
+            code=ReasonCode.TOKENS_VALID,
+            reason=reason,
+            workspace=group,
         )
     ]

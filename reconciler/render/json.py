@@ -13,8 +13,9 @@ from reconciler.render import safe
 def _change(change: Change) -> dict[str, Any]:
     return {
         "address": change.address,
-        "kind": change.kind,
+        "kind": change.kind.value,
         "action": change.action.value,
+        "code": change.code.value,
         "reason": change.reason,
         "workspace": change.workspace,
         "field_diffs": [

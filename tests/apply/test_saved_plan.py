@@ -10,7 +10,8 @@ import pytest
 
 from reconciler.apply.runner import check_saved
 from reconciler.errors import UsageError
-from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.manifest.model import Kind
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan, ReasonCode
 
 
 def _saved(tmp_path: Path, **fields: object) -> Path:
@@ -53,3 +54,41 @@ def test_a_saved_plan_that_is_not_utf8_names_line_and_column(tmp_path: Path) -> 
 def test_a_saved_plan_that_is_a_directory_is_one_line(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="not a regular file"):
         check_saved(tmp_path, Plan(changes=(), manifest_digest="d"))
+
+
+@pytest.mark.parametrize("version", ["1", 1, None])
+def test_a_saved_plan_of_another_format_version_asks_to_plan_again(
+    tmp_path: Path, version: object
+) -> None:
+    path = _saved(tmp_path, format_version=version)
+    with pytest.raises(UsageError, match=r"is a plan of format version .*: re-run plan") as caught:
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+    assert "\n" not in str(caught.value)
+
+
+def test_a_saved_plan_whose_reason_code_moved_is_stale(tmp_path: Path) -> None:
+    """Reviewed while provisioning was in progress (apply would wait); it has since ended
+    Failed (apply would PUT again): same action, same fingerprint, another reason."""
+    address = "Workspace/s/rg/ws1"
+    saved_change = {
+        "address": address,
+        "action": "update",
+        "code": "in_progress",
+        "fingerprint": "sha256:aa",
+    }
+    now = Change(
+        address=address,
+        kind=Kind.WORKSPACE,
+        action=Action.UPDATE,
+        code=ReasonCode.LAST_FAILED,
+        reason="last provisioning ended Failed; applying again",
+        workspace=address,
+        fingerprint="sha256:aa",
+    )
+    path = _saved(tmp_path, changes=[saved_change])
+    with pytest.raises(UsageError, match=r"ws1 changed in Azure since .*plan again"):
+        check_saved(path, Plan(changes=(now,), manifest_digest="d"))
+    check_saved(
+        _saved(tmp_path, changes=[{**saved_change, "code": "last_failed"}]),
+        Plan(changes=(now,), manifest_digest="d"),
+    )

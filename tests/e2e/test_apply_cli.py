@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -40,6 +41,26 @@ def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(
     stale = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(EXAMPLES))
     assert stale.returncode == 1
     assert "testworkspace changed in Azure since" in stale.stderr
+
+
+def test_a_saved_plan_of_format_version_1_is_refused_in_one_line_before_reading_azure(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """A plan saved by a version of the tool before reason codes (format 1)."""
+    saved = tmp_path / "plan.json"
+    made = azure.process("plan", "--endpoint", azure.url, "--out", str(saved), str(EXAMPLES))
+    assert made.returncode == 0, made.stderr
+    document = json.loads(saved.read_text(encoding="utf-8"))
+    document["format_version"] = "1"
+    for change in document["changes"]:
+        del change["code"]
+    saved.write_text(json.dumps(document), encoding="utf-8")
+    before = azure.emulator.stats()["total"]
+    old = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(EXAMPLES))
+    assert old.returncode == 1
+    assert old.stderr.count("\n") == 1 and "Traceback" not in old.stderr, old.stderr
+    assert "format version '1'" in old.stderr and "re-run plan" in old.stderr, old.stderr
+    assert azure.emulator.stats()["total"] == before  # refused before any call to Azure
 
 
 class _Clock:

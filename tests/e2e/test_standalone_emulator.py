@@ -53,7 +53,11 @@ def emulator(cwd: Path, *args: str) -> Iterator[tuple[str, list[str]]]:
             yield lines[0].rsplit(" ", 1)[1].strip(), lines
         finally:
             process.send_signal(signal.SIGINT)
-            process.wait(timeout=10)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                process.kill()  # fail the test; never leave Popen's exit waiting forever
+                raise
 
 
 def cli(cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:

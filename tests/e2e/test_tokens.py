@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.manifest.load import load
-from reconciler.plan.model import Action
+from reconciler.plan.model import Action, ReasonCode
 from reconciler.plan.planner import Options
 from reconciler.session import Target, make_plan
 from tests.e2e.conftest import EXAMPLES, Azure
@@ -99,7 +99,12 @@ def test_audit_findings_with_an_injected_clock(azure: Azure, tmp_path: Path) -> 
         )
     )
     reasons = {c.address.rsplit("/", 1)[-1]: c.reason for c in plan.changes}
+    codes = {c.address.rsplit("/", 1)[-1]: c.code for c in plan.changes}
     assert all(c.action is Action.READ for c in plan.changes)
+    assert codes["ciToken"] is ReasonCode.TOKEN_EXPIRING
+    assert codes["nightlyToken"] is ReasonCode.TOKEN_EXPIRED
+    assert codes["missingToken"] is ReasonCode.TOKEN_MISSING
+    assert list(codes.values()).count(ReasonCode.TOKEN_UNLISTED) == 22
     assert "expires on 2026-11-28 (in 5 day(s)" in reasons["ciToken"]
     assert "expired on 2026-10-19" in reasons["nightlyToken"]
     assert "does not exist" in reasons["missingToken"]

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from reconciler.manifest.model import PlaywrightAudit, Source
-from reconciler.plan.model import Action
+from reconciler.plan.model import Action, ReasonCode
 from reconciler.playwright.audit import evaluate
 from reconciler.playwright.client import TokenInfo
 
@@ -33,13 +33,13 @@ def _token(expiry: datetime) -> TokenInfo:
 def test_an_expiry_without_offset_is_read_as_utc() -> None:
     soon = datetime(2026, 6, 5)  # naive, as "2026-06-05T00:00:00" parses
     [finding] = evaluate(_audit(), [_token(soon)], NOW)
-    assert finding.action is Action.READ
+    assert finding.action is Action.READ and finding.code is ReasonCode.TOKEN_EXPIRING
     assert "expires on 2026-06-05" in finding.reason
     [past] = evaluate(_audit(), [_token(datetime(2026, 5, 1))], NOW)
-    assert "expired on 2026-05-01" in past.reason
+    assert "expired on 2026-05-01" in past.reason and past.code is ReasonCode.TOKEN_EXPIRED
 
 
 def test_a_huge_warning_window_warns_instead_of_overflowing() -> None:
     [finding] = evaluate(_audit(99_999_999_999), [_token(datetime(2099, 1, 1, tzinfo=UTC))], NOW)
-    assert finding.action is Action.READ
+    assert finding.action is Action.READ and finding.code is ReasonCode.TOKEN_EXPIRING
     assert "renew" in finding.reason

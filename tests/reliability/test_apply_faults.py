@@ -18,7 +18,7 @@ from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, 
 from reconciler.errors import UsageError
 from reconciler.manifest.load import load
 from reconciler.manifest.model import ManifestSet
-from reconciler.plan.model import Action, Plan
+from reconciler.plan.model import Action, Plan, ReasonCode
 from reconciler.plan.planner import Options
 from reconciler.render.json import render_json
 from reconciler.session import Target, arm_client, make_plan
@@ -245,7 +245,7 @@ def test_a_rotated_secret_is_applied(tmp_path: Path) -> None:
     manifests = load([world.path], env=ENV_ROTATED).manifests
     plan = asyncio.run(make_plan(manifests, world.target, ENV_ROTATED, options=Options()))
     git_a = next(c for c in plan.changes if c.address.endswith("git-a"))
-    assert git_a.action is Action.UPDATE and git_a.reason == "(sensitive value changed)"
+    assert git_a.action is Action.UPDATE and git_a.code is ReasonCode.SECRET_ROTATED
 
     async def go() -> ApplyReport:
         async with arm_client(world.target) as client:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.apply.applier import Result
-from reconciler.plan.model import Action
+from reconciler.manifest.model import Kind
+from reconciler.plan.model import Action, ReasonCode
 from tests.reliability.test_apply_faults import World, _converges, _results
 
 
@@ -21,9 +22,10 @@ def _left_provisioning(tmp_path: Path, **knobs: float) -> World:
     assert _results(first)["git-a"] is Result.SKIPPED
     plan = world.plan()
     for change in plan.changes:
-        if change.kind == "Workspace":
+        if change.kind is Kind.WORKSPACE:
             assert change.action is Action.UPDATE, change
-            assert "provisioning in progress (provisioningState Creating)" in change.reason
+            assert change.code is ReasonCode.IN_PROGRESS, change
+            assert "(provisioningState Creating)" in change.reason
     return world
 
 

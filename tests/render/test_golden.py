@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from jsonschema import Draft202012Validator
 
-from reconciler.plan.model import Action, Change, FieldDiff, Plan
+from reconciler.manifest.model import Kind
+from reconciler.plan.model import Action, Change, FieldDiff, Plan, ReasonCode
 from reconciler.render import render
 from reconciler.render.markdown import render_markdown
 from reconciler.schemas import load_schema
@@ -27,12 +28,13 @@ def sample_plan() -> Plan:
     return Plan(
         changes=(
             Change(
-                WS,
-                "Workspace",
-                Action.REPLACE_REQUIRED,
-                "properties.storageAccount is create-only: replacement required",
-                WS,
-                (
+                address=WS,
+                kind=Kind.WORKSPACE,
+                action=Action.REPLACE_REQUIRED,
+                code=ReasonCode.CREATE_ONLY,
+                reason="properties.storageAccount is create-only: replacement required",
+                workspace=WS,
+                diffs=(
                     FieldDiff(
                         "properties.storageAccount",
                         "/subscriptions/s/sa1",
@@ -44,12 +46,13 @@ def sample_plan() -> Plan:
                 fingerprint="sha256:aa",
             ),
             Change(
-                WS + "/aoai",
-                "Connection",
-                Action.UPDATE,
-                "(sensitive value changed)",
-                WS,
-                (
+                address=WS + "/aoai",
+                kind=Kind.CONNECTION,
+                action=Action.UPDATE,
+                code=ReasonCode.SECRET_ROTATED,
+                reason="(sensitive value changed)",
+                workspace=WS,
+                diffs=(
                     FieldDiff(
                         "properties.credentials.key",
                         "(sensitive)",
@@ -60,35 +63,39 @@ def sample_plan() -> Plan:
                 fingerprint="sha256:bb",
             ),
             Change(
-                WS + "/portal",
-                "Connection",
-                Action.UNMANAGED,
-                "exists in Azure but is not declared; left alone",
-                WS,
+                address=WS + "/portal",
+                kind=Kind.CONNECTION,
+                action=Action.UNMANAGED,
+                code=ReasonCode.UNMANAGED,
+                reason="exists in Azure but is not declared; left alone",
+                workspace=WS,
                 fingerprint="sha256:cc",
             ),
             Change(
-                WS + "/git",
-                "Connection",
-                Action.NO_OP,
-                "matches the manifest",
-                WS,
+                address=WS + "/git",
+                kind=Kind.CONNECTION,
+                action=Action.NO_OP,
+                code=ReasonCode.MATCHES_MANIFEST,
+                reason="matches the manifest",
+                workspace=WS,
                 fingerprint="sha256:dd",
             ),
             Change(
-                WS2,
-                "Workspace",
-                Action.CREATE,
-                "not found in Azure",
-                WS2,
+                address=WS2,
+                kind=Kind.WORKSPACE,
+                action=Action.CREATE,
+                code=ReasonCode.NOT_FOUND,
+                reason="not found in Azure",
+                workspace=WS2,
                 after={"location": "eastus", "properties": {"friendlyName": "Two"}},
             ),
             Change(
-                WS2 + "/sp",
-                "Connection",
-                Action.CREATE,
-                "its workspace is being created",
-                WS2,
+                address=WS2 + "/sp",
+                kind=Kind.CONNECTION,
+                action=Action.CREATE,
+                code=ReasonCode.PARENT_CREATED,
+                reason="its workspace is being created",
+                workspace=WS2,
                 after={
                     "properties": {
                         "authType": "ServicePrincipal",
@@ -133,11 +140,12 @@ def test_markdown_stays_under_the_github_comment_limit_and_says_so() -> None:
         ws = f"Workspace/00000000-1111-2222-3333-444444444444/rg-1/workspace-{w:03d}"
         changes.append(
             Change(
-                ws,
-                "Workspace",
-                Action.CREATE,
-                "not found in Azure",
-                ws,
+                address=ws,
+                kind=Kind.WORKSPACE,
+                action=Action.CREATE,
+                code=ReasonCode.NOT_FOUND,
+                reason="not found in Azure",
+                workspace=ws,
                 after={"properties": {"description": "x" * 200}},
             )
         )

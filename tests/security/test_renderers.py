@@ -184,14 +184,22 @@ def test_an_arm_error_printed_by_apply_is_inert(tmp_path: Path) -> None:
 
 
 def test_a_token_name_with_a_slash_is_shown_whole_in_the_markdown_table() -> None:
-    from reconciler.plan.model import Action, Change, Plan
+    from reconciler.manifest.model import Kind
+    from reconciler.plan.model import Action, Change, Plan, ReasonCode
     from reconciler.render.markdown import render_markdown
 
     group = "PlaywrightAccessTokens/e2e-tokens"
     name = "ci/```</details><img src=x>"
     plan = Plan(
         changes=(
-            Change(f"{group}/{name}", "PlaywrightAccessTokens", Action.READ, "expired", group),
+            Change(
+                address=f"{group}/{name}",
+                kind=Kind.PLAYWRIGHT_ACCESS_TOKENS,
+                action=Action.READ,
+                code=ReasonCode.TOKEN_EXPIRED,
+                reason="expired",
+                workspace=group,
+            ),
         )
     )
     markdown = render_markdown(plan)

@@ -1,0 +1,76 @@
+"""What a plan keeps of a resource, and the digests that let apply notice movement.
+
+The desired state is kept redacted (a secret reference becomes a marker naming its source),
+the live state without credentials (a listsecrets answer must never reach a plan), and both
+the live resources and the manifests are digested so that a saved plan can be refused when
+either moved. Pure functions, no I/O.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from reconciler.manifest import secrets
+from reconciler.manifest.model import ManifestSet
+
+
+def redact(spec: Any) -> Any:
+    """The spec with every secret reference replaced by a marker naming only its source."""
+    ref = secrets.as_ref(spec)
+    if ref is not None:
+        return f"(sensitive: {ref.describe()})"
+    if isinstance(spec, dict):
+        return {k: redact(v) for k, v in spec.items()}
+    if isinstance(spec, list):
+        return [redact(v) for v in spec]
+    return spec
+
+
+def strip_credentials(body: Any) -> Any:
+    """Live bodies never carry credentials; make sure a listsecrets answer cannot leak in."""
+    if not isinstance(body, dict):
+        return body
+    out = dict(body)
+    props = out.get("properties")
+    if isinstance(props, dict) and "credentials" in props:
+        out["properties"] = {k: v for k, v in props.items() if k != "credentials"}
+    return out
+
+
+def fingerprint(body: Any) -> str | None:
+    """A stable digest of a live resource, to notice it moved between plan and apply."""
+    if body is None:
+        return None
+    clean = strip_credentials(body)
+    if isinstance(clean, dict) and isinstance(clean.get("properties"), dict):
+        clean = {
+            **clean,
+            "properties": {
+                k: v for k, v in clean["properties"].items() if k != "provisioningState"
+            },
+        }
+    text = json.dumps(clean, sort_keys=True, separators=(",", ":"))
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def manifest_digest(manifests: ManifestSet) -> str:
+    """Digest of what is declared (secret references, never values)."""
+    parts = (
+        [[str(w.address), w.spec] for w in manifests.workspaces]
+        + [[str(c.address), c.spec] for c in manifests.connections]
+        + [
+            [
+                p.name,
+                p.endpoint,
+                p.account_id,
+                list(p.required_tokens),
+                p.warn_before_expiry_days,
+                p.allow_unlisted_tokens,
+            ]
+            for p in manifests.playwright
+        ]
+    )
+    text = json.dumps(sorted(parts, key=lambda p: str(p[0]).lower()), sort_keys=True)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
