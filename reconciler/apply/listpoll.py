@@ -153,8 +153,8 @@ class ListPoller:
             if state.lower() in TERMINAL:
                 watches.remove(watch)
                 watch.future.set_result((state, found[watch.name]))
-            elif watch.due <= now:
-                watch.due = now + (watch.delay if pause is None else pause)
+            else:  # just read, due or not: next read one interval from now, never earlier
+                watch.due = max(watch.due, now + (watch.delay if pause is None else pause))
 
 
 def _expire(watches: list[_Watch]) -> bool:
