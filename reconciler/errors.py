@@ -18,15 +18,46 @@
 
 Anything raised from a lower layer (httpx, ruamel) is chained as ``__cause__`` and never
 reaches the user as a traceback: the CLI prints ``str(error)`` and exits non-zero.
+
+A :class:`ManifestError` carries :class:`Problem` values, each pinned to a :class:`Position`:
+they are defined here, at the bottom of the layers, so that the manifest reader that finds
+problems and every layer that reports them share them without importing upwards.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
-if TYPE_CHECKING:
-    from reconciler.manifest.yamlsource import Problem
+
+@dataclass(frozen=True, order=True)
+class Position:
+    """1-based line and column, as editors show them."""
+
+    line: int
+    column: int
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the input, pinned to where it was written."""
+
+    file: Path
+    position: Position | None
+    field: str
+    message: str
+
+    def render(self) -> str:
+        where = (
+            f"{self.file}:{self.position.line}:{self.position.column}"
+            if self.position
+            else (str(self.file))
+        )
+        return (
+            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+        )
 
 
 class ReconcilerError(Exception):

@@ -31,11 +31,11 @@ from ruamel.yaml.emitter import Emitter
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError
-from reconciler.live import listed, resource
 from reconciler.plan.compare import Node
 from reconciler.plan.ownership import OWNER_KEY
 from reconciler.plan.planner import CONNECTION_API, WORKSPACE_API
 from reconciler.plan.writeback import uncarried
+from reconciler.read.live import listed, resource
 from reconciler.schemas import load_schema
 from reconciler.schemas.generate import MANIFEST_API_VERSION
 

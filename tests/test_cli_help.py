@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import build_parser, main
+from reconciler.cli import main
+from reconciler.commands.parser import build_parser
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

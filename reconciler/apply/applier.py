@@ -30,7 +30,6 @@ from reconciler.apply.lro import Outcome, follow
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmConflict, ReconcilerError, UnsafeUrlError
-from reconciler.livestate import without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import (
     Address,
@@ -43,6 +42,7 @@ from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.plan.ownership import OWNER_KEY
 from reconciler.plan.planner import in_progress, provisioning_state
+from reconciler.read.livestate import without_nulls
 from reconciler.schemas import load_schema
 
 CONFLICT_RETRIES = 10

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.livestate import without_nulls
 from reconciler.plan.compare import WHOLE, Node
 from reconciler.plan.writeback import (
     credentials_missing,
@@ -25,6 +24,7 @@ from reconciler.plan.writeback import (
     uncarried,
     uncarried_reason,
 )
+from reconciler.read.livestate import without_nulls
 
 
 def writable(live: Any, node: Node) -> Any:

@@ -1,4 +1,5 @@
-"""The `apply` command's flow: plan, check a saved plan is still true, confirm, apply, report.
+"""The steps of the `apply` command after its plan: check a saved plan is still true, confirm,
+apply, report (:func:`reconciler.session.run_apply` wires them after the plan).
 
 Progress goes to stdout as timestamped lines (CI logs keep them); the exit code is 0 only
 when every change succeeded. On Ctrl-C no new PUT is issued; operations already running in
@@ -10,9 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from collections.abc import Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,14 +21,11 @@ from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.apply.outputs import workspace_outputs
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.apply.secretcheck import SecretKey
+from reconciler.arm.connect import Target, arm_client
 from reconciler.errors import UsageError
-from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Plan
-from reconciler.plan.planner import Options, unmatched_targets
 from reconciler.render import safe
-from reconciler.render.text import render_text
-from reconciler.session import Target, arm_client, make_plan
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
 
@@ -115,7 +111,8 @@ def check_saved(
             )
 
 
-def _confirm(auto_approve: bool) -> None:
+def confirm(auto_approve: bool) -> None:
+    """Go ahead only on 'yes' typed on a terminal, or when told to (``--auto-approve``)."""
     if auto_approve:
         return
     if not sys.stdin.isatty():
@@ -133,66 +130,22 @@ def _summary(report: ApplyReport) -> str:
     return "Apply: " + ", ".join(parts) + "."
 
 
-def run_apply(
+def execute(
+    plan: Plan,
     manifests: ManifestSet,
     target: Target,
     env: Mapping[str, str],
+    options: ApplyOptions,
     *,
-    options: Options,
-    targets: tuple[str, ...] = (),
-    saved_plan: Path | None = None,
-    auto_approve: bool = False,
-    allow_replace: bool = False,
-    timeout: float = 3600.0,
-    color: bool = False,
-    playwright_endpoint: str | None = None,
-    deadline: float | None = None,
     live_view: bool = False,
 ) -> int:
-    saved = read_saved(saved_plan) if saved_plan is not None else None
-    if deadline is not None:
-        # The deadline covers the whole command: the plan apply makes first included.
-        target = replace(target, deadline_at=(target.clock or time.monotonic)() + deadline)
-    plan = asyncio.run(
-        make_plan(
-            manifests,
-            target,
-            env,
-            options=options,
-            targets=targets,
-            playwright_endpoint=playwright_endpoint,
-        )
-    )
-    missing = unmatched_targets(plan.changes, targets)
-    if missing:
-        raise UsageError(
-            f"--target {', '.join(repr(t) for t in missing)} matches nothing declared or found "
-            "in Azure; nothing was applied"
-        )
-    if saved_plan is not None:
-        values = secrets.values_for_comparison(manifests.connections, env)
-        check_saved(saved_plan, plan, values, saved=saved)
-    sys.stdout.write(render_text(plan, color=color))
-    if not plan.has_changes:
-        return 0
-    _confirm(auto_approve or saved_plan is not None)
-    holder: dict[str, Any] = {}
+    """Apply ``plan`` and report: 0 when every change succeeded, 1 when not, 130 on Ctrl-C."""
+    holder: dict[str, Applier] = {}
     progress: Any = LiveProgress() if live_view else PlainProgress(sys.stdout)
 
     async def go() -> ApplyReport:
         async with arm_client(target) as client:
-            applier = Applier(
-                client,
-                manifests,
-                env,
-                notify=progress,
-                options=ApplyOptions(
-                    allow_replace=allow_replace,
-                    timeout=timeout,
-                    deadline=deadline,
-                    strict=options.strict,
-                ),
-            )
+            applier = Applier(client, manifests, env, notify=progress, options=options)
             holder["applier"] = applier
             return await applier.apply(plan)
 
@@ -200,15 +153,22 @@ def run_apply(
         with progress:
             report = asyncio.run(go())
     except KeyboardInterrupt:
-        applier = holder.get("applier")
-        print("\ninterrupted: no further changes were started.", file=sys.stderr)
-        if applier is not None:
-            for address, url in applier.report.in_flight.items():
-                print(
-                    safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr
-                )
-        print("rerun apply to converge; `plan` shows what remains.", file=sys.stderr)
+        _interrupted(holder.get("applier"))
         return 130
+    _report(report, manifests)
+    return 0 if report.ok else 1
+
+
+def _interrupted(applier: Applier | None) -> None:
+    print("\ninterrupted: no further changes were started.", file=sys.stderr)
+    if applier is not None:
+        for address, url in applier.report.in_flight.items():
+            print(safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr)
+    print("rerun apply to converge; `plan` shows what remains.", file=sys.stderr)
+
+
+def _report(report: ApplyReport, manifests: ManifestSet) -> None:
+    """What failed or was skipped (on stderr), the counts, then the workspaces' outputs."""
     sources = {str(w.address): w.source for w in manifests.workspaces}
     sources.update({str(c.address): c.source for c in manifests.connections})
     for address, (result, detail) in sorted(report.results.items()):
@@ -221,8 +181,6 @@ def run_apply(
         address = str(manifest.address)
         if manifest.outputs and address in report.resources:
             print(f"Outputs of {address}:")
-            for name, value in workspace_outputs(
-                report.resources[address], manifest.outputs
-            ).items():
+            outputs = workspace_outputs(report.resources[address], manifest.outputs)
+            for name, value in outputs.items():
                 print(safe.terminal(f"  {name}: {value}"))
-    return 0 if report.ok else 1

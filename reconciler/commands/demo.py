@@ -36,8 +36,8 @@ def demo_seed(paths: Sequence[Path], env_files: Sequence[Path]) -> Seed:
     Secrets need not be set: the emulator is seeded with resource groups and tokens only.
     """
     from reconciler import envfile
-    from reconciler.session import demo_seed as seed_for
-    from reconciler.session import load_manifests
+    from reconciler.embedded import demo_seed as seed_for
+    from reconciler.inputs import load_manifests
 
     if not paths:
         if not DEFAULT_DEMO.is_dir():

@@ -173,7 +173,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 
 
 def cmd_apply(args: argparse.Namespace) -> int:
-    from reconciler.apply.runner import run_apply
+    from reconciler.session import run_apply
 
     with session(args, require_secrets=True) as (manifests, target, env):
         return run_apply(

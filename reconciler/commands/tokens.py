@@ -14,8 +14,8 @@ def cmd_notebook_token(args: argparse.Namespace) -> int:
     import os
 
     from reconciler import notebook
+    from reconciler.arm.connect import arm_client
     from reconciler.errors import UsageError
-    from reconciler.session import arm_client
 
     with session(args, require_secrets=False) as (manifests, target, _):
         matches = [

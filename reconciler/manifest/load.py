@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import textfile
+from reconciler.errors import Position, Problem
 from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
     Address,
@@ -26,13 +27,7 @@ from reconciler.manifest.model import (
     Source,
     WorkspaceManifest,
 )
-from reconciler.manifest.yamlsource import (
-    JsonPath,
-    Position,
-    Problem,
-    SourceDocument,
-    read_documents,
-)
+from reconciler.manifest.yamlsource import JsonPath, SourceDocument, read_documents
 
 SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024

@@ -29,6 +29,8 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from reconciler.errors import Position, Problem
+
 # One document may expand to at most this many values; real manifests are a few hundred.
 MAX_NODES_PER_DOCUMENT = 20_000
 MAX_DEPTH = 64
@@ -40,34 +42,6 @@ _COLLECTION_TAGS = (_TAG + "seq", _TAG + "map")
 # What may open a block collection at the start of a line, besides indentation.
 _LINE_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
-
-
-@dataclass(frozen=True, order=True)
-class Position:
-    """1-based line and column, as editors show them."""
-
-    line: int
-    column: int
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with the input, pinned to where it was written."""
-
-    file: Path
-    position: Position | None
-    field: str
-    message: str
-
-    def render(self) -> str:
-        where = (
-            f"{self.file}:{self.position.line}:{self.position.column}"
-            if self.position
-            else (str(self.file))
-        )
-        return (
-            f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
-        )
 
 
 @dataclass

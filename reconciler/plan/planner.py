@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from reconciler.livestate import LiveState, without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import (
     Address,
@@ -33,6 +32,7 @@ from reconciler.plan.writeback import (
     uncarried,
     uncarried_reason,
 )
+from reconciler.read.livestate import LiveState, without_nulls
 from reconciler.schemas import load_schema
 
 SENSITIVE_CHANGED = "(sensitive value changed)"

@@ -14,14 +14,14 @@ import httpx
 import pytest
 
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
-from reconciler.apply.runner import run_apply
+from reconciler.arm.connect import Target, arm_client
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
 from reconciler.errors import ArmThrottled
 from reconciler.manifest.load import load
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options
-from reconciler.session import Target, arm_client, make_plan
+from reconciler.session import make_plan, run_apply
 from tests.fakes import FakeTime
 
 RG = "rg-applier"

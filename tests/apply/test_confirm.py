@@ -23,14 +23,14 @@ def test_only_yes_goes_ahead(
 ) -> None:
     monkeypatch.setattr("sys.stdin", _Terminal(answer))
     if goes_ahead:
-        runner._confirm(auto_approve=False)
+        runner.confirm(auto_approve=False)
     else:
         with pytest.raises(UsageError, match="cancelled"):
-            runner._confirm(auto_approve=False)
+            runner.confirm(auto_approve=False)
 
 
 def test_no_terminal_no_apply(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("sys.stdin", io.StringIO("yes\n"))
     with pytest.raises(UsageError, match="--auto-approve"):
-        runner._confirm(auto_approve=False)
-    runner._confirm(auto_approve=True)
+        runner.confirm(auto_approve=False)
+    runner.confirm(auto_approve=True)

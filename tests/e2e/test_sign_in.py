@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.arm.auth import AzureIdentityToken, arm_scope
-from reconciler.session import Target, arm_client
+from reconciler.arm.connect import Target, arm_client
 from tests.e2e.conftest import EXAMPLES
 
 

@@ -144,8 +144,8 @@ def test_an_endpoint_from_the_environment_does_not_redirect_the_audit(
     azure: Azure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Only the command line may point the audits at loopback; a file or variable may not."""
-    from reconciler.cli import build_parser
     from reconciler.commands.common import playwright_endpoint
+    from reconciler.commands.parser import build_parser
 
     monkeypatch.setenv("RECONCILER_ARM_ENDPOINT", azure.url)
     args = build_parser().parse_args(["plan", "x"])
@@ -171,8 +171,8 @@ def test_an_untrusted_certificate_is_reported_as_one_naming_ssl_cert_file(tmp_pa
 
 
 def test_an_explicit_playwright_endpoint_wins(azure: Azure) -> None:
-    from reconciler.cli import build_parser
     from reconciler.commands.common import playwright_endpoint
+    from reconciler.commands.parser import build_parser
 
     other = "https://eastus.api.playwright.microsoft.com"
     args = build_parser().parse_args(

@@ -9,10 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.arm.connect import Target
 from reconciler.manifest.load import load
 from reconciler.plan.model import Action, ReasonCode
 from reconciler.plan.planner import Options
-from reconciler.session import Target, make_plan
+from reconciler.session import make_plan
 from tests.e2e.conftest import EXAMPLES, Azure
 
 ACCOUNT = "eastus_0000aaaa-0000-0000-0000-00000000beef"

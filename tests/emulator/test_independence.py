@@ -19,7 +19,7 @@ PRODUCT = (
     "reconciler.manifest",
     "reconciler.schemas",
     "reconciler.arm",
-    "reconciler.live",
+    "reconciler.read",
     "reconciler.apply",
     "reconciler.session",
     "reconciler.render",

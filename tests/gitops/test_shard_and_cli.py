@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.cli import EXAMPLES as HELP_EXAMPLES
-from reconciler.cli import build_parser, main
+from reconciler.cli import main
+from reconciler.commands.parser import EXAMPLES as HELP_EXAMPLES
+from reconciler.commands.parser import build_parser
 from reconciler.errors import UsageError
 from reconciler.manifest import shard
 from reconciler.manifest.load import load

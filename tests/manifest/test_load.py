@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.errors import Position
 from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import Kind
-from reconciler.manifest.yamlsource import Position
 
 SUB = "00000000-1111-2222-3333-444444444444"
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.manifest.yamlsource import Position, read_documents
+from reconciler.errors import Position
+from reconciler.manifest.yamlsource import read_documents
 
 F = Path("m.yaml")
 

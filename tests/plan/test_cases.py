@@ -12,7 +12,6 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
-from reconciler.livestate import LiveState
 from reconciler.manifest import secrets
 from reconciler.manifest.load import load
 from reconciler.manifest.model import Address, Kind, ManifestSet
@@ -20,6 +19,7 @@ from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.plan.planner import Options, plan
 from reconciler.playwright.audit import evaluate
 from reconciler.playwright.client import TokenInfo
+from reconciler.read.livestate import LiveState
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
 SUB = "00000000-1111-2222-3333-444444444444"

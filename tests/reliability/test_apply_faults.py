@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.apply.runner import check_saved
+from reconciler.arm.connect import Target, arm_client
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
 from reconciler.errors import UsageError
 from reconciler.manifest.load import load
@@ -21,7 +22,7 @@ from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Action, Plan, ReasonCode
 from reconciler.plan.planner import Options
 from reconciler.render.json import render_json
-from reconciler.session import Target, arm_client, make_plan
+from reconciler.session import make_plan
 from tests.fakes import FakeTime
 
 RG = "rg-apply"

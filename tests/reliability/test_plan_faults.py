@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from reconciler.arm.connect import Target
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running, transport
 from reconciler.manifest.load import load
 from reconciler.plan.planner import Options
-from reconciler.session import Target, make_plan
+from reconciler.session import make_plan
 from tests.fakes import FakeTime
 
 RG = "rg-faults"

@@ -1,6 +1,6 @@
 """What the reader found in Azure: plain data handed from the reader to the planner.
 
-Kept apart from :mod:`reconciler.live` (which does the I/O) so that the planner depends on
+Kept apart from :mod:`reconciler.read.live` (which does the I/O) so that the planner depends on
 the shape of live state, never on the HTTP client that fetched it.
 """
 

@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 from reconciler.arm import paths
 from reconciler.arm.client import ArmClient, Response
 from reconciler.errors import ArmAuthError, ArmNotFound, UnreadableAnswer
-from reconciler.livestate import LiveState, resource_problem, without_nulls
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet
+from reconciler.read.livestate import LiveState, resource_problem, without_nulls
 
 GET_EACH_UP_TO = 2  # declared workspaces in one resource group read by GET instead of a list
 

@@ -1,0 +1,59 @@
+"""The emulator that ``--emulator`` runs for the duration of one command, and what it is seeded
+with (``reconciler emulator --demo`` seeds the same).
+
+The emulator itself knows nothing of manifests: this module turns manifests into its seed.
+It is imported only by commands that run it, and imports the emulator only when it starts.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from reconciler.manifest.model import ManifestSet
+
+DEFAULT_EMULATOR_STATE = Path(".reconciler") / "emulator-state.json"
+
+
+def demo_seed(
+    manifests: ManifestSet, now: datetime
+) -> tuple[tuple[tuple[str, str], ...], dict[str, list[dict[str, str]]]]:
+    """What a demo emulator holds for these manifests: the resource groups their workspaces
+    name, and for each Playwright audit an account holding its required tokens, Active for
+    90 days. ``--emulator`` and ``reconciler emulator --demo`` seed the same."""
+    groups = {(w.address.subscription, w.address.resource_group) for w in manifests.workspaces}
+    accounts = {
+        audit.account_id: [
+            {
+                "id": f"00000000-0000-4000-8000-{i:012d}",
+                "name": name,
+                "createdAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "expiryAt": (now + timedelta(days=90)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "state": "Active",
+            }
+            for i, name in enumerate(audit.required_tokens)
+        ]
+        for audit in manifests.playwright
+    }
+    return tuple(sorted(groups)), accounts
+
+
+@contextlib.contextmanager
+def embedded_emulator(manifests: ManifestSet, state_file: Path) -> Iterator[str]:
+    """Serve the emulator on a free loopback port, seeded with the manifests' resource groups.
+
+    State persists in ``state_file`` so that plan, apply and plan again (separate commands)
+    see the same emulated Azure.
+    """
+    from reconciler.emulator import Emulator, running
+
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    groups, accounts = demo_seed(manifests, datetime.now(UTC))
+    emulator = Emulator(state_file=state_file, resource_groups=groups)
+    for account, tokens in accounts.items():
+        if account not in emulator.state.playwright:
+            emulator.playwright.seed(account, tokens)
+    with running(emulator) as url:
+        yield url
