@@ -24,7 +24,6 @@ TABLES: dict[str, str] = {}
 
 # The same keys -> who is splitting it.
 PENDING: dict[str, str] = {
-    "reconciler/apply/lro.py:follow": "perf (issue 15: LRO strategies)",
     "reconciler/emulator/arm.py": "emu (issue 17)",
     "reconciler/emulator/app.py": "emu (issue 17)",
     "reconciler/emulator/app.py:Emulator.__init__": "emu (issue 17)",
