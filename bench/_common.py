@@ -11,6 +11,15 @@ from typing import Any
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
 
+# The key vault and storage account every benchmark workspace is created with: Azure, and the
+# emulator by default, create a workspace only with both.
+_LINKED_RG = f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/bench-linked/providers"
+LINKED = {
+    "keyVault": f"{_LINKED_RG}/Microsoft.KeyVault/vaults/benchkv",
+    "storageAccount": f"{_LINKED_RG}/Microsoft.Storage/storageAccounts/benchsa",
+}
+LINKED_YAML = ", ".join(f"{k}: {v}" for k, v in LINKED.items())
+
 
 def sdk_client(url: str, cert: Path, *, status_retries: int = 3) -> Any:
     """The official management client, pointed at the emulator and trusting its certificate.

@@ -22,7 +22,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from _common import run_reconciler
+from _common import LINKED_YAML, run_reconciler
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -37,7 +37,7 @@ def _manifests(directory: Path, count: int, prefix: str) -> Path:
     ]
     docs += [
         f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {prefix}{i:03d}}}\n"
-        f"spec: {{properties: {{description: bench {i}}}}}\n"
+        f"spec: {{properties: {{description: bench {i}, {LINKED_YAML}}}}}\n"
         for i in range(count)
     ]
     path = directory / f"{prefix}.yaml"

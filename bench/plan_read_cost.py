@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import run_reconciler
+from _common import LINKED, run_reconciler
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -44,7 +44,9 @@ def _fill(url: str, cert: Path, workspaces: int, connections: int, groups: int) 
                 f"Microsoft.MachineLearningServices/workspaces/ws{w:04d}"
             )
             client.put(
-                base, params={"api-version": "2023-04-01"}, json={"location": "westeurope"}
+                base,
+                params={"api-version": "2023-04-01"},
+                json={"location": "westeurope", "properties": LINKED},
             ).raise_for_status()
             for c in range(connections):
                 client.put(

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from _common import sdk_client
+from _common import LINKED, sdk_client
 
 
 def _reads(client: Any, args: list[str]) -> Callable[[], int]:
@@ -50,7 +50,14 @@ def _creates(client: Any, args: list[str]) -> Callable[[], int]:
     def run() -> int:
         for i in range(workspaces):
             client.workspaces.begin_create_or_update(
-                group, f"sdk{i:03d}", models.Workspace(location="westeurope", description="b")
+                group,
+                f"sdk{i:03d}",
+                models.Workspace(
+                    location="westeurope",
+                    description="b",
+                    key_vault=LINKED["keyVault"],
+                    storage_account=LINKED["storageAccount"],
+                ),
             ).result()
         return workspaces
 

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 import httpx
+from _common import LINKED
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, running
 
@@ -53,7 +54,9 @@ def _fill(url: str, workspaces: int, per: int, directory: Path) -> Path:
                 f"Microsoft.MachineLearningServices/workspaces/ws{w:05d}"
             )
             client.put(
-                base, params={"api-version": "2023-04-01"}, json={"location": "westeurope"}
+                base,
+                params={"api-version": "2023-04-01"},
+                json={"location": "westeurope", "properties": LINKED},
             ).raise_for_status()
             docs.append(
                 f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: "

@@ -23,11 +23,7 @@ MAX_FUNCTION_LINES = 60
 TABLES: dict[str, str] = {}
 
 # The same keys -> who is splitting it.
-PENDING: dict[str, str] = {
-    "reconciler/emulator/arm.py": "emu (issue 17)",
-    "reconciler/emulator/app.py": "emu (issue 17)",
-    "reconciler/emulator/app.py:Emulator.__init__": "emu (issue 17)",
-}
+PENDING: dict[str, str] = {}
 
 
 def _functions(tree: ast.AST, prefix: str = "") -> list[tuple[str, ast.AST]]:

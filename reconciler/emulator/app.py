@@ -1,15 +1,6 @@
-"""The emulator as one request -> response function: routing, ARM's cross-cutting behaviour
-(authentication, api-version, throttling, injected faults) and the out-of-band admin API.
-
-Admin API (not part of Azure; under ``/_emulator/``, no token needed):
-
-* ``GET  /_emulator/stats``            requests by route and PUT count per resource
-* ``POST /_emulator/stats/reset``
-* ``GET|PATCH /_emulator/knobs``       read or change realism knobs
-* ``GET  /_emulator/state``            the whole state (credentials included: test use only)
-* ``POST /_emulator/resourceGroups``   ``{"subscription", "name"}``: seed a resource group
-* ``PATCH /_emulator/resources{armId}`` JSON merge patch of a stored resource (portal drift)
-* ``PUT  /_emulator/playwright/{accountId}/tokens``  seed an account's access tokens
+"""The emulator as one request -> response function: routing (:mod:`.routes`), ARM's
+cross-cutting behaviour (authentication, api-version, names, throttling, injected faults,
+request ids) and the out-of-band admin API (:mod:`.admin`).
 """
 
 from __future__ import annotations
@@ -22,79 +13,26 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 from urllib.parse import unquote
 
 from reconciler.emulator import contract
-from reconciler.emulator.arm import PROVIDER, ArmService
+from reconciler.emulator.admin import DEFAULT_SUBSCRIPTION, AdminApi
+from reconciler.emulator.arm import ArmService
 from reconciler.emulator.knobs import Knobs
 from reconciler.emulator.playwright import PlaywrightService, core_error
 from reconciler.emulator.resources import API_VERSION as RESOURCES_API_VERSION
 from reconciler.emulator.resources import ResourceGroups
+from reconciler.emulator.routes import OPERATIONS, Route, Router
 from reconciler.emulator.state import State
 from reconciler.emulator.throttle import Throttle, kind_of
 from reconciler.emulator.wire import Request, Response, arm_error
 
+__all__ = ["DEFAULT_SUBSCRIPTION", "Emulator"]
 ARM_API_VERSIONS = contract.ACCEPTED
-# The spec's operation behind each route: an api-version without it does not serve the route.
-OPERATIONS = {
-    "workspace.get": "Workspaces_Get",
-    "workspace.put": "Workspaces_CreateOrUpdate",
-    "workspace.patch": "Workspaces_Update",
-    "workspace.delete": "Workspaces_Delete",
-    "workspace.list": "Workspaces_ListByResourceGroup",
-    "workspace.listBySubscription": "Workspaces_ListBySubscription",
-    "workspace.listNotebookAccessToken": "Workspaces_ListNotebookAccessToken",
-    "connection.get": "WorkspaceConnections_Get",
-    "connection.put": "WorkspaceConnections_Create",
-    "connection.patch": "WorkspaceConnections_Update",
-    "connection.delete": "WorkspaceConnections_Delete",
-    "connection.list": "WorkspaceConnections_List",
-    "connection.listsecrets": "WorkspaceConnections_ListSecrets",
-    "outboundRule.get": "ManagedNetworkSettingsRule_Get",
-    "outboundRule.put": "ManagedNetworkSettingsRule_CreateOrUpdate",
-    "outboundRule.delete": "ManagedNetworkSettingsRule_Delete",
-    "outboundRule.list": "ManagedNetworkSettingsRule_List",
-    "workspace.provisionManagedNetwork": "ManagedNetworkProvisions_ProvisionManagedNetwork",
-}
-DEFAULT_SUBSCRIPTION = "00000000-1111-2222-3333-444444444444"
-
-_SEG = r"([^/]+)"
-_RG = rf"/subscriptions/{_SEG}/resourceGroups/{_SEG}"
-_WS = rf"{_RG}/providers/{PROVIDER}/workspaces/{_SEG}"
-
-Handler = Callable[..., Response]
-_WORKSPACE_ID = ["subscriptions", "resourcegroups", "providers", "workspaces"]
+_PLAYWRIGHT = re.compile(r"^/accounts/([^/]+)/access-tokens$")
 
 
-class _BadAdminBody(ValueError):
-    """An admin request whose body is not what the endpoint takes."""
-
-
-def _admin_json(request: Request, kind: type) -> Any:
-    try:
-        body = request.json()
-    except (ValueError, RecursionError):
-        raise _BadAdminBody("the request body is not valid JSON") from None
-    if not isinstance(body, kind):
-        raise _BadAdminBody(f"the request body must be a JSON {kind.__name__}")
-    return body
-
-
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch."""
-    if not isinstance(patch, dict):
-        return patch
-    out = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            out.pop(key, None)
-        else:
-            out[key] = _merge_patch(out.get(key), value)
-    return out
-
-
-class Emulator:
+class Emulator(AdminApi):
     """Emulated Azure ML management plane and Playwright Testing access-token API."""
 
     def __init__(
@@ -129,118 +67,7 @@ class Emulator:
         self.puts: Counter[str] = Counter()
         self.statuses: Counter[str] = Counter()
         self.lock = threading.RLock()
-        rg_route = re.compile(rf"^{_RG}$", re.I)
-        rule = re.compile(rf"^{_WS}/outboundRules/{_SEG}$", re.I)
-        self.routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
-            ("GET", rg_route, "resourceGroup.get", self.resource_groups.get),
-            ("HEAD", rg_route, "resourceGroup.head", self.resource_groups.head),
-            ("PUT", rg_route, "resourceGroup.put", self.resource_groups.put),
-            ("DELETE", rg_route, "resourceGroup.delete", self.resource_groups.delete),
-            (
-                "PATCH",
-                re.compile(rf"^{_WS}$", re.I),
-                "workspace.patch",
-                self.arm.patch_workspace,
-            ),
-            (
-                "POST",
-                re.compile(rf"^{_WS}/provisionManagedNetwork$", re.I),
-                "workspace.provisionManagedNetwork",
-                self.arm.provision_network,
-            ),
-            (
-                "PATCH",
-                re.compile(rf"^{_WS}/connections/{_SEG}$", re.I),
-                "connection.patch",
-                self.arm.patch_connection,
-            ),
-            ("GET", rule, "outboundRule.get", self.arm.get_rule),
-            ("PUT", rule, "outboundRule.put", self.arm.put_rule),
-            ("DELETE", rule, "outboundRule.delete", self.arm.delete_rule),
-            (
-                "GET",
-                re.compile(rf"^{_WS}/outboundRules$", re.I),
-                "outboundRule.list",
-                self.arm.list_rules,
-            ),
-            ("GET", re.compile(rf"^{_WS}$", re.I), "workspace.get", self.arm.get_workspace),
-            ("PUT", re.compile(rf"^{_WS}$", re.I), "workspace.put", self.arm.put_workspace),
-            (
-                "DELETE",
-                re.compile(rf"^{_WS}$", re.I),
-                "workspace.delete",
-                self.arm.delete_workspace,
-            ),
-            (
-                "GET",
-                re.compile(rf"^{_RG}/providers/{PROVIDER}/workspaces$", re.I),
-                "workspace.list",
-                self.arm.list_workspaces,
-            ),
-            (
-                "GET",
-                re.compile(rf"^/subscriptions/{_SEG}/providers/{PROVIDER}/workspaces$", re.I),
-                "workspace.listBySubscription",
-                lambda req, sub: self.arm.list_workspaces(req, sub, None),
-            ),
-            (
-                "POST",
-                re.compile(rf"^{_WS}/listNotebookAccessToken$", re.I),
-                "workspace.listNotebookAccessToken",
-                self.arm.notebook_token,
-            ),
-            (
-                "GET",
-                re.compile(rf"^{_WS}/connections/{_SEG}$", re.I),
-                "connection.get",
-                self.arm.get_connection,
-            ),
-            (
-                "PUT",
-                re.compile(rf"^{_WS}/connections/{_SEG}$", re.I),
-                "connection.put",
-                self.arm.put_connection,
-            ),
-            (
-                "DELETE",
-                re.compile(rf"^{_WS}/connections/{_SEG}$", re.I),
-                "connection.delete",
-                self.arm.delete_connection,
-            ),
-            (
-                "GET",
-                re.compile(rf"^{_WS}/connections$", re.I),
-                "connection.list",
-                self.arm.list_connections,
-            ),
-            (
-                "POST",
-                re.compile(rf"^{_WS}/connections/{_SEG}/listsecrets$", re.I),
-                "connection.listsecrets",
-                self.arm.list_secrets,
-            ),
-            (
-                "GET",
-                re.compile(
-                    rf"^/subscriptions/{_SEG}/providers/{PROVIDER}/locations/{_SEG}/"
-                    rf"mlworkspaceOperationsStatus/{_SEG}$",
-                    re.I,
-                ),
-                "operation.asyncStatus",
-                lambda req, sub, loc, op: self.arm.operation_status(req, op, False),
-            ),
-            (
-                "GET",
-                re.compile(
-                    rf"^/subscriptions/{_SEG}/providers/{PROVIDER}/locations/{_SEG}/"
-                    rf"workspaceOperationsStatus/{_SEG}$",
-                    re.I,
-                ),
-                "operation.location",
-                lambda req, sub, loc, op: self.arm.operation_status(req, op, True),
-            ),
-        ]
-        self._playwright_route = re.compile(r"^/accounts/([^/]+)/access-tokens$")
+        self.router = Router(self)
 
     # -- entry point ----------------------------------------------------------------------------
     def handle(self, request: Request) -> Response:
@@ -262,47 +89,47 @@ class Emulator:
         return response
 
     def _handle(self, request: Request) -> Response:
-        playwright = self._playwright_route.match(request.path)
-        route = None
-        params: tuple[str, ...] = ()
-        if playwright is None:
-            route, params, allowed = self._route(request)
-            if route is None:
-                if allowed:
-                    return arm_error(
-                        405,
-                        "MethodNotAllowed",
-                        (
-                            f"The requested method {request.method} is not allowed for "
-                            f"{request.path}; allowed: {', '.join(sorted(allowed))}."
-                        ),
-                    )
-                return arm_error(
-                    404,
-                    "NoRegisteredProviderFound" if "/providers/" in request.path else "NotFound",
-                    f"The emulator does not serve {request.method} {request.path}.",
-                )
-        name = "playwright.accessTokens.list" if playwright else (route or "")
-        self.requests[f"{request.method} {name}"] += 1
-        denied = self._authenticate(request, playwright is not None)
-        if denied is not None:
-            return denied
-        fault = self._fault(request, playwright is not None)
-        if fault is not None:
-            return fault
+        playwright = _PLAYWRIGHT.match(request.path)
         if playwright is not None:
-            if request.method != "GET":
-                return core_error(405, "MethodNotAllowed", "Only GET is supported.")
-            return self.playwright.list_tokens(request, playwright.group(1))
+            return self._data_plane(request, playwright.group(1))
+        found = self.router.match(request.method, request.path)
+        if found.route is None:
+            if found.allowed:
+                return arm_error(
+                    405,
+                    "MethodNotAllowed",
+                    f"The requested method {request.method} is not allowed for "
+                    f"{request.path}; allowed: {', '.join(sorted(found.allowed))}.",
+                )
+            return arm_error(
+                404,
+                "NoRegisteredProviderFound" if "/providers/" in request.path else "NotFound",
+                f"The emulator does not serve {request.method} {request.path}.",
+            )
+        route = found.route
+        self.requests[f"{request.method} {route.name}"] += 1
+        refused = self._authenticate(request, False) or self._fault(request, False)
+        if refused is not None:
+            return refused
         # Every ARM answer from here on says what is left of its throttling bucket.
-        throttled, limit_headers = self._throttle(request, params[0])
-        response = throttled or self._arm(request, route or "", params)
+        throttled, limit_headers = self._throttle(request, found.params[0])
+        response = throttled or self._arm(request, route, found.params)
         response.headers.update(limit_headers)
         if request.method == "PUT" and response.status < 300:
             self.puts[request.path.lower()] += 1
         return response
 
-    def _arm(self, request: Request, route: str, raw: tuple[str, ...]) -> Response:
+    def _data_plane(self, request: Request, account: str) -> Response:
+        """Playwright Testing's access tokens: its own errors, no ARM throttle."""
+        self.requests[f"{request.method} playwright.accessTokens.list"] += 1
+        refused = self._authenticate(request, True) or self._fault(request, True)
+        if refused is not None:
+            return refused
+        if request.method != "GET":
+            return core_error(405, "MethodNotAllowed", "Only GET is supported.")
+        return self.playwright.list_tokens(request, account)
+
+    def _arm(self, request: Request, route: Route, raw: tuple[str, ...]) -> Response:
         version = request.query.get("api-version")
         if not version:
             return arm_error(
@@ -310,7 +137,7 @@ class Emulator:
                 "MissingApiVersionParameter",
                 "The api-version query parameter (?api-version=) is required for all requests.",
             )
-        resources = route.startswith("resourceGroup.")
+        resources = route.name.startswith("resourceGroup.")
         if (resources and not RESOURCES_API_VERSION.match(version)) or (
             not resources and version not in ARM_API_VERSIONS
         ):
@@ -320,7 +147,7 @@ class Emulator:
                 f"The api-version '{version}' is invalid. The supported versions "
                 f"are '{', '.join(ARM_API_VERSIONS)}'.",
             )
-        operation = OPERATIONS.get(route)
+        operation = OPERATIONS.get(route.name)
         if operation is not None and not contract.has_operation(version, operation):
             return arm_error(
                 400,
@@ -330,10 +157,10 @@ class Emulator:
             )
         # Names are checked as the service sees them: percent-decoded.
         params = tuple(unquote(p) for p in raw)
-        invalid = self._invalid_name(version, route, operation, params)
+        invalid = self._invalid_name(version, route.name, operation, params)
         if invalid is not None:
             return invalid
-        return self._handler(request.method, route)(request, *params)
+        return route.handler(request, *params)
 
     @staticmethod
     def _invalid_name(
@@ -359,20 +186,6 @@ class Emulator:
                     target=name,
                 )
         return None
-
-    def _route(self, request: Request) -> tuple[str | None, tuple[str, ...], set[str]]:
-        allowed: set[str] = set()
-        for method, pattern, name, _ in self.routes:
-            match = pattern.match(request.path)
-            if match is None:
-                continue
-            if method == request.method:
-                return name, match.groups(), allowed
-            allowed.add(method)
-        return None, (), allowed
-
-    def _handler(self, method: str, name: str) -> Handler:
-        return next(h for m, _, n, h in self.routes if m == method and n == name)
 
     def _authenticate(self, request: Request, data_plane: bool) -> Response | None:
         auth = request.header("authorization") or ""
@@ -445,98 +258,7 @@ class Emulator:
         ), headers
 
     # -- admin --------------------------------------------------------------------------------
-    def _admin(self, request: Request) -> Response:
-        try:
-            return self._admin_route(request)
-        except _BadAdminBody as exc:
-            return arm_error(400, "InvalidRequestContent", str(exc))
-
-    def _admin_route(self, request: Request) -> Response:
-        path, method = request.path, request.method
-        if path == "/_emulator/stats" and method == "GET":
-            return Response(200, self.stats())
-        if path == "/_emulator/stats/reset" and method == "POST":
-            self.requests.clear()
-            self.puts.clear()
-            self.statuses.clear()
-            return Response(204)
-        if path == "/_emulator/knobs":
-            if method == "PATCH":
-                try:
-                    self.knobs.update(_admin_json(request, dict))
-                except ValueError as exc:
-                    return arm_error(400, "InvalidKnob", str(exc))
-            return Response(200, self.knobs.as_dict())
-        if path == "/_emulator/state" and method == "GET":
-            self.state.settle(self.clock())
-            return Response(200, self.state.snapshot())
-        if path == "/_emulator/resourceGroups" and method == "POST":
-            body = _admin_json(request, dict)
-            name, subscription = body.get("name"), body.get("subscription", DEFAULT_SUBSCRIPTION)
-            if not isinstance(name, str) or not name or not isinstance(subscription, str):
-                raise _BadAdminBody('expected {"name": "<resource group>", "subscription": "<id>"}')
-            self.state.add_resource_group(subscription, name)
-            return Response(201, body)
-        if path.startswith("/_emulator/resources/") and method == "PATCH":
-            return self._edit(path.removeprefix("/_emulator/resources"), _admin_json(request, dict))
-        seed = re.match(r"^/_emulator/playwright/([^/]+)/tokens$", path)
-        if seed and method == "PUT":
-            tokens = _admin_json(request, list)
-            required = ("id", "name", "createdAt", "expiryAt")
-            if not all(
-                isinstance(t, dict) and all(isinstance(t.get(k), str) for k in required)
-                for t in tokens
-            ):
-                raise _BadAdminBody(f"expected a list of tokens with string {', '.join(required)}")
-            self.playwright.seed(seed.group(1), tokens)
-            return Response(204)
-        return arm_error(404, "NotFound", f"No emulator admin endpoint {method} {path}.")
-
-    def edit(self, arm_id: str, patch: dict[str, Any]) -> bool:
-        """Change a stored resource out of band, as a portal user would."""
-        with self.lock:
-            return self._edit(arm_id, patch).status == 200
-
-    def _edit(self, arm_id: str, patch: Any) -> Response:
-        self.state.settle(self.clock())
-        parts = [p for p in arm_id.split("/") if p]
-        lowered = [p.lower() for p in parts]
-        kinds = [lowered[i] for i in range(0, len(parts), 2)]
-        if kinds not in (_WORKSPACE_ID, [*_WORKSPACE_ID, "connections"]):
-            return arm_error(400, "InvalidResourceId", f"Not a workspace resource id: {arm_id}")
-        sub, rg, ws = parts[1], parts[3], parts[7]
-        if not isinstance(patch, dict) or not isinstance(patch.get("properties", {}), dict):
-            return arm_error(400, "InvalidRequestContent", "A merge patch is a JSON object.")
-        if len(parts) == 10:
-            record = self.state.connections.get(State.conn_key(sub, rg, ws, parts[9]))
-            if record is None:
-                return arm_error(404, "ResourceNotFound", arm_id)
-            credentials = dict(patch.get("properties") or {}).pop("credentials", None)
-            patch = {
-                **patch,
-                "properties": {
-                    k: v for k, v in (patch.get("properties") or {}).items() if k != "credentials"
-                },
-            }
-            if credentials is not None:
-                record.credentials = _merge_patch(record.credentials or {}, credentials)
-            record.body = _merge_patch(record.body, patch)
-            return Response(200, record.body)
-        workspace = self.state.workspaces.get(State.ws_key(sub, rg, ws))
-        if workspace is None:
-            return arm_error(404, "ResourceNotFound", arm_id)
-        workspace.body = _merge_patch(workspace.body, patch)
-        return Response(200, workspace.body)
 
     def add_resource_group(self, name: str, subscription: str = DEFAULT_SUBSCRIPTION) -> None:
         with self.lock:
             self.state.add_resource_group(subscription, name)
-
-    def stats(self) -> dict[str, Any]:
-        with self.lock:
-            return {
-                "requests": dict(sorted(self.requests.items())),
-                "total": sum(self.requests.values()),
-                "puts": dict(sorted(self.puts.items())),
-                "statuses": dict(sorted(self.statuses.items())),
-            }

@@ -72,8 +72,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for field in fields(Knobs):
         flag = "--" + field.name.replace("_", "-")
         default = getattr(Knobs, field.name)
-        if isinstance(default, bool):
-            knobs.add_argument(flag, action="store_true", help=HELP[field.name])
+        if isinstance(default, bool):  # --name and --no-name: some are on by default
+            knobs.add_argument(
+                flag,
+                action=argparse.BooleanOptionalAction,
+                default=default,
+                help=f"{HELP[field.name]} (default: {'on' if default else 'off'})",
+            )
         elif field.name == "shapes":
             knobs.add_argument(
                 flag, default=default, choices=["clean", "realistic"], help=HELP[field.name]

@@ -205,3 +205,39 @@ def workspace_shape(api_version: str | None, view: dict[str, Any]) -> dict[str, 
     if isinstance(view.get("properties"), dict):
         shaped["properties"] = {k: v for k, v in view["properties"].items() if k in props}
     return shaped
+
+
+def _variant(spec: str, definition: str, discriminator_value: str) -> str | None:
+    """The definition a polymorphic one takes for a discriminator value (its ``if``/``then``)."""
+    for part in document(spec)["$defs"].get(definition, {}).get("allOf") or []:
+        condition: dict[str, Any] = (part.get("if") or {}).get("properties") or {}
+        tested: dict[str, Any] = next(iter(condition.values()), {})
+        values = tested.get("enum") or []
+        if discriminator_value.lower() in (str(v).lower() for v in values):
+            return str(part["then"]["$ref"]).removeprefix("#/$defs/")
+    return None
+
+
+@functools.cache
+def connection_fields(api_version: str, auth_type: str) -> tuple[frozenset[str], frozenset[str]]:
+    """A connection's top-level and ``properties`` members at an api-version, for its
+    ``authType`` (each auth type's definition adds its own members, ``credentials`` ...)."""
+    spec = spec_version(api_version)
+    props = _members(spec, "WorkspaceConnectionPropertiesV2.base")
+    variant = _variant(spec, "WorkspaceConnectionPropertiesV2", auth_type)
+    if variant is not None:
+        props |= _members(spec, variant)
+    top = _members(spec, "WorkspaceConnectionPropertiesV2BasicResource")
+    return frozenset(top), frozenset(props)
+
+
+def connection_shape(api_version: str | None, view: dict[str, Any]) -> dict[str, Any]:
+    """A connection as an api-version serialises it: members it does not define are left out."""
+    if not api_version or api_version not in ACCEPTED:
+        return view
+    given = view.get("properties")
+    props: dict[str, Any] = given if isinstance(given, dict) else {}
+    top, members = connection_fields(api_version, str(props.get("authType", "")))
+    shaped = {k: v for k, v in view.items() if k in top}
+    shaped["properties"] = {k: v for k, v in props.items() if k in members}
+    return shaped

@@ -41,8 +41,8 @@ HELP = {
     "shapes": "answer shapes: clean (what was written plus server fields) or realistic "
     "(explicit nulls, empty strings, lower-cased ids, server-only and newer-version fields)",
     "strict_dependencies": "a new workspace needs keyVault and storageAccount, and any given "
-    "must be a well-formed ARM id of its type (Azure's rule; off: the product's tests "
-    "still create workspaces without them)",
+    "must be a well-formed ARM id of its type (Azure's rule, on by default; off accepts "
+    "workspaces without them)",
     "expire_tokens": "the next N authenticated requests answer 401 ExpiredAuthenticationToken",
     "seed": "seed of injected faults and of generated ids (workspaceId, principalId, "
     "operation and request ids, tokens); without it ids are fresh on every start",
@@ -71,7 +71,7 @@ class Knobs:
     throttle: bool = False
     throttle_scale: float = 1.0  # multiplies bucket sizes and refill rates
     listsecrets_forbidden: bool = False
-    strict_dependencies: bool = False
+    strict_dependencies: bool = True
     shapes: str = "realistic"  # or "clean" (see reconciler.emulator.shapes)
     expire_tokens: int = 0  # the next N authenticated requests answer 401 (token expired)
     seed: int | None = None  # faults draw from seed 0 when unset; ids are fresh unless set

@@ -18,14 +18,17 @@ from typing import Any
 Key = tuple[str, ...]
 
 TERMINAL = ("Succeeded", "Failed", "Canceled")
+# Azure keeps a soft-deleted workspace 14 days (its default retention period), then purges it
+# and its name can be used again ("Workspace soft deletion", Azure Machine Learning docs).
+SOFT_DELETE_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 @dataclass
 class Operation:
-    """An asynchronous operation (PUT or DELETE of a workspace)."""
+    """An asynchronous operation (PUT or DELETE of a workspace or of an outbound rule)."""
 
     id: str
-    kind: str  # "put" | "delete"
+    kind: str  # "put" | "delete" (a workspace's) | "rule.put" | "rule.delete"
     resource_key: Key
     resource_id: str
     location: str
@@ -68,6 +71,7 @@ class State:
     workspaces: dict[Key, WorkspaceRecord] = field(default_factory=dict)
     # Deleted workspaces are kept (soft delete): their names stay taken until purged.
     soft_deleted: dict[Key, dict[str, Any]] = field(default_factory=dict)
+    soft_deleted_at: dict[Key, float] = field(default_factory=dict)  # when, for the retention
     connections: dict[Key, ConnectionRecord] = field(default_factory=dict)
     operations: dict[str, Operation] = field(default_factory=dict)
     playwright: dict[str, list[AccessToken]] = field(default_factory=dict)
@@ -112,15 +116,23 @@ class State:
         self.resource_groups.pop(key, None)
         self.rg_details.pop(key, None)
         for ws_key in [k for k in self.soft_deleted if k[:2] == key]:
-            del self.soft_deleted[ws_key]
+            self.purge(ws_key)
         for ws_key in [k for k in self.workspaces if k[:2] == key]:
             del self.workspaces[ws_key]
             for conn_key in self.by_workspace.pop(ws_key, set()):
                 self.connections.pop(conn_key, None)
 
     # -- provisioning -------------------------------------------------------------------------
+    def purge(self, key: Key) -> bool:
+        """Forget a soft-deleted workspace (its name is free again); False if there is none."""
+        self.soft_deleted_at.pop(key, None)
+        return self.soft_deleted.pop(key, None) is not None
+
     def settle(self, now: float) -> None:
-        """Finish every operation whose time has come."""
+        """Finish every operation whose time has come; purge what outlived its retention."""
+        for key, deleted in list(self.soft_deleted_at.items()):
+            if now - deleted >= SOFT_DELETE_RETENTION_SECONDS:
+                self.purge(key)
         for op_id in list(self.pending):
             op = self.operations[op_id]
             if now < op.ends:
@@ -128,11 +140,12 @@ class State:
             self.pending.discard(op_id)
             op.status = op.outcome
             record = self.workspaces.get(op.resource_key)
-            if record is None:
-                continue
+            if record is None or op.kind not in ("put", "delete"):
+                continue  # a child resource's operation changes nothing of its workspace
             if op.kind == "delete" and op.outcome == "Succeeded":
                 if not op.purge:
                     self.soft_deleted[op.resource_key] = record.body
+                    self.soft_deleted_at[op.resource_key] = op.ends
                 del self.workspaces[op.resource_key]
                 for key in list(self.by_workspace.pop(op.resource_key, ())):
                     self.connections.pop(key, None)
@@ -148,6 +161,7 @@ class State:
             "workspaces": [[list(k), asdict(v)] for k, v in self.workspaces.items()],
             "connections": [[list(k), asdict(v)] for k, v in self.connections.items()],
             "soft_deleted": [[list(k), v] for k, v in self.soft_deleted.items()],
+            "soft_deleted_at": [[list(k), v] for k, v in self.soft_deleted_at.items()],
             "operations": [
                 asdict(op) | {"resource_key": list(op.resource_key)}
                 for op in self.operations.values()
@@ -166,6 +180,8 @@ class State:
             state.workspaces[tuple(key)] = WorkspaceRecord(**record)
         for key, body in data.get("soft_deleted", []):
             state.soft_deleted[tuple(key)] = body
+        for key, deleted in data.get("soft_deleted_at", []):
+            state.soft_deleted_at[tuple(key)] = float(deleted)
         for key, record in data.get("connections", []):
             state.put_connection(tuple(key), ConnectionRecord(**record))
         for op in data.get("operations", []):

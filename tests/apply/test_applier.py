@@ -23,6 +23,7 @@ from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options
 from reconciler.session import make_plan, run_apply
 from tests.fakes import FakeTime
+from tests.linked import LINKED_YAML
 
 RG = "rg-applier"
 MANIFEST = f"""apiVersion: reconciler/v1
@@ -32,7 +33,7 @@ spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: wes
 apiVersion: reconciler/v1
 kind: Workspace
 metadata: {{name: ws-a}}
-spec: {{properties: {{description: first}}}}
+spec: {{properties: {{description: first, {LINKED_YAML}}}}}
 ---
 apiVersion: reconciler/v1
 kind: Connection

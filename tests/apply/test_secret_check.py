@@ -14,6 +14,7 @@ import pytest
 from reconciler.apply import secretcheck
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
+from tests.linked import LINKED_YAML
 
 CONNECTION = (("sub", "rg", "ws", "git"), "properties.credentials.pat")
 MANIFEST = f"""apiVersion: reconciler/v1
@@ -23,7 +24,7 @@ spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: rg-stale, location:
 apiVersion: reconciler/v1
 kind: Workspace
 metadata: {{name: ws-stale}}
-spec: {{properties: {{description: hello}}}}
+spec: {{properties: {{description: hello, {LINKED_YAML}}}}}
 ---
 apiVersion: reconciler/v1
 kind: Connection

@@ -10,6 +10,7 @@ from jsonschema import Draft202012Validator
 
 from reconciler.schemas import load_schema
 from tests.e2e.conftest import CANARIES, EXAMPLES, Azure
+from tests.linked import LINKED_YAML
 
 WS_ID = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
@@ -155,7 +156,8 @@ def test_reading_costs_calls_per_workspace_not_per_resource(
     ]
     for w in range(6):
         docs.append(
-            f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws{w}}}\nspec: {{}}\n"
+            f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws{w}}}\n"
+            f"spec: {{properties: {{{LINKED_YAML}}}}}\n"
         )
         for c in range(4):
             docs.append(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, running
+from tests.linked import workspace_body
 
 WS = (
     f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/admin-rg/providers/"
@@ -27,7 +28,7 @@ def test_admin_api_over_http() -> None:
         knobs = c.patch("/_emulator/knobs", json={"lro_mode": "200-state", "page_size": 7}).json()
         assert knobs["lro_mode"] == "200-state" and knobs["page_size"] == 7
         assert c.patch("/_emulator/knobs", json={"nope": 1}).status_code == 400
-        assert c.put(WS, params=V, json={"location": "eastus"}).status_code == 200
+        assert c.put(WS, params=V, json=workspace_body()).status_code == 200
         edited = c.patch(f"/_emulator/resources{WS}", json={"tags": {"by": "portal"}})
         assert edited.status_code == 200
         assert c.get(WS, params=V).json()["tags"] == {"by": "portal"}

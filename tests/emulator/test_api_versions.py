@@ -10,6 +10,7 @@ import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
 from reconciler.emulator.contract import spec_version
+from tests.linked import workspace_body
 
 RG = "rg-v"
 WS = (
@@ -32,7 +33,7 @@ def _put(client: httpx.Client, version: str, **properties: Any) -> httpx.Respons
     return client.put(
         f"{WS}/ws1",
         params={"api-version": version},
-        json={"location": "eastus", "properties": properties},
+        json=workspace_body(properties=properties),
     )
 
 
@@ -120,6 +121,36 @@ def test_connections_choose_their_credentials_shape_by_auth_type() -> None:
     assert bad.json()["error"]["target"] == "properties.credentials.key"
 
 
+def test_connections_are_answered_in_the_shape_of_the_requests_version() -> None:
+    client = _client()  # clean shapes: what the version defines, nothing else
+    _put(client, "2024-04-01")
+    url = f"{WS}/ws1/connections/cx1"
+    props = {"authType": "PAT", "category": "Git", "target": "https://g", "isSharedToAll": True}
+    written = client.put(url, params={"api-version": "2024-04-01"}, json={"properties": props})
+    assert written.json()["properties"]["isSharedToAll"] is True
+    old = client.get(url, params={"api-version": "2023-04-01"}).json()["properties"]
+    assert old == {"authType": "PAT", "category": "Git", "target": "https://g"}
+    listed = client.get(f"{WS}/ws1/connections", params={"api-version": "2023-04-01"}).json()
+    assert listed["value"][0]["properties"] == old
+    new = client.get(url, params={"api-version": "2025-12-01"}).json()["properties"]
+    assert new["isSharedToAll"] is True and new["group"] == "GenericProtocol"
+
+
+def test_realistic_connections_keep_what_a_newer_version_wrote() -> None:
+    emulator = Emulator(resource_groups=((DEFAULT_SUBSCRIPTION, RG),))
+    client = httpx.Client(
+        transport=transport(emulator),
+        base_url="http://emulator.local",
+        headers={"Authorization": "Bearer t"},
+    )
+    _put(client, "2024-04-01")
+    url = f"{WS}/ws1/connections/cx1"
+    props = {"authType": "None", "category": "Git", "target": "https://g", "isSharedToAll": True}
+    client.put(url, params={"api-version": "2025-09-01"}, json={"properties": props})
+    old = client.get(url, params={"api-version": "2023-04-01"}).json()["properties"]
+    assert old["isSharedToAll"] is True and old["expiryTime"] is None
+
+
 def test_an_operation_the_version_lacks_is_not_served() -> None:
     client = _client()
     _put(client, "2024-04-01")
@@ -147,7 +178,7 @@ def test_answers_have_the_shape_of_the_requests_version() -> None:
     client.put(
         f"{WS}/ws1",
         params={"api-version": "2025-09-01"},
-        json={"location": "eastus", "kind": "Hub", "properties": {"provisionNetworkNow": True}},
+        json=workspace_body(kind="Hub", properties={"provisionNetworkNow": True}),
     )
     new = client.get(f"{WS}/ws1", params={"api-version": "2025-12-01"}).json()
     old = client.get(f"{WS}/ws1", params={"api-version": "2023-04-01"}).json()

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
+from tests.linked import KEY_VAULT, STORAGE_ACCOUNT, workspace_body
 
 RG = "rg-1"
 WS = (
@@ -47,7 +48,7 @@ def _setup(clock: Clock, **knobs: Any) -> tuple[Emulator, httpx.Client]:
 
 
 def _put_ws(client: httpx.Client, name: str, **body: Any) -> httpx.Response:
-    return client.put(f"{WS}/{name}", params=V, json={"location": "eastus", **body})
+    return client.put(f"{WS}/{name}", params=V, json=workspace_body(**body))
 
 
 def test_workspace_provisioning_goes_through_creating_to_succeeded(clock: Clock) -> None:
@@ -121,16 +122,17 @@ def test_server_fields_and_defaults_are_filled_and_read_only_input_ignored(clock
     ("change", "code"),
     [
         ({"location": "westus"}, "InvalidResourceLocation"),
-        ({"properties": {"storageAccount": "/x/other"}}, "BadRequest"),
-        ({"properties": {"keyVault": "/x/otherkv"}}, "BadRequest"),
+        ({"properties": {"storageAccount": f"{STORAGE_ACCOUNT}2"}}, "BadRequest"),
+        ({"properties": {"keyVault": f"{KEY_VAULT}2"}}, "BadRequest"),
     ],
 )
 def test_create_only_properties_cannot_change(
     clock: Clock, change: dict[str, Any], code: str
 ) -> None:
     _, client = _setup(clock)
-    _put_ws(client, "ws1", properties={"storageAccount": "/x/sa", "keyVault": "/x/kv"})
-    body = {"location": "eastus", "properties": {"storageAccount": "/X/SA", "keyVault": "/x/kv"}}
+    _put_ws(client, "ws1")
+    # The same ids in another case are no change.
+    body = workspace_body(properties={"storageAccount": STORAGE_ACCOUNT.upper()})
     for key, value in change.items():
         body[key] = {**body[key], **value} if isinstance(value, dict) else value
     refused = client.put(f"{WS}/ws1", params=V, json=body)

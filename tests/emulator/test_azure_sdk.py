@@ -17,6 +17,7 @@ from azure.core.credentials import AccessToken
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, running
 from reconciler.emulator.tls import self_signed
+from tests.linked import KEY_VAULT, STORAGE_ACCOUNT
 
 ml = pytest.importorskip("azure.mgmt.machinelearningservices")
 models = ml.models
@@ -58,7 +59,8 @@ def test_create_get_list_and_delete_a_workspace_with_every_lro_shape(client: Any
         models.Workspace(
             location="East US 2",
             friendly_name="From the SDK",
-            key_vault="/subscriptions/x/kv",
+            key_vault=KEY_VAULT,
+            storage_account=STORAGE_ACCOUNT,
             identity=models.Identity(type="SystemAssigned"),
         ),
     )

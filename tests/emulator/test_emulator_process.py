@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,6 +11,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.linked import workspace_body
+
 WS = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
     "providers/Microsoft.MachineLearningServices/workspaces/persisted"
@@ -19,17 +20,12 @@ WS = (
 AUTH = {"Authorization": "Bearer t"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def _emulator(*args: str) -> Iterator[str]:
-    port = _free_port()
+    # Port 0: the server binds a free port itself and says which. (Picking a free port here
+    # and passing it on raced with every other process on the machine for that port.)
     with subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "emulator", "--port", str(port), *args],
+        [sys.executable, "-m", "reconciler", "emulator", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
         text=True,
@@ -51,7 +47,7 @@ def test_state_survives_a_restart(tmp_path: Path) -> None:
             url + WS,
             params={"api-version": "2024-04-01"},
             headers=AUTH,
-            json={"location": "westeurope"},
+            json=workspace_body("westeurope"),
         )
         assert put.status_code == 202
     with _emulator("--state", str(state)) as url:
@@ -90,6 +86,14 @@ def test_a_knob_out_of_range_is_a_usage_error(args: list[str]) -> None:
     )
     assert done.returncode == 2
     assert "error:" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_on_off_knobs_keep_their_default_unless_the_command_line_turns_them() -> None:
+    with _emulator() as url:
+        assert httpx.get(f"{url}/_emulator/knobs").json()["strict_dependencies"] is True
+    with _emulator("--no-strict-dependencies", "--throttle") as url:
+        knobs = httpx.get(f"{url}/_emulator/knobs").json()
+    assert knobs["strict_dependencies"] is False and knobs["throttle"] is True
 
 
 def test_knobs_are_settable_from_the_command_line(tmp_path: Path) -> None:

@@ -3,6 +3,7 @@ and its schemas are its own, generated from the API definitions and kept up to d
 
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
@@ -38,6 +39,25 @@ def test_the_emulator_imports_nothing_of_the_product() -> None:
     assert "reconciler.emulator.contract" in loaded
     leaked = [m for m in loaded if m.startswith(PRODUCT)]
     assert leaked == []
+
+
+def test_no_emulator_module_imports_the_product_even_lazily() -> None:
+    """Every import statement of every module, inside functions too: the only ``reconciler``
+    modules the emulator names are its own."""
+    found = []
+    for path in sorted((REPO / "reconciler" / "emulator").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            found += [
+                f"{path.name}: {name}"
+                for name in names
+                if name.split(".")[0] == "reconciler" and not name.startswith("reconciler.emulator")
+            ]
+    assert found == []
 
 
 def test_the_emulator_reads_no_file_of_the_products_schemas() -> None:

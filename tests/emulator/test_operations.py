@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
+from tests.linked import KEY_VAULT, STORAGE_ACCOUNT, workspace_body
 
 RG = "ops-rg"
 SUB = f"/subscriptions/{DEFAULT_SUBSCRIPTION}"
@@ -39,7 +40,7 @@ def _client(clock: Clock | None = None, **knobs: Any) -> httpx.Client:
 
 
 def _put(client: httpx.Client, name: str = "ws1", **body: Any) -> httpx.Response:
-    return client.put(f"{WS}/{name}", params=V, json={"location": "eastus", **body})
+    return client.put(f"{WS}/{name}", params=V, json=workspace_body(**body))
 
 
 @pytest.mark.parametrize("mode", [m.value for m in LroMode])
@@ -118,7 +119,7 @@ def test_resource_groups_as_microsoft_resources_serves_them() -> None:
     assert client.put(url, params=rv, json={"location": "westeurope"}).status_code == 200
     assert client.head(url, params=rv).status_code == 204
     ws = f"{SUB}/resourceGroups/NEW-RG/providers/Microsoft.MachineLearningServices/workspaces/ws1"
-    assert client.put(ws, params=V, json={"location": "westeurope"}).status_code == 202
+    assert client.put(ws, params=V, json=workspace_body("westeurope")).status_code == 202
     assert client.put(url, params=rv, json={}).status_code == 400
     assert client.delete(url, params=rv).status_code == 200
     assert client.head(url, params=rv).status_code == 404
@@ -132,9 +133,10 @@ def test_outbound_rules_are_child_resources_of_2024_04_01_and_later() -> None:
     url = f"{WS}/ws1/outboundRules/rule1"
     rule = {"properties": {"type": "FQDN", "category": "UserDefined", "destination": "a.b.com"}}
     put = client.put(url, params=V, json=rule)
-    assert put.status_code == 200, put.text
-    assert put.json()["type"] == "Microsoft.MachineLearningServices/workspaces/outboundRules"
-    assert client.get(f"{WS}/ws1/outboundRules/RULE1", params=V).json()["name"] == "rule1"
+    assert put.status_code == 202, put.text
+    got = client.get(f"{WS}/ws1/outboundRules/RULE1", params=V).json()
+    assert got["name"] == "rule1"
+    assert got["type"] == "Microsoft.MachineLearningServices/workspaces/outboundRules"
     listed = client.get(f"{WS}/ws1/outboundRules", params=V).json()["value"]
     assert [r["name"] for r in listed] == ["rule1"]
     workspace = client.get(f"{WS}/ws1", params=V).json()
@@ -143,8 +145,66 @@ def test_outbound_rules_are_child_resources_of_2024_04_01_and_later() -> None:
     assert bad.status_code == 400
     old = client.get(url, params={"api-version": "2023-04-01"})
     assert old.json()["error"]["code"] == "NoRegisteredProviderFound"
-    assert client.delete(url, params=V).status_code == 200
+    assert client.delete(url, params=V).status_code == 202
     assert client.get(url, params=V).status_code == 404
+    assert client.delete(url, params=V).status_code == 204
+
+
+def test_an_outbound_rule_put_is_a_long_running_operation_polled_at_its_location() -> None:
+    """2025-09-01: 202 with Location (final-state-via: location) and Retry-After; the last
+    poll answers the rule, a DELETE's answers 204."""
+    clock = Clock()
+    client = _client(clock, provisioning_seconds=30)
+    _put(client)
+    clock.now += 30
+    url = f"{WS}/ws1/outboundRules/pypi"
+    rule = {"properties": {"type": "FQDN", "category": "UserDefined", "destination": "pypi.org"}}
+    put = client.put(url, params=V, json=rule)
+    assert put.status_code == 202 and put.content == b""
+    assert put.headers["Retry-After"] and "Azure-AsyncOperation" not in put.headers
+    assert client.get(put.headers["Location"]).status_code == 202
+    clock.now += 30
+    done = client.get(put.headers["Location"])
+    assert done.status_code == 200
+    assert done.json()["name"] == "pypi" and done.json()["properties"]["destination"] == "pypi.org"
+    deleted = client.delete(url, params=V)
+    assert deleted.status_code == 202
+    clock.now += 30
+    assert client.get(deleted.headers["Location"]).status_code == 204
+
+
+def test_approved_outbound_only_gets_the_rules_azure_requires() -> None:
+    client = _client()
+    network = {"isolationMode": "AllowOnlyApprovedOutbound"}
+    _put(client, properties={"managedNetwork": network})
+    rules = client.get(f"{WS}/ws1/outboundRules", params=V).json()["value"]
+    required = {r["name"]: r["properties"] for r in rules}
+    assert {p["category"] for p in required.values()} == {"Required"}
+    assert required["__SYS_ST_AzureMachineLearning_TCP"]["destination"]["portRanges"] == "443"
+    assert "__SYS_ST_MicrosoftContainerRegistry.eastus_TCP" in required
+    endpoints = {
+        (p["destination"]["serviceResourceId"], p["destination"]["subresourceTarget"])
+        for p in required.values()
+        if p["type"] == "PrivateEndpoint"
+    }
+    assert endpoints == {
+        (f"{WS}/ws1", "amlworkspace"),
+        (KEY_VAULT, "vault"),
+        (STORAGE_ACCOUNT, "blob"),
+        (STORAGE_ACCOUNT, "file"),
+    }
+    assert {p["status"] for p in required.values()} == {"Inactive"}
+    provision = f"{WS}/ws1/provisionManagedNetwork"
+    assert client.post(provision, params=V, json={}).status_code == 200
+    shown = client.get(f"{WS}/ws1", params=V).json()["properties"]["managedNetwork"]
+    assert set(shown["outboundRules"]) == set(required)
+    assert {r["status"] for r in shown["outboundRules"].values()} == {"Active"}
+
+
+def test_internet_outbound_gets_no_rules_of_azures_own() -> None:
+    client = _client()
+    _put(client, properties={"managedNetwork": {"isolationMode": "AllowInternetOutbound"}})
+    assert client.get(f"{WS}/ws1/outboundRules", params=V).json()["value"] == []
 
 
 @pytest.mark.parametrize("kind", ["Default", "Hub", "Project", "FeatureStore"])

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
+from tests.linked import workspace_body
 
 RG = "sem-rg"
 WS = (
@@ -34,7 +35,7 @@ def _client(emulator: Emulator | None = None, **knobs: Any) -> httpx.Client:
 
 def _put(client: httpx.Client, name: str = "ws1") -> httpx.Response:
     return client.put(
-        f"{WS}/{name}", params=V, json={"location": "eastus", "properties": {"description": "d"}}
+        f"{WS}/{name}", params=V, json=workspace_body(properties={"description": "d"})
     )
 
 
@@ -57,6 +58,29 @@ def test_force_to_purge_frees_the_name() -> None:
     assert _put(client).status_code == 202
 
 
+def test_a_soft_deleted_workspace_frees_its_name_after_the_14_day_retention(
+    tmp_path: Path,
+) -> None:
+    now = [1_700_000_000.0]
+    state = tmp_path / "state.json"
+
+    def started() -> httpx.Client:  # again from the state file, as a restarted emulator is
+        emulator = Emulator(
+            clock=lambda: now[0],
+            state_file=state,
+            resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
+        )
+        return _client(emulator)
+
+    client = started()
+    _put(client)
+    client.delete(f"{WS}/ws1", params=V)
+    now[0] += 14 * 24 * 3600 - 1
+    assert _put(started()).status_code == 400
+    now[0] += 1
+    assert _put(started()).status_code == 202
+
+
 def test_a_soft_deleted_workspace_can_be_purged_afterwards() -> None:
     client = _client()
     _put(client)
@@ -68,7 +92,7 @@ def test_a_soft_deleted_workspace_can_be_purged_afterwards() -> None:
 @pytest.mark.parametrize("name", ["a%2Fb", "%2E%2E", "x" * 40, "bad!name", "ab", "-lead", "a%20b"])
 def test_names_outside_the_documented_pattern_are_refused_after_decoding(name: str) -> None:
     client = _client()
-    answer = client.put(f"{WS}/{name}", params=V, json={"location": "eastus"})
+    answer = client.put(f"{WS}/{name}", params=V, json=workspace_body())
     assert answer.status_code == 400, answer.text
     assert answer.json()["error"]["code"] == "InvalidResourceName"
     assert client.get("/_emulator/state").json()["workspaces"] == []
@@ -76,7 +100,7 @@ def test_names_outside_the_documented_pattern_are_refused_after_decoding(name: s
 
 def test_a_percent_encoded_valid_name_is_the_decoded_name() -> None:
     client = _client()
-    assert client.put(f"{WS}/%77s1", params=V, json={"location": "eastus"}).status_code == 202
+    assert client.put(f"{WS}/%77s1", params=V, json=workspace_body()).status_code == 202
     assert client.get(f"{WS}/ws1", params=V).json()["name"] == "ws1"
 
 
@@ -124,7 +148,7 @@ def _ids_after_a_restart(state: Path, seed: int | None) -> list[str]:
         put = client.put(
             f"{WS}/{name}",
             params=V,
-            json={"location": "eastus", "identity": {"type": "SystemAssigned"}},
+            json=workspace_body(identity={"type": "SystemAssigned"}),
         )
         got = client.get(f"{WS}/{name}", params=V).json()
         found += [
@@ -140,6 +164,18 @@ def test_ids_are_fresh_across_restarts_with_a_state_file(tmp_path: Path) -> None
     assert len(set(ids)) == len(ids)
     for value in ids:
         uuid.UUID(value)
+
+
+def test_every_operation_can_be_polled_after_a_restart_with_a_state_file(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+
+    def started() -> httpx.Client:
+        return _client(Emulator(state_file=state, resource_groups=((DEFAULT_SUBSCRIPTION, RG),)))
+
+    client = started()
+    polls = [_put(client, name).headers["Azure-AsyncOperation"] for name in ("wsa", "wsb")]
+    restarted = started()
+    assert [restarted.get(url).json()["status"] for url in polls] == ["Succeeded"] * 2
 
 
 def test_a_seed_makes_ids_reproducible(tmp_path: Path) -> None:
@@ -168,19 +204,27 @@ SA = (
         ({"keyVault": KV, "storageAccount": KV}, "properties.storageAccount"),
     ],
 )
-def test_strict_dependencies_require_well_formed_ids_of_the_right_type(
+def test_a_workspace_is_created_only_with_well_formed_ids_of_its_key_vault_and_storage(
     properties: dict[str, str], target: str
 ) -> None:
-    client = _client(strict_dependencies=True)
+    client = _client()  # by default, as in Azure
     refused = client.put(
         f"{WS}/ws1", params=V, json={"location": "eastus", "properties": properties}
     )
     assert refused.status_code == 400
+    assert refused.json()["error"]["code"] in ("ValidationError", "LinkedInvalidPropertyId")
     assert refused.json()["error"]["target"] == target
+    assert client.get("/_emulator/state").json()["workspaces"] == []
 
 
-def test_strict_dependencies_accept_a_complete_workspace() -> None:
-    client = _client(strict_dependencies=True, shapes="clean")
+def test_the_strict_dependencies_knob_off_creates_a_workspace_without_them() -> None:
+    client = _client(strict_dependencies=False)
+    answer = client.put(f"{WS}/ws1", params=V, json={"location": "eastus"})
+    assert answer.status_code == 202
+
+
+def test_a_workspace_with_its_key_vault_and_storage_is_created_and_keeps_them() -> None:
+    client = _client(shapes="clean")
     body = {"location": "eastus", "properties": {"keyVault": KV, "storageAccount": SA}}
     assert client.put(f"{WS}/ws1", params=V, json=body).status_code == 202
     # an update may leave them out: they are kept

@@ -14,6 +14,7 @@ import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, running
 from reconciler.emulator.asgi import MAX_BODY_BYTES
+from tests.linked import workspace_body
 
 RG = "srv-rg"
 WS = (
@@ -83,7 +84,7 @@ def test_a_body_over_the_limit_is_413(url: str) -> None:
 
 def test_a_chunked_body_is_read_and_limited(url: str) -> None:
     def chunks(total: int) -> Iterator[bytes]:
-        yield b'{"location": "eastus", "tags": {"a": "'
+        yield json.dumps(workspace_body())[:-1].encode() + b', "tags": {"a": "'
         for _ in range(total // 65536):
             yield b"x" * 65536
         yield b'"}}'
@@ -167,7 +168,7 @@ def test_the_state_file_is_private(tmp_path: Path) -> None:
     emulator = Emulator(state_file=state, resource_groups=((DEFAULT_SUBSCRIPTION, RG),))
     with running(emulator) as base:
         assert httpx.put(
-            f"{base}{WS}/ws1", params=V, headers=AUTH, json={"location": "eastus"}
+            f"{base}{WS}/ws1", params=V, headers=AUTH, json=workspace_body()
         ).is_success
     assert stat.S_IMODE(state.stat().st_mode) == 0o600
 

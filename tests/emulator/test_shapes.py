@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
+from tests.linked import STORAGE_ACCOUNT
 
 RG = "Shape-RG"
 SUB = f"/subscriptions/{DEFAULT_SUBSCRIPTION}"
@@ -27,7 +28,7 @@ def _workspace(shape: str) -> tuple[httpx.Client, dict[str, object]]:
             "location": "eastus",
             "kind": "Hub",
             "identity": {"type": "SystemAssigned, UserAssigned", "userAssignedIdentities": {}},
-            "properties": {"keyVault": KV},
+            "properties": {"keyVault": KV, "storageAccount": STORAGE_ACCOUNT},
         },
     )
     return client, client.get(f"{WS}/ws1", params=V).json()

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from reconciler.emulator import Emulator, Knobs, transport
+from tests.linked import workspace_body
 from tests.upstream import SHARED_ABSENT, shared_path
 
 ARM_SPECS = [
@@ -117,7 +118,7 @@ def _prepare(
     items = body.get("value") if isinstance(body.get("value"), list) else None
     ws_body = items[0] if items and "location" in items[0] else body
     if "location" not in ws_body or "connections" in json.dumps(ws_body.get("type", "")):
-        ws_body = {"location": "eastus2euap"}
+        ws_body = workspace_body("eastus2euap")  # the parent of a child resource's example
     put = client.put(base, params={"api-version": "2024-04-01"}, json=ws_body)
     assert put.status_code < 300, put.text
     if "ruleName" in params or (items and "outboundRules" in items[0].get("type", "")):

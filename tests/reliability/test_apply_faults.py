@@ -24,6 +24,7 @@ from reconciler.plan.planner import Options
 from reconciler.render.json import render_json
 from reconciler.session import make_plan
 from tests.fakes import FakeTime
+from tests.linked import LINKED, LINKED_YAML
 
 RG = "rg-apply"
 ENV = {"PAT": "canary-pat-value"}
@@ -35,12 +36,12 @@ spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: wes
 apiVersion: reconciler/v1
 kind: Workspace
 metadata: {{name: ws-a}}
-spec: {{properties: {{description: first, storageAccount: /subscriptions/x/sa1}}}}
+spec: {{properties: {{description: first, {LINKED_YAML}}}}}
 ---
 apiVersion: reconciler/v1
 kind: Workspace
 metadata: {{name: ws-b}}
-spec: {{properties: {{description: second}}}}
+spec: {{properties: {{description: second, {LINKED_YAML}}}}}
 ---
 apiVersion: reconciler/v1
 kind: Connection
@@ -187,7 +188,7 @@ def test_another_operation_in_progress_is_waited_for(tmp_path: Path) -> None:
             params={"api-version": "2023-04-01"},
             json={
                 "location": "westeurope",
-                "properties": {"description": "other", "storageAccount": "/subscriptions/x/sa1"},
+                "properties": {"description": "other", **LINKED},
             },
         )
         assert answer.status_code == 202
@@ -200,7 +201,8 @@ def test_another_operation_in_progress_is_waited_for(tmp_path: Path) -> None:
 def test_replacement_is_refused_unless_allowed(tmp_path: Path) -> None:
     world = World(tmp_path)
     assert world.apply().ok
-    world.write(MANIFEST.replace("/subscriptions/x/sa1", "/subscriptions/x/sa2"))
+    # ws-a names another storage account (LINKED_YAML ends with the storage account's id)
+    world.write(MANIFEST.replace(f"first, {LINKED_YAML}", f"first, {LINKED_YAML}2"))
     plan = world.plan()
     ws_a = next(c for c in plan.changes if c.address.endswith("ws-a"))
     assert ws_a.action is Action.REPLACE_REQUIRED

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
+from tests.linked import LINKED_YAML
 
 RG = "rg-kill"
 
@@ -31,7 +32,7 @@ def _manifest(path: Path) -> Path:
     for w in range(6):
         docs.append(
             f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws{w}}}\n"
-            f"spec: {{properties: {{description: w{w}}}}}\n"
+            f"spec: {{properties: {{description: w{w}, {LINKED_YAML}}}}}\n"
         )
         for c in range(2):
             docs.append(

@@ -11,6 +11,7 @@ from reconciler import outputfile
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
 from reconciler.errors import OutputError
+from tests.linked import LINKED_YAML
 
 MANIFEST = f"""apiVersion: reconciler/v1
 kind: Defaults
@@ -19,7 +20,7 @@ spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: rg-clear, location:
 apiVersion: reconciler/v1
 kind: Workspace
 metadata: {{name: ws-clear}}
-spec: {{properties: {{description: hello}}}}
+spec: {{properties: {{description: hello, {LINKED_YAML}}}}}
 """
 
 

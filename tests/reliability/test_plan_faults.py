@@ -17,6 +17,7 @@ from reconciler.manifest.load import load
 from reconciler.plan.planner import Options
 from reconciler.session import make_plan
 from tests.fakes import FakeTime
+from tests.linked import LINKED_YAML, workspace_body
 
 RG = "rg-faults"
 MANIFEST = f"""apiVersion: reconciler/v1
@@ -26,7 +27,7 @@ spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: wes
 apiVersion: reconciler/v1
 kind: Workspace
 metadata: {{name: ws-1}}
-spec: {{properties: {{description: one}}}}
+spec: {{properties: {{description: one, {LINKED_YAML}}}}}
 ---
 apiVersion: reconciler/v1
 kind: Connection
@@ -117,11 +118,11 @@ def test_a_large_plan_paces_itself_instead_of_hitting_arms_throttle(tmp_path: Pa
                 f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/{RG}/providers/"
                 f"Microsoft.MachineLearningServices/workspaces/ws{w:03d}",
                 params={"api-version": "2023-04-01"},
-                json={"location": "westeurope"},
+                json=workspace_body("westeurope"),
             ).raise_for_status()
             docs.append(
                 f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: "
-                f"ws{w:03d}}}\nspec: {{}}\n"
+                f"ws{w:03d}}}\nspec: {{properties: {{{LINKED_YAML}}}}}\n"
             )
     (tmp_path / "m.yaml").write_text("---\n".join(docs))
     emulator.knobs.throttle = True

@@ -1,18 +1,22 @@
 """Manifest documents the safety tests share."""
 
+from tests.linked import KEY_VAULT, STORAGE_ACCOUNT
+
 UAI = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/rg-ids/providers/"
     "Microsoft.ManagedIdentity/userAssignedIdentities/uai-1"
 )
-WORKSPACE = """apiVersion: reconciler/v1
+WORKSPACE = f"""apiVersion: reconciler/v1
 kind: Workspace
-metadata: {name: ws-real}
+metadata: {{name: ws-real}}
 spec:
-  identity: {type: SystemAssigned}
-  tags: {team: ml}
+  identity: {{type: SystemAssigned}}
+  tags: {{team: ml}}
   properties:
     friendlyName: Real
     description: first
+    keyVault: {KEY_VAULT}
+    storageAccount: {STORAGE_ACCOUNT}
 """
 AOAI = """apiVersion: reconciler/v1
 kind: Connection

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.conftest import CANARIES, azure
+from tests.linked import LINKED_YAML
 from tests.security.hostile import Hostile, hostile_server
 
 __all__ = ["azure"]
@@ -65,7 +66,7 @@ kind: Workspace
 metadata: {{name: {name}, subscription: {SUB}, resourceGroup: {RG}}}
 spec:
   location: westeurope
-  properties: {{friendlyName: PR workspace}}
+  properties: {{friendlyName: PR workspace, {LINKED_YAML}}}
 {extra}"""
 
 

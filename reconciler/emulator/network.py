@@ -1,0 +1,119 @@
+"""The outbound rules Azure adds itself to a workspace's managed network (pure functions).
+
+With isolation mode ``AllowOnlyApprovedOutbound`` a workspace's managed network holds
+``Required`` rules the user did not write, as a workspace of that mode shows them (the sample
+output of azure.azcollection's ``azure_rm_ml_workspace_info``; the "List of required rules" of
+Azure ML's managed-network how-to): service tags for the service itself, and private endpoints
+to the workspace and the key vault, storage account (blob and file) and container registry it
+uses. Their names are ``__SYS_ST_<tag>[_<protocol>]`` and
+``__SYS_PE_<resource>_<subresource>_<8 hex>``. With ``AllowInternetOutbound`` Azure adds
+private endpoints only to associated resources whose public access is disabled, which the
+emulator cannot know, so it adds none; ``Disabled`` has no managed network.
+
+Rules are ``Inactive`` until the managed network is provisioned, ``Active`` after.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+APPROVED_ONLY = "AllowOnlyApprovedOutbound"
+# (service tag, protocol, port ranges); "{region}" is the workspace's location.
+_SERVICE_TAGS = (
+    ("AzureActiveDirectory", "TCP", "80, 443"),
+    ("AzureFrontDoor.FirstParty", "*", "*"),
+    ("AzureMachineLearning", "TCP", "443"),
+    ("AzureMachineLearning", "UDP", "5831"),
+    ("AzureMonitor", "TCP", "443"),
+    ("AzureResourceManager", "TCP", "443"),
+    ("BatchNodeManagement", "TCP", "443"),
+    ("MicrosoftContainerRegistry.{region}", "TCP", "443"),
+    ("VirtualNetwork", "*", "*"),
+)
+# workspace property -> the private endpoints' subresources
+_ENDPOINTS = {
+    "storageAccount": ("blob", "file"),
+    "keyVault": ("vault",),
+    "containerRegistry": ("registry",),
+}
+
+
+def _settings(workspace: dict[str, Any]) -> dict[str, Any]:
+    network = (workspace.get("properties") or {}).get("managedNetwork")
+    return network if isinstance(network, dict) else {}
+
+
+def status(workspace: dict[str, Any]) -> str:
+    """``Active`` once the managed network was provisioned, ``Inactive`` before."""
+    provisioned = _settings(workspace).get("status")
+    return (
+        "Active"
+        if isinstance(provisioned, dict) and provisioned.get("status") == "Active"
+        else "Inactive"
+    )
+
+
+def required_rules(workspace: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The rules Azure adds for the workspace's isolation mode, by name."""
+    if str(_settings(workspace).get("isolationMode", "")).lower() != APPROVED_ONLY.lower():
+        return {}
+    props = workspace.get("properties") or {}
+    rules: dict[str, dict[str, Any]] = {}
+    for tag, protocol, ports in _SERVICE_TAGS:
+        tag = tag.format(region=workspace.get("location", ""))
+        name = f"__SYS_ST_{tag}" if protocol == "*" else f"__SYS_ST_{tag}_{protocol}"
+        rules[name] = _rule(
+            "ServiceTag",
+            {
+                "serviceTag": tag,
+                "protocol": protocol,
+                "portRanges": ports,
+                "action": "Allow",
+                "addressPrefixes": [],
+            },
+        )
+    suffix = hashlib.sha256(str(props.get("workspaceId", "")).encode()).hexdigest()[:8]
+    targets = [(workspace["id"], "amlworkspace")]
+    for prop, subresources in _ENDPOINTS.items():
+        if isinstance(props.get(prop), str):
+            targets += [(props[prop], sub) for sub in subresources]
+    for resource_id, sub in targets:
+        resource = resource_id.rstrip("/").rsplit("/", 1)[-1]
+        destination = {
+            "serviceResourceId": resource_id,
+            "subresourceTarget": sub,
+            "sparkEnabled": True,
+            "sparkStatus": "Inactive",
+        }
+        rules[f"__SYS_PE_{resource}_{sub}_{suffix}"] = _rule("PrivateEndpoint", destination)
+    return rules
+
+
+def _rule(kind: str, destination: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "category": "Required", "destination": destination}
+
+
+def user_rules(workspace: dict[str, Any]) -> dict[str, Any]:
+    """The rules written to the workspace (its PUT's ``outboundRules`` and the rule PUTs)."""
+    rules = _settings(workspace).get("outboundRules")
+    return rules if isinstance(rules, dict) else {}
+
+
+def all_rules(workspace: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Every rule of the managed network as Azure shows it, with its current status."""
+    now = status(workspace)
+    merged = {**required_rules(workspace), **user_rules(workspace)}
+    return {
+        name: {**rule, "status": now, "errorInformation": None} for name, rule in merged.items()
+    }
+
+
+def with_rules(view: dict[str, Any]) -> dict[str, Any]:
+    """A workspace view whose managed network lists every rule, Azure's own included."""
+    network = _settings(view)
+    if not network:
+        return view
+    rules = all_rules(view)
+    props = {**view["properties"], "managedNetwork": {**network, "outboundRules": rules}}
+    return {**view, "properties": props}
