@@ -21,8 +21,11 @@ LINKED = {
 LINKED_YAML = ", ".join(f"{k}: {v}" for k, v in LINKED.items())
 
 
-def sdk_client(url: str, cert: Path) -> Any:
-    """The official management client, pointed at the emulator and trusting its certificate."""
+def sdk_client(url: str, cert: Path, *, status_retries: int = 3) -> Any:
+    """The official management client, pointed at the emulator and trusting its certificate.
+
+    ``status_retries``: azure-core's ``retry_status`` (its default is 3: a call that meets a
+    fourth 429 raises, which is what a user's script hits under ARM's throttle)."""
     from azure.core.credentials import AccessToken
     from azure.mgmt.machinelearningservices import MachineLearningServicesMgmtClient
 
@@ -36,6 +39,8 @@ def sdk_client(url: str, cert: Path) -> Any:
         base_url=url,
         api_version="2023-04-01",
         connection_verify=str(cert),
+        retry_status=status_retries,
+        retry_total=max(10, status_retries),
     )
 
 

@@ -1,21 +1,28 @@
 """Apply N new workspaces with a provisioning delay: ours vs the official SDK used serially.
 
-Usage: python bench/apply_parallel.py [--workspaces 20] [--delay 3] [--baseline-workspaces N]
+Usage: python bench/apply_parallel.py [--workspaces 100] [--delay 3] [--baseline-workspaces 20]
+                                      [--no-throttle]
 
 The emulator serves HTTPS on loopback (azure-core refuses bearer tokens over plain http) with
-the given provisioning delay and Retry-After 1. Ours: `reconciler apply` as a whole process.
-Baseline, same run: `azure-mgmt-machinelearningservices`, `begin_create_or_update(...).result()`
-for each workspace in turn, as scripts commonly do. Lower bound: one provisioning delay.
+the given provisioning delay, Retry-After 1 and ARM's read and write throttle on. Ours:
+`reconciler apply` as a whole process; the emulator's request counts say how it waited.
+Baseline, same run, same emulator, its own process (bench/sdk_baseline.py):
+`azure-mgmt-machinelearningservices`, `begin_create_or_update(...).result()` for each
+workspace in turn, as scripts commonly do. Lower bound: one provisioning delay.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
+import sys
 import tempfile
-import time
+from collections import Counter
 from pathlib import Path
+from typing import Any
 
-from _common import LINKED, LINKED_YAML, run_reconciler, sdk_client
+from _common import LINKED_YAML, run_reconciler
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -44,55 +51,81 @@ def _ours(url: str, cert: Path, manifests: Path) -> float:
     )[0]
 
 
-def _sdk_serial(url: str, cert: Path, count: int) -> float:
-    from azure.mgmt.machinelearningservices import models
-
-    client = sdk_client(url, cert)
-    start = time.perf_counter()
-    for i in range(count):
-        client.workspaces.begin_create_or_update(
+def _sdk_serial(url: str, cert: Path, count: int, retries: int) -> Any:
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("sdk_baseline.py")),
+            "creates",
+            url,
+            str(cert),
+            str(count),
             RG,
-            f"sdk{i:03d}",
-            models.Workspace(
-                location="westeurope",
-                description=f"bench {i}",
-                key_vault=LINKED["keyVault"],
-                storage_account=LINKED["storageAccount"],
-            ),
-        ).result()
-    return time.perf_counter() - start
+            str(retries),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _counts(emulator: Emulator) -> Counter[str]:
+    stats = emulator.stats()
+    return Counter({**stats["requests"], "429": stats["statuses"].get("429", 0)})
 
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workspaces", type=int, default=20)
+    parser.add_argument("--workspaces", type=int, default=100)
     parser.add_argument("--delay", type=float, default=3.0)
+    parser.add_argument("--no-throttle", action="store_true", help="ARM's throttle off")
     parser.add_argument(
         "--baseline-workspaces",
         type=int,
-        default=None,
-        help="workspaces for the serial SDK run (default: same); the serial "
-        "time is scaled to --workspaces",
+        default=20,
+        help="workspaces for the serial SDK run; its time is scaled to --workspaces",
     )
     args = parser.parse_args()
-    baseline_n = args.baseline_workspaces or args.workspaces
+    baseline_n = min(args.baseline_workspaces, args.workspaces)
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = self_signed(Path(tmp) / "tls")
         emulator = Emulator(
-            knobs=Knobs(provisioning_seconds=args.delay, retry_after_seconds=1),
+            knobs=Knobs(
+                provisioning_seconds=args.delay,
+                retry_after_seconds=1,
+                throttle=not args.no_throttle,
+            ),
             resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
         )
         with running(emulator, certificate=(cert, key)) as url:
             ours = _ours(url, cert, _manifests(Path(tmp), args.workspaces, "ours"))
-            serial = _sdk_serial(url, cert, baseline_n) * args.workspaces / baseline_n
-    print(f"workspaces: {args.workspaces}, provisioning delay: {args.delay:g} s")
-    print(f"reconciler apply (whole process): {ours:6.1f} s")
+            calls = _counts(emulator)
+            emulator.throttle.buckets.clear()
+            sdk = _sdk_serial(url, cert, baseline_n, 100)
+    serial = sdk["seconds"] * args.workspaces / baseline_n
+    throttle = "off" if args.no_throttle else "on (reads 250 + 25/s, writes 200 + 10/s)"
     print(
-        f"SDK, one after another:           {serial:6.1f} s"
-        + (f"  (measured on {baseline_n}, scaled)" if baseline_n != args.workspaces else "")
+        f"{args.workspaces} new workspaces, {args.delay:g} s provisioning, Retry-After 1 s, "
+        f"ARM throttle {throttle}\n"
     )
-    print(f"lower bound (one delay):          {args.delay:6.1f} s")
-    print(f"serial / ours: {serial / ours:.1f}x; ours / lower bound: {ours / args.delay:.2f}")
+    print("| figure | ours | baseline | ratio |\n|---|---|---|---|")
+    print(
+        f"| apply ÷ bound (one delay) | {ours:.2f} s | {args.delay:.2f} s "
+        f"| {ours / args.delay:.2f}x |"
+    )
+    print(
+        f"| vs SDK `begin_create_or_update().result()` in turn (own process; measured on "
+        f"{baseline_n}, scaled) | {ours:.2f} s | {serial:.1f} s | {serial / ours:.1f}x |"
+    )
+    reads = {k.removeprefix("GET "): v for k, v in calls.items() if k.startswith("GET ")}
+    writes = sum(v for k, v in calls.items() if k.startswith("PUT "))
+    print(
+        f"| our requests: PUT {writes}; GET {sum(reads.values())} ({dict(reads)}); "
+        f"429 answers {calls['429']} | | | |"
+    )
+    if sdk["error"]:
+        print(f"\nSDK baseline stopped: {sdk['error']}")
 
 
 if __name__ == "__main__":

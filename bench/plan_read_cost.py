@@ -1,28 +1,33 @@
 """Plan over W workspaces x C connections: API calls and wall time, ours vs the SDK way.
 
 Usage: python bench/plan_read_cost.py [--workspaces 200] [--connections 5] [--groups 4]
-                                      [--latency-ms 50] [--parallelism 8] [--skip-throttled]
+                                      [--latency-ms 50] [--parallelism 8] [--sdk-threads 32]
+                                      [--sdk-retries 100] [--skip-throttled]
 
-The emulator (HTTPS on loopback, every request delayed by --latency-ms) is filled out of band.
-Ours: `reconciler plan` as a whole process (lists per resource group and per workspace).
-Baseline, same run: a script as users write it today with the official SDK
-(`azure-mgmt-machinelearningservices`, one GET per workspace and per connection, in turn).
-Lower bound: our round trips / parallelism x latency. Then both again with ARM's read throttle
-on (bucket 250, refill 25/s), where the number of calls decides. Connections use authType None:
-no secrets to compare, so both sides read the same things.
+The emulator (HTTPS on loopback, every request delayed by --latency-ms) runs in this process
+and is filled out of band. Ours: `reconciler plan` as a whole process (lists per resource group
+and per workspace). Baselines, same run, same emulator, each in its own process
+(bench/sdk_baseline.py): a script as users write it today with the official SDK
+(`azure-mgmt-machinelearningservices`, one GET per workspace and per connection), in turn and
+in --sdk-threads threads. Lower bound: our calls / parallelism x latency. Then ours and the
+threaded SDK again with ARM's read throttle on (bucket 250, refill 25/s), where the number of
+calls decides; the SDK gets --sdk-retries 429 retries per call to finish, and is run once more
+with azure-core's default (3), which gives up. Connections use authType None: no secrets to
+compare, so both sides read the same things. Prints a Markdown table of ratios.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 import tempfile
-import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
-from _common import LINKED, run_reconciler, sdk_client
+from _common import LINKED, run_reconciler
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -97,22 +102,52 @@ def _ours(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[floa
     return elapsed, int(report["calls"]["total"])
 
 
-def _sdk(
-    url: str, cert: Path, workspaces: int, connections: int, groups: int, threads: int = 1
-) -> tuple[float, int]:
-    client = sdk_client(url, cert)
+def _sdk(url: str, cert: Path, args: argparse.Namespace, threads: int, retries: int) -> Any:
+    """The SDK baseline in its own process (bench/sdk_baseline.py): seconds, calls, error."""
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(Path(__file__).with_name("sdk_baseline.py")),
+            "reads",
+            url,
+            str(cert),
+            *(str(v) for v in (args.workspaces, args.connections, args.groups)),
+            str(threads),
+            str(retries),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
-    def one_workspace(w: int) -> int:
-        rg = f"bench-rg-{w % groups}"
-        client.workspaces.get(rg, f"ws{w:04d}")
-        for c in range(connections):
-            client.workspace_connections.get(rg, f"ws{w:04d}", f"conn{c}")
-        return 1 + connections
 
-    start = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=threads) as pool:
-        calls = sum(pool.map(one_workspace, range(workspaces)))
-    return time.perf_counter() - start, calls
+def _throttled(emulator: Emulator) -> int:
+    return int(emulator.stats()["statuses"].get("429", 0))
+
+
+def _row(figure: str, ours: str, base: str, ratio: str) -> None:
+    print(f"| {figure} | {ours} | {base} | {ratio} |")
+
+
+def _run(
+    url: str, cert: Path, emulator: Emulator, manifests: Path, args: argparse.Namespace
+) -> dict[str, Any]:
+    """Ours, then the SDK serially and in threads, on a fresh throttle each; 429s counted."""
+    emulator.throttle.buckets.clear()
+    before = _throttled(emulator)
+    ours, calls = _ours(url, cert, manifests, args.parallelism)
+    our_429 = _throttled(emulator) - before
+    results: dict[str, Any] = {"ours": ours, "calls": calls, "our_429": our_429}
+    if not emulator.knobs.throttle and not args.skip_serial:
+        emulator.throttle.buckets.clear()
+        results["serial"] = _sdk(url, cert, args, 1, 3)
+    emulator.throttle.buckets.clear()
+    results["threads"] = _sdk(url, cert, args, args.sdk_threads, args.sdk_retries)
+    if emulator.knobs.throttle:
+        emulator.throttle.buckets.clear()
+        results["default_retries"] = _sdk(url, cert, args, args.sdk_threads, 3)
+    return results
 
 
 def main() -> None:
@@ -121,8 +156,15 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=5)
     parser.add_argument("--groups", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--parallelism", type=int, default=8)
+    parser.add_argument("--parallelism", type=int, default=8, help="ours (--parallelism)")
+    parser.add_argument("--sdk-threads", type=int, default=32)
+    parser.add_argument(
+        "--sdk-retries", type=int, default=100, help="azure-core retry_status of the SDK"
+    )
     parser.add_argument("--skip-throttled", action="store_true")
+    parser.add_argument(
+        "--skip-serial", action="store_true", help="no SDK run in turn (hours at 10,000 GETs)"
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         cert, key = self_signed(Path(tmp) / "tls")
@@ -132,41 +174,60 @@ def main() -> None:
         with running(emulator, certificate=(cert, key)) as url:
             _fill(url, cert, args.workspaces, args.connections, args.groups)
             emulator.knobs.latency_ms = args.latency_ms
-            print(
-                f"{args.workspaces} workspaces x {args.connections} connections in "
-                f"{args.groups} resource groups; {args.latency_ms:g} ms per request"
-            )
-            runs = [("no throttle", False)] + (
-                [] if args.skip_throttled else [("ARM read throttle on", True)]
-            )
-            for label, throttle in runs:
-                emulator.knobs.throttle = throttle
-                emulator.throttle.buckets.clear()
-                ours, our_calls = _ours(url, cert, manifests, args.parallelism)
-                emulator.throttle.buckets.clear()
-                sdk, sdk_calls = _sdk(url, cert, args.workspaces, args.connections, args.groups)
-                emulator.throttle.buckets.clear()
-                sdk_par, _ = _sdk(
-                    url,
-                    cert,
-                    args.workspaces,
-                    args.connections,
-                    args.groups,
-                    threads=args.parallelism,
-                )
-                bound = our_calls / args.parallelism * args.latency_ms / 1000
-                print(f"\n[{label}]")
-                print(f"  reconciler plan (process): {ours:7.2f} s, {our_calls} calls")
-                print(f"  SDK, GET per resource:     {sdk:7.2f} s, {sdk_calls} calls")
-                print(
-                    f"  same in {args.parallelism} threads:         {sdk_par:7.2f} s, "
-                    f"{sdk_calls} calls  (SDK threads / ours: {sdk_par / ours:.1f}x)"
-                )
-                print(
-                    f"  lower bound:               {bound:7.2f} s "
-                    f"({our_calls} calls / {args.parallelism} x {args.latency_ms:g} ms)"
-                )
-                print(f"  SDK / ours: {sdk / ours:.1f}x; ours / lower bound: {ours / bound:.1f}")
+            free = _run(url, cert, emulator, manifests, args)
+            throttled = None
+            if not args.skip_throttled:
+                emulator.knobs.throttle = True
+                throttled = _run(url, cert, emulator, manifests, args)
+    _report(args, free, throttled)
+
+
+def _report(args: argparse.Namespace, free: Any, throttled: Any) -> None:
+    bound = free["calls"] / args.parallelism * args.latency_ms / 1000
+    ours, threads = free["ours"], free["threads"]
+    serial = free.get("serial")
+    print(
+        f"{args.workspaces} workspaces x {args.connections} connections in {args.groups} "
+        f"resource groups; {args.latency_ms:g} ms per request; ours --parallelism "
+        f"{args.parallelism}, SDK {args.sdk_threads} threads (own process)\n"
+    )
+    print("| figure | ours | baseline | ratio |\n|---|---|---|---|")
+    _row("API calls", str(free["calls"]), f"{threads['calls']} (SDK)", "")
+    _row(
+        "plan ÷ latency bound",
+        f"{ours:.2f} s",
+        f"{bound:.2f} s ({free['calls']} calls / {args.parallelism} x {args.latency_ms:g} ms)",
+        f"{ours / bound:.2f}x",
+    )
+    if serial is not None:
+        _row(
+            "vs SDK, GET per resource, in turn",
+            f"{ours:.2f} s",
+            f"{serial['seconds']:.2f} s",
+            f"{serial['seconds'] / ours:.1f}x",
+        )
+    _row(
+        f"vs SDK in {args.sdk_threads} threads",
+        f"{ours:.2f} s",
+        f"{threads['seconds']:.2f} s",
+        f"{threads['seconds'] / ours:.2f}x",
+    )
+    if throttled is None:
+        return
+    t_ours, t_sdk, t_default = throttled["ours"], throttled["threads"], throttled["default_retries"]
+    _row(
+        f"read throttle on: 429s for us; vs SDK in {args.sdk_threads} threads "
+        f"(retry_status={args.sdk_retries})",
+        f"{t_ours:.2f} s, {throttled['our_429']} x 429",
+        f"{t_sdk['seconds']:.2f} s" if not t_sdk["error"] else f"stopped: {t_sdk['error']}",
+        f"{t_sdk['seconds'] / t_ours:.1f}x",
+    )
+    _row(
+        "read throttle on: SDK with azure-core's default retries (retry_status=3)",
+        "",
+        f"{t_default['seconds']:.2f} s, " + (t_default["error"] or "finished"),
+        "",
+    )
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ from typing import Any
 
 from reconciler import kinds
 from reconciler.apply.body import refusal, update_body
+from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmConflict, ReconcilerError, UnsafeUrlError
@@ -122,6 +123,17 @@ class Applier:
         self.owner = manifests.owner
         self.marker = ownership.marker(manifests.owner)  # written into what apply creates
         self._started = client.clock()
+        # Resources being provisioned are polled together: one list per collection and
+        # api-version (the workspaces of a resource group), for the kinds that allow it.
+        self._pollers: dict[str, ListPoller] = {}
+
+    def _poller(self, kind: ResourceKind) -> ListPoller | None:
+        if not kind.polled_by_list:
+            return None
+        key = kind.api_version
+        if key not in self._pollers:
+            self._pollers[key] = ListPoller(self.client, kind.api_version)
+        return self._pollers[key]
 
     def _time_left(self) -> float:
         """Per-resource timeout, cut short by the overall deadline."""
@@ -317,6 +329,7 @@ class Applier:
             what=f"{kind.noun} {manifest.address.name} (found {found})",
             timeout=self._time_left(),
             progress=lambda state: self.notify(Event(change.address, state)),
+            poller=self._poller(kind),
         )
 
     async def _put_resource(
@@ -342,6 +355,7 @@ class Applier:
             timeout=self._time_left(),
             progress=lambda state: self.notify(Event(change.address, state)),
             on_operation=track,
+            poller=self._poller(kind),
         )
         self.report.resources[change.address] = outcome.body
 

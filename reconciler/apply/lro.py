@@ -1,10 +1,18 @@
 """Follow an ARM long-running operation to a terminal state.
 
-The strategy is chosen from the first response, as azure-core's ARM polling does:
+The strategy is chosen from the first response, as azure-core's ARM polling
+(``azure/mgmt/core/polling/arm_polling.py``) does:
 
 1. ``Azure-AsyncOperation`` header: poll it; its ``status`` is the operation's state.
 2. else ``Location`` header: poll it; 202 means running, 200/201/204 done, an error is a failure.
 3. else (200/201 with a body): poll the resource and read ``properties.provisioningState``.
+
+For a PUT, the resource's ``provisioningState`` is authoritative whatever the headers say
+(ARM's resource provider contract), so when the caller shares a
+:class:`~reconciler.apply.listpoll.ListPoller`, every PUT is followed through it instead: the
+resources being provisioned in one resource group are read with one list per round rather
+than a GET each, which keeps ARM's read budget for the work. The operation's own URL is then
+read once, only if the resource ends Failed or Canceled, for the error it carries.
 
 ``Retry-After`` (seconds) sets the wait between polls; without it :data:`DEFAULT_POLL`.
 Succeeded, Failed and Canceled are terminal (any case); anything else is in progress. Waiting
@@ -15,13 +23,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.arm.client import ArmClient, Response, retry_after
 from reconciler.errors import ArmError, OperationFailed, ReconcilerError, UnreadableAnswer
 
+if TYPE_CHECKING:
+    from reconciler.apply.listpoll import ListPoller
+
 DEFAULT_POLL = 30.0  # seconds, when the service sends no Retry-After (azure-core's ARM default)
 TERMINAL = ("succeeded", "failed", "canceled")
+
+Progress = Callable[[str], None]
 
 
 class OperationTimeout(ReconcilerError):
@@ -39,23 +52,224 @@ class Outcome:
     body: Any  # the resource as last read, when known
 
 
-Progress = Callable[[str], None]
+@dataclass(frozen=True)
+class Operation:
+    """What every strategy needs to know about the operation it follows."""
+
+    client: ArmClient
+    resource_url: str
+    api_version: str
+    what: str
+    progress: Progress | None
+
+    def report(self, state: str) -> None:
+        if self.progress is not None:
+            self.progress(state)
+
+    async def read_resource(self, kind: str) -> Any:
+        """The resource as it is now; None when it is gone (a finished DELETE)."""
+        answer = await self.client.request(
+            "GET",
+            self.resource_url,
+            params={"api-version": self.api_version},
+            kind=kind,
+            expect=(404,),
+        )
+        return answer.body if answer.status != 404 else None
 
 
-def _state_of(answer: Response) -> str:
-    body = answer.body
+class Strategy(Protocol):
+    """One way of learning whether the operation has ended."""
+
+    @property
+    def url(self) -> str:
+        """What is polled: named when the wait times out."""
+        ...
+
+    async def poll(self) -> tuple[Outcome | None, Response]:
+        """Poll once: the outcome when the operation has ended (or raise its failure)."""
+        ...
+
+
+@dataclass
+class AsyncOperationPolling:
+    """``Azure-AsyncOperation``: an operation status document with a ``status``."""
+
+    op: Operation
+    url: str
+
+    async def poll(self) -> tuple[Outcome | None, Response]:
+        answer = await self.op.client.request("GET", self.url, kind="operation.poll")
+        status = _status_of(answer)
+        self.op.report(status)
+        if status.lower() not in TERMINAL:
+            return None, answer
+        if status.lower() != "succeeded":
+            raise _operation_error(answer.body, status, self.op.what, answer)
+        # A finished DELETE leaves nothing to read: 404 is its success.
+        return Outcome("Succeeded", await self.op.read_resource("operation.final")), answer
+
+
+@dataclass
+class LocationPolling:
+    """``Location``: 202 while running; any other success is the end, an error the failure."""
+
+    op: Operation
+    url: str
+
+    async def poll(self) -> tuple[Outcome | None, Response]:
+        try:
+            answer = await self.op.client.request("GET", self.url, kind="operation.poll")
+        except ArmError as error:
+            raise OperationFailed(
+                error.status,
+                error.code,
+                error.message,
+                method="PUT",
+                url=self.op.resource_url,
+                request_id=error.request_id,
+            ) from error
+        if answer.status == 202:
+            self.op.report("InProgress")
+            return None, answer
+        self.op.report("Succeeded")
+        body = answer.body
+        if body is None:
+            body = await self.op.read_resource("operation.final")
+        return Outcome("Succeeded", body), answer
+
+
+@dataclass
+class ResourcePolling:
+    """No operation URL: the resource's own ``provisioningState``."""
+
+    op: Operation
+
+    @property
+    def url(self) -> str:
+        return self.op.resource_url
+
+    async def poll(self) -> tuple[Outcome | None, Response]:
+        answer = await self.op.client.request(
+            "GET",
+            self.op.resource_url,
+            params={"api-version": self.op.api_version},
+            kind="operation.poll",
+        )
+        state = _state_of(answer)
+        self.op.report(state)
+        if state.lower() not in TERMINAL:
+            return None, answer
+        return _finish(state, answer.body, self.op.what, answer.url, answer.request_id), answer
+
+
+def choose(op: Operation, first: Response) -> Strategy:
+    """The strategy the first response asks for (see the module docstring)."""
+    async_url = first.headers.get("azure-asyncoperation")
+    if async_url:
+        return AsyncOperationPolling(op, async_url)
+    location = first.headers.get("location")
+    if location:
+        return LocationPolling(op, location)
+    return ResourcePolling(op)
+
+
+async def follow(
+    client: ArmClient,
+    first: Response,
+    resource_url: str,
+    api_version: str,
+    *,
+    what: str,
+    timeout: float = 3600.0,
+    progress: Progress | None = None,
+    on_operation: Callable[[str], None] | None = None,
+    poller: ListPoller | None = None,
+) -> Outcome:
+    """Wait until the operation started by ``first`` ends; raise if it failed.
+
+    ``poller``: follow the resource's ``provisioningState`` through this shared poller (only
+    for a PUT or a wait on a resource being provisioned, never for a DELETE).
+    """
+    op = Operation(client, resource_url, api_version, what, progress)
+    strategy = choose(op, first)
+    if not isinstance(strategy, ResourcePolling):
+        # Refused here, before any wait, if the header points off the endpoint.
+        client.url(strategy.url, what="GET operation.poll")
+        if on_operation is not None:
+            on_operation(strategy.url)
+    elif first.status in (200, 201):
+        state = _state_of(first)
+        if state.lower() in TERMINAL:
+            return _finish(state, first.body, what, first.url, first.request_id)
+    delay = retry_after(first.headers, DEFAULT_POLL)
+    if poller is not None:
+        return await _follow_by_list(op, strategy, poller, delay=delay, timeout=timeout)
+    return await _poll_until_done(op, strategy, delay=delay, timeout=timeout)
+
+
+async def _poll_until_done(
+    op: Operation, strategy: Strategy, *, delay: float, timeout: float
+) -> Outcome:
+    started = op.client.clock()
+    while True:
+        if op.client.clock() - started + delay > timeout:
+            raise OperationTimeout(op.what, timeout, strategy.url)
+        await op.client.sleep(delay)
+        outcome, answer = await strategy.poll()
+        if outcome is not None:
+            return outcome
+        delay = retry_after(answer.headers, DEFAULT_POLL)
+
+
+async def _follow_by_list(
+    op: Operation, strategy: Strategy, poller: ListPoller, *, delay: float, timeout: float
+) -> Outcome:
+    state, body = await poller.wait(
+        op.resource_url,
+        delay=delay,
+        timeout=timeout,
+        what=op.what,
+        operation=strategy.url,
+        progress=op.progress,
+    )
+    if state.lower() == "succeeded":
+        return Outcome("Succeeded", body)
+    if not isinstance(strategy, ResourcePolling):
+        # The operation's own status says why it failed (its error code and message): its
+        # poll raises that. Should it disagree, the resource's state stands.
+        await strategy.poll()
+    raise ended_badly(state, op.what, op.resource_url, None)
+
+
+def provisioning_state(body: Any, *, url: str, request_id: str | None) -> str:
+    """A resource's ``properties.provisioningState``; "Succeeded" when it has none."""
     if not isinstance(body, dict) or not isinstance(body.get("properties") or {}, dict):
         # Read as "done" it would let a failed operation pass for a success.
         raise UnreadableAnswer(
             "expected the resource (a JSON object with object properties)",
             method="GET",
-            url=answer.url,
-            request_id=answer.request_id,
+            url=url,
+            request_id=request_id,
         )
     props = body.get("properties") or {}
     if props.get("provisioningState"):
         return str(props["provisioningState"])
     return "Succeeded"  # a resource without provisioningState is done when it answers
+
+
+def ended_badly(state: str, what: str, url: str, request_id: str | None) -> OperationFailed:
+    return OperationFailed(
+        0,
+        f"Provisioning{state}",
+        f"{what} ended in provisioningState {state}",
+        url=url,
+        request_id=request_id,
+    )
+
+
+def _state_of(answer: Response) -> str:
+    return provisioning_state(answer.body, url=answer.url, request_id=answer.request_id)
 
 
 def _status_of(answer: Response) -> str:
@@ -71,101 +285,10 @@ def _status_of(answer: Response) -> str:
     return str(body.get("status") or "InProgress")
 
 
-async def follow(
-    client: ArmClient,
-    first: Response,
-    resource_url: str,
-    api_version: str,
-    *,
-    what: str,
-    timeout: float = 3600.0,
-    progress: Progress | None = None,
-    on_operation: Callable[[str], None] | None = None,
-) -> Outcome:
-    """Wait until the operation started by ``first`` ends; raise if it failed."""
-    headers = first.headers
-    async_url = headers.get("azure-asyncoperation")
-    location = headers.get("location")
-    delay = retry_after(headers, DEFAULT_POLL)
-    started = client.clock()
-    poll_url = async_url or location or resource_url
-    if on_operation is not None and (async_url or location):
-        on_operation(poll_url)
-    if first.status in (200, 201) and not async_url and not location:
-        state = _state_of(first)
-        if state.lower() in TERMINAL:
-            return _finish(state, first.body, what, first)
-    while True:
-        if client.clock() - started + delay > timeout:
-            raise OperationTimeout(what, timeout, poll_url)
-        await client.sleep(delay)
-        if async_url:
-            answer = await client.request("GET", async_url, kind="operation.poll")
-            status = _status_of(answer)
-            if progress:
-                progress(status)
-            if status.lower() in TERMINAL:
-                if status.lower() != "succeeded":
-                    raise _operation_error(answer.body, status, what, answer)
-                # A finished DELETE leaves nothing to read: 404 is its success.
-                final = await client.request(
-                    "GET",
-                    resource_url,
-                    params={"api-version": api_version},
-                    kind="operation.final",
-                    expect=(404,),
-                )
-                return Outcome("Succeeded", final.body if final.status != 404 else None)
-        elif location:
-            try:
-                answer = await client.request("GET", location, kind="operation.poll")
-            except ArmError as error:
-                raise OperationFailed(
-                    error.status,
-                    error.code,
-                    error.message,
-                    method="PUT",
-                    url=resource_url,
-                    request_id=error.request_id,
-                ) from error
-            if answer.status != 202:
-                if progress:
-                    progress("Succeeded")
-                body = answer.body
-                if body is None:
-                    final = await client.request(
-                        "GET",
-                        resource_url,
-                        params={"api-version": api_version},
-                        kind="operation.final",
-                        expect=(404,),
-                    )
-                    body = final.body if final.status != 404 else None
-                return Outcome("Succeeded", body)
-            if progress:
-                progress("InProgress")
-        else:
-            answer = await client.request(
-                "GET", resource_url, params={"api-version": api_version}, kind="operation.poll"
-            )
-            state = _state_of(answer)
-            if progress:
-                progress(state)
-            if state.lower() in TERMINAL:
-                return _finish(state, answer.body, what, answer)
-        delay = retry_after(answer.headers, DEFAULT_POLL)
-
-
-def _finish(state: str, body: Any, what: str, answer: Response) -> Outcome:
+def _finish(state: str, body: Any, what: str, url: str, request_id: str | None) -> Outcome:
     if state.lower() == "succeeded":
         return Outcome("Succeeded", body)
-    raise OperationFailed(
-        0,
-        f"Provisioning{state}",
-        f"{what} ended in provisioningState {state}",
-        url=answer.url,
-        request_id=answer.request_id,
-    )
+    raise ended_badly(state, what, url, request_id)
 
 
 def _operation_error(body: Any, status: str, what: str, answer: Response) -> OperationFailed:

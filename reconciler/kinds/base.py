@@ -46,6 +46,9 @@ class ResourceKind:
     # PUT and DELETE are long-running operations and the resource carries a provisioningState:
     # apply follows them, the plan never calls a resource still being provisioned unchanged.
     long_running: bool = False
+    # Carries properties.provisioningState, so waits on many of one collection can share one
+    # list per round (apply/listpoll.py); a kind without it would look done once listed.
+    polled_by_list: bool = False
     delete_params: Mapping[str, str] = field(default_factory=dict)  # beside api-version
     # Values the service fills in when a PUT leaves the field out, by dotted path
     # (ANY: derived by the service). A strict plan does not remove them.

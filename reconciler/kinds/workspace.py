@@ -44,6 +44,7 @@ WORKSPACE = ResourceKind(
     # The notebook token (reconciler.notebook) is documented at 2024-04-01 only.
     action_api_versions={"listNotebookAccessToken": "2024-04-01"},
     long_running=True,
+    polled_by_list=True,
     # Azure soft-deletes a workspace and keeps its name taken: a replacement must purge.
     delete_params={"forceToPurge": "true"},
     server_defaults={
