@@ -331,15 +331,8 @@ def _undeclared_change(
             f"{ownership.marker(owner)} (this configuration; --prune)"
         )
         verdict = Verdict(Action.DELETE, ReasonCode.PRUNED, reason)
-    return Change(
-        address=str(address),
-        kind=address.kind,
-        action=verdict.action,
-        code=verdict.code,
-        reason=verdict.reason,
-        workspace=workspace,
-        before=strip_credentials(body),
-        fingerprint=fingerprint(body),
+    return _compared(
+        verdict, address=address, workspace=workspace, body=body, after=None, diffs=[], warnings=[]
     )
 
 
