@@ -1,8 +1,9 @@
 """Workspaces as Microsoft.MachineLearningServices serves them.
 
 Server-set fields and defaults filled in, read-only input ignored, create-only changes refused
-with 400, the key vault and storage account a workspace needs, long-running PUT, PATCH and
-DELETE in each of the shapes ARM uses, soft delete, and the notebook access token.
+with 400, the key vault and storage account a workspace needs (a project: its hub,
+:mod:`.hubs`), long-running PUT, PATCH and DELETE in each of the shapes ARM uses, soft delete,
+and the notebook access token.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reconciler.emulator import contract
+from reconciler.emulator import contract, hubs
 from reconciler.emulator.base import (
     READ_ONLY_WORKSPACE_PROPS,
     TENANT,
@@ -78,10 +79,18 @@ class WorkspaceOperations(ArmBase):
                 "Soft-deleted workspace exists. Please purge or recover it. "
                 "https://aka.ms/wsoftdelete",
             )
-        if self.knobs.strict_dependencies:
+        kind = body.get("kind") or (record.body.get("kind") if record else None)
+        if hubs.is_project(kind):
+            # A project inherits its key vault, storage … from its hub, which must exist.
+            refused = hubs.project_problem(
+                body, self.state, check_hub=self.knobs.strict_dependencies
+            )
+        elif self.knobs.strict_dependencies:
             refused = _dependency_problem(body, creating=record is None)
-            if refused:
-                return refused
+        else:
+            refused = None
+        if refused:
+            return refused
         if record is not None:
             if record.operation is not None or record.deleted:
                 return arm_error(

@@ -11,10 +11,14 @@ Addresses nest one level (a resource in a resource group, or in one parent there
 
 from __future__ import annotations
 
+from dataclasses import replace
+from typing import Any
+
 from reconciler.kinds.base import ResourceKind
 from reconciler.kinds.connection import CONNECTION
 from reconciler.kinds.outbound_rule import OUTBOUND_RULE
 from reconciler.kinds.workspace import WORKSPACE
+from reconciler.manifest.model import ResourceManifest
 
 # Parents before their children: apply writes in this order, and the plan lists it.
 KINDS: tuple[ResourceKind, ...] = (WORKSPACE, CONNECTION, OUTBOUND_RULE)
@@ -38,6 +42,25 @@ def children(parent: ResourceKind) -> tuple[ResourceKind, ...]:
     return tuple(k for k in KINDS if k.parent is not None and k.parent.kind is parent.kind)
 
 
+def resolve(manifest: ResourceManifest) -> ResourceManifest:
+    """The manifest with each reference to another declared resource (``refs``) filled in as
+    that resource's ARM id: what the planner compares and apply sends."""
+    if not manifest.refs:
+        return manifest
+    spec: dict[str, Any] = dict(manifest.spec)
+    for path, address in manifest.refs:
+        spec = _set(spec, path.split("."), of(address.kind).path(address))
+    return replace(manifest, spec=spec)
+
+
+def _set(body: dict[str, Any], path: list[str], value: str) -> dict[str, Any]:
+    head, *rest = path
+    if not rest:
+        return {**body, head: value}
+    inner = body.get(head)
+    return {**body, head: _set(inner if isinstance(inner, dict) else {}, rest, value)}
+
+
 __all__ = [
     "CONNECTION",
     "KINDS",
@@ -47,4 +70,5 @@ __all__ = [
     "children",
     "get",
     "of",
+    "resolve",
 ]

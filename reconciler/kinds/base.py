@@ -65,6 +65,13 @@ class ResourceKind:
     kept_by_service: frozenset[str] = frozenset()
     # Dotted paths never compared, declared or not (apply's own marker, a rule's status).
     ignored: frozenset[str] = frozenset()
+    # Dotted paths a resource inherits from another one, by the value of its body's ``kind``
+    # (a Project's key vault, storage, network … are its hub's): never sent in its PUT, never
+    # compared, declared or live.
+    inherited: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Dotted paths holding the ARM id of another resource it needs (a Project's hub): apply
+    # writes that one first when the same run declares it.
+    id_references: tuple[str, ...] = ()
     # Writes of this kind in one parent must not overlap (the service rewrites the parent's
     # whole state per write, and concurrent writes lose each other's): apply does them one
     # at a time, beside the other kinds' writes.
@@ -129,6 +136,23 @@ class ResourceKind:
         schema = self.schema()
         return Node(schema, schema)
 
+    def inherited_paths(self, *bodies: Any) -> frozenset[str]:
+        """The paths ``bodies`` (declared, live) inherit, by the ``kind`` each names."""
+        found: frozenset[str] = frozenset()
+        for body in bodies:
+            value = body.get("kind") if isinstance(body, dict) else None
+            if isinstance(value, str):
+                for name, paths in self.inherited.items():
+                    if name.lower() == value.lower():
+                        found |= paths
+        return found
+
+    def without_inherited(self, body: Body, *others: Any) -> Body:
+        """``body`` without the paths it (or ``others``: the live body) inherits."""
+        for path in sorted(self.inherited_paths(body, *others)):
+            body = _without(body, path.split("."))
+        return body
+
     def defaults_for(self, name: str) -> dict[str, Any]:
         """The values the service fills in for resource ``name``."""
         return {**self.server_defaults, **dict.fromkeys(self.named_defaults, name)}
@@ -173,3 +197,16 @@ class ResourceKind:
         address = self.address(sub, group, names[-1], names[0] if len(names) > 1 else "")
         self.path(address)  # every decoded part must be a segment (``%2E%2E`` is not)
         return address
+
+
+def _without(body: Body, path: list[str]) -> Body:
+    """A copy of ``body`` without the member at ``path`` (``body`` itself when absent)."""
+    head, *rest = path
+    if head not in body:
+        return body
+    if not rest:
+        return {k: v for k, v in body.items() if k != head}
+    inner = body[head]
+    if not isinstance(inner, dict):
+        return body
+    return {**body, head: _without(inner, rest)}

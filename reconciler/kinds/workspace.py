@@ -6,6 +6,12 @@ body of the seed page). Creating, replacing and deleting one are long-running op
 delete is soft (the name stays taken), so a replacement purges. Create-only fields
 (``location``, ``keyVault``, ``storageAccount``) are marked in the schema
 (``x-reconciler-create-only``); ``location`` may be inherited from a Defaults document.
+
+At 2025-09-01 a workspace may be a Hub, or a Project of a hub (``properties.hubResourceId``,
+filled from ``metadata.hub`` when the hub is declared in the same run: apply writes the hub
+first). A Project inherits its hub's dependent resources, network and encryption
+(:data:`INHERITED_FROM_HUB`): Azure answers a project's GET with its hub's values and refuses
+a project PUT that sends them, so they are never sent and never compared.
 """
 
 from __future__ import annotations
@@ -19,11 +25,33 @@ from reconciler.kinds.base import ANY, Body, Exported, ResourceKind
 from reconciler.manifest.model import Kind
 
 API_VERSION = "2023-04-01"
+HUB_ID = "properties.hubResourceId"
+# What a Project inherits from its hub, by dotted path. azurerm's azurerm_ai_foundry_project
+# (internal/services/machinelearning/ai_foundry_project_resource.go, Update) drops exactly
+# these from the body it GETs before PUTting it back, "Projects inherit the KV/Storage/
+# AppInsights/CR/Network/Encryption settings from the Hub" and "the API will error when
+# trying to send the inherited settings"; Azure refuses a project with a managed network of
+# its own ("Project workspace shouldn't define it's own managed network properties",
+# Azure-Samples/ai-studio-in-a-box#5); azure-ai-ml's project template
+# (_arm_deployments/arm_templates/workspace_project.json) sends none of them. Not
+# publicNetworkAccess: that template sends it for a project.
+INHERITED_FROM_HUB = frozenset(
+    {
+        "properties.keyVault",
+        "properties.storageAccount",
+        "properties.applicationInsights",
+        "properties.containerRegistry",
+        "properties.managedNetwork",
+        "properties.encryption",
+    }
+)
 
 
 def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
-    """A Workspace document: the live body's writable fields the api-version defines."""
+    """A Workspace document: the live body's writable fields the api-version defines (a
+    Project's without what it inherits from its hub)."""
     sub, rg = document.scope(body)
+    body = WORKSPACE.without_inherited(body)
     spec = document.clean(body, WORKSPACE.node()) or CommentedMap()
     metadata: list[tuple[str, Any]] = [
         ("name", body["name"]),
@@ -59,5 +87,7 @@ WORKSPACE = ResourceKind(
     # (as every 2023-04-01 body does) neither loses nor changes it.
     assumed_when_absent={"kind": "Default"},
     kept_by_service=frozenset({"kind"}),
+    inherited={"Project": INHERITED_FROM_HUB},
+    id_references=(HUB_ID,),
     export=export,
 )

@@ -2,9 +2,10 @@
 
 Order of work, each step skipped for a document the previous step rejected:
 discover files -> parse YAML -> substitute ``${VAR}`` -> check the schema -> apply Defaults
--> check identity and cross-document rules (duplicates, a connection's workspace) -> check
-that secret references resolve. All problems are collected; none is raised early, so one run
-shows everything wrong. This module makes no network call.
+-> check identity and cross-document rules (duplicates, a connection's workspace, a project's
+hub: :mod:`reconciler.manifest.hubs`) -> check that secret references resolve. All problems
+are collected; none is raised early, so one run shows everything wrong. This module makes no
+network call.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 
 from reconciler import textfile
 from reconciler.errors import Position, Problem
-from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
+from reconciler.manifest import armlimits, envsubst, hubs, schemacheck, secrets
 from reconciler.manifest.model import (
     Address,
     ConnectionManifest,
@@ -377,6 +378,9 @@ class _Builder:
         return True
 
     def cross_check(self) -> None:
+        self.workspaces = hubs.resolve(
+            self.workspaces, lambda doc, path, message: self.loader.report(doc, path, message)
+        )
         declared = {w.address.key for w, _ in self.workspaces}
         for connection, doc in self.children:
             workspace = connection.address.workspace_address

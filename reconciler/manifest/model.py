@@ -75,6 +75,9 @@ class ResourceManifest:
     # The ARM api-version it is written for (metadata.apiVersion, or its Defaults'
     # apiVersions); empty: its kind's default.
     api_version: str = ""
+    # Fields to fill with the ARM id of another resource these manifests declare, as
+    # (dotted path in spec, its address): a Project's metadata.hub is its hubResourceId.
+    refs: tuple[tuple[str, Address], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -154,9 +154,11 @@ class _Context:
 def _field_diffs(
     kind: ResourceKind, m: ResourceManifest, body: Any, node: Node, options: Options
 ) -> list[FieldDiff]:
-    """The field diffs, create-only ones flagged."""
+    """The field diffs, create-only ones flagged; what the resource inherits (a Project's
+    key vault, network … are its hub's) is never compared, declared or live."""
     defaults = kind.defaults_for(m.address.name)
-    found = diff(m.spec, body, node, strict=options.strict, ignore=kind.ignored, defaults=defaults)
+    ignore = kind.ignored | kind.inherited_paths(m.spec, body)
+    found = diff(m.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults)
     create_only = create_only_paths(node, m.spec)
     return [replace(d, create_only=d.path in create_only) for d in found]
 
@@ -264,10 +266,10 @@ def _at_version(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _
 def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Context) -> Change:
     """What to do with one declared resource, of any kind."""
     address = m.address
-    after = redact(m.spec)
+    body = live.get(address)
+    after = redact(kind.without_inherited(m.spec, body))  # what a create sends
     parent = str(address) if kind.parent is None else str(kind.parent_address(address))
     warnings = _resource_group_warnings(address, live) if kind.top else []
-    body = live.get(address)
     created = _parent_created(kind, address, ctx)
     if created is not None or body is None:
         verdict = created or NOT_FOUND
@@ -415,7 +417,7 @@ def _declared_changes(
     for kind in kinds.KINDS:
         declared = [m for m in manifests.resources if m.address.kind is kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
-            change = _at_version(kind, m, live, ctx)
+            change = _at_version(kind, kinds.resolve(m), live, ctx)
             ctx.actions[m.address.key] = change.action
             changes.append(change)
     return changes
