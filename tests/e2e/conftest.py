@@ -13,8 +13,25 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
+from reconciler.manifest.load import LoadOptions, load
+from reconciler.manifest.model import ResourceManifest, WorkspaceManifest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+
+
+def _example_resources() -> tuple[ResourceManifest, ...]:
+    result = load([EXAMPLES], LoadOptions(check_secrets=False))
+    assert result.ok, [p.render() for p in result.problems]
+    return result.manifests.resources
+
+
+# Every ARM resource the examples declare (a first apply creates each with one PUT), and the
+# workspaces among them that name no other one (a first apply starts them at once; a project
+# waits for its hub).
+EXAMPLE_RESOURCES = len(_example_resources())
+INDEPENDENT_WORKSPACES = len(
+    [m for m in _example_resources() if isinstance(m, WorkspaceManifest) and not m.refs]
+)
 PLAYWRIGHT_ACCOUNT = "sampleAccountId_00000000-0000-0000-0000-000000000000"
 CANARIES = {
     "AZURE_OPENAI_API_KEY": "canary-aoai-7f3e9b1c",

@@ -52,9 +52,17 @@ WS_PATH = (
 
 
 def _populate(azure: Azure, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
-    """The examples, plus one connection of every auth type; returns env for the export."""
+    """The examples' testworkspace and its connections, plus one connection of every auth
+    type; returns env for the export."""
     code, _, err = azure.cli(
-        "apply", "--endpoint", azure.url, "--auto-approve", str(EXAMPLES), capsys=capsys
+        "apply",
+        "--endpoint",
+        azure.url,
+        "--auto-approve",
+        "--target",
+        "testworkspace",
+        str(EXAMPLES),
+        capsys=capsys,
     )
     assert code == 0, err
     env = {}
