@@ -157,7 +157,9 @@ def test_the_examples_are_valid_with_the_demo_environment(repo: Path) -> None:
     result = load([repo / "manifests/examples"], env=env)
     assert result.ok, [p.render() for p in result.problems]
     m = result.manifests
-    assert (len(m.workspaces), len(m.connections), len(m.playwright)) == (1, 3, 1)
+    # The seed examples (a workspace, 3 connections, an audit); hub.yaml: a hub, its project
+    # and their Azure OpenAI connection.
+    assert (len(m.workspaces), len(m.connections), len(m.playwright)) == (3, 4, 1)
     auth = {c.spec["properties"]["authType"] for c in m.connections}
     assert auth == {"None", "ApiKey", "ServicePrincipal"}
 
