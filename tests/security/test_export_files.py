@@ -188,3 +188,36 @@ def test_a_listed_connection_whose_metadata_is_not_an_object_is_one_line(tmp_pat
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "unreadable answer to GET" in done.stderr and "aoai" in done.stderr
     assert not (tmp_path / "exported").exists()
+
+
+def test_a_symbolic_link_where_export_writes_cannot_lead_it_outside_out(tmp_path: Path) -> None:
+    """A pull request can commit ``exported/<rg>`` as a link to ``.github/workflows``; the
+    scheduled export that follows must refuse it, not overwrite what it points to."""
+    emulator = RewritingEmulator(
+        lambda request, response: None,
+        knobs=Knobs(retry_after_seconds=0),
+        resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
+    )
+    checkout = tmp_path / "checkout"
+    workflows = checkout / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (checkout / "m.yaml").write_text(workspace_manifest())
+    (checkout / "out").mkdir()
+    (checkout / "out" / RG).symlink_to(workflows, target_is_directory=True)
+    with running(emulator) as url:
+        applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=checkout)
+        assert applied.returncode == 0, applied.stderr
+        done = run_cli(
+            "export",
+            "--endpoint",
+            url,
+            "--subscription",
+            DEFAULT_SUBSCRIPTION,
+            "--out",
+            "out",
+            cwd=checkout,
+        )
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr
+    assert "symbolic link" in done.stderr, done.stderr
+    assert list(workflows.iterdir()) == []
