@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.kinds import paths
+from reconciler.manifest.load import CrossCheck
 from reconciler.manifest.model import Address, Kind
 from reconciler.schemas import load_schema
 from reconciler.schemas.node import Node
@@ -72,6 +73,9 @@ class ResourceKind:
     # Dotted paths holding the ARM id of another resource it needs (a Project's hub): apply
     # writes that one first when the same run declares it.
     id_references: tuple[str, ...] = ()
+    # Its rule across documents, run by the manifest loader (a Project's hub is declared and
+    # a Hub); None: none.
+    cross_check: CrossCheck | None = None
     # Writes of this kind in one parent must not overlap (the service rewrites the parent's
     # whole state per write, and concurrent writes lose each other's): apply does them one
     # at a time, beside the other kinds' writes.
@@ -95,7 +99,7 @@ class ResourceKind:
     key_names: Callable[[Body], list[str] | None] | None = None
 
     def __str__(self) -> str:
-        return self.kind.value
+        return self.kind
 
     @property
     def api_versions(self) -> tuple[str, ...]:

@@ -9,23 +9,25 @@ delete is soft (the name stays taken), so a replacement purges. Create-only fiel
 
 At 2025-09-01 a workspace may be a Hub, or a Project of a hub (``properties.hubResourceId``,
 filled from ``metadata.hub`` when the hub is declared in the same run: apply writes the hub
-first). A Project inherits its hub's dependent resources, network and encryption
-(:data:`INHERITED_FROM_HUB`): Azure answers a project's GET with its hub's values and refuses
-a project PUT that sends them, so they are never sent and never compared.
+first; :mod:`reconciler.kinds.hubs` checks the reference). A Project inherits its hub's
+dependent resources, network and encryption (:data:`INHERITED_FROM_HUB`): Azure answers a
+project's GET with its hub's values and refuses a project PUT that sends them, so they are
+never sent and never compared.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from ruamel.yaml.comments import CommentedMap
 
-from reconciler.kinds import document
+from reconciler.kinds import document, hubs
 from reconciler.kinds.base import ANY, Body, Exported, ResourceKind
 from reconciler.manifest.model import Kind
 
+KIND = Kind("Workspace")
 API_VERSION = "2023-04-01"
-HUB_ID = "properties.hubResourceId"
 # What a Project inherits from its hub, by dotted path. azurerm's azurerm_ai_foundry_project
 # (internal/services/machinelearning/ai_foundry_project_resource.go, Update) drops exactly
 # these from the body it GETs before PUTting it back, "Projects inherit the KV/Storage/
@@ -58,11 +60,11 @@ def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Expo
         ("subscription", sub),
         ("resourceGroup", rg),
     ]
-    return document.document(Kind.WORKSPACE.value, metadata, document.order_top(spec)), []
+    return document.document(KIND, metadata, document.order_top(spec)), []
 
 
 WORKSPACE = ResourceKind(
-    kind=Kind.WORKSPACE,
+    kind=KIND,
     noun="workspace",
     collection="workspaces",
     api_version=API_VERSION,
@@ -88,6 +90,7 @@ WORKSPACE = ResourceKind(
     assumed_when_absent={"kind": "Default"},
     kept_by_service=frozenset({"kind"}),
     inherited={"Project": INHERITED_FROM_HUB},
-    id_references=(HUB_ID,),
+    id_references=(hubs.HUB_ID,),
+    cross_check=functools.partial(hubs.resolve, KIND),
     export=export,
 )

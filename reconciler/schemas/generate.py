@@ -77,8 +77,14 @@ def default_out_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
+# A resource name where its path parameter states no pattern: one path segment, without the
+# characters ARM refuses in any resource name.
+SEGMENT_PATTERN = r"^[^<>*%&:\\?/#+]+$"
+
+
 def _param(specs: SpecSet, spec_path: Path, name: str) -> JsonObj:
-    return dict(specs.load(spec_path)["parameters"][name])
+    param = dict(specs.load(spec_path)["parameters"][name])
+    return {"pattern": SEGMENT_PATTERN, **param}
 
 
 def _mark_create_only(schema: JsonObj) -> None:
@@ -299,8 +305,8 @@ def _name_and_parent(
 ) -> tuple[JsonObj, JsonObj]:
     """A document's name schema, and its parent's (``workspace``) for a child. A workspace's
     name pattern as the newer definitions state it (the 2023-04-01 file has none); a child's
-    from its own definition's path parameter."""
-    if source.kind == versions.WORKSPACE:
+    (a kind with a parent) from its own definition's path parameter."""
+    if not versions.parent_of(source.kind):
         return names["workspace"], {}
     noun = source.stem.replace("-", " ")
     parent = {

@@ -11,16 +11,18 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import kinds
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.manifest.load import LoadOptions, load
-from reconciler.manifest.model import ResourceManifest, WorkspaceManifest
+from reconciler.manifest.model import ResourceManifest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
 
 
 def _example_resources() -> tuple[ResourceManifest, ...]:
-    result = load([EXAMPLES], LoadOptions(check_secrets=False))
+    options = LoadOptions(check_secrets=False, cross_check=kinds.cross_check)
+    result = load([EXAMPLES], options)
     assert result.ok, [p.render() for p in result.problems]
     return result.manifests.resources
 
@@ -30,7 +32,7 @@ def _example_resources() -> tuple[ResourceManifest, ...]:
 # waits for its hub).
 EXAMPLE_RESOURCES = len(_example_resources())
 INDEPENDENT_WORKSPACES = len(
-    [m for m in _example_resources() if isinstance(m, WorkspaceManifest) and not m.refs]
+    [m for m in _example_resources() if m.address.kind == "Workspace" and not m.refs]
 )
 PLAYWRIGHT_ACCOUNT = "sampleAccountId_00000000-0000-0000-0000-000000000000"
 CANARIES = {

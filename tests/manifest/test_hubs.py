@@ -9,10 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.manifest.load import load
+from reconciler import kinds
+from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import Address, Kind, ResourceManifest
 
 SUB = "00000000-1111-2222-3333-444444444444"
+# The kinds' rules across documents, as the commands load manifests (reconciler.inputs).
+KINDS_RULES = LoadOptions(cross_check=kinds.cross_check)
 DEFAULTS = f"""apiVersion: reconciler/v1
 kind: Defaults
 spec: {{subscription: {SUB}, resourceGroup: rg1, location: westeurope,
@@ -35,7 +38,7 @@ def _workspace(name: str, kind: str = "", metadata: str = "", properties: str = 
 def _load(tmp_path: Path, *documents: str) -> tuple[list[str], list[ResourceManifest]]:
     file = tmp_path / "m.yaml"
     file.write_text("---\n".join([DEFAULTS, *documents]), encoding="utf-8")
-    result = load([file])
+    result = load([file], KINDS_RULES)
     return [p.render().replace(str(tmp_path) + "/", "") for p in result.problems], list(
         result.manifests.resources
     )
@@ -49,7 +52,7 @@ def test_a_reference_to_a_declared_hub_is_recorded(tmp_path: Path) -> None:
     )
     assert problems == []
     project = next(r for r in resources if r.address.name == "team-project")
-    hub = Address(Kind.WORKSPACE, SUB, "rg1", "team-hub")
+    hub = Address(Kind("Workspace"), SUB, "rg1", "team-hub")
     assert [(path, a.key) for path, a in project.refs] == [("properties.hubResourceId", hub.key)]
 
 
@@ -129,5 +132,5 @@ def test_metadata_hub_is_unknown_at_the_default_api_version(tmp_path: Path) -> N
         + _workspace("old-ws", metadata=", hub: team-hub"),
         encoding="utf-8",
     )
-    problems = [p.render() for p in load([file]).problems]
+    problems = [p.render() for p in load([file], KINDS_RULES).problems]
     assert len(problems) == 1 and "metadata.hub" in problems[0]

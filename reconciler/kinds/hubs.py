@@ -1,6 +1,7 @@
-"""A Project workspace's hub, named by manifest reference or by ARM id.
+"""A Project workspace's hub, named by manifest reference or by ARM id: the workspace kind's
+cross-document rule (``ResourceKind.cross_check``, run by the manifest loader).
 
-At 2025-09-01 a workspace of ``kind: Project`` belongs to a hub. A manifest names it either
+A workspace of ``kind: Project`` belongs to a hub. A manifest names it either
 as ``metadata.hub: NAME``, a workspace of ``kind: Hub`` declared in these manifests in the
 project's subscription and resource group (the planner fills ``properties.hubResourceId`` with
 its ARM id, and apply writes the hub first), or as an existing hub's ARM id in
@@ -12,19 +13,17 @@ forms at once, a reference to no declared workspace or to one that is not a Hub,
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from reconciler.manifest.model import Address, WorkspaceManifest
+from reconciler.manifest.load import Report
+from reconciler.manifest.model import Address, Kind, ResourceManifest
 from reconciler.manifest.yamlsource import JsonPath, SourceDocument
 
 PROJECT = "Project"
 HUB = "Hub"
-HUB_ID = "properties.hubResourceId"  # reconciler.kinds.workspace.HUB_ID (a layer above)
+HUB_ID = "properties.hubResourceId"
 HUB_FIELD: JsonPath = ("metadata", "hub")
-
-Report = Callable[[SourceDocument, JsonPath, str], None]
 
 
 def _kind(spec: dict[str, Any]) -> str:
@@ -38,14 +37,23 @@ def _hub_id(spec: dict[str, Any]) -> Any:
 
 
 def resolve(
-    workspaces: list[tuple[WorkspaceManifest, SourceDocument]], report: Report
-) -> list[tuple[WorkspaceManifest, SourceDocument]]:
-    """The workspaces, each Project's ``metadata.hub`` recorded as a reference (``refs``) to
-    the declared hub; every problem reported (the load then fails)."""
-    declared = {w.address.key: (w, doc) for w, doc in workspaces}
+    kind: Kind,
+    top: list[tuple[ResourceManifest, SourceDocument]],
+    left_out: set[str],
+    report: Report,
+) -> list[tuple[ResourceManifest, SourceDocument]]:
+    """The resource group's resources, each Project (a workspace, ``kind``) with its
+    ``metadata.hub`` recorded as a reference (``refs``) to the declared hub; every problem
+    reported (the load then fails). ``left_out``: the names (lower-cased) of resources whose
+    documents were left out for a problem of their own, already reported: a hub among them is
+    not reported missing."""
+    declared = {w.address.key: (w, doc) for w, doc in top if w.address.kind == kind}
     resolved = []
-    for workspace, doc in workspaces:
-        problem, hub = _check(workspace, doc, declared)
+    for workspace, doc in top:
+        if workspace.address.kind != kind:
+            resolved.append((workspace, doc))
+            continue
+        problem, hub = _check(workspace, doc, declared, left_out)
         if problem is not None:
             report(doc, *problem)
         elif hub is not None:
@@ -55,9 +63,10 @@ def resolve(
 
 
 def _check(
-    workspace: WorkspaceManifest,
+    workspace: ResourceManifest,
     doc: SourceDocument,
-    declared: dict[tuple[str, ...], tuple[WorkspaceManifest, SourceDocument]],
+    declared: dict[tuple[str, ...], tuple[ResourceManifest, SourceDocument]],
+    left_out: set[str],
 ) -> tuple[tuple[JsonPath, str] | None, Address | None]:
     """(the problem as (field, message), or None; the hub's address when named by reference)."""
     name = doc.data["metadata"].get("hub")
@@ -81,6 +90,8 @@ def _check(
     here = workspace.address
     hub = Address(here.kind, here.subscription, here.resource_group, str(name))
     found = declared.get(hub.key)
+    if found is None and hub.name.lower() in left_out:
+        return None, None  # its own problem is reported; the project waits for the fix
     if found is None:
         message = (
             f"workspace {hub.name!r} in resource group {hub.resource_group!r} (subscription "
