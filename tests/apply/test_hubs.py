@@ -6,11 +6,12 @@ and is skipped, with the reason, when its hub fails."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import httpx
 
-from reconciler.apply.applier import Result
+from reconciler.apply.applier import ApplyReport, Result
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
 from reconciler.emulator.state import State
 from tests.apply.test_applier import RG, Setup, _by_name
@@ -128,3 +129,42 @@ def test_a_project_whose_hub_fails_is_skipped_naming_it(tmp_path: Path) -> None:
     assert results["team-project"][0] is Result.SKIPPED
     assert "team-hub, which it names, was not applied" in results["team-project"][1]
     assert recorder.bodies == []
+
+
+def test_a_hub_named_by_its_arm_id_and_declared_in_the_run_is_written_first(
+    tmp_path: Path,
+) -> None:
+    setup, recorder = _setup(tmp_path)
+    by_id = MANIFEST.replace("{description}", "first").replace(
+        "metadata: {name: team-project, hub: team-hub}\nspec: {kind: Project, properties: {",
+        f"metadata: {{name: team-project}}\nspec: {{kind: Project, properties: "
+        f"{{hubResourceId: {WORKSPACES}/TEAM-HUB, ",
+    )
+    assert "hubResourceId" in by_id
+    setup.path.write_text(by_id, encoding="utf-8")
+    report = setup.apply(setup.plan())
+    assert _by_name(report)["team-project"] == (Result.CREATED, "")
+    assert recorder.hub_states == ["Succeeded"]
+
+
+def test_projects_naming_each_other_do_not_wait_forever(tmp_path: Path) -> None:
+    """Neither is a hub (Azure refuses both), but apply ends: a wait that would close a
+    cycle is not made."""
+    setup, _ = _setup(tmp_path)
+    projects = "---\n".join(
+        f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {name}}}\n"
+        f"spec: {{kind: Project, properties: {{hubResourceId: {WORKSPACES}/{other}}}}}\n"
+        for name, other in (("p-one", "p-two"), ("p-two", "p-one"))
+    )
+    defaults = MANIFEST.split("---\n")[0]
+    setup.path.write_text(f"{defaults}---\n{projects}", encoding="utf-8")
+    plan = setup.plan()
+    reports: list[ApplyReport] = []
+    # A deadlock would hang the test run: apply in a thread, given ample (real) time.
+    worker = threading.Thread(target=lambda: reports.append(setup.apply(plan)), daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert reports, "apply waits forever on projects that name each other"
+    results = _by_name(reports[0])
+    assert set(results) == {"p-one", "p-two"}
+    assert all(result is not Result.CREATED for result, _ in results.values())
