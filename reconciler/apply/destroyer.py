@@ -10,8 +10,8 @@ or the resource itself until it is gone).
   child failed is skipped, with the reason, while other workspaces go on.
 * A resource already gone (404, or 204 to the DELETE) counts as deleted: a rerun after a
   failure half-way converges, and loses nothing that a first run would not have deleted.
-* ``purge`` deletes a soft-deleted kind for good (its ``purge_params``); without it, the
-  service keeps it and its name.
+* A change the plan marks purged (``--purge``) deletes a soft-deleted kind for good (its
+  ``purge_params``); any other keeps the service's soft delete, and the name with it.
 * The URL comes from the plan's address, never from an id a server returned; that id must
   name the same resource, or nothing is deleted.
 * ARM is the state: nothing is written locally, so Ctrl-C or a crash loses nothing.
@@ -34,7 +34,7 @@ from reconciler.arm.client import ArmClient
 from reconciler.arm.connect import Target, arm_client
 from reconciler.errors import ArmNotFound, ReconcilerError, UnsafeUrlError, UsageError
 from reconciler.kinds import ResourceKind
-from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.render import safe
 
 DESTROY_RESULTS = (Result.DELETED, Result.FAILED, Result.SKIPPED)
@@ -42,7 +42,6 @@ DESTROY_RESULTS = (Result.DELETED, Result.FAILED, Result.SKIPPED)
 
 @dataclass(frozen=True)
 class DeleteOptions:
-    purge: bool = False  # send the kind's purge parameters (forceToPurge=true)
     timeout: float = 3600.0  # per resource, seconds
     deadline: float | None = None  # for the whole destroy, seconds
 
@@ -125,7 +124,9 @@ class Destroyer:
             raise UnsafeUrlError(
                 f"the live {kind.noun}'s id does not name the {kind.noun} the plan deletes"
             )
-        params = {"api-version": kind.api_version, **kind.destroy_params(purge=self.options.purge)}
+        # Purged exactly when the plan said so: what was reviewed is what is sent.
+        purge = change.code is ReasonCode.DESTROYED_PURGED
+        params = {"api-version": kind.api_version, **kind.destroy_params(purge=purge)}
         self.report.in_flight[change.address] = f"DELETE {url} sent, no answer yet"
         first = await conflict.send(
             self.client, "DELETE", url, params=params, kind=kind.call("delete"), expect=(404,)

@@ -232,9 +232,7 @@ def cmd_destroy(args: argparse.Namespace) -> int:
         ask = destroyer.terminal_prompt()
         destroyer.confirm(args.auto_approve, ask)
         destroyer.confirm_workspaces(destroyer.to_delete(plan), args.confirm, ask)
-        options = destroyer.DeleteOptions(
-            purge=args.purge, timeout=args.timeout, deadline=args.deadline
-        )
+        options = destroyer.DeleteOptions(timeout=args.timeout, deadline=args.deadline)
         stream = sys.stdout if args.format == "text" else sys.stderr
         live = color(sys.stdout) and args.format == "text"
         return destroyer.execute(plan, target, options, stream=stream, live_view=live)
