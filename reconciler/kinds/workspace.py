@@ -18,6 +18,7 @@ from reconciler.kinds import document
 from reconciler.kinds.base import ANY, Body, Exported, ResourceKind, SoftDelete
 from reconciler.manifest.model import Kind
 
+KIND = Kind("Workspace")
 API_VERSION = "2023-04-01"
 
 # Azure keeps a deleted workspace 14 days by default (1 to 14, a property of the workspace),
@@ -49,11 +50,11 @@ def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Expo
         ("subscription", sub),
         ("resourceGroup", rg),
     ]
-    return document.document(Kind.WORKSPACE.value, metadata, document.order_top(spec)), []
+    return document.document(KIND, metadata, document.order_top(spec)), []
 
 
 WORKSPACE = ResourceKind(
-    kind=Kind.WORKSPACE,
+    kind=KIND,
     noun="workspace",
     collection="workspaces",
     api_version=API_VERSION,

@@ -129,7 +129,7 @@ def destroy_plan(
     undeclared = _unmanaged(manifests, live, prune=False)
     changes: list[Change] = []
     for kind in kinds.KINDS:
-        declared = [m for m in manifests.resources if m.address.kind is kind.kind]
+        declared = [m for m in manifests.resources if m.address.kind == kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
             changes.append(_declared(kind, m, live, options, undeclared))
     changes += undeclared
