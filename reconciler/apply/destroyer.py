@@ -7,7 +7,8 @@ or the resource itself until it is gone).
 
 * In each workspace: its declared children first (a kind written one at a time in its parent
   is deleted one at a time too), then the workspace, only if every child went: a parent whose
-  child failed is skipped, with the reason, while other workspaces go on.
+  child failed is skipped, with the reason, while other workspaces go on. A workspace whose id
+  another deleted one names (a project names its hub) goes after that one, and only if it went.
 * A resource already gone (404, or 204 to the DELETE) counts as deleted: a rerun after a
   failure half-way converges, and loses nothing that a first run would not have deleted.
 * A change the plan marks purged (``--purge``) deletes a soft-deleted kind for good (its
@@ -20,6 +21,7 @@ or the resource itself until it is gone).
 from __future__ import annotations
 
 import asyncio
+import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -69,7 +71,14 @@ class Destroyer:
         for change in plan.changes:
             if kinds.get(change.kind) is not None and change.action is Action.DELETE:
                 trees.setdefault(change.workspace, []).append(change)
-        await asyncio.gather(*(self._tree(changes) for changes in trees.values()))
+        first = deleted_first({w: _top(changes) for w, changes in trees.items()})
+        gone = {w: asyncio.get_running_loop().create_future() for w in trees}
+        await asyncio.gather(
+            *(
+                self._tree(changes, [gone[d] for d in first[w]], gone[w])
+                for w, changes in trees.items()
+            )
+        )
         return self.report
 
     def _done(self, change: Change, result: Result, detail: str = "") -> None:
@@ -77,9 +86,21 @@ class Destroyer:
         self.report.in_flight.pop(change.address, None)
         self.notify(Event(change.address, result.value, detail))
 
-    async def _tree(self, changes: list[Change]) -> None:
-        """The children first (in reverse registry order), then the top-level resource."""
-        top = next((c for c in changes if kinds.of(c.kind).top), None)
+    async def _tree(
+        self, changes: list[Change], before: list[asyncio.Future[bool]], gone: asyncio.Future[bool]
+    ) -> None:
+        """The children first (in reverse registry order), then the top-level resource, once
+        the top-level resources naming it (``before``) are gone; ``gone`` says whether all went."""
+        try:
+            gone.set_result(await self._tree_in_order(changes, before))
+        finally:
+            if not gone.done():
+                gone.set_result(False)
+
+    async def _tree_in_order(
+        self, changes: list[Change], before: list[asyncio.Future[bool]]
+    ) -> bool:
+        top = _top(changes)
         rest = [c for c in changes if c is not top]
         serial = [c for c in rest if kinds.of(c.kind).one_write_at_a_time]
 
@@ -93,7 +114,7 @@ class Destroyer:
             one_by_one(), *(self._delete(c) for c in rest if c not in serial)
         )
         if top is None:
-            return
+            return all(outcomes)
         if not all(outcomes):
             failed = [
                 c.address.rsplit("/", 1)[-1]
@@ -102,8 +123,12 @@ class Destroyer:
             ]
             detail = f"not deleted: what it holds was not ({', '.join(sorted(failed))})"
             self._done(top, Result.SKIPPED, detail)
-            return
-        await self._delete(top)
+            return False
+        if not all(await asyncio.gather(*before)):
+            detail = "not deleted: a resource naming it (as a project names its hub) was not"
+            self._done(top, Result.SKIPPED, detail)
+            return False
+        return await self._delete(top)
 
     async def _delete(self, change: Change) -> bool:
         """Delete one resource and wait until it is gone; True when it is."""
@@ -151,6 +176,33 @@ class Destroyer:
             )
         except ArmNotFound:
             return  # followed by the resource itself (no operation URL): gone is done
+
+
+def _top(changes: list[Change]) -> Change | None:
+    return next((c for c in changes if kinds.of(c.kind).top), None)
+
+
+def deleted_first(tops: dict[str, Change | None]) -> dict[str, set[str]]:
+    """For each top-level resource, those to delete before it: the ones whose live body names
+    its id (a project names its hub), which the service would not let it outlive. Resources
+    naming each other (a cycle) wait for none of the cycle rather than for ever."""
+    ids = {  # as a JSON string: "…/workspaces/hub" is not "…/workspaces/hub2"
+        w: json.dumps(str(c.before["id"])).lower()
+        for w, c in tops.items()
+        if c is not None and isinstance(c.before, dict) and c.before.get("id")
+    }
+    bodies = {w: json.dumps(c.before).lower() for w, c in tops.items() if c is not None}
+    first = {w: {o for o in bodies if o != w and w in ids and ids[w] in bodies[o]} for w in tops}
+    waiting = {w: set(f) for w, f in first.items()}
+    while True:  # Kahn's order: what is left when it stops is a cycle
+        free = [w for w, f in waiting.items() if not f]
+        if not free:
+            break
+        for w in free:
+            del waiting[w]
+        for f in waiting.values():
+            f.difference_update(free)
+    return {w: set() if w in waiting else f for w, f in first.items()}
 
 
 def _operation_url(headers: Any) -> bool:

@@ -14,7 +14,13 @@ import httpx
 import pytest
 
 from reconciler.apply.applier import ApplyReport, Result, explained
-from reconciler.apply.destroyer import DeleteOptions, Destroyer, confirm_workspaces, to_delete
+from reconciler.apply.destroyer import (
+    DeleteOptions,
+    Destroyer,
+    confirm_workspaces,
+    deleted_first,
+    to_delete,
+)
 from reconciler.arm.connect import arm_client
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
 from reconciler.emulator.knobs import LroMode
@@ -22,9 +28,10 @@ from reconciler.emulator.state import State
 from reconciler.errors import ArmError, OperationFailed, UsageError
 from reconciler.kinds import WORKSPACE
 from reconciler.plan.destroy import DestroyOptions
-from reconciler.plan.model import Action, Plan, ReasonCode
+from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.session import make_destroy_plan
 from tests.apply.test_applier import RG, Setup
+from tests.linked import LINKED_YAML
 
 WORKSPACE_KEY = State.ws_key(DEFAULT_SUBSCRIPTION, RG, "ws-a")
 
@@ -196,3 +203,90 @@ def test_a_create_refused_for_a_soft_deleted_name_is_explained(error: ArmError) 
     assert text.endswith(str(error))
     other = ArmError(400, "BadRequest", "Storage Account update is not supported yet")
     assert explained(WORKSPACE, "ws-a", other, str(other)) == str(other)
+
+
+HUB_ID = (
+    f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/{RG}/providers/"
+    "Microsoft.MachineLearningServices/workspaces/hub"
+)
+HUB_AND_PROJECT = f"""apiVersion: reconciler/v1
+kind: Defaults
+spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: {RG}, location: westeurope}}
+---
+apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: hub, apiVersion: 2025-09-01}}
+spec: {{kind: Hub, properties: {{{LINKED_YAML}}}}}
+---
+apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: hub2, apiVersion: 2025-09-01}}
+spec: {{kind: Hub, properties: {{{LINKED_YAML}}}}}
+---
+apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: project, apiVersion: 2025-09-01}}
+spec:
+  kind: Project
+  properties:
+    {{{LINKED_YAML}, hubResourceId: {HUB_ID}}}
+"""
+
+
+def _hub_and_project(tmp_path: Path, fail: str) -> Recording:
+    setup = Recording(tmp_path, fail=fail)
+    setup.path.write_text(HUB_AND_PROJECT, encoding="utf-8")
+    assert setup.apply(setup.plan()).ok
+    setup.emulator.knobs.provisioning_seconds = 30.0  # each delete takes a while
+    return setup
+
+
+def test_a_hub_stays_when_its_project_was_not_deleted(tmp_path: Path) -> None:
+    setup = _hub_and_project(tmp_path, fail="/workspaces/project")
+    report = setup.destroy(setup.destroy_plan())
+    assert _by_name(report) == {
+        "project": Result.FAILED,
+        "hub": Result.SKIPPED,
+        "hub2": Result.DELETED,
+    }
+    assert "hub" not in setup.deletes()  # never sent
+
+
+def test_a_hub_is_deleted_after_its_project_and_waits_for_no_other(tmp_path: Path) -> None:
+    """hub2's id starts with hub's, and hub2 names no hub: hub does not wait for it."""
+    setup = _hub_and_project(tmp_path, fail="/workspaces/hub2")
+    events: list[tuple[str, str]] = []
+    plan = setup.destroy_plan()
+
+    async def go() -> ApplyReport:
+        async with arm_client(setup.target) as client:
+            notify = lambda e: events.append((e.address.rsplit("/", 1)[-1], e.status))  # noqa: E731
+            return await Destroyer(client, options=DeleteOptions(), notify=notify).destroy(plan)
+
+    report = asyncio.run(go())
+    assert _by_name(report) == {
+        "project": Result.DELETED,
+        "hub": Result.DELETED,
+        "hub2": Result.FAILED,
+    }
+    assert events.index(("project", "deleted")) < events.index(("hub", "started"))
+
+
+def _named(name: str, *names: str) -> Change:
+    ids = {n: f"/subscriptions/s/resourceGroups/g/providers/p/workspaces/{n}" for n in names}
+    body = {"id": f"/subscriptions/s/resourceGroups/g/providers/p/workspaces/{name}", "refs": ids}
+    return Change(
+        address=name,
+        kind=WORKSPACE.kind,
+        action=Action.DELETE,
+        code=ReasonCode.DESTROYED,
+        reason="",
+        before=body,
+    )
+
+
+def test_resources_naming_each_other_wait_for_none_of_the_cycle() -> None:
+    first = deleted_first(
+        {"a": _named("a", "b"), "b": _named("b", "a"), "c": _named("c"), "d": _named("d", "c")}
+    )
+    assert first == {"a": set(), "b": set(), "c": {"d"}, "d": set()}
