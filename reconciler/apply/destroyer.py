@@ -280,19 +280,22 @@ def execute(
     """Delete what ``plan`` deletes and report: 0 when all of it went, 1 when not, 130 on
     Ctrl-C (the operations already running in Azure go on; a rerun converges)."""
     progress: Any = LiveProgress() if live_view else PlainProgress(stream)
+    holder: dict[str, Destroyer] = {}
 
     async def go() -> ApplyReport:
         async with arm_client(target) as client:
-            return await Destroyer(client, options=options, notify=progress).destroy(plan)
+            holder["destroyer"] = Destroyer(client, options=options, notify=progress)
+            return await holder["destroyer"].destroy(plan)
 
     try:
         with progress:
             report = asyncio.run(go())
     except KeyboardInterrupt:
-        print(
-            "\ninterrupted: no further deletes were started; rerun destroy to converge.",
-            file=sys.stderr,
-        )
+        print("\ninterrupted: no further deletes were started.", file=sys.stderr)
+        running = holder["destroyer"].report.in_flight if holder else {}
+        for address, url in running.items():
+            print(safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr)
+        print("rerun destroy to converge; what is gone is a no-op.", file=sys.stderr)
         return 130
     for address, (result, detail) in sorted(report.results.items()):
         if result in (Result.FAILED, Result.SKIPPED):

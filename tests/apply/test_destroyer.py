@@ -17,6 +17,7 @@ from reconciler.apply.applier import ApplyReport, Result, explained
 from reconciler.apply.destroyer import (
     DeleteOptions,
     Destroyer,
+    confirm,
     confirm_workspaces,
     deleted_first,
     to_delete,
@@ -290,3 +291,12 @@ def test_resources_naming_each_other_wait_for_none_of_the_cycle() -> None:
         {"a": _named("a", "b"), "b": _named("b", "a"), "c": _named("c"), "d": _named("d", "c")}
     )
     assert first == {"a": set(), "b": set(), "c": {"d"}, "d": set()}
+
+
+def test_nothing_is_deleted_without_a_yes() -> None:
+    confirm(auto_approve=True, ask=None)
+    confirm(auto_approve=False, ask=lambda question: "yes\n")
+    with pytest.raises(UsageError, match="destroy cancelled; nothing was deleted"):
+        confirm(auto_approve=False, ask=lambda question: "y")
+    with pytest.raises(UsageError, match="no terminal to ask on; pass --auto-approve"):
+        confirm(auto_approve=False, ask=None)
