@@ -186,7 +186,7 @@ def deleted_first(tops: dict[str, Change | None]) -> dict[str, set[str]]:
     """For each top-level resource, those to delete before it: the ones whose live body names
     its id (a project names its hub), which the service would not let it outlive. Resources
     naming each other (a cycle) wait for none of the cycle rather than for ever."""
-    ids = {  # as a JSON string: "…/workspaces/hub" is not "…/workspaces/hub2"
+    ids = {  # as a JSON string, so that no id matches inside a longer one (hub in hub2)
         w: json.dumps(str(c.before["id"])).lower()
         for w, c in tops.items()
         if c is not None and isinstance(c.before, dict) and c.before.get("id")
