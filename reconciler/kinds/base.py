@@ -65,6 +65,10 @@ class ResourceKind:
     kept_by_service: frozenset[str] = frozenset()
     # Dotted paths never compared, declared or not (apply's own marker, a rule's status).
     ignored: frozenset[str] = frozenset()
+    # Why the service refuses to update the live body to the declared spec, though no field
+    # is create-only (a managed network loosened), or None: such a change is shown as the
+    # replacement it needs, never as an update that would fail at apply.
+    refused_update: Callable[[Body, Body], str | None] | None = None
     # Writes of this kind in one parent must not overlap (the service rewrites the parent's
     # whole state per write, and concurrent writes lose each other's): apply does them one
     # at a time, beside the other kinds' writes.

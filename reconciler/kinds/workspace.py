@@ -19,6 +19,39 @@ from reconciler.kinds.base import ANY, Body, Exported, ResourceKind
 from reconciler.manifest.model import Kind
 
 API_VERSION = "2023-04-01"
+# A managed network's isolation modes, least restrictive first. Azure refuses an update toward
+# less restriction ("once a managed VNet workspace is configured to allow internet outbound,
+# the workspace cannot be reconfigured to disabled"; from allow only approved outbound it
+# cannot go back to allow internet outbound: Azure ML's managed-network how-to).
+ISOLATION_MODES = ("Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound")
+
+
+def _isolation(body: Body) -> str | None:
+    """The isolation mode ``body`` names (a live body naming none has no managed network)."""
+    network = (body.get("properties") or {}).get("managedNetwork")
+    mode = network.get("isolationMode") if isinstance(network, dict) else None
+    return mode if isinstance(mode, str) else None
+
+
+def _rank(mode: str) -> int:
+    lowered = [m.lower() for m in ISOLATION_MODES]
+    return lowered.index(mode.lower()) if mode.lower() in lowered else -1
+
+
+def isolation_loosened(live: Body, spec: Body) -> str | None:
+    """Why Azure refuses to move the managed network of ``live`` to what ``spec`` declares:
+    its isolation mode may only tighten (Disabled < AllowInternetOutbound <
+    AllowOnlyApprovedOutbound)."""
+    wanted = _isolation(spec)
+    current = _isolation(live) or ISOLATION_MODES[0]
+    if wanted is None or _rank(wanted) < 0 or _rank(wanted) >= _rank(current):
+        return None
+    return (
+        f"properties.managedNetwork.isolationMode would loosen from {current} to {wanted}, "
+        "which Azure refuses (an isolation mode only tightens: Disabled < "
+        "AllowInternetOutbound < AllowOnlyApprovedOutbound): replacement required. Revert the "
+        "manifest, or delete and recreate the workspace (its data goes with it)"
+    )
 
 
 def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
@@ -59,5 +92,9 @@ WORKSPACE = ResourceKind(
     # (as every 2023-04-01 body does) neither loses nor changes it.
     assumed_when_absent={"kind": "Default"},
     kept_by_service=frozenset({"kind"}),
+    refused_update=isolation_loosened,
+    # 2025-09-01: a trigger of the create ("or else it does nothing"), answered ``false``
+    # afterwards: sent as declared, never compared.
+    ignored=frozenset({"properties.provisionNetworkNow"}),
     export=export,
 )

@@ -188,11 +188,15 @@ def _secret_diffs(
     return diffs, True
 
 
-def _verdict(kind: ResourceKind, diffs: list[FieldDiff], state: str | None) -> Verdict:
+def _verdict(
+    kind: ResourceKind, diffs: list[FieldDiff], state: str | None, refused: str | None = None
+) -> Verdict:
     blocked = [d.path for d in diffs if d.create_only]
     if blocked:
         reason = _replace_reason(blocked, kind.noun)
         return Verdict(Action.REPLACE_REQUIRED, ReasonCode.CREATE_ONLY, reason)
+    if diffs and refused:
+        return Verdict(Action.REPLACE_REQUIRED, ReasonCode.REFUSED_BY_SERVICE, refused)
     if diffs and all(d.sensitive for d in diffs):
         return Verdict(Action.UPDATE, ReasonCode.SECRET_ROTATED, SENSITIVE_CHANGED)
     if diffs:
@@ -280,7 +284,8 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Cont
             warnings.append("secrets not compared (see notes)")
         diffs += secret_diffs
     state = provisioning_state(body) if kind.long_running else None
-    verdict = _verdict(kind, diffs, state)
+    refused = kind.refused_update(body, m.spec) if kind.refused_update is not None else None
+    verdict = _verdict(kind, diffs, state, refused)
     warnings += _update_warnings(kind, m, verdict, body, state=state, ctx=ctx)
     return _compared(
         verdict,
