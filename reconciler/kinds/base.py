@@ -23,8 +23,9 @@ Body = dict[str, Any]
 ANY: Any = object()
 # An exported manifest document (a ruamel CommentedMap) and the variables it asks for.
 Exported = tuple[Any, list[tuple[str, str]]]
-# (the resource's live body, its parent's live body or None, the names of its stored keys).
-ExportHook = Callable[[Body, Body | None, list[str] | None], Exported]
+# (the kind at the api-version exported, the resource's live body, its parent's live body or
+# None, the names of its stored keys).
+ExportHook = Callable[["ResourceKind", Body, Body | None, list[str] | None], Exported]
 
 
 @dataclass(frozen=True)

@@ -34,12 +34,14 @@ def made_by_service(body: Body) -> str | None:
     return None
 
 
-def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
+def export(
+    kind: ResourceKind, body: Body, parent: Body | None, key_names: list[str] | None
+) -> Exported:
     """An OutboundRule document: the rule's writable fields."""
     assert parent is not None
     sub, rg = document.scope(parent)
     props = {k: v for k, v in (body.get("properties") or {}).items() if k != "status"}
-    spec = document.clean({"properties": props}, OUTBOUND_RULE.node()) or CommentedMap()
+    spec = document.clean({"properties": props}, kind.node()) or CommentedMap()
     meta: list[tuple[str, Any]] = [
         ("name", body["name"]),
         ("workspace", parent["name"]),

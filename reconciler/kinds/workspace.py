@@ -54,10 +54,22 @@ def isolation_loosened(live: Body, spec: Body) -> str | None:
     )
 
 
-def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
+def _without_rules(body: Body) -> Body:
+    """``body`` without its managed network's rules (each its own OutboundRule document, and
+    Azure's own among them) and without ``provisionNetworkNow`` (a create's trigger)."""
+    props = {k: v for k, v in (body.get("properties") or {}).items() if k != "provisionNetworkNow"}
+    network = props.get("managedNetwork")
+    if isinstance(network, dict):
+        props["managedNetwork"] = {k: v for k, v in network.items() if k != "outboundRules"}
+    return {**body, "properties": props}
+
+
+def export(
+    kind: ResourceKind, body: Body, parent: Body | None, key_names: list[str] | None
+) -> Exported:
     """A Workspace document: the live body's writable fields the api-version defines."""
     sub, rg = document.scope(body)
-    spec = document.clean(body, WORKSPACE.node()) or CommentedMap()
+    spec = document.clean(_without_rules(body), kind.node()) or CommentedMap()
     metadata: list[tuple[str, Any]] = [
         ("name", body["name"]),
         ("subscription", sub),
