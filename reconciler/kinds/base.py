@@ -85,8 +85,13 @@ class ResourceKind:
     secrets_action: str | None = None
     secrets_at: tuple[str, ...] = ()
     # How apply writes the ownership marker into a body; None: the kind is never marked, so
-    # never pruned.
+    # never pruned — unless ``owned_with_parent``.
     mark: Callable[[Body, str], Body] | None = None
+    # For a kind that cannot carry the marker: whether its parent's declared spec makes this
+    # configuration the owner of the parent's undeclared resources of this kind, which
+    # ``--prune`` then deletes (only with an owner set, and where the configuration declares
+    # at least one of them in that parent; never what the service made itself).
+    owned_with_parent: Callable[[Body], bool] | None = None
     export: ExportHook | None = None
     # For export: whether the names of a resource's stored keys are worth a secrets call.
     wants_key_names: Callable[[Body], bool] | None = None
