@@ -176,7 +176,7 @@ def _report(report: ApplyReport, manifests: ManifestSet) -> None:
             where = f" ({sources[address]})" if address in sources else ""
             print(failure_line(result, address, where, detail), file=sys.stderr)
     print(_summary(report))
-    for manifest in manifests.workspaces:
+    for manifest in manifests.resources:
         address = str(manifest.address)
         if manifest.outputs and address in report.resources:
             print(f"Outputs of {address}:")

@@ -45,9 +45,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if result.problems:
         print(_problem_summary(result.problems), file=sys.stderr)
         return EXIT_ERROR
+    from reconciler.kinds import KINDS
+
+    counted = [f"{len(m.of(k.kind))} {k.noun}(s)" for k in KINDS]
     print(
-        f"ok: {result.documents} document(s): {len(m.workspaces)} workspace(s), "
-        f"{len(m.connections)} connection(s), {len(m.playwright)} Playwright token audit(s)",
+        f"ok: {result.documents} document(s): {', '.join(counted)}, "
+        f"{len(m.playwright)} Playwright token audit(s)",
         file=sys.stderr,
     )
     return EXIT_OK

@@ -98,7 +98,7 @@ class ResourceKind:
     key_names: Callable[[Body], list[str] | None] | None = None
 
     def __str__(self) -> str:
-        return self.kind.value
+        return self.kind
 
     @property
     def api_versions(self) -> tuple[str, ...]:

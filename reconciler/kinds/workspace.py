@@ -18,6 +18,7 @@ from reconciler.kinds import document
 from reconciler.kinds.base import ANY, Body, Exported, ResourceKind
 from reconciler.manifest.model import Kind
 
+KIND = Kind("Workspace")
 API_VERSION = "2023-04-01"
 # A managed network's isolation modes, least restrictive first. Azure refuses an update toward
 # less restriction ("once a managed VNet workspace is configured to allow internet outbound,
@@ -75,11 +76,11 @@ def export(
         ("subscription", sub),
         ("resourceGroup", rg),
     ]
-    return document.document(Kind.WORKSPACE.value, metadata, document.order_top(spec)), []
+    return document.document(KIND, metadata, document.order_top(spec)), []
 
 
 WORKSPACE = ResourceKind(
-    kind=Kind.WORKSPACE,
+    kind=KIND,
     noun="workspace",
     collection="workspaces",
     api_version=API_VERSION,

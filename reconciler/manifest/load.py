@@ -19,16 +19,17 @@ from reconciler import textfile
 from reconciler.errors import Position, Problem
 from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
+    DEFAULTS,
+    PLAYWRIGHT_ACCESS_TOKENS,
     Address,
-    ConnectionManifest,
     Kind,
     ManifestSet,
     PlaywrightAudit,
     ResourceManifest,
     Source,
-    WorkspaceManifest,
 )
 from reconciler.manifest.yamlsource import JsonPath, SourceDocument, read_documents
+from reconciler.schemas import versions
 
 SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -164,7 +165,7 @@ def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, An
 
 
 def _is_defaults(doc: SourceDocument) -> bool:
-    return isinstance(doc.data, dict) and doc.data.get("kind") == Kind.DEFAULTS
+    return isinstance(doc.data, dict) and doc.data.get("kind") == DEFAULTS
 
 
 def load(
@@ -199,7 +200,7 @@ def load(
     if options.check_secrets:
         built.check_secret_refs()
     manifests = ManifestSet(
-        resources=(*(w for w, _ in built.workspaces), *(c for c, _ in built.children)),
+        resources=(*(w for w, _ in built.top), *(c for c, _ in built.children)),
         playwright=tuple(p for p, _ in built.playwright),
         owner=_owner(loader, defaults),
     )
@@ -252,18 +253,19 @@ class _Builder:
     def __init__(self, loader: _Loader, defaults: list[SourceDocument]) -> None:
         self.loader = loader
         self.defaults = defaults
-        self.workspaces: list[tuple[WorkspaceManifest, SourceDocument]] = []
-        # Resources that live in a workspace (connections, …), in the order declared.
+        # Resources of a resource group (workspaces), then those that live in one of them
+        # (connections, …), in the order declared.
+        self.top: list[tuple[ResourceManifest, SourceDocument]] = []
         self.children: list[tuple[ResourceManifest, SourceDocument]] = []
         self.playwright: list[tuple[PlaywrightAudit, SourceDocument]] = []
         self._seen: dict[tuple[str, ...], SourceDocument] = {}
 
     def add(self, doc: SourceDocument) -> None:
         kind = Kind(doc.data["kind"])
-        if kind is Kind.DEFAULTS:
+        if kind == DEFAULTS:
             return
         source = Source(doc.file, doc.start.line)
-        if kind is Kind.PLAYWRIGHT_ACCESS_TOKENS:
+        if kind == PLAYWRIGHT_ACCESS_TOKENS:
             self._add_audit(doc, source)
             return
         address = self._address(doc, kind)
@@ -271,10 +273,25 @@ class _Builder:
             return
         if not self._unique(address.key, doc, str(address)):
             return
+        spec = self._spec(doc, top=not versions.parent_of(kind))
+        if spec is None:
+            return
+        manifest = ResourceManifest(
+            address,
+            spec,
+            source,
+            dict(doc.data["metadata"].get("labels", {})),
+            api_version=self._api_version(doc, kind),
+            outputs=tuple(doc.data.get("outputs", ())),
+        )
+        (self.children if versions.parent_of(kind) else self.top).append((manifest, doc))
+
+    def _spec(self, doc: SourceDocument, top: bool) -> dict[str, Any] | None:
+        """The document's spec as it is to be sent: a resource group's resource takes its
+        location from Defaults; one in a resource carries no owner marker and, where literal
+        secrets are allowed, marks them. None: reported."""
         spec = dict(doc.data["spec"])
-        labels = dict(doc.data["metadata"].get("labels", {}))
-        api_version = self._api_version(doc, kind)
-        if kind is Kind.WORKSPACE:
+        if top:
             if "location" not in spec:
                 location = _scoped_defaults(self.defaults, doc.file).get("location")
                 if location is None:
@@ -283,33 +300,21 @@ class _Builder:
                         ("spec", "location"),
                         ("is required: set spec.location or a location in a Defaults document"),
                     )
-                    return
+                    return None
                 spec = {"location": location, **spec}
-            outputs = tuple(doc.data.get("outputs", ()))
-            self.workspaces.append(
-                (
-                    WorkspaceManifest(
-                        address, spec, source, labels, api_version=api_version, outputs=outputs
-                    ),
-                    doc,
-                )
+            return spec
+        if _sets_owner_marker(spec):
+            self.loader.report(
+                doc,
+                ("spec", "properties", "metadata", OWNER_KEY),
+                "is reserved: apply writes it to mark what this configuration owns "
+                "(--prune deletes by it); remove it from the manifest",
+                key=True,
             )
-        else:
-            if _sets_owner_marker(spec):
-                self.loader.report(
-                    doc,
-                    ("spec", "properties", "metadata", OWNER_KEY),
-                    "is reserved: apply writes it to mark what this configuration owns "
-                    "(--prune deletes by it); remove it from the manifest",
-                    key=True,
-                )
-                return
-            if self.loader.options.allow_literal_secrets:
-                spec = secrets.wrap_literals(spec)
-            manifest = ConnectionManifest if kind is Kind.CONNECTION else ResourceManifest
-            self.children.append(
-                (manifest(address, spec, source, labels, api_version=api_version), doc)
-            )
+            return None
+        if self.loader.options.allow_literal_secrets:
+            spec = secrets.wrap_literals(spec)
+        return spec
 
     def _add_audit(self, doc: SourceDocument, source: Source) -> None:
         spec = doc.data["spec"]
@@ -335,7 +340,7 @@ class _Builder:
         """The api-version the document names, else its Defaults' for its kind; empty: the
         kind's default."""
         defaults = _scoped_defaults(self.defaults, doc.file).get("apiVersions", {})
-        return str(doc.data["metadata"].get("apiVersion") or defaults.get(kind.value) or "")
+        return str(doc.data["metadata"].get("apiVersion") or defaults.get(kind) or "")
 
     def _address(self, doc: SourceDocument, kind: Kind) -> Address | None:
         metadata = doc.data["metadata"]
@@ -377,9 +382,9 @@ class _Builder:
         return True
 
     def cross_check(self) -> None:
-        declared = {w.address.key for w, _ in self.workspaces}
-        for connection, doc in self.children:
-            workspace = connection.address.workspace_address
+        declared = {w.address.key for w, _ in self.top}
+        for child, doc in self.children:
+            workspace = child.address.parent(Kind(versions.parent_of(child.address.kind)))
             if workspace.key not in declared:
                 self.loader.report(
                     doc,

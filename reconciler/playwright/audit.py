@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reconciler.manifest.model import Kind, PlaywrightAudit
+from reconciler.manifest.model import PLAYWRIGHT_ACCESS_TOKENS, PlaywrightAudit
 from reconciler.plan.model import Action, Change, ReasonCode
 from reconciler.playwright.client import TokenInfo
 
@@ -33,7 +33,7 @@ def _window(days: int) -> timedelta:
         return timedelta.max
 
 
-KIND = Kind.PLAYWRIGHT_ACCESS_TOKENS
+KIND = PLAYWRIGHT_ACCESS_TOKENS
 
 
 def _finding(address: str, group: str, code: ReasonCode, reason: str) -> Change:

@@ -39,7 +39,7 @@ async def read(
 ) -> LiveState:
     live = LiveState()
     for kind in kinds.KINDS:
-        manifested = [m for m in manifests.resources if m.address.kind is kind.kind]
+        manifested = [m for m in manifests.resources if m.address.kind == kind.kind]
         versions = {m.address.key: m.api_version for m in manifested}
         declared = [m.address for m in manifested]
         if kind.top:
@@ -137,7 +137,7 @@ async def _read_children(
     parents = [
         m.address
         for m in manifests.resources
-        if m.address.kind is kind.parent.kind and live.get(m.address)
+        if m.address.kind == kind.parent.kind and live.get(m.address)
     ]
     declared = [m.address for m in manifests.resources if m.address.key in versions]
     in_parent: dict[tuple[str, ...], set[str]] = {p.key: set() for p in parents}

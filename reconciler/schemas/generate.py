@@ -295,9 +295,9 @@ def _resource_documents(
     documents: JsonObj = {}
     for source in versions.SOURCES:
         # A workspace's name pattern as the newer definitions state it (the 2023-04-01 file
-        # has none); a child's from its own definition's path parameter.
+        # has none); a child's (a kind with a parent) from its own definition's path parameter.
         name, extra = names["workspace"], {}
-        if source.kind != versions.WORKSPACE:
+        if versions.parent_of(source.kind):
             name = _param(specs, root / source.spec, source.name_parameter)
             noun = source.stem.replace("-", " ")
             extra = {

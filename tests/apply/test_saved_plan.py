@@ -91,7 +91,7 @@ def test_a_saved_plan_whose_reason_code_moved_is_stale(tmp_path: Path) -> None:
     }
     now = Change(
         address=address,
-        kind=Kind.WORKSPACE,
+        kind=Kind("Workspace"),
         action=Action.UPDATE,
         code=ReasonCode.LAST_FAILED,
         reason="last provisioning ended Failed; applying again",

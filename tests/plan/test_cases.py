@@ -53,7 +53,7 @@ def _instant(text: str) -> datetime:
 
 
 def _ws_address(name: str) -> Address:
-    return Address(Kind.WORKSPACE, SUB, RG, name)
+    return Address(Kind("Workspace"), SUB, RG, name)
 
 
 def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState:
@@ -70,7 +70,7 @@ def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState
     if compare:
         for ref, creds in (data.get("credentials") or {}).items():
             ws, name = ref.split("/")
-            live.credentials[Address(Kind.CONNECTION, SUB, RG, name, ws).key] = creds
+            live.credentials[Address(Kind("Connection"), SUB, RG, name, ws).key] = creds
     live.secrets_note = data.get("secrets_note")
     return live
 
@@ -100,7 +100,7 @@ def _audits(manifests: ManifestSet, data: dict[str, Any], now: str) -> tuple[Cha
 def _suffix(change: Change) -> str:
     """How a case names a change: a resource by ``ws`` or ``ws/conn``, an audit finding by
     its whole address (``PlaywrightAccessTokens/audit[/token]``)."""
-    if change.kind is Kind.PLAYWRIGHT_ACCESS_TOKENS:
+    if change.kind == Kind("PlaywrightAccessTokens"):
         return change.address.lower()
     return change.address.split("/", 3)[-1].lower()
 
@@ -117,7 +117,7 @@ def _run(spec: dict[str, Any], tmp_path: Path) -> Plan:
         m = dataclasses.replace(m, owner=opts["owner"])  # --owner overrides the Defaults'
     compare = opts.get("secrets", "compare") == "compare"
     live_data = spec.get("live") or {}
-    live = _live(live_data, [w.address.name for w in m.workspaces], compare)
+    live = _live(live_data, [w.address.name for w in m.of(Kind("Workspace"))], compare)
     options = Options(
         strict=opts.get("strict", False), compare_secrets=compare, prune=opts.get("prune", False)
     )
@@ -125,7 +125,9 @@ def _run(spec: dict[str, Any], tmp_path: Path) -> Plan:
         m,
         live,
         options=options,
-        secret_values=secrets.values_for_comparison(m.connections, env) if compare else {},
+        secret_values=secrets.values_for_comparison(m.of(Kind("Connection")), env)
+        if compare
+        else {},
         targets=tuple(opts.get("targets", ())),
         extra=_audits(m, live_data, str(opts.get("now", NOW))),
     )
