@@ -91,7 +91,7 @@ def adopted(kind: ResourceKind, parent: ResourceManifest, manifests: ManifestSet
     siblings = (
         m
         for m in manifests.resources
-        if m.address.kind is kind.kind and kind.parent_address(m.address).key == parent.address.key
+        if m.address.kind == kind.kind and kind.parent_address(m.address).key == parent.address.key
     )
     if next(siblings, None) is None:
         return None
