@@ -57,11 +57,14 @@ def isolation_loosened(live: Body, spec: Body) -> str | None:
 
 def _without_rules(body: Body) -> Body:
     """``body`` without its managed network's rules (each its own OutboundRule document, and
-    Azure's own among them) and without ``provisionNetworkNow`` (a create's trigger)."""
+    Azure's own among them), its provisioning status (the service's to report) and
+    ``provisionNetworkNow`` (a create's trigger)."""
     props = {k: v for k, v in (body.get("properties") or {}).items() if k != "provisionNetworkNow"}
     network = props.get("managedNetwork")
     if isinstance(network, dict):
-        props["managedNetwork"] = {k: v for k, v in network.items() if k != "outboundRules"}
+        props["managedNetwork"] = {
+            k: v for k, v in network.items() if k not in ("outboundRules", "status")
+        }
     return {**body, "properties": props}
 
 
@@ -107,7 +110,8 @@ WORKSPACE = ResourceKind(
     kept_by_service=frozenset({"kind"}),
     refused_update=isolation_loosened,
     # 2025-09-01: a trigger of the create ("or else it does nothing"), answered ``false``
-    # afterwards: sent as declared, never compared.
-    ignored=frozenset({"properties.provisionNetworkNow"}),
+    # afterwards: sent as declared, never compared; and the managed network's provisioning
+    # status, the service's to report (the definition does not mark it read-only).
+    ignored=frozenset({"properties.provisionNetworkNow", "properties.managedNetwork.status"}),
     export=export,
 )

@@ -13,6 +13,7 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
+from reconciler.manifest.load import load
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
 PLAYWRIGHT_ACCOUNT = "sampleAccountId_00000000-0000-0000-0000-000000000000"
@@ -22,6 +23,18 @@ CANARIES = {
     "DATALAKE_SP_CLIENT_SECRET": "canary-client-secret-91d0",
     "DATALAKE_SP_TENANT_ID": "canary-tenant-id-3c3c",
 }
+
+
+def _example_resources() -> tuple[int, int]:
+    """How many resources, and how many workspaces, the examples declare (as validate counts
+    them), so tests of the README's first command follow the examples as they grow."""
+    loaded = load([EXAMPLES], env=CANARIES)
+    assert loaded.ok, [p.render() for p in loaded.problems]
+    resources = loaded.manifests.resources
+    return len(resources), sum(1 for m in resources if m.address.kind == "Workspace")
+
+
+EXAMPLE_RESOURCES, EXAMPLE_WORKSPACES = _example_resources()
 
 
 # Commands that read manifests, which may hold PlaywrightAccessTokens audits.

@@ -10,9 +10,15 @@ import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
 from reconciler.export import env_name
-from tests.e2e.conftest import EXAMPLES, Azure
+from reconciler.manifest.load import load
+from tests.e2e.conftest import CANARIES, EXAMPLES, Azure
 
 RG = "workspace-1234"
+EXAMPLE_WORKSPACE_NAMES = sorted(
+    m.address.name
+    for m in load([EXAMPLES], env=CANARIES).manifests.resources
+    if m.address.kind == "Workspace"
+)
 VARIETY: list[tuple[str, str, dict[str, Any] | None]] = [
     ("git-pat", "Git", {"pat": "v-pat"}),
     ("blob-sas", "AzureBlob", {"sas": "v-sas"}),
@@ -114,10 +120,11 @@ def test_export_round_trips_every_auth_type(
 ) -> None:
     env = _populate(azure, capsys)
     files = _export(azure, tmp_path / "out", capsys)
+    # One file per workspace of the examples; testworkspace holds the connections.
     assert [p.relative_to(tmp_path / "out").as_posix() for p in files] == [
-        f"{RG}/testworkspace.yaml"
+        f"{RG}/{name}.yaml" for name in EXAMPLE_WORKSPACE_NAMES
     ]
-    text = next(iter(files.values()))
+    text = files[tmp_path / "out" / RG / "testworkspace.yaml"]
     for value in env.values():
         if value.startswith(("v-", "canary")):
             assert value not in text, "a secret value was exported"
@@ -147,7 +154,7 @@ def test_exported_files_are_tidy(
     azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _populate(azure, capsys)
-    text = next(iter(_export(azure, tmp_path, capsys).values()))
+    text = _export(azure, tmp_path, capsys)[tmp_path / RG / "testworkspace.yaml"]
     for server_field in (
         "provisioningState",
         "workspaceId",

@@ -43,7 +43,7 @@ def test_every_example_document_is_valid_for_an_editor() -> None:
             errors = [e.message for e in validator.iter_errors(document)]
             assert not errors, (path.name, errors)
             count += 1
-    assert count == 6
+    assert count == 10
 
 
 def test_check_jsonschema_accepts_the_single_document_examples() -> None:

@@ -157,7 +157,11 @@ def _same_verdict(document: Any, *, allow_literal_secrets: bool) -> str:
     fast = schemacheck.is_valid(document, allow_literal_secrets=allow_literal_secrets)
     kind, auth_type = schemarules.dispatch(document)
     issues = schemaexplain.explain(
-        document, allow_literal_secrets=allow_literal_secrets, kind=kind, auth_type=auth_type
+        document,
+        allow_literal_secrets=allow_literal_secrets,
+        kind=kind,
+        auth_type=auth_type,
+        suffix=schemarules.suffix(kind, document, None),  # the api-version a document names
     )
     if fast is None:  # the compiled validator could not read it: jsonschema decides alone
         return "unreadable by jsonschema-rs"
