@@ -183,6 +183,7 @@ def load(
         )
     # Defaults first: they may say which api-version the documents below are written for.
     defaults = [d for d in documents if _is_defaults(d) and loader.check(d)]
+    broken = [d for d in documents if _is_defaults(d) and d not in defaults]
     valid = [
         doc
         for doc in documents
@@ -193,10 +194,10 @@ def load(
         )
     ]
     _check_duplicate_defaults(loader, defaults)
-    built = _Builder(loader, defaults)
+    built = _Builder(loader, defaults, broken)
     for doc in valid:
         built.add(doc)
-    built.cross_check()
+    built.cross_check(documents)
     if options.check_secrets:
         built.check_secret_refs()
     manifests = ManifestSet(
@@ -250,9 +251,17 @@ def _check_duplicate_defaults(loader: _Loader, defaults: list[SourceDocument]) -
 
 
 class _Builder:
-    def __init__(self, loader: _Loader, defaults: list[SourceDocument]) -> None:
+    def __init__(
+        self,
+        loader: _Loader,
+        defaults: list[SourceDocument],
+        broken: list[SourceDocument],
+    ) -> None:
         self.loader = loader
         self.defaults = defaults
+        # Defaults documents that failed their own check (already reported): what they would
+        # have set is not reported missing again in every document below them.
+        self.broken = broken
         # Resources of a resource group (workspaces), then those that live in one of them
         # (connections, …), in the order declared.
         self.top: list[tuple[ResourceManifest, SourceDocument]] = []
@@ -294,6 +303,8 @@ class _Builder:
         if top:
             if "location" not in spec:
                 location = _scoped_defaults(self.defaults, doc.file).get("location")
+                if location is None and self._under_broken_defaults(doc):
+                    return None
                 if location is None:
                     self.loader.report(
                         doc,
@@ -348,6 +359,8 @@ class _Builder:
         values: dict[str, str] = {}
         for field_name in ("subscription", "resourceGroup"):
             value = metadata.get(field_name) or defaults.get(field_name)
+            if not value and self._under_broken_defaults(doc):
+                return None
             if not value:
                 self.loader.report(
                     doc,
@@ -381,11 +394,26 @@ class _Builder:
         self._seen[identity] = doc
         return True
 
-    def cross_check(self) -> None:
+    def _under_broken_defaults(self, doc: SourceDocument) -> bool:
+        return any(doc.file.resolve().is_relative_to(d.file.resolve().parent) for d in self.broken)
+
+    def cross_check(self, documents: list[SourceDocument]) -> None:
+        """Each child's parent is declared. A parent declared by a document that was left out
+        for its own (reported) problem is not reported missing again."""
         declared = {w.address.key for w, _ in self.top}
+        built = {id(doc) for _, doc in self.top}
+        parents = set(versions.PARENTS.values())
+        unbuilt = {
+            name.lower()
+            for d in documents
+            if isinstance(d.data, dict)
+            and d.data.get("kind") in parents
+            and id(d) not in built
+            and isinstance(name := _name(d), str)
+        }
         for child, doc in self.children:
             workspace = child.address.parent(Kind(versions.parent_of(child.address.kind)))
-            if workspace.key not in declared:
+            if workspace.key not in declared and workspace.name.lower() not in unbuilt:
                 self.loader.report(
                     doc,
                     ("metadata", "workspace"),
@@ -403,3 +431,8 @@ class _Builder:
                 reason = secrets.problem(ref, self.loader.env, base_dir)
                 if reason is not None:
                     self.loader.report(doc, path, reason)
+
+
+def _name(doc: SourceDocument) -> Any:
+    metadata = doc.data.get("metadata")
+    return metadata.get("name") if isinstance(metadata, dict) else None

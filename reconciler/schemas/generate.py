@@ -77,8 +77,14 @@ def default_out_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
+# A resource name where its path parameter states no pattern: one path segment, without the
+# characters ARM refuses in any resource name.
+SEGMENT_PATTERN = r"^[^<>*%&:\\?/#+]+$"
+
+
 def _param(specs: SpecSet, spec_path: Path, name: str) -> JsonObj:
-    return dict(specs.load(spec_path)["parameters"][name])
+    param = dict(specs.load(spec_path)["parameters"][name])
+    return {"pattern": SEGMENT_PATTERN, **param}
 
 
 def _mark_create_only(schema: JsonObj) -> None:

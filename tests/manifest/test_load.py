@@ -146,6 +146,63 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     assert len(result.problems) >= 3  # name pattern, spec missing, syntax
 
 
+def test_a_broken_defaults_document_is_reported_once_not_in_every_document_below_it(
+    tmp_path: Path,
+) -> None:
+    """A typo in Defaults used to add "metadata.subscription: is required" to every document
+    it would have completed, burying the one line that matters."""
+    _write(
+        tmp_path / "defaults.yaml",
+        f"apiVersion: reconciler/v1\nkind: Defaults\nmetadata: {{name: d}}\n"
+        f"spec: {{subscription: {SUB}, resourceGroup: rg, location: eastus, locaton: x}}\n",
+    )
+    for name in ("ws1", "ws2"):
+        _write(
+            tmp_path / "team" / f"{name}.yaml",
+            f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {name}}}\nspec: {{}}\n",
+        )
+    problems = load([tmp_path], env={}).problems
+    assert [(p.file.name, p.message) for p in problems] == [
+        ("defaults.yaml", "unknown field 'locaton' (did you mean 'location'?)")
+    ]
+
+
+def test_a_child_of_a_workspace_left_out_for_its_own_problem_is_not_reported_again(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path / "ws.yaml",
+        f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws1, subscription: "
+        f"{SUB}, resourceGroup: rg}}\nspec: {{location: eastus, sku: 7}}\n",
+    )
+    _write(
+        tmp_path / "conn.yaml",
+        f"apiVersion: reconciler/v1\nkind: Connection\nmetadata: {{name: conn1, workspace: ws1, "
+        f"subscription: {SUB}, resourceGroup: rg}}\nspec: {{properties: {{category: Git, "
+        "target: 'https://github.com/o/r', authType: None}}\n",
+    )
+    problems = load([tmp_path], env={}).problems
+    assert [p.file.name for p in problems] == ["ws.yaml"]
+
+
+def test_a_child_naming_its_workspace_in_another_resource_group_is_still_an_error(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path / "ws.yaml",
+        f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws1, subscription: "
+        f"{SUB}, resourceGroup: rg}}\nspec: {{location: eastus}}\n",
+    )
+    _write(
+        tmp_path / "conn.yaml",
+        f"apiVersion: reconciler/v1\nkind: Connection\nmetadata: {{name: conn1, workspace: ws1, "
+        f"subscription: {SUB}, resourceGroup: other}}\nspec: {{properties: {{category: Git, "
+        "target: 'https://github.com/o/r', authType: None}}\n",
+    )
+    (problem,) = load([tmp_path], env={}).problems
+    assert problem.file.name == "conn.yaml" and "is not declared" in problem.message
+
+
 def test_missing_paths_and_empty_directories_are_problems(tmp_path: Path) -> None:
     assert "no such file" in load([tmp_path / "nope"], env={}).problems[0].message
     assert "no manifest documents" in load([tmp_path], env={}).problems[0].message
