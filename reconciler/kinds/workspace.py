@@ -15,7 +15,7 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler.kinds import document
-from reconciler.kinds.base import ANY, Body, Exported, ResourceKind
+from reconciler.kinds.base import ANY, Body, Exported, ResourceKind, SoftDelete
 from reconciler.manifest.model import Kind
 
 KIND = Kind("Workspace")
@@ -25,6 +25,25 @@ API_VERSION = "2023-04-01"
 # the workspace cannot be reconfigured to disabled"; from allow only approved outbound it
 # cannot go back to allow internet outbound: Azure ML's managed-network how-to).
 ISOLATION_MODES = ("Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound")
+
+# Azure keeps a deleted workspace 14 days by default (1 to 14, a property of the workspace),
+# its name taken; DELETE with forceToPurge=true deletes it for good ("Workspace soft
+# deletion", Azure Machine Learning documentation). A create of a name a soft-deleted
+# workspace holds is refused with 400 BadRequest "Soft-deleted workspace exists. Please purge
+# or recover it. https://aka.ms/wsoftdelete" (quoted in Azure/ResourceModules#3596 and
+# Azure/CanadaPubSecALZ#380, synchronously or as the deployment's failed operation).
+SOFT_DELETE = SoftDelete(
+    retention_days=14,
+    purge_params={"forceToPurge": "true"},
+    refusal="Soft-deleted workspace exists",
+    remedies=(
+        "purge it (Azure portal: Azure Machine Learning > Recently deleted > permanently "
+        "delete), or recover it there, or wait until its retention ends (up to 14 days after "
+        "it was deleted), or choose another name. Next time, delete with `reconciler destroy "
+        "--include-workspaces --purge` (or `az ml workspace delete --permanently-delete`) to "
+        "free the name at once"
+    ),
+)
 
 
 def _isolation(body: Body) -> str | None:
@@ -96,6 +115,7 @@ WORKSPACE = ResourceKind(
     polled_by_list=True,
     # Azure soft-deletes a workspace and keeps its name taken: a replacement must purge.
     delete_params={"forceToPurge": "true"},
+    soft_delete=SOFT_DELETE,
     server_defaults={
         "sku": {"name": "Basic", "tier": "Basic"},
         "properties.publicNetworkAccess": "Enabled",

@@ -105,7 +105,7 @@ def plan_schema() -> dict[str, Any]:
             "tool": _object(
                 {"name": {"const": "azureml-reconciler"}, "version": {"type": "string"}}
             ),
-            "command": {"enum": ["plan", "drift"]},
+            "command": {"enum": ["plan", "drift", "destroy"]},
             "summary": _summary(),
             "has_changes": {
                 "type": "boolean",
@@ -135,7 +135,7 @@ def plan_schema() -> dict[str, Any]:
         ],
     )
     return {
-        "title": "azureml-reconciler plan (JSON output of plan and drift)",
+        "title": "azureml-reconciler plan (JSON output of plan, drift and destroy)",
         **document,
         "$defs": {"Change": _change(), "FieldDiff": _field_diff()},
     }

@@ -38,7 +38,7 @@ EXAMPLE_RESOURCES, EXAMPLE_WORKSPACES = _example_resources()
 
 
 # Commands that read manifests, which may hold PlaywrightAccessTokens audits.
-MANIFEST_COMMANDS = ("validate", "plan", "apply", "drift", "notebook-token")
+MANIFEST_COMMANDS = ("validate", "plan", "apply", "drift", "notebook-token", "destroy")
 
 
 @dataclass
@@ -70,6 +70,7 @@ class Azure:
             capture_output=True,
             text=True,
             env=full_env,
+            stdin=subprocess.DEVNULL,  # no terminal: a confirmation is never typed by chance
             timeout=120,
             check=False,
         )

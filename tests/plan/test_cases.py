@@ -16,6 +16,7 @@ from reconciler import kinds
 from reconciler.manifest import secrets
 from reconciler.manifest.load import load
 from reconciler.manifest.model import Address, Kind, ManifestSet
+from reconciler.plan.destroy import DestroyOptions, destroy_plan
 from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.plan.planner import Options, plan
 from reconciler.playwright.audit import evaluate
@@ -30,6 +31,7 @@ NOW = "2026-06-01T00:00:00Z"  # the audits' clock, unless a case's options say o
 # What a case file may hold; a misspelt key would otherwise be silently ignored.
 CASE_KEYS = {"desired", "env", "options", "live", "expect", "notes"}
 OPTION_KEYS = {"strict", "secrets", "prune", "owner", "targets", "now"}
+OPTION_KEYS |= {"destroy", "include_workspaces", "purge"}  # `destroy` and its flags
 # What a workspace holds, by each child kind's collection ("connections", "outboundRules").
 CHILDREN = {k.collection: k for k in kinds.KINDS if not k.top}
 LIVE_KEYS = {"workspaces", "credentials", "secrets_note", "playwright", *CHILDREN}
@@ -118,6 +120,12 @@ def _run(spec: dict[str, Any], tmp_path: Path) -> Plan:
     compare = opts.get("secrets", "compare") == "compare"
     live_data = spec.get("live") or {}
     live = _live(live_data, [w.address.name for w in m.of(Kind("Workspace"))], compare)
+    if opts.get("destroy"):
+        wanted = DestroyOptions(
+            include_workspaces=opts.get("include_workspaces", False),
+            purge=opts.get("purge", False),
+        )
+        return destroy_plan(m, live, options=wanted, targets=tuple(opts.get("targets", ())))
     options = Options(
         strict=opts.get("strict", False), compare_secrets=compare, prune=opts.get("prune", False)
     )
