@@ -410,6 +410,11 @@ class Applier:
 
     async def _delete_for_replace(self, kind: ResourceKind, manifest: ResourceManifest) -> None:
         url = kind.path(manifest.address)
+        await self._send_delete(kind, url, f"deleting {kind.noun} {manifest.address.name}")
+
+    async def _send_delete(self, kind: ResourceKind, url: str, what: str) -> None:
+        """DELETE, then follow its long-running operation to its end (a kind written one at a
+        time must not have the next write overlap a delete still running)."""
         first = await self.client.request(
             "DELETE",
             url,
@@ -422,12 +427,7 @@ class Applier:
             and (first.headers.get("location") or first.headers.get("azure-asyncoperation"))
         ):
             await follow(
-                self.client,
-                first,
-                url,
-                kind.api_version,
-                what=f"deleting {kind.noun} {manifest.address.name}",
-                timeout=self._time_left(),
+                self.client, first, url, kind.api_version, what=what, timeout=self._time_left()
             )
 
     async def _delete(self, kind: ResourceKind, change: Change) -> None:
@@ -443,12 +443,7 @@ class Applier:
                 raise UnsafeUrlError(
                     f"the live {kind.noun}'s id does not name the {kind.noun} the plan deletes"
                 )
-            await self.client.request(
-                "DELETE",
-                target,
-                params={"api-version": kind.api_version, **kind.delete_params},
-                kind=kind.call("delete"),
-            )
+            await self._send_delete(kind, target, f"deleting {kind.noun} {change.address}")
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return

@@ -24,8 +24,9 @@ Body = dict[str, Any]
 ANY: Any = object()
 # An exported manifest document (a ruamel CommentedMap) and the variables it asks for.
 Exported = tuple[Any, list[tuple[str, str]]]
-# (the resource's live body, its parent's live body or None, the names of its stored keys).
-ExportHook = Callable[[Body, Body | None, list[str] | None], Exported]
+# (the kind at the api-version exported, the resource's live body, its parent's live body or
+# None, the names of its stored keys).
+ExportHook = Callable[["ResourceKind", Body, Body | None, list[str] | None], Exported]
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,10 @@ class ResourceKind:
     # Its rule across documents, run by the manifest loader (a Project's hub is declared and
     # a Hub); None: none.
     cross_check: CrossCheck | None = None
+    # Why the service refuses to update the live body to the declared spec, though no field
+    # is create-only (a managed network loosened), or None: such a change is shown as the
+    # replacement it needs, never as an update that would fail at apply.
+    refused_update: Callable[[Body, Body], str | None] | None = None
     # Writes of this kind in one parent must not overlap (the service rewrites the parent's
     # whole state per write, and concurrent writes lose each other's): apply does them one
     # at a time, beside the other kinds' writes.
@@ -111,8 +116,13 @@ class ResourceKind:
     secrets_action: str | None = None
     secrets_at: tuple[str, ...] = ()
     # How apply writes the ownership marker into a body; None: the kind is never marked, so
-    # never pruned.
+    # never pruned — unless ``owned_with_parent``.
     mark: Callable[[Body, str], Body] | None = None
+    # For a kind that cannot carry the marker: whether its parent's declared spec makes this
+    # configuration the owner of the parent's undeclared resources of this kind, which
+    # ``--prune`` then deletes (only with an owner set, and where the configuration declares
+    # at least one of them in that parent; never what the service made itself).
+    owned_with_parent: Callable[[Body], bool] | None = None
     export: ExportHook | None = None
     # For export: whether the names of a resource's stored keys are worth a secrets call.
     wants_key_names: Callable[[Body], bool] | None = None

@@ -47,6 +47,11 @@ INHERITED_FROM_HUB = frozenset(
         "properties.encryption",
     }
 )
+# A managed network's isolation modes, least restrictive first. Azure refuses an update toward
+# less restriction ("once a managed VNet workspace is configured to allow internet outbound,
+# the workspace cannot be reconfigured to disabled"; from allow only approved outbound it
+# cannot go back to allow internet outbound: Azure ML's managed-network how-to).
+ISOLATION_MODES = ("Disabled", "AllowInternetOutbound", "AllowOnlyApprovedOutbound")
 
 # Azure keeps a deleted workspace 14 days by default (1 to 14, a property of the workspace),
 # its name taken; DELETE with forceToPurge=true deletes it for good ("Workspace soft
@@ -68,12 +73,55 @@ SOFT_DELETE = SoftDelete(
 )
 
 
-def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
+def _isolation(body: Body) -> str | None:
+    """The isolation mode ``body`` names (a live body naming none has no managed network)."""
+    network = (body.get("properties") or {}).get("managedNetwork")
+    mode = network.get("isolationMode") if isinstance(network, dict) else None
+    return mode if isinstance(mode, str) else None
+
+
+def _rank(mode: str) -> int:
+    lowered = [m.lower() for m in ISOLATION_MODES]
+    return lowered.index(mode.lower()) if mode.lower() in lowered else -1
+
+
+def isolation_loosened(live: Body, spec: Body) -> str | None:
+    """Why Azure refuses to move the managed network of ``live`` to what ``spec`` declares:
+    its isolation mode may only tighten (Disabled < AllowInternetOutbound <
+    AllowOnlyApprovedOutbound)."""
+    wanted = _isolation(spec)
+    current = _isolation(live) or ISOLATION_MODES[0]
+    if wanted is None or _rank(wanted) < 0 or _rank(wanted) >= _rank(current):
+        return None
+    return (
+        f"properties.managedNetwork.isolationMode would loosen from {current} to {wanted}, "
+        "which Azure refuses (an isolation mode only tightens: Disabled < "
+        "AllowInternetOutbound < AllowOnlyApprovedOutbound): replacement required. Revert the "
+        "manifest, or delete and recreate the workspace (its data goes with it)"
+    )
+
+
+def _without_rules(body: Body) -> Body:
+    """``body`` without its managed network's rules (each its own OutboundRule document, and
+    Azure's own among them), its provisioning status (the service's to report) and
+    ``provisionNetworkNow`` (a create's trigger)."""
+    props = {k: v for k, v in (body.get("properties") or {}).items() if k != "provisionNetworkNow"}
+    network = props.get("managedNetwork")
+    if isinstance(network, dict):
+        props["managedNetwork"] = {
+            k: v for k, v in network.items() if k not in ("outboundRules", "status")
+        }
+    return {**body, "properties": props}
+
+
+def export(
+    kind: ResourceKind, body: Body, parent: Body | None, key_names: list[str] | None
+) -> Exported:
     """A Workspace document: the live body's writable fields the api-version defines (a
     Project's without what it inherits from its hub)."""
     sub, rg = document.scope(body)
-    body = WORKSPACE.without_inherited(body)
-    spec = document.clean(body, WORKSPACE.node()) or CommentedMap()
+    body = kind.without_inherited(body)
+    spec = document.clean(_without_rules(body), kind.node()) or CommentedMap()
     metadata: list[tuple[str, Any]] = [
         ("name", body["name"]),
         ("subscription", sub),
@@ -112,5 +160,10 @@ WORKSPACE = ResourceKind(
     inherited={"Project": INHERITED_FROM_HUB},
     id_references=(hubs.HUB_ID,),
     cross_check=functools.partial(hubs.resolve, KIND),
+    refused_update=isolation_loosened,
+    # 2025-09-01: a trigger of the create ("or else it does nothing"), answered ``false``
+    # afterwards: sent as declared, never compared; and the managed network's provisioning
+    # status, the service's to report (the definition does not mark it read-only).
+    ignored=frozenset({"properties.provisionNetworkNow", "properties.managedNetwork.status"}),
     export=export,
 )

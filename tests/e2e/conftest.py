@@ -27,13 +27,14 @@ def _example_resources() -> tuple[ResourceManifest, ...]:
     return result.manifests.resources
 
 
-# Every ARM resource the examples declare (a first apply creates each with one PUT), and the
-# workspaces among them that name no other one (a first apply starts them at once; a project
-# waits for its hub).
+# Every ARM resource the examples declare (a first apply creates each with one PUT), their
+# workspaces, and the workspaces among them that name no other one (a first apply starts them
+# at once; a project waits for its hub): tests of the README's first command follow the
+# examples as they grow.
+_WORKSPACES = [m for m in _example_resources() if m.address.kind == "Workspace"]
 EXAMPLE_RESOURCES = len(_example_resources())
-INDEPENDENT_WORKSPACES = len(
-    [m for m in _example_resources() if m.address.kind == "Workspace" and not m.refs]
-)
+EXAMPLE_WORKSPACES = len(_WORKSPACES)
+INDEPENDENT_WORKSPACES = len([m for m in _WORKSPACES if not m.refs])
 PLAYWRIGHT_ACCOUNT = "sampleAccountId_00000000-0000-0000-0000-000000000000"
 CANARIES = {
     "AZURE_OPENAI_API_KEY": "canary-aoai-7f3e9b1c",

@@ -9,7 +9,7 @@ import pytest
 from jsonschema import Draft202012Validator
 
 from reconciler.schemas import load_schema
-from tests.e2e.conftest import CANARIES, EXAMPLE_RESOURCES, EXAMPLES, Azure
+from tests.e2e.conftest import CANARIES, EXAMPLE_RESOURCES, EXAMPLE_WORKSPACES, EXAMPLES, Azure
 from tests.linked import LINKED_YAML
 
 WS_ID = (
@@ -70,7 +70,8 @@ def test_drift_reports_exactly_the_field_changed_in_the_portal(
     report = json.loads(out)
     assert report["command"] == "drift" and report["has_drift"]
     assert not list(Draft202012Validator(load_schema("plan.schema.json")).iter_errors(report))
-    changed = [c for c in report["changes"] if c["action"] != "no-op"]
+    # Azure's own outbound rules are listed (unmanaged, made by the service), never drift.
+    changed = [c for c in report["changes"] if c["action"] not in ("no-op", "unmanaged")]
     assert [(c["address"].rsplit("/", 1)[-1], c["action"]) for c in changed] == [
         ("testworkspace", "update")
     ]
@@ -141,10 +142,11 @@ def test_json_plan_and_saved_plan_validate_against_the_published_schema(
     for document in (json.loads(out), json.loads(saved.read_text())):
         assert not list(validator.iter_errors(document))
         assert document["summary"]["create"] == EXAMPLE_RESOURCES
-        # A GET per workspace: one at the default api-version, two (hub, project) at
-        # 2025-09-01, too few of each to list.
+        # Nothing exists yet: every workspace is confirmed absent by its own GET (a list can
+        # lag), and the three at 2025-09-01 in one resource group are listed first.
         assert document["calls"]["by_kind"] == {
-            "workspace.get": 3,
+            "workspace.list": 1,
+            "workspace.get": EXAMPLE_WORKSPACES,
             "playwright.accessTokens.list": 1,
         }
 

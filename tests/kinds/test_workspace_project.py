@@ -65,9 +65,9 @@ def test_leaving_out_what_a_project_inherits_keeps_the_rest_and_copies() -> None
 def test_an_exported_project_declares_nothing_it_inherits() -> None:
     export = WORKSPACE.export
     assert export is not None
-    document, _ = export(_body("Project"), None, None)
+    document, _ = export(WORKSPACE, _body("Project"), None, None)
     properties = document["spec"]["properties"]
     assert "keyVault" not in properties and "storageAccount" not in properties
     assert properties["friendlyName"] == "Team"
-    hub, _ = export(_body("Hub"), None, None)
+    hub, _ = export(WORKSPACE, _body("Hub"), None, None)
     assert hub["spec"]["properties"]["keyVault"] == KV

@@ -216,10 +216,10 @@ def test_the_examples_are_valid_with_the_demo_environment(repo: Path) -> None:
     assert result.ok, [p.render() for p in result.problems]
     m = result.manifests
     # The seed examples (a workspace, 3 connections, an audit); hub.yaml: a hub, its project
-    # and their Azure OpenAI connection.
-    workspaces, connections = m.of(Kind("Workspace")), m.of(Kind("Connection"))
-    assert (len(workspaces), len(connections), len(m.playwright)) == (3, 4, 1)
-    auth = {c.spec["properties"]["authType"] for c in connections}
+    # and their Azure OpenAI connection; managed-network.yaml: a workspace and 3 rules.
+    counts = [len(m.of(Kind(k))) for k in ("Workspace", "Connection", "OutboundRule")]
+    assert (*counts, len(m.playwright)) == (4, 4, 3, 1)
+    auth = {c.spec["properties"]["authType"] for c in m.of(Kind("Connection"))}
     assert auth == {"None", "ApiKey", "ServicePrincipal"}
 
 

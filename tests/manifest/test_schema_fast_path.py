@@ -162,7 +162,7 @@ def _same_verdict(document: Any, *, allow_literal_secrets: bool) -> str:
         allow_literal_secrets=allow_literal_secrets,
         kind=kind,
         auth_type=auth_type,
-        suffix=schemarules.suffix(kind, document, None),
+        suffix=schemarules.suffix(kind, document, None),  # the api-version a document names
     )
     if fast is None:  # the compiled validator could not read it: jsonschema decides alone
         return "unreadable by jsonschema-rs"
