@@ -181,3 +181,60 @@ def test_a_project_whose_hub_is_not_declared_is_a_validate_error_at_its_line(
     assert "Traceback" not in text
     assert f"{file}:11:37: metadata.hub: workspace 'gone-hub' in resource group '{RG}'" in text
     assert azure.emulator.stats()["total"] == 0  # nothing called Azure
+
+
+RULES = """---
+apiVersion: reconciler/v1
+kind: OutboundRule
+metadata: {name: pypi, workspace: team-hub}
+spec: {properties: {type: FQDN, destination: pypi.org}}
+---
+apiVersion: reconciler/v1
+kind: OutboundRule
+metadata: {name: data-factory, workspace: team-hub}
+spec:
+  properties:
+    type: ServiceTag
+    destination: {serviceTag: DataFactory, protocol: TCP, portRanges: "443", action: Allow}
+---
+apiVersion: reconciler/v1
+kind: OutboundRule
+metadata: {name: training-blob, workspace: team-hub}
+spec:
+  properties:
+    type: PrivateEndpoint
+    destination:
+      serviceResourceId: {STORAGE}/trainingdata
+      subresourceTarget: blob
+""".replace("{STORAGE}", STORAGE_ACCOUNT.rsplit("/", 1)[0])
+
+
+def _rules(azure: Azure) -> list[dict[str, object]]:
+    with httpx.Client(base_url=azure.url, headers={"Authorization": "Bearer t"}) as client:
+        answer = client.get(
+            f"{WORKSPACES}/team-hub/outboundRules", params={"api-version": "2025-09-01"}
+        )
+    return sorted(answer.json()["value"], key=lambda rule: str(rule["name"]))
+
+
+def test_a_hub_its_project_and_the_hubs_outbound_rules_apply_then_plan_clean_even_pruning(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """The whole of a team's isolated setup in one run: the hub with a rule of each type, its
+    project and a connection. Azure adds its own Required rules to the hub; they are neither
+    drift nor pruned, and the project (which inherits the hub's network) shows none of them."""
+    file = _manifests(tmp_path)
+    owned = MANIFESTS.replace("{hub}", "team-hub").replace(
+        "  apiVersions:", "  owner: team-a\n  apiVersions:"
+    )
+    file.write_text(owned + RULES, encoding="utf-8")
+    assert "Apply: 6 created" in _apply(azure, file)
+    listed = _rules(azure)
+    categories = {rule["properties"]["category"] for rule in listed}
+    assert {"UserDefined", "Required"} <= categories  # Azure's own rules sit beside ours
+    planned = azure.process(
+        "plan", "--endpoint", azure.url, "--prune", "--detailed-exitcode", str(file)
+    )
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    assert "to delete" not in planned.stdout.splitlines()[0], planned.stdout
+    assert _rules(azure) == listed
