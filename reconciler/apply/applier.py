@@ -335,7 +335,13 @@ class Applier:
             if refused:
                 self._done(change, Result.SKIPPED, refused)
                 return False
-            body = update_body(body, before, kind.schema(), strict=self.options.strict)
+            body = update_body(
+                body,
+                before,
+                kind.schema(),
+                strict=self.options.strict,
+                carried=kind.managed_elsewhere,
+            )
         if change.action is Action.REPLACE_REQUIRED:
             await self._delete_for_replace(kind, manifest)
         # Never sent back: what it inherits (Azure refuses a Project's key vault, network …).

@@ -85,6 +85,10 @@ class ResourceKind:
     # Dotted paths the service keeps whatever a PUT sends (fixed at creation): never a loss
     # that blocks an update, never a removal a strict plan could promise.
     kept_by_service: frozenset[str] = frozenset()
+    # Dotted paths another kind manages (a managed network's rules are OutboundRule
+    # resources, Azure's own among them): never compared, and every update carries their live
+    # value, ``--strict`` included, so writing this resource never drops what lives there.
+    managed_elsewhere: frozenset[str] = frozenset()
     # Dotted paths never compared, declared or not (apply's own marker, a rule's status).
     ignored: frozenset[str] = frozenset()
     # Dotted paths a resource inherits from another one, by the value of its body's ``kind``

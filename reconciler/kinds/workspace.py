@@ -165,5 +165,8 @@ WORKSPACE = ResourceKind(
     # afterwards: sent as declared, never compared; and the managed network's provisioning
     # status, the service's to report (the definition does not mark it read-only).
     ignored=frozenset({"properties.provisionNetworkNow", "properties.managedNetwork.status"}),
+    # 2025-09-01 answers list the network's rules in the workspace too: they are each their
+    # own OutboundRule (reconciler.kinds.outbound_rule), and Azure's are never the user's.
+    managed_elsewhere=frozenset({"properties.managedNetwork.outboundRules"}),
     export=export,
 )

@@ -172,7 +172,7 @@ def _diff_object(
             continue
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if _fmt(here, k) not in ignore}
-        if empty(value) or is_server_default(defaults, here, value):
+        if empty(value) or is_server_default(defaults, here, value) or _assumed(here, value):
             continue
         if not node.is_map and key not in known:
             assumed = ASSUMED_WHEN_ABSENT.get(here, value) == value and here in ASSUMED_WHEN_ABSENT
@@ -196,6 +196,17 @@ def _diff_object(
             )
             continue
         yield FieldDiff(here, value, None)
+
+
+def _assumed(path: str, value: Any) -> bool:
+    """``value`` is what the service assumes when a PUT leaves ``path`` out (a workspace's
+    ``kind: Default``): declaring nothing there removes nothing, at any api-version."""
+    if path not in ASSUMED_WHEN_ABSENT:
+        return False
+    assumed = ASSUMED_WHEN_ABSENT[path]
+    if isinstance(assumed, str) and isinstance(value, str):
+        return assumed.lower() == value.lower()
+    return bool(assumed == value)
 
 
 def _key_of(item: Any, keys: list[str]) -> tuple[str, ...] | None:

@@ -157,7 +157,7 @@ def _field_diffs(
     """The field diffs, create-only ones flagged; what the resource inherits (a Project's
     key vault, network … are its hub's) is never compared, declared or live."""
     defaults = kind.defaults_for(m.address.name)
-    ignore = kind.ignored | kind.inherited_paths(m.spec, body)
+    ignore = kind.ignored | kind.managed_elsewhere | kind.inherited_paths(m.spec, body)
     found = diff(m.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults)
     create_only = create_only_paths(node, m.spec)
     return [replace(d, create_only=d.path in create_only) for d in found]
