@@ -155,7 +155,9 @@ WORKSPACE = ResourceKind(
     # 2024-04-01 workspaceRP.json: a workspace without ``kind`` is a Default workspace; its
     # kind (Hub, Project, FeatureStore) is fixed at creation, and an update that leaves it out
     # (as every 2023-04-01 body does) neither loses nor changes it.
-    assumed_when_absent={"kind": "Default"},
+    # A workspace whose GET shows no managed network has none: its isolation mode is Disabled
+    # (2025-09-01 workspaceRP.json, IsolationMode; Azure ML's managed-network how-to).
+    assumed_when_absent={"kind": "Default", "properties.managedNetwork.isolationMode": "Disabled"},
     kept_by_service=frozenset({"kind"}),
     inherited={"Project": INHERITED_FROM_HUB},
     id_references=(hubs.HUB_ID,),

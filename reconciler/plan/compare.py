@@ -88,6 +88,14 @@ def _means_nothing(value: dict[str, Any]) -> bool:
     return all(v in ("None", None, {}, []) for v in value.values())
 
 
+def _all_assumed(value: dict[str, Any], path: str) -> bool:
+    """Every field of ``value`` is what the service assumes when it is absent."""
+    return bool(value) and all(
+        _all_assumed(v, _fmt(path, k)) if isinstance(v, dict) else _assumed(_fmt(path, k), v)
+        for k, v in value.items()
+    )
+
+
 def _fmt(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -120,8 +128,10 @@ def diff(
         return
     if isinstance(desired, dict):
         if not isinstance(live, dict):
-            if live is None and _means_nothing(desired):
-                return  # e.g. identity {type: None}: ARM answers with no identity at all
+            if live is None and (_means_nothing(desired) or _all_assumed(desired, path)):
+                # identity {type: None}: ARM answers with no identity at all; a managed
+                # network {isolationMode: Disabled}: ARM answers with no network at all
+                return
             yield FieldDiff(path, live, desired)
             return
         yield from _diff_object(desired, live, node, path, strict, ignore, defaults or {})
@@ -133,6 +143,8 @@ def diff(
             return
         yield from _diff_list(desired, live, node, path, strict)
     elif not scalar_equal(desired, live, node, key):
+        if live is None and _assumed(path, desired):
+            return  # what the service assumes of an absent field: ARM leaves it out
         yield FieldDiff(path, live, desired)
 
 
