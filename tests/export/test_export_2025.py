@@ -102,7 +102,11 @@ def test_the_default_export_names_no_api_version(azure: Azure, tmp_path: Path) -
     assert applied.returncode == 0, applied.stdout + applied.stderr
     text = _export(azure, tmp_path / "out")
     assert "apiVersion: '2025" not in text and "isolationMode" not in text
-    assert "managedNetwork" in text.split("apiVersion: reconciler/v1")[0]  # named as not exported
+    header = text.split("apiVersion: reconciler/v1")[0]
+    assert "managedNetwork" in header  # named as not exported
+    # So is its kind: an update never loses it, but a hub re-created from this file would be
+    # a Default workspace.
+    assert "kind" in header.split("Not exported")[1].split("\n")[1], header
     assert "name: pypi" in text
 
 
