@@ -171,6 +171,45 @@ def test_a_202_without_an_operation_url_is_followed_until_the_resource_is_gone(
     assert WORKSPACE_KEY not in setup.emulator.state.workspaces
 
 
+OPERATION = (
+    "http://127.0.0.1/subscriptions/s/providers/Microsoft.MachineLearningServices/"
+    "locations/westeurope/workspaceOperationsStatus/op-1"
+)
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        # The operation says the delete is done, yet the workspace is there (it came back:
+        # recreated, recovered, or the delete was lost).
+        httpx.Response(200, json={"status": "Succeeded"}),
+        # The operation is unknown: that says nothing about the workspace.
+        httpx.Response(404, json={"error": {"code": "NotFound", "message": "no such operation"}}),
+    ],
+    ids=["succeeded", "operation-404"],
+)
+def test_a_workspace_still_there_after_its_delete_is_not_reported_deleted(
+    tmp_path: Path, operation: httpx.Response
+) -> None:
+    setup = _applied(tmp_path)
+
+    def lost_delete(request: httpx.Request) -> httpx.Response | None:
+        setup.sent.append(request)
+        if request.method == "DELETE" and request.url.path.endswith("/workspaces/ws-a"):
+            return httpx.Response(202, headers={"Azure-AsyncOperation": OPERATION})
+        if str(request.url).startswith(OPERATION):
+            return operation
+        return None
+
+    setup.fault = lost_delete
+    report = setup.destroy(setup.destroy_plan())
+    assert WORKSPACE_KEY in setup.emulator.state.workspaces
+    result, detail = report.results[_address(report, "ws-a")]
+    assert result is Result.FAILED, detail
+    assert "still there" in detail
+    assert not report.ok
+
+
 def test_only_the_workspaces_the_plan_deletes_must_be_confirmed(tmp_path: Path) -> None:
     setup = _applied(tmp_path)
     plan = setup.destroy_plan()
