@@ -17,7 +17,7 @@ from typing import Any
 
 from reconciler import textfile
 from reconciler.errors import Position, Problem
-from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
+from reconciler.manifest import armlimits, envsubst, schemacheck, schemarules, secrets
 from reconciler.manifest.model import (
     DEFAULTS,
     PLAYWRIGHT_ACCESS_TOKENS,
@@ -164,6 +164,40 @@ def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, An
     return merged
 
 
+def _check_below(
+    loader: _Loader,
+    doc: SourceDocument,
+    defaults: list[SourceDocument],
+    broken: list[SourceDocument],
+) -> bool:
+    """Check ``doc`` at the api-version its Defaults give its kind. A broken Defaults document
+    (already reported) still says what the documents below it are written for when it names a
+    version that has a schema; when it names one it cannot (unknown, malformed), ``doc`` is left
+    out unchecked rather than checked at another version and reported wrong field by field."""
+    versions = dict(_scoped_defaults(defaults, doc.file).get("apiVersions") or {})
+    kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
+    metadata = doc.data.get("metadata") if isinstance(doc.data, dict) else None
+    if isinstance(kind, str) and not (
+        isinstance(metadata, dict) and isinstance(metadata.get("apiVersion"), str)
+    ):
+        depth = {id(d): len(d.file.resolve().parent.parts) for d in (*defaults, *broken)}
+        for above in sorted(
+            (d for d in broken if doc.file.resolve().is_relative_to(d.file.resolve().parent)),
+            key=lambda d: depth[id(d)],
+        ):
+            spec = above.data.get("spec") if isinstance(above.data, dict) else None
+            given = spec.get("apiVersions") if isinstance(spec, dict) else None
+            named = given.get(kind) if isinstance(given, dict) else given
+            nearer = [d for d in defaults if depth[id(d)] > depth[id(above)]]
+            if named is None or kind in _scoped_defaults(nearer, doc.file).get("apiVersions", {}):
+                continue  # it names none for this kind, or a nearer valid Defaults does
+            readable = isinstance(given, dict) and isinstance(named, str)
+            if not readable or not schemarules.suffix(kind, {}, named):
+                return False
+            versions[kind] = named
+    return loader.check(doc, versions)
+
+
 def _is_defaults(doc: SourceDocument) -> bool:
     return isinstance(doc.data, dict) and doc.data.get("kind") == DEFAULTS
 
@@ -188,10 +222,7 @@ def load(
         doc
         for doc in documents
         if doc in defaults
-        or (
-            not _is_defaults(doc)
-            and loader.check(doc, _scoped_defaults(defaults, doc.file).get("apiVersions"))
-        )
+        or (not _is_defaults(doc) and _check_below(loader, doc, defaults, broken))
     ]
     _check_duplicate_defaults(loader, defaults)
     built = _Builder(loader, defaults, broken)
