@@ -438,7 +438,8 @@ class _Builder:
             name.lower()
             for d in documents
             if isinstance(d.data, dict)
-            and d.data.get("kind") in parents
+            and isinstance(d.data.get("kind"), str)
+            and d.data["kind"] in parents
             and id(d) not in built
             and isinstance(name := _name(d), str)
         }

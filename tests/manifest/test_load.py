@@ -216,6 +216,18 @@ def test_a_document_below_a_broken_defaults_still_has_its_own_problems_reported(
     assert "unknown field 'colour'" in problems[1].message
 
 
+@pytest.mark.parametrize("kind", ["[Workspace]", "{Workspace: 1}"])
+def test_a_kind_that_is_not_a_string_is_a_problem_not_a_crash(tmp_path: Path, kind: str) -> None:
+    """It was a TypeError traceback (unhashable type: 'list')."""
+    _write(
+        tmp_path / "ws.yaml",
+        f"apiVersion: reconciler/v1\nkind: {kind}\nmetadata: {{name: ws1, subscription: "
+        f"{SUB}, resourceGroup: rg}}\nspec: {{location: eastus}}\n",
+    )
+    (problem,) = load([tmp_path], env={}).problems
+    assert problem.field == "kind" and problem.position is not None
+
+
 def test_a_child_of_a_workspace_left_out_for_its_own_problem_is_not_reported_again(
     tmp_path: Path,
 ) -> None:
