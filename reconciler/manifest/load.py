@@ -17,7 +17,14 @@ from typing import Any
 
 from reconciler import textfile
 from reconciler.errors import Position, Problem
-from reconciler.manifest import armlimits, envsubst, schemacheck, schemarules, secrets
+from reconciler.manifest import (
+    armlimits,
+    envsubst,
+    schemacheck,
+    schemarules,
+    secretfile,
+    secrets,
+)
 from reconciler.manifest.model import (
     DEFAULTS,
     PLAYWRIGHT_ACCESS_TOKENS,
@@ -58,6 +65,12 @@ class LoadResult:
         return not self.problems
 
 
+_OUTSIDE = (
+    "a symbolic link out of the manifests' repository: not read (a file outside it is read "
+    "only when named on the command line)"
+)
+
+
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """Files named on the command line, and ``*.yaml``/``*.yml`` below named directories."""
     files: list[Path] = []
@@ -65,7 +78,13 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
-            files.extend(found)
+            # A link a pull request added must not read the runner's files as manifests.
+            root = secretfile.repository_root(path)
+            for p in found:
+                if Path(os.path.realpath(p)).is_relative_to(root):
+                    files.append(p)
+                else:
+                    problems.append(Problem(p, None, "", _OUTSIDE))
         elif path.is_file():
             files.append(path)
         elif path.exists():
