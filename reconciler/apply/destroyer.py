@@ -32,7 +32,7 @@ from typing import IO, Any
 from reconciler import kinds
 from reconciler.apply import conflict
 from reconciler.apply.applier import ApplyReport, Event, Notify, Result, _address
-from reconciler.apply.lro import follow
+from reconciler.apply.lro import OperationTimeout, follow
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.arm.client import ArmClient
 from reconciler.arm.connect import Target, arm_client
@@ -179,6 +179,8 @@ class Destroyer:
             )
         except ArmNotFound:
             outcome = None  # a 404 while polling: the resource's (gone) or the operation's
+        except OperationTimeout as late:  # it says what to rerun: destroy, not apply
+            raise OperationTimeout(late.what, late.waited, late.url, command="destroy") from None
         if outcome is not None and outcome.body is None:
             return  # the operation ended and the resource reads 404: gone
         # Only the resource itself says it is gone: an operation that ended (or is unknown)

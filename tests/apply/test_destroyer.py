@@ -210,6 +210,16 @@ def test_a_workspace_still_there_after_its_delete_is_not_reported_deleted(
     assert not report.ok
 
 
+def test_a_delete_that_outlasts_its_timeout_says_to_rerun_destroy(tmp_path: Path) -> None:
+    setup = _applied(tmp_path)
+    setup.emulator.knobs.provisioning_seconds = 600.0
+    report = setup.destroy(setup.destroy_plan(), timeout=60.0)
+    result, detail = report.results[_address(report, "ws-a")]
+    assert result is Result.FAILED
+    assert "did not finish within 60 s" in detail
+    assert "rerun destroy" in detail and "rerun apply" not in detail
+
+
 def test_only_the_workspaces_the_plan_deletes_must_be_confirmed(tmp_path: Path) -> None:
     setup = _applied(tmp_path)
     plan = setup.destroy_plan()
