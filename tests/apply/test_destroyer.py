@@ -220,6 +220,21 @@ def test_a_delete_that_outlasts_its_timeout_says_to_rerun_destroy(tmp_path: Path
     assert "rerun destroy" in detail and "rerun apply" not in detail
 
 
+def test_a_rerun_while_a_workspace_is_still_being_deleted_converges(tmp_path: Path) -> None:
+    """The documented way on after a timeout is to rerun destroy. While Azure is still deleting
+    the workspace, its children's lists answer 404: they are gone, not a reason to fail."""
+    setup = _applied(tmp_path)
+    setup.emulator.knobs.provisioning_seconds = 600.0
+    first = setup.destroy(setup.destroy_plan(), timeout=60.0)
+    assert _by_name(first)["ws-a"] is Result.FAILED  # still being deleted in Azure
+    setup.time.now += 300.0  # rerun later: Azure is still at it
+    again = setup.destroy_plan()
+    codes = {c.address.rsplit("/", 1)[-1]: c.code for c in again.changes}
+    assert codes["git-secret"] is codes["git-open"] is ReasonCode.ALREADY_ABSENT
+    assert setup.destroy(again).ok
+    assert WORKSPACE_KEY not in setup.emulator.state.workspaces
+
+
 def test_only_the_workspaces_the_plan_deletes_must_be_confirmed(tmp_path: Path) -> None:
     setup = _applied(tmp_path)
     plan = setup.destroy_plan()
