@@ -36,6 +36,7 @@ from reconciler.manifest.model import (
     ResourceManifest,
     Source,
 )
+from reconciler.manifest.secretfile import OUT_OF_REPOSITORY
 from reconciler.manifest.yamlsource import JsonPath, SourceDocument, read_documents
 from reconciler.schemas import versions
 
@@ -80,12 +81,6 @@ class LoadResult:
         return not self.problems
 
 
-_OUTSIDE = (
-    "a symbolic link out of the manifests' repository: not read (a file outside it is read "
-    "only when named on the command line)"
-)
-
-
 def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     """Files named on the command line, and ``*.yaml``/``*.yml`` below named directories."""
     files: list[Path] = []
@@ -99,7 +94,7 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
                 if Path(os.path.realpath(p)).is_relative_to(root):
                     files.append(p)
                 else:
-                    problems.append(Problem(p, None, "", _OUTSIDE))
+                    problems.append(Problem(p, None, "", OUT_OF_REPOSITORY))
         elif path.is_file():
             files.append(path)
         elif path.exists():
@@ -204,16 +199,12 @@ def _check_below(
     defaults: list[SourceDocument],
     broken: list[SourceDocument],
 ) -> bool:
-    """Check ``doc`` at the api-version its Defaults give its kind. A broken Defaults document
-    (already reported) still says what the documents below it are written for when it names a
-    version that has a schema; when it names one it cannot (unknown, malformed), ``doc`` is left
-    out unchecked rather than checked at another version and reported wrong field by field."""
+    """Check ``doc`` at the api-version its Defaults give its kind, a broken one's too (else it
+    is reported field by field at another); left out when that version cannot be read."""
     versions = dict(_scoped_defaults(defaults, doc.file).get("apiVersions") or {})
-    kind = doc.data.get("kind") if isinstance(doc.data, dict) else None
-    metadata = doc.data.get("metadata") if isinstance(doc.data, dict) else None
-    if isinstance(kind, str) and not (
-        isinstance(metadata, dict) and isinstance(metadata.get("apiVersion"), str)
-    ):
+    data = doc.data if isinstance(doc.data, dict) else {}
+    kind, metadata = data.get("kind"), data.get("metadata")
+    if isinstance(kind, str) and not (isinstance(metadata, dict) and "apiVersion" in metadata):
         depth = {id(d): len(d.file.resolve().parent.parts) for d in (*defaults, *broken)}
         for above in sorted(
             (d for d in broken if doc.file.resolve().is_relative_to(d.file.resolve().parent)),
