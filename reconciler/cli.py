@@ -53,7 +53,14 @@ def _quiet_libraries() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:
+        # argparse exits 2 on a usage error; 2 means changes (plan --detailed-exitcode) or
+        # drift here, so a mistyped option in CI must not read as either. --help exits 0.
+        if stop.code == 2:
+            return EXIT_ERROR
+        raise
     _quiet_libraries()
     _log_to_stderr(args.verbose)
     if not getattr(args, "func", None):

@@ -108,3 +108,27 @@ def test_bad_env_file_line_is_reported_without_its_content(
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 1
     assert "validate" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan", "--detailed-exitcode", "--bogus", "manifests"],
+        ["drift", "--format", "yaml", "manifests"],
+        ["destroy", "--timeout", "abc", "manifests"],
+    ],
+)
+def test_a_command_line_error_exits_1_not_2(
+    argv: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """2 means "changes to apply" (plan --detailed-exitcode) and "drift" (drift): a typo in a
+    CI job's options exited 2, argparse's usage code, and read as changes or drift."""
+    assert main(argv) == 1
+    assert "error:" in capsys.readouterr().err
+
+
+def test_help_and_version_still_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
+    for argv in (["--help"], ["plan", "--help"], ["--version"]):
+        with pytest.raises(SystemExit) as stop:
+            main(argv)
+        assert stop.value.code == 0

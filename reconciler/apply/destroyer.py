@@ -11,6 +11,8 @@ or the resource itself until it is gone).
   another deleted one names (a project names its hub) goes after that one, and only if it went.
 * A resource already gone (404, or 204 to the DELETE) counts as deleted: a rerun after a
   failure half-way converges, and loses nothing that a first run would not have deleted.
+  After a long-running delete, only the resource itself proves it gone: an operation that
+  ended (or is unknown, 404) while the resource still reads is a failure, not a delete.
 * A change the plan marks purged (``--purge``) deletes a soft-deleted kind for good (its
   ``purge_params``); any other keeps the service's soft delete, and the name with it.
 * The URL comes from the plan's address, never from an id a server returned; that id must
@@ -30,7 +32,7 @@ from typing import IO, Any
 from reconciler import kinds
 from reconciler.apply import conflict
 from reconciler.apply.applier import ApplyReport, Event, Notify, Result, _address
-from reconciler.apply.lro import follow
+from reconciler.apply.lro import OperationTimeout, follow
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.arm.client import ArmClient
 from reconciler.arm.connect import Target, arm_client
@@ -162,20 +164,39 @@ class Destroyer:
         def track(operation: str) -> None:
             self.report.in_flight[change.address] = operation
 
+        name = change.address.rsplit("/", 1)[-1]
         try:
-            await follow(
+            outcome = await follow(
                 self.client,
                 first,
                 url,
                 kind.api_version,
-                what=f"deleting {kind.noun} {change.address.rsplit('/', 1)[-1]}",
+                what=f"deleting {kind.noun} {name}",
                 timeout=self._time_left(),
                 progress=lambda state: self.notify(Event(change.address, state)),
                 on_operation=track,
                 method="DELETE",
             )
         except ArmNotFound:
-            return  # followed by the resource itself (no operation URL): gone is done
+            outcome = None  # a 404 while polling: the resource's (gone) or the operation's
+        except OperationTimeout as late:  # it says what to rerun: destroy, not apply
+            raise OperationTimeout(late.what, late.waited, late.url, command="destroy") from None
+        if outcome is not None and outcome.body is None:
+            return  # the operation ended and the resource reads 404: gone
+        # Only the resource itself says it is gone: an operation that ended (or is unknown)
+        # while the resource is still there is not a delete.
+        still = await self.client.request(
+            "GET",
+            url,
+            params={"api-version": kind.api_version},
+            kind=kind.call("get"),
+            expect=(404,),
+        )
+        if still.status != 404:
+            raise ReconcilerError(
+                f"Azure answered the delete of {kind.noun} {name}, but it is still there "
+                "(recreated or recovered meanwhile?); rerun destroy to delete it"
+            )
 
 
 def _top(changes: list[Change]) -> Change | None:

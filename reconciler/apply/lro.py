@@ -38,11 +38,13 @@ Progress = Callable[[str], None]
 
 
 class OperationTimeout(ReconcilerError):
-    def __init__(self, what: str, waited: float, url: str) -> None:
+    def __init__(self, what: str, waited: float, url: str, *, command: str = "apply") -> None:
         self.url = url
+        self.what = what
+        self.waited = waited
         super().__init__(
             f"{what} did not finish within {waited:.0f} s; the operation goes on in "
-            f"Azure ({url}); rerun apply later to pick up where it stands"
+            f"Azure ({url}); rerun {command} later to pick up where it stands"
         )
 
 

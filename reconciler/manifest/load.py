@@ -18,7 +18,14 @@ from typing import Any
 
 from reconciler import textfile
 from reconciler.errors import Position, Problem
-from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
+from reconciler.manifest import (
+    armlimits,
+    envsubst,
+    schemacheck,
+    schemarules,
+    secretfile,
+    secrets,
+)
 from reconciler.manifest.model import (
     DEFAULTS,
     PLAYWRIGHT_ACCESS_TOKENS,
@@ -29,6 +36,7 @@ from reconciler.manifest.model import (
     ResourceManifest,
     Source,
 )
+from reconciler.manifest.secretfile import OUT_OF_REPOSITORY
 from reconciler.manifest.yamlsource import JsonPath, SourceDocument, read_documents
 from reconciler.schemas import versions
 
@@ -80,7 +88,13 @@ def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
     for path in paths:
         if path.is_dir():
             found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
-            files.extend(found)
+            # A link a pull request added must not read the runner's files as manifests.
+            root = secretfile.repository_root(path)
+            for p in found:
+                if Path(os.path.realpath(p)).is_relative_to(root):
+                    files.append(p)
+                else:
+                    problems.append(Problem(p, None, "", OUT_OF_REPOSITORY))
         elif path.is_file():
             files.append(path)
         elif path.exists():
@@ -179,6 +193,36 @@ def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, An
     return merged
 
 
+def _check_below(
+    loader: _Loader,
+    doc: SourceDocument,
+    defaults: list[SourceDocument],
+    broken: list[SourceDocument],
+) -> bool:
+    """Check ``doc`` at the api-version its Defaults give its kind, a broken one's too (else it
+    is reported field by field at another); left out when that version cannot be read."""
+    versions = dict(_scoped_defaults(defaults, doc.file).get("apiVersions") or {})
+    data = doc.data if isinstance(doc.data, dict) else {}
+    kind, metadata = data.get("kind"), data.get("metadata")
+    if isinstance(kind, str) and not (isinstance(metadata, dict) and "apiVersion" in metadata):
+        depth = {id(d): len(d.file.resolve().parent.parts) for d in (*defaults, *broken)}
+        for above in sorted(
+            (d for d in broken if doc.file.resolve().is_relative_to(d.file.resolve().parent)),
+            key=lambda d: depth[id(d)],
+        ):
+            spec = above.data.get("spec") if isinstance(above.data, dict) else None
+            given = spec.get("apiVersions") if isinstance(spec, dict) else None
+            named = given.get(kind) if isinstance(given, dict) else given
+            nearer = [d for d in defaults if depth[id(d)] > depth[id(above)]]
+            if named is None or kind in _scoped_defaults(nearer, doc.file).get("apiVersions", {}):
+                continue  # it names none for this kind, or a nearer valid Defaults does
+            readable = isinstance(given, dict) and isinstance(named, str)
+            if not readable or not schemarules.suffix(kind, {}, named):
+                return False
+            versions[kind] = named
+    return loader.check(doc, versions)
+
+
 def _is_defaults(doc: SourceDocument) -> bool:
     return isinstance(doc.data, dict) and doc.data.get("kind") == DEFAULTS
 
@@ -203,10 +247,7 @@ def load(
         doc
         for doc in documents
         if doc in defaults
-        or (
-            not _is_defaults(doc)
-            and loader.check(doc, _scoped_defaults(defaults, doc.file).get("apiVersions"))
-        )
+        or (not _is_defaults(doc) and _check_below(loader, doc, defaults, broken))
     ]
     _check_duplicate_defaults(loader, defaults)
     built = _Builder(loader, defaults, broken)
@@ -421,7 +462,8 @@ class _Builder:
             name.lower()
             for d in documents
             if isinstance(d.data, dict)
-            and d.data.get("kind") in parents
+            and isinstance(d.data.get("kind"), str)
+            and d.data["kind"] in parents
             and id(d) not in built
             and isinstance(name := _name(d), str)
         }

@@ -29,6 +29,13 @@ SECRETS_DIRS: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar(
 )
 
 
+# What a manifest found in a directory is, when it resolves out of the repository.
+OUT_OF_REPOSITORY = (
+    "a symbolic link out of the manifests' repository: not read (a file outside it is read "
+    "only when named on the command line)"
+)
+
+
 def repository_root(directory: Path) -> Path:
     """The nearest ancestor of ``directory`` holding ``.git``, else ``directory`` itself."""
     start = Path(os.path.realpath(directory))

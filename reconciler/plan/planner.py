@@ -315,6 +315,12 @@ def _left_alone(kind: ResourceKind, body: Any, owner: str, adopted: str | None) 
     if kind.mark is not None and ownership.owned_by(body, owner):
         reason += f" (marked {OWNER_KEY}: {found}: --prune deletes it)"
         return Verdict(Action.UNMANAGED, ReasonCode.UNMANAGED_OWNED, reason)
+    if found is not None and found == ownership.marker(owner):  # no owner set, bare marker
+        reason += (
+            f" (marked {OWNER_KEY}: {found}, with no owner: --prune deletes only what a "
+            "configuration with an owner marked)"
+        )
+        return Verdict(Action.UNMANAGED, ReasonCode.UNMANAGED_OTHER_OWNER, reason)
     if ownership.by_this_tool(found):
         reason += (
             f" (marked {OWNER_KEY}: {found}, not {ownership.marker(owner)}: never pruned here)"

@@ -174,9 +174,15 @@ async def _list_children(
     """The children of one parent, as read at ``version``: those ``keep`` says are read
     at it."""
     url = kind.under(parent)
-    items = await client.list_all(
-        url, params={"api-version": kind.api_version}, kind=kind.call("list")
-    )
+    try:
+        items = await client.list_all(
+            url, params={"api-version": kind.api_version}, kind=kind.call("list")
+        )
+    except ArmNotFound:
+        # The parent went away since it was read, or is being deleted (Azure still shows it,
+        # 'Deleting', but not what it held): nothing is listed, and each declared child is
+        # then read by GET, whose own 404 says it is absent.
+        return
     for item in items:
         body = listed(item, url)
         name = str(body["name"])

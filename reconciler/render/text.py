@@ -146,6 +146,8 @@ def render_text(plan: Plan, *, color: bool = False, title: str = "plan") -> str:
     lines += ["", f"{plan.total_calls} call(s) to Azure."]
     if plan.has_drift and not plan.has_changes:
         lines.append(f"Nothing to apply; {plan.count(Action.READ)} finding(s) to review.")
+    elif not plan.has_changes and title == "destroy plan":
+        lines.append("Nothing to delete.")  # what is declared is gone: Azure does not match
     elif not plan.has_changes:
         lines.append("No changes: Azure matches the manifests.")
     return "\n".join(lines) + "\n"

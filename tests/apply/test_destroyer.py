@@ -171,6 +171,70 @@ def test_a_202_without_an_operation_url_is_followed_until_the_resource_is_gone(
     assert WORKSPACE_KEY not in setup.emulator.state.workspaces
 
 
+OPERATION = (
+    "http://127.0.0.1/subscriptions/s/providers/Microsoft.MachineLearningServices/"
+    "locations/westeurope/workspaceOperationsStatus/op-1"
+)
+
+
+@pytest.mark.parametrize(
+    "operation",
+    [
+        # The operation says the delete is done, yet the workspace is there (it came back:
+        # recreated, recovered, or the delete was lost).
+        httpx.Response(200, json={"status": "Succeeded"}),
+        # The operation is unknown: that says nothing about the workspace.
+        httpx.Response(404, json={"error": {"code": "NotFound", "message": "no such operation"}}),
+    ],
+    ids=["succeeded", "operation-404"],
+)
+def test_a_workspace_still_there_after_its_delete_is_not_reported_deleted(
+    tmp_path: Path, operation: httpx.Response
+) -> None:
+    setup = _applied(tmp_path)
+
+    def lost_delete(request: httpx.Request) -> httpx.Response | None:
+        setup.sent.append(request)
+        if request.method == "DELETE" and request.url.path.endswith("/workspaces/ws-a"):
+            return httpx.Response(202, headers={"Azure-AsyncOperation": OPERATION})
+        if str(request.url).startswith(OPERATION):
+            return operation
+        return None
+
+    setup.fault = lost_delete
+    report = setup.destroy(setup.destroy_plan())
+    assert WORKSPACE_KEY in setup.emulator.state.workspaces
+    result, detail = report.results[_address(report, "ws-a")]
+    assert result is Result.FAILED, detail
+    assert "still there" in detail
+    assert not report.ok
+
+
+def test_a_delete_that_outlasts_its_timeout_says_to_rerun_destroy(tmp_path: Path) -> None:
+    setup = _applied(tmp_path)
+    setup.emulator.knobs.provisioning_seconds = 600.0
+    report = setup.destroy(setup.destroy_plan(), timeout=60.0)
+    result, detail = report.results[_address(report, "ws-a")]
+    assert result is Result.FAILED
+    assert "did not finish within 60 s" in detail
+    assert "rerun destroy" in detail and "rerun apply" not in detail
+
+
+def test_a_rerun_while_a_workspace_is_still_being_deleted_converges(tmp_path: Path) -> None:
+    """The documented way on after a timeout is to rerun destroy. While Azure is still deleting
+    the workspace, its children's lists answer 404: they are gone, not a reason to fail."""
+    setup = _applied(tmp_path)
+    setup.emulator.knobs.provisioning_seconds = 600.0
+    first = setup.destroy(setup.destroy_plan(), timeout=60.0)
+    assert _by_name(first)["ws-a"] is Result.FAILED  # still being deleted in Azure
+    setup.time.now += 300.0  # rerun later: Azure is still at it
+    again = setup.destroy_plan()
+    codes = {c.address.rsplit("/", 1)[-1]: c.code for c in again.changes}
+    assert codes["git-secret"] is codes["git-open"] is ReasonCode.ALREADY_ABSENT
+    assert setup.destroy(again).ok
+    assert WORKSPACE_KEY not in setup.emulator.state.workspaces
+
+
 def test_only_the_workspaces_the_plan_deletes_must_be_confirmed(tmp_path: Path) -> None:
     setup = _applied(tmp_path)
     plan = setup.destroy_plan()

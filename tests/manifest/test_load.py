@@ -167,6 +167,67 @@ def test_a_broken_defaults_document_is_reported_once_not_in_every_document_below
     ]
 
 
+@pytest.mark.parametrize(
+    ("defaults_spec", "problem"),
+    [
+        # A typo elsewhere: the documents below are still checked at the version it names.
+        ("locaton: x, apiVersions: {Workspace: 2025-09-01}", "unknown field 'locaton'"),
+        # The version itself is wrong: what the documents below are written for is unknown.
+        ("apiVersions: {Workspace: 2025-09-02}", "unknown api-version '2025-09-02'"),
+        ("apiVersions: 2025-09-01", "apiVersions"),
+    ],
+)
+def test_a_broken_defaults_naming_api_versions_does_not_check_documents_at_another(
+    tmp_path: Path, defaults_spec: str, problem: str
+) -> None:
+    """A workspace written for 2025-09-01 (``kind: Hub``) below a Defaults document with a
+    typo was checked at the default version: 'unknown field kind' in every one of them."""
+    _write(
+        tmp_path / "defaults.yaml",
+        f"apiVersion: reconciler/v1\nkind: Defaults\n"
+        f"spec: {{subscription: {SUB}, resourceGroup: rg, location: eastus, {defaults_spec}}}\n",
+    )
+    for name in ("hub1", "hub2"):
+        _write(
+            tmp_path / "team" / f"{name}.yaml",
+            f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {name}}}\n"
+            "spec: {kind: Hub}\n",
+        )
+    problems = load([tmp_path], env={}).problems
+    assert [p.file.name for p in problems] == ["defaults.yaml"], [p.render() for p in problems]
+    assert problem in problems[0].render()
+
+
+def test_a_document_below_a_broken_defaults_still_has_its_own_problems_reported(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path / "defaults.yaml",
+        f"apiVersion: reconciler/v1\nkind: Defaults\nspec: {{subscription: {SUB}, "
+        "resourceGroup: rg, locaton: x, apiVersions: {Workspace: 2025-09-01}}\n",
+    )
+    _write(
+        tmp_path / "team" / "hub.yaml",
+        "apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {name: hub1}\n"
+        "spec: {kind: Hub, colour: red}\n",
+    )
+    problems = load([tmp_path], env={}).problems
+    assert [p.file.name for p in problems] == ["defaults.yaml", "hub.yaml"]
+    assert "unknown field 'colour'" in problems[1].message
+
+
+@pytest.mark.parametrize("kind", ["[Workspace]", "{Workspace: 1}"])
+def test_a_kind_that_is_not_a_string_is_a_problem_not_a_crash(tmp_path: Path, kind: str) -> None:
+    """It was a TypeError traceback (unhashable type: 'list')."""
+    _write(
+        tmp_path / "ws.yaml",
+        f"apiVersion: reconciler/v1\nkind: {kind}\nmetadata: {{name: ws1, subscription: "
+        f"{SUB}, resourceGroup: rg}}\nspec: {{location: eastus}}\n",
+    )
+    (problem,) = load([tmp_path], env={}).problems
+    assert problem.field == "kind" and problem.position is not None
+
+
 def test_a_child_of_a_workspace_left_out_for_its_own_problem_is_not_reported_again(
     tmp_path: Path,
 ) -> None:
