@@ -64,6 +64,14 @@ class RetryPolicy:
     connect_attempts: int = 3  # a refused connection: tried this often, 0.5 s then 1 s apart
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A whole paged list: its items, and the headers of the answer with its last page."""
+
+    items: list[Any]
+    headers: httpx.Headers
+
+
 @dataclass
 class CallStats:
     by_kind: Counter[str] = field(default_factory=Counter)
@@ -307,20 +315,25 @@ class ArmClient:
         self, path_or_url: str, *, params: dict[str, str] | None = None, kind: str = ""
     ) -> list[Any]:
         """Every item of a paged list, following ``nextLink`` safely."""
+        return (await self.listing(path_or_url, params=params, kind=kind)).items
+
+    async def listing(
+        self, path_or_url: str, *, params: dict[str, str] | None = None, kind: str = ""
+    ) -> Listing:
+        """Every item of a paged list, and the headers of its last page (what a poller needs
+        to honour the ``Retry-After`` a list answer asks for)."""
         first = self.url(path_or_url, what=f"listing {kind or 'items'}")
         items: list[Any] = []
         seen: set[str] = set()
-        url: str | None = first
+        url: str = first
         query = params
         for _ in range(MAX_PAGES):
-            if url is None:
-                return items
             answer = await self.request("GET", url, params=query, kind=kind)
             query = None  # nextLink carries its own query
             page, next_link = list_page(answer)
             items.extend(page)
             if not next_link:
-                return items
+                return Listing(items, answer.headers)
             if not isinstance(next_link, str):
                 raise TransportError(
                     f"the service returned a nextLink that is not a string "
