@@ -117,6 +117,7 @@ class ArmClient:
         self.deadline_at: float | None = None  # on ``clock``; no wait may cross it
         self.stats = CallStats()
         self._budget = Budget()
+        self._turns = {kind: asyncio.Lock() for kind in ("reads", "writes")}
         self._semaphore = asyncio.Semaphore(max(1, parallelism))
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -221,20 +222,24 @@ class ArmClient:
         token = await self.tokens.token()
         async with self._semaphore:
             await self._pace(method, where)
-            async with asyncio.timeout(self.timeout):
-                answer = await self._http.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "x-ms-client-request-id": request_id,
-                        "Accept": "application/json",
-                    },
-                )
-            body = decode(answer, method, url, request_id)
-            self._budget.observe(method, answer.headers, self.clock())
+            headers = None
+            try:
+                async with asyncio.timeout(self.timeout):
+                    answer = await self._http.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "x-ms-client-request-id": request_id,
+                            "Accept": "application/json",
+                        },
+                    )
+                headers = answer.headers
+                body = decode(answer, method, url, request_id)
+            finally:
+                self._budget.answered(method, headers, self.clock())
         return answer, body
 
     def _transport_retry(
@@ -298,10 +303,12 @@ class ArmClient:
         return True
 
     async def _pace(self, method: str, where: str) -> None:
-        wait = self._budget.wait(method, self.clock())
-        if wait > 0:
-            log.debug("pacing %s for %.1f s: ARM's request budget is nearly spent", where, wait)
-            await self.wait(wait, f"before {where}: ARM's request budget is nearly spent")
+        """Wait, in turn, until ARM's budget allows sending; then count the request sent."""
+        async with self._turns[self._budget.kind(method)]:
+            while (wait := self._budget.wait(method, self.clock())) > 0:
+                log.debug("pacing %s for %.2f s: ARM's request budget is nearly spent", where, wait)
+                await self.wait(wait, f"before {where}: ARM's request budget is nearly spent")
+            self._budget.sending(method, self.clock())
 
     def _backoff(self, attempt: int) -> float:
         cap = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
