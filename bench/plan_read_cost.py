@@ -1,7 +1,7 @@
 """Plan over W workspaces x C connections: API calls and wall time, ours vs the SDK way.
 
 Usage: python bench/plan_read_cost.py [--workspaces 200] [--connections 5] [--groups 4]
-                                      [--latency-ms 50] [--parallelism 8] [--sdk-threads 32]
+                                      [--latency-ms 50] [--parallelism 16] [--sdk-threads 32]
                                       [--sdk-retries 100] [--skip-throttled]
 
 The emulator (HTTPS on loopback, every request delayed by --latency-ms) runs in this process
@@ -156,7 +156,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=5)
     parser.add_argument("--groups", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--parallelism", type=int, default=8, help="ours (--parallelism)")
+    parser.add_argument("--parallelism", type=int, default=16, help="ours (--parallelism)")
     parser.add_argument("--sdk-threads", type=int, default=32)
     parser.add_argument(
         "--sdk-retries", type=int, default=100, help="azure-core retry_status of the SDK"

@@ -96,7 +96,7 @@ class ArmClient:
         base_url: str,
         tokens: TokenProvider,
         *,
-        parallelism: int = 8,
+        parallelism: int = 16,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.commands.options import (
+    DEFAULT_PARALLELISM,
     RETRIES_HELP,
     add_azure_options,
     add_env_file,
@@ -270,7 +271,7 @@ def _export(commands: Subcommands) -> None:
         metavar="DIR",
         help="write DIR/<resource group>/<workspace>.yaml (default: exported/)",
     )
-    add_azure_options(export, parallelism=8)
+    add_azure_options(export, parallelism=DEFAULT_PARALLELISM)
     export.set_defaults(func=cmd_export)
 
 
