@@ -26,6 +26,26 @@ def check_writable_dir(path: Path, what: str) -> None:
         raise OutputError(f"cannot write {what} {path}: it is a directory")
 
 
+def make_dir_within(root: Path, directory: Path) -> None:
+    """Create ``directory`` under ``root`` (the user's ``--out``), refusing one that leads out
+    of it: a symbolic link committed in the repository where export writes
+    (``exported/rg -> ../.github/workflows``) must not let a scheduled export overwrite what it
+    points to."""
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create directory {directory}: {exc.strerror or exc}") from exc
+    inside = root.resolve()
+    step = directory
+    while step != root and step != step.parent:
+        if step.is_symlink() or not step.resolve().is_relative_to(inside):
+            raise OutputError(
+                f"refusing to write into {directory}: {step} is a symbolic link or leads "
+                f"outside {root}"
+            )
+        step = step.parent
+
+
 def write_text(path: Path, text: str, *, what: str = "file") -> None:
     """Replace ``path`` with ``text`` atomically (temp file in the same directory, then rename).
 

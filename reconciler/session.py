@@ -6,6 +6,7 @@ Wiring only: what each step does lives in its own module (:mod:`reconciler.input
 the manifests, :mod:`reconciler.arm.connect` makes the clients, :mod:`reconciler.read` reads,
 :mod:`reconciler.plan` decides, :mod:`reconciler.embedded` runs the emulator of
 ``--emulator``). The CLI calls this; tests call it too with an in-process transport.
+``destroy`` plans with :func:`make_destroy_plan`.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from reconciler.arm.connect import Target, arm_client
 from reconciler.errors import UsageError
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
+from reconciler.plan.destroy import DestroyOptions, destroy_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options, plan, unmatched_targets
 from reconciler.playwright.audit import evaluate
@@ -68,6 +70,20 @@ async def make_plan(
         targets=targets,
         extra=tuple(findings),
     )
+
+
+async def make_destroy_plan(
+    manifests: ManifestSet,
+    target: Target,
+    *,
+    options: DestroyOptions,
+    targets: tuple[str, ...] = (),
+) -> Plan:
+    """What ``destroy`` would delete: the live state of what is declared (secrets are never
+    read: nothing is compared), then the pure destroy planner."""
+    async with arm_client(target) as client:
+        live = await read(client, manifests, compare_secrets=False)
+    return destroy_plan(manifests, live, options=options, targets=targets)
 
 
 def run_apply(

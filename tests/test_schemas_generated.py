@@ -52,3 +52,20 @@ def test_generator_cli_says_what_it_needs_without_the_specs(
     assert "OpenAPI files" in err
     assert "--specs DIR" in err
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_name_parameter_without_a_pattern_still_bounds_the_name_to_one_segment(
+    tmp_path: Path,
+) -> None:
+    """Some definitions (a private endpoint connection's name) state no pattern: the name must
+    still be one path segment, without the characters ARM refuses in any resource name."""
+    import re
+
+    from reconciler.schemas.openapi import SpecSet
+
+    spec = tmp_path / "spec.json"
+    spec.write_text('{"parameters": {"Name": {"name": "n", "in": "path", "type": "string"}}}')
+    pattern = generate._param(SpecSet(), spec, "Name")["pattern"]
+    assert re.fullmatch(pattern, "pec-1.approved")
+    for bad in ("a/b", "..%2F", "a?b", "a#b", ""):
+        assert not re.fullmatch(pattern, bad), bad

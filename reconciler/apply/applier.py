@@ -28,11 +28,12 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler import kinds
+from reconciler.apply import conflict
 from reconciler.apply.body import refusal, update_body
 from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmConflict, ReconcilerError, UnsafeUrlError
+from reconciler.errors import ArmError, ReconcilerError, UnsafeUrlError
 from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet, ResourceManifest
@@ -40,8 +41,6 @@ from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.plan.planner import in_progress, provisioning_state
 from reconciler.read.livestate import without_nulls
-
-CONFLICT_RETRIES = 10
 
 
 class Result(StrEnum):
@@ -96,6 +95,19 @@ def secret_values(spec: Any, body: Any) -> list[str]:
         if isinstance(current, str) and current:
             values.append(current)
     return values
+
+
+def explained(kind: ResourceKind, name: str, error: ReconcilerError, detail: str) -> str:
+    """A failure as the user can act on it: a create refused because a soft-deleted resource
+    holds the name says so, and what to do, before the service's own words."""
+    soft = kind.soft_delete
+    if soft is None or not isinstance(error, ArmError) or not soft.refused(error.message):
+        return detail
+    return (
+        f"the name {name!r} is held by a soft-deleted {kind.noun}: Azure keeps a deleted "
+        f"{kind.noun} (up to {soft.retention_days} days) and refuses to create another of that "
+        f"name until it is purged. To go on: {soft.remedies}. Azure said: {detail}"
+    )
 
 
 def scrub(text: str, values: list[str]) -> str:
@@ -217,7 +229,8 @@ class Applier:
             return await self._write(kind, manifest, change, body, force=force)
         except ReconcilerError as error:
             # A service may quote the request back in its error: never let a secret through.
-            self._done(change, Result.FAILED, scrub(str(error), secret_values(manifest.spec, body)))
+            detail = scrub(str(error), secret_values(manifest.spec, body))
+            self._done(change, Result.FAILED, explained(kind, manifest.address.name, error, detail))
             return False
 
     def _body(
@@ -287,29 +300,15 @@ class Applier:
         return True
 
     async def _put(self, url: str, body: Any, api_version: str, kind: str) -> Any:
-        """PUT, waiting out 409 AnotherOperationInProgress a bounded number of times, and
-        never past the deadline: then the conflict itself is the error reported."""
-        for attempt in range(CONFLICT_RETRIES + 1):
-            try:
-                return await self.client.request(
-                    "PUT",
-                    url,
-                    params={"api-version": api_version},
-                    json=without_nulls(body),
-                    kind=kind,
-                )
-            except ArmConflict as error:
-                delay = min(60.0, 5.0 * 2**attempt)
-                if (
-                    error.code != "AnotherOperationInProgress"
-                    or attempt == CONFLICT_RETRIES
-                    or not self.client.can_wait(delay)
-                ):
-                    raise
-                await self.client.wait(
-                    delay, f"for another operation on {error.url or url} to finish (HTTP 409)"
-                )
-        raise AssertionError("unreachable")
+        """PUT, waiting out 409 AnotherOperationInProgress (:mod:`reconciler.apply.conflict`)."""
+        return await conflict.send(
+            self.client,
+            "PUT",
+            url,
+            params={"api-version": api_version},
+            json=without_nulls(body),
+            kind=kind,
+        )
 
     async def _wait(
         self, kind: ResourceKind, manifest: ResourceManifest, change: Change

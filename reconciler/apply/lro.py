@@ -61,6 +61,7 @@ class Operation:
     api_version: str
     what: str
     progress: Progress | None
+    method: str = "PUT"  # the request that started it, named in its failure
 
     def report(self, state: str) -> None:
         if self.progress is not None:
@@ -125,7 +126,7 @@ class LocationPolling:
                 error.status,
                 error.code,
                 error.message,
-                method="PUT",
+                method=self.op.method,
                 url=self.op.resource_url,
                 request_id=error.request_id,
             ) from error
@@ -185,13 +186,15 @@ async def follow(
     progress: Progress | None = None,
     on_operation: Callable[[str], None] | None = None,
     poller: ListPoller | None = None,
+    method: str = "PUT",
 ) -> Outcome:
-    """Wait until the operation started by ``first`` ends; raise if it failed.
+    """Wait until the operation started by ``first`` (a ``method`` request) ends; raise if it
+    failed.
 
     ``poller``: follow the resource's ``provisioningState`` through this shared poller (only
     for a PUT or a wait on a resource being provisioned, never for a DELETE).
     """
-    op = Operation(client, resource_url, api_version, what, progress)
+    op = Operation(client, resource_url, api_version, what, progress, method)
     strategy = choose(op, first)
     if not isinstance(strategy, ResourcePolling):
         # Refused here, before any wait, if the header points off the endpoint.

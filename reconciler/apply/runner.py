@@ -58,6 +58,11 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
             f"applies format version {FORMAT_VERSION!r} only: re-run plan (plan --out) and "
             "apply the new plan"
         )
+    if saved.get("command") == "destroy":
+        # Its deletes are for `destroy` to carry out, after its own confirmations.
+        raise UsageError(
+            f"{saved_path} is a destroy plan; apply does not delete: run `reconciler destroy`"
+        )
     changes = saved.get("changes")
     if not isinstance(changes, list) or not all(
         isinstance(c, dict) and isinstance(c.get("address"), str) for c in changes
@@ -176,7 +181,7 @@ def _report(report: ApplyReport, manifests: ManifestSet) -> None:
             where = f" ({sources[address]})" if address in sources else ""
             print(failure_line(result, address, where, detail), file=sys.stderr)
     print(_summary(report))
-    for manifest in manifests.workspaces:
+    for manifest in manifests.resources:
         address = str(manifest.address)
         if manifest.outputs and address in report.resources:
             print(f"Outputs of {address}:")

@@ -134,6 +134,32 @@ def add_plan_options(parser: argparse.ArgumentParser, *, formats: bool = True) -
     add_env_file(parser)
 
 
+def add_destroy_inputs(parser: argparse.ArgumentParser) -> None:
+    """What destroy shares with plan: its manifests, where Azure is, the plan's format, the
+    selection by address and the request limits (no comparison options: nothing is compared)."""
+    add_paths(parser)
+    _add_target_options(parser)
+    add_playwright_endpoint(parser)
+    parser.add_argument(
+        "--format",
+        choices=FORMATS,
+        default="text",
+        help="the destroy plan as text (default), json (schemas/plan.schema.json) or markdown; "
+        "progress then goes to stderr",
+    )
+    parser.add_argument(
+        "--target",
+        action="append",
+        default=[],
+        metavar="ADDRESS",
+        help="limit to this declared resource (full address or trailing part, e.g. "
+        "'myws/myconn'; a workspace's name selects what it holds too); repeatable",
+    )
+    _add_request_limits(parser)
+    parser.add_argument("--allow-literal-secrets", action="store_true", help=argparse.SUPPRESS)
+    add_env_file(parser)
+
+
 def _add_selection(parser: argparse.ArgumentParser) -> None:
     """Which resources the plan covers and how it compares them."""
     parser.add_argument(

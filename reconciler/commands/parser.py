@@ -19,12 +19,19 @@ from reconciler.commands.options import (
     DEFAULT_PARALLELISM,
     RETRIES_HELP,
     add_azure_options,
+    add_destroy_inputs,
     add_env_file,
     add_paths,
     add_plan_options,
     add_playwright_endpoint,
 )
-from reconciler.commands.planning import cmd_apply, cmd_drift, cmd_plan, cmd_validate
+from reconciler.commands.planning import (
+    cmd_apply,
+    cmd_destroy,
+    cmd_drift,
+    cmd_plan,
+    cmd_validate,
+)
 from reconciler.commands.tokens import cmd_notebook_token, cmd_playwright_tokens
 from reconciler.commands.tools import (
     cmd_completion,
@@ -46,6 +53,9 @@ EXAMPLES = {
     "  reconciler apply --emulator --auto-approve manifests/examples/",
     "drift": "reconciler drift --format json --out drift.json manifests/\n"
     "  reconciler drift --shard 2/4 manifests/          # one job of a CI matrix",
+    "destroy": "reconciler destroy manifests/team-a/             # connections and rules\n"
+    "  reconciler destroy --include-workspaces --confirm-workspaces ws1,ws2 --purge "
+    "--auto-approve manifests/team-a/",
     "notebook-token": "reconciler notebook-token manifests/ --workspace myws --format json",
     "playwright-tokens": "reconciler playwright-tokens --account eastus_1234-abcd "
     "--endpoint https://eastus.api.playwright.microsoft.com "
@@ -196,6 +206,62 @@ def _apply(commands: Subcommands) -> None:
     apply.set_defaults(func=cmd_apply)
 
 
+def _destroy(commands: Subcommands) -> None:
+    destroy = commands.add_parser(
+        "destroy",
+        help="delete what the manifests declare",
+        description="Plan the deletion of what the manifests declare (connections and outbound "
+        "rules; workspaces only with --include-workspaces), confirm, then delete children "
+        "before their workspace, long-running operations followed to the end. Nothing that is "
+        "not declared is deleted; what is already gone is a no-op, so a rerun converges. Exit "
+        "0 only when everything planned was deleted.",
+    )
+    add_destroy_inputs(destroy)
+    destroy.add_argument(
+        "--out", type=Path, metavar="FILE", help="also save the destroy plan as JSON"
+    )
+    destroy.add_argument(
+        "--auto-approve",
+        action="store_true",
+        help="delete without asking 'yes' (required without a TTY); never enough on its own "
+        "to delete a workspace",
+    )
+    destroy.add_argument(
+        "--include-workspaces",
+        action="store_true",
+        help="delete the declared workspaces too, after their contents, once confirmed by "
+        "name (typed at the prompt, or --confirm-workspaces)",
+    )
+    destroy.add_argument(
+        "--confirm-workspaces",
+        dest="confirm",
+        action="append",
+        metavar="NAME,...",
+        help="the names of exactly the workspaces the plan deletes, comma-separated (for CI); "
+        "any other list deletes nothing",
+    )
+    destroy.add_argument(
+        "--purge",
+        action="store_true",
+        help="delete workspaces for good (forceToPurge=true): without it Azure soft-deletes "
+        "them and keeps their names taken for up to 14 days",
+    )
+    destroy.add_argument(
+        "--timeout",
+        type=float,
+        default=3600.0,
+        metavar="SECONDS",
+        help="per-resource limit for long-running deletes (default 3600)",
+    )
+    destroy.add_argument(
+        "--deadline",
+        type=float,
+        metavar="SECONDS",
+        help="limit for the whole destroy, its plan included (default: none)",
+    )
+    destroy.set_defaults(func=cmd_destroy)
+
+
 def _notebook_token(commands: Subcommands) -> None:
     nb = commands.add_parser(
         "notebook-token",
@@ -334,6 +400,7 @@ COMMANDS: tuple[Callable[[Subcommands], None], ...] = (
     _plan,
     _drift,
     _apply,
+    _destroy,
     _notebook_token,
     _playwright_tokens,
     _export,

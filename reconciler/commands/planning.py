@@ -1,4 +1,5 @@
-"""validate, plan, drift and apply: wiring the loader, reader, planner, renderers and applier."""
+"""validate, plan, drift, apply and destroy: wiring the loader, reader, planner, renderers and
+applier."""
 
 from __future__ import annotations
 
@@ -45,9 +46,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if result.problems:
         print(_problem_summary(result.problems), file=sys.stderr)
         return EXIT_ERROR
+    from reconciler.kinds import KINDS
+
+    counted = [f"{len(m.of(k.kind))} {k.noun}(s)" for k in KINDS]
     print(
-        f"ok: {result.documents} document(s): {len(m.workspaces)} workspace(s), "
-        f"{len(m.connections)} connection(s), {len(m.playwright)} Playwright token audit(s)",
+        f"ok: {result.documents} document(s): {', '.join(counted)}, "
+        f"{len(m.playwright)} Playwright token audit(s)",
         file=sys.stderr,
     )
     return EXIT_OK
@@ -118,7 +122,7 @@ def emit(plan: object, args: argparse.Namespace, command: str, secret_stamp: Any
     if args.format == "json":
         sys.stdout.write(render_json(plan, command))
     else:
-        title = "drift report" if command == "drift" else "plan"
+        title = {"drift": "drift report", "destroy": "destroy plan"}.get(command, "plan")
         sys.stdout.write(render(plan, args.format, color=color(sys.stdout), title=title))
     sys.stdout.flush()
     if getattr(args, "out", None):
@@ -191,3 +195,47 @@ def cmd_apply(args: argparse.Namespace) -> int:
             deadline=args.deadline,
             live_view=color(sys.stdout),
         )
+
+
+def check_destroy_usage(args: argparse.Namespace) -> None:
+    """Workspace flags mean nothing without --include-workspaces: refused, not ignored."""
+    from reconciler.errors import UsageError
+
+    if not args.include_workspaces:
+        for flag, given in (("--purge", args.purge), ("--confirm-workspaces", args.confirm)):
+            if given:
+                raise UsageError(
+                    f"{flag} is about deleting workspaces: give --include-workspaces too"
+                )
+
+
+def cmd_destroy(args: argparse.Namespace) -> int:
+    import asyncio
+    import time
+    from dataclasses import replace
+
+    from reconciler.apply import destroyer
+    from reconciler.plan.destroy import DestroyOptions
+    from reconciler.session import make_destroy_plan
+
+    check_destroy_usage(args)
+    check_out(args, "destroy")
+    wanted = DestroyOptions(include_workspaces=args.include_workspaces, purge=args.purge)
+    with session(args, require_secrets=False) as (manifests, target, _env):
+        if args.deadline is not None:  # the whole command, its plan included
+            now = (target.clock or time.monotonic)()
+            target = replace(target, deadline_at=now + args.deadline)
+        made = make_destroy_plan(manifests, target, options=wanted, targets=tuple(args.target))
+        plan = asyncio.run(made)
+        check_targets(plan, tuple(args.target))
+        emit(plan, args, "destroy")
+        if not plan.has_changes:
+            print("Nothing to destroy.", file=sys.stderr)
+            return EXIT_OK
+        ask = destroyer.terminal_prompt()
+        destroyer.confirm(args.auto_approve, ask)
+        destroyer.confirm_workspaces(destroyer.to_delete(plan), args.confirm, ask)
+        options = destroyer.DeleteOptions(timeout=args.timeout, deadline=args.deadline)
+        stream = sys.stdout if args.format == "text" else sys.stderr
+        live = color(sys.stdout) and args.format == "text"
+        return destroyer.execute(plan, target, options, stream=stream, live_view=live)

@@ -16,13 +16,13 @@ def cmd_notebook_token(args: argparse.Namespace) -> int:
     from reconciler import notebook
     from reconciler.arm.connect import arm_client
     from reconciler.errors import UsageError
+    from reconciler.kinds import WORKSPACE
 
     with session(args, require_secrets=False) as (manifests, target, _):
-        matches = [
-            w for w in manifests.workspaces if w.address.name.lower() == args.workspace.lower()
-        ]
+        workspaces = manifests.of(WORKSPACE.kind)
+        matches = [w for w in workspaces if w.address.name.lower() == args.workspace.lower()]
         if not matches:
-            known = ", ".join(sorted(w.address.name for w in manifests.workspaces)) or "none"
+            known = ", ".join(sorted(w.address.name for w in workspaces)) or "none"
             raise UsageError(
                 f"no workspace named {args.workspace!r} in the manifests (declared: {known})"
             )

@@ -48,12 +48,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         print("nothing to export: no workspace matched", file=sys.stderr)
         return EXIT_ERROR
     for file in files:
-        try:
-            file.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(
-                f"cannot create directory {file.path.parent}: {exc.strerror or exc}"
-            ) from exc
+        outputfile.make_dir_within(args.out, file.path.parent)
         outputfile.write_text(file.path, file.text, what="exported manifest")
         print(
             f"wrote {file.path}"

@@ -118,6 +118,9 @@ class AdminApi:
             return self._edit(path.removeprefix("/_emulator/resources"), _admin_json(request, dict))
         seed = re.match(r"^/_emulator/playwright/([^/]+)/tokens$", path)
         if seed and method == "PUT":
+            if not self.playwright.valid_account(seed.group(1)):
+                # Seeded, it could never be listed (the service refuses such an id).
+                raise _BadAdminBody(f"{seed.group(1)!r} is not a Playwright account id")
             tokens = _admin_json(request, list)
             required = ("id", "name", "createdAt", "expiryAt")
             if not all(

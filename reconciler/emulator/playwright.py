@@ -84,6 +84,11 @@ class PlaywrightService:
     def __init__(self, state: State) -> None:
         self.state = state
 
+    @staticmethod
+    def valid_account(account: str) -> bool:
+        """An account id the service would serve (``{region}_{guid}``)."""
+        return len(account) <= 64 and bool(_ACCOUNT.match(account))
+
     def seed(self, account: str, tokens: list[dict[str, Any]]) -> None:
         self.state.playwright[account] = [
             AccessToken(
@@ -102,7 +107,7 @@ class PlaywrightService:
             return core_error(
                 400, "UnsupportedApiVersion", f"The api-version must be {API_VERSION}."
             )
-        if len(account) > 64 or not _ACCOUNT.match(account):
+        if not self.valid_account(account):
             return core_error(400, "InvalidAccountId", f"Invalid account id '{account}'.")
         tokens = self.state.playwright.get(account)
         if tokens is None:

@@ -72,6 +72,8 @@ class WorkspaceOperations(ArmBase):
         record = self._workspace(sub, rg, ws)
         now = self.clock()
         if record is None and key in self.state.soft_deleted:
+            # Azure's words, as quoted in Azure/ResourceModules#3596 and
+            # Azure/CanadaPubSecALZ#380 ("(Code:BadRequest)"), a 400 to the PUT.
             return arm_error(
                 400,
                 "BadRequest",

@@ -2,11 +2,12 @@
 
 A kind's module declares what is particular to it (:class:`~reconciler.kinds.base.ResourceKind`);
 reading, planning, applying, rendering and exporting loop over :data:`KINDS`. A new kind is a
-new module, one entry in :data:`KINDS` after its parent, its generated schema and its tests.
-Not yet generic (a new kind still touches them): the manifest layer below this package (the
-``Kind`` enum and the loader, ``reconciler/manifest/``), the schema generator
-(``reconciler/schemas/generate.py``) and the emulator, which knows nothing of the product.
-Addresses nest one level (a resource in a resource group, or in one parent there).
+new module (which names its own ``KIND``), one entry in :data:`KINDS` after its parent, its
+rows in the schema generator's table (``reconciler/schemas/versions.py``: the definition per
+api-version, and its parent) with the schemas regenerated, and its tests. The manifest layer
+below this package reads any kind that table knows, generically; the emulator knows nothing of
+the product and models each resource type itself. Addresses nest one level (a resource in a
+resource group, or in one parent there).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from reconciler.kinds.workspace import WORKSPACE
 # Parents before their children: apply writes in this order, and the plan lists it.
 KINDS: tuple[ResourceKind, ...] = (WORKSPACE, CONNECTION, OUTBOUND_RULE)
 
-_BY_NAME = {k.kind.value: k for k in KINDS}
+_BY_NAME: dict[str, ResourceKind] = {k.kind: k for k in KINDS}
 
 
 def get(kind: str) -> ResourceKind | None:
@@ -35,7 +36,7 @@ def of(kind: str) -> ResourceKind:
 
 def children(parent: ResourceKind) -> tuple[ResourceKind, ...]:
     """The kinds that live in a ``parent`` resource, in registry order."""
-    return tuple(k for k in KINDS if k.parent is not None and k.parent.kind is parent.kind)
+    return tuple(k for k in KINDS if k.parent is not None and k.parent.kind == parent.kind)
 
 
 __all__ = [

@@ -28,6 +28,23 @@ ExportHook = Callable[[Body, Body | None, list[str] | None], Exported]
 
 
 @dataclass(frozen=True)
+class SoftDelete:
+    """The service keeps a deleted resource for ``retention_days`` (soft delete), its name
+    taken, unless the DELETE carries ``purge_params``; a create of that name is refused then
+    with an error whose message contains ``refusal`` (matched case-insensitively)."""
+
+    retention_days: int
+    purge_params: Mapping[str, str]
+    refusal: str
+    # What a user can do about a name a soft-deleted resource holds: one sentence.
+    remedies: str
+
+    def refused(self, message: str) -> bool:
+        """Whether a service error's message says a soft-deleted resource holds the name."""
+        return self.refusal.lower() in message.lower()
+
+
+@dataclass(frozen=True)
 class ResourceKind:
     """One kind of ARM resource the reconciler manages."""
 
@@ -49,7 +66,10 @@ class ResourceKind:
     # Carries properties.provisioningState, so waits on many of one collection can share one
     # list per round (apply/listpoll.py); a kind without it would look done once listed.
     polled_by_list: bool = False
-    delete_params: Mapping[str, str] = field(default_factory=dict)  # beside api-version
+    # Beside api-version, on the DELETE of a replacement (and of --prune): frees the name.
+    delete_params: Mapping[str, str] = field(default_factory=dict)
+    # A deleted resource the service keeps for a while (its name taken); None: gone at once.
+    soft_delete: SoftDelete | None = None
     # Values the service fills in when a PUT leaves the field out, by dotted path
     # (ANY: derived by the service). A strict plan does not remove them.
     server_defaults: Mapping[str, Any] = field(default_factory=dict)
@@ -88,7 +108,7 @@ class ResourceKind:
     key_names: Callable[[Body], list[str] | None] | None = None
 
     def __str__(self) -> str:
-        return self.kind.value
+        return self.kind
 
     @property
     def api_versions(self) -> tuple[str, ...]:
@@ -109,6 +129,16 @@ class ResourceKind:
             schema_file=self.other_versions[api_version],
             action_api_versions={},
         )
+
+    def destroy_params(self, *, purge: bool) -> dict[str, str]:
+        """Beside api-version, on the DELETE of ``destroy``: a soft-deleted kind is purged
+        only when asked (``--purge``); any other kind is deleted as a replacement deletes it."""
+        if self.soft_delete is None:
+            return dict(self.delete_params)
+        if purge:
+            return {**self.delete_params, **self.soft_delete.purge_params}
+        kept = self.soft_delete.purge_params
+        return {k: v for k, v in self.delete_params.items() if k not in kept}
 
     @property
     def top(self) -> bool:

@@ -21,6 +21,7 @@ from reconciler.kinds.workspace import WORKSPACE
 from reconciler.manifest.model import Kind
 from reconciler.schemas.node import Node
 
+KIND = Kind("Connection")
 API_VERSION = "2024-04-01"
 # The key of the ownership marker apply writes into ``properties.metadata``.
 OWNER_KEY = "managed-by"
@@ -109,7 +110,7 @@ def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Expo
         ("resourceGroup", rg),
     ]
     spec = CommentedMap([("properties", spec_props)])
-    return document.document(Kind.CONNECTION.value, meta, spec), env_vars
+    return document.document(KIND, meta, spec), env_vars
 
 
 def wants_key_names(body: Body) -> bool:
@@ -125,7 +126,7 @@ def key_names(secrets_answer: Body) -> list[str] | None:
 
 
 CONNECTION = ResourceKind(
-    kind=Kind.CONNECTION,
+    kind=KIND,
     noun="connection",
     collection="connections",
     api_version=API_VERSION,

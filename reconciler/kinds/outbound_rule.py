@@ -21,6 +21,7 @@ from reconciler.kinds.base import Body, Exported, ResourceKind
 from reconciler.kinds.workspace import WORKSPACE
 from reconciler.manifest.model import Kind
 
+KIND = Kind("OutboundRule")
 API_VERSION = "2025-09-01"
 # The categories of the rules Azure creates itself; a user's rule is ``UserDefined``.
 SERVICE_CATEGORIES = frozenset({"required", "recommended", "dependency"})
@@ -46,11 +47,11 @@ def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Expo
         ("subscription", sub),
         ("resourceGroup", rg),
     ]
-    return document.document(Kind.OUTBOUND_RULE.value, meta, spec), []
+    return document.document(KIND, meta, spec), []
 
 
 OUTBOUND_RULE = ResourceKind(
-    kind=Kind.OUTBOUND_RULE,
+    kind=KIND,
     noun="outbound rule",
     collection="outboundRules",
     api_version=API_VERSION,

@@ -15,10 +15,30 @@ from typing import Any
 from ruamel.yaml.comments import CommentedMap
 
 from reconciler.kinds import document
-from reconciler.kinds.base import ANY, Body, Exported, ResourceKind
+from reconciler.kinds.base import ANY, Body, Exported, ResourceKind, SoftDelete
 from reconciler.manifest.model import Kind
 
+KIND = Kind("Workspace")
 API_VERSION = "2023-04-01"
+
+# Azure keeps a deleted workspace 14 days by default (1 to 14, a property of the workspace),
+# its name taken; DELETE with forceToPurge=true deletes it for good ("Workspace soft
+# deletion", Azure Machine Learning documentation). A create of a name a soft-deleted
+# workspace holds is refused with 400 BadRequest "Soft-deleted workspace exists. Please purge
+# or recover it. https://aka.ms/wsoftdelete" (quoted in Azure/ResourceModules#3596 and
+# Azure/CanadaPubSecALZ#380, synchronously or as the deployment's failed operation).
+SOFT_DELETE = SoftDelete(
+    retention_days=14,
+    purge_params={"forceToPurge": "true"},
+    refusal="Soft-deleted workspace exists",
+    remedies=(
+        "purge it (Azure portal: Azure Machine Learning > Recently deleted > permanently "
+        "delete), or recover it there, or wait until its retention ends (up to 14 days after "
+        "it was deleted), or choose another name. Next time, delete with `reconciler destroy "
+        "--include-workspaces --purge` (or `az ml workspace delete --permanently-delete`) to "
+        "free the name at once"
+    ),
+)
 
 
 def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
@@ -30,11 +50,11 @@ def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Expo
         ("subscription", sub),
         ("resourceGroup", rg),
     ]
-    return document.document(Kind.WORKSPACE.value, metadata, document.order_top(spec)), []
+    return document.document(KIND, metadata, document.order_top(spec)), []
 
 
 WORKSPACE = ResourceKind(
-    kind=Kind.WORKSPACE,
+    kind=KIND,
     noun="workspace",
     collection="workspaces",
     api_version=API_VERSION,
@@ -47,6 +67,7 @@ WORKSPACE = ResourceKind(
     polled_by_list=True,
     # Azure soft-deletes a workspace and keeps its name taken: a replacement must purge.
     delete_params={"forceToPurge": "true"},
+    soft_delete=SOFT_DELETE,
     server_defaults={
         "sku": {"name": "Basic", "tier": "Basic"},
         "properties.publicNetworkAccess": "Enabled",

@@ -26,7 +26,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from reconciler.manifest.model import DEFAULTS, PLAYWRIGHT_ACCESS_TOKENS
 from reconciler.manifest.yamlsource import JsonPath
+from reconciler.schemas import versions
 
 MAX_TAGS = 50
 MAX_TAG_NAME = 512
@@ -57,15 +59,10 @@ def check(document: Any) -> list[Issue]:
     metadata = _mapping(document.get("metadata"))
     issues: list[Issue] = []
     issues += _resource_group(metadata.get("resourceGroup"), ("metadata", "resourceGroup"))
-    if kind == "Defaults":
+    if kind == DEFAULTS:
         issues += _resource_group(spec.get("resourceGroup"), ("spec", "resourceGroup"))
         issues += _location(spec, ("spec",))
-    elif kind == "Workspace":
-        issues += _location(spec, ("spec",))
-        issues += _tags(spec.get("tags"), ("spec", "tags"))
-    elif kind == "Connection":
-        issues += _credentials(spec.get("properties"), ("spec", "properties"))
-    elif kind == "PlaywrightAccessTokens":
+    elif kind == PLAYWRIGHT_ACCESS_TOKENS:
         days = spec.get("warnBeforeExpiryDays")
         if isinstance(days, int) and days > MAX_WARN_DAYS:
             issues.append(
@@ -74,6 +71,12 @@ def check(document: Any) -> list[Issue]:
                     f"must be at most {MAX_WARN_DAYS} days (ten years), not {days}",
                 )
             )
+    elif isinstance(kind, str) and versions.of(kind):
+        # Any resource kind, by what its body holds (a workspace's location and tags, a
+        # connection's credentials).
+        issues += _location(spec, ("spec",))
+        issues += _tags(spec.get("tags"), ("spec", "tags"))
+        issues += _credentials(spec.get("properties"), ("spec", "properties"))
     return issues
 
 

@@ -19,16 +19,17 @@ from reconciler import textfile
 from reconciler.errors import Position, Problem
 from reconciler.manifest import armlimits, envsubst, schemacheck, secrets
 from reconciler.manifest.model import (
+    DEFAULTS,
+    PLAYWRIGHT_ACCESS_TOKENS,
     Address,
-    ConnectionManifest,
     Kind,
     ManifestSet,
     PlaywrightAudit,
     ResourceManifest,
     Source,
-    WorkspaceManifest,
 )
 from reconciler.manifest.yamlsource import JsonPath, SourceDocument, read_documents
+from reconciler.schemas import versions
 
 SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024
@@ -164,7 +165,7 @@ def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, An
 
 
 def _is_defaults(doc: SourceDocument) -> bool:
-    return isinstance(doc.data, dict) and doc.data.get("kind") == Kind.DEFAULTS
+    return isinstance(doc.data, dict) and doc.data.get("kind") == DEFAULTS
 
 
 def load(
@@ -182,6 +183,7 @@ def load(
         )
     # Defaults first: they may say which api-version the documents below are written for.
     defaults = [d for d in documents if _is_defaults(d) and loader.check(d)]
+    broken = [d for d in documents if _is_defaults(d) and d not in defaults]
     valid = [
         doc
         for doc in documents
@@ -192,14 +194,14 @@ def load(
         )
     ]
     _check_duplicate_defaults(loader, defaults)
-    built = _Builder(loader, defaults)
+    built = _Builder(loader, defaults, broken)
     for doc in valid:
         built.add(doc)
-    built.cross_check()
+    built.cross_check(documents)
     if options.check_secrets:
         built.check_secret_refs()
     manifests = ManifestSet(
-        resources=(*(w for w, _ in built.workspaces), *(c for c, _ in built.children)),
+        resources=(*(w for w, _ in built.top), *(c for c, _ in built.children)),
         playwright=tuple(p for p, _ in built.playwright),
         owner=_owner(loader, defaults),
     )
@@ -249,21 +251,30 @@ def _check_duplicate_defaults(loader: _Loader, defaults: list[SourceDocument]) -
 
 
 class _Builder:
-    def __init__(self, loader: _Loader, defaults: list[SourceDocument]) -> None:
+    def __init__(
+        self,
+        loader: _Loader,
+        defaults: list[SourceDocument],
+        broken: list[SourceDocument],
+    ) -> None:
         self.loader = loader
         self.defaults = defaults
-        self.workspaces: list[tuple[WorkspaceManifest, SourceDocument]] = []
-        # Resources that live in a workspace (connections, …), in the order declared.
+        # Defaults documents that failed their own check (already reported): what they would
+        # have set is not reported missing again in every document below them.
+        self.broken = broken
+        # Resources of a resource group (workspaces), then those that live in one of them
+        # (connections, …), in the order declared.
+        self.top: list[tuple[ResourceManifest, SourceDocument]] = []
         self.children: list[tuple[ResourceManifest, SourceDocument]] = []
         self.playwright: list[tuple[PlaywrightAudit, SourceDocument]] = []
         self._seen: dict[tuple[str, ...], SourceDocument] = {}
 
     def add(self, doc: SourceDocument) -> None:
         kind = Kind(doc.data["kind"])
-        if kind is Kind.DEFAULTS:
+        if kind == DEFAULTS:
             return
         source = Source(doc.file, doc.start.line)
-        if kind is Kind.PLAYWRIGHT_ACCESS_TOKENS:
+        if kind == PLAYWRIGHT_ACCESS_TOKENS:
             self._add_audit(doc, source)
             return
         address = self._address(doc, kind)
@@ -271,45 +282,50 @@ class _Builder:
             return
         if not self._unique(address.key, doc, str(address)):
             return
+        spec = self._spec(doc, top=not versions.parent_of(kind))
+        if spec is None:
+            return
+        manifest = ResourceManifest(
+            address,
+            spec,
+            source,
+            dict(doc.data["metadata"].get("labels", {})),
+            api_version=self._api_version(doc, kind),
+            outputs=tuple(doc.data.get("outputs", ())),
+        )
+        (self.children if versions.parent_of(kind) else self.top).append((manifest, doc))
+
+    def _spec(self, doc: SourceDocument, top: bool) -> dict[str, Any] | None:
+        """The document's spec as it is to be sent: a resource group's resource takes its
+        location from Defaults; one in a resource carries no owner marker and, where literal
+        secrets are allowed, marks them. None: reported."""
         spec = dict(doc.data["spec"])
-        labels = dict(doc.data["metadata"].get("labels", {}))
-        api_version = self._api_version(doc, kind)
-        if kind is Kind.WORKSPACE:
+        if top:
             if "location" not in spec:
                 location = _scoped_defaults(self.defaults, doc.file).get("location")
+                if location is None and self._under_broken_defaults(doc):
+                    return None
                 if location is None:
                     self.loader.report(
                         doc,
                         ("spec", "location"),
                         ("is required: set spec.location or a location in a Defaults document"),
                     )
-                    return
+                    return None
                 spec = {"location": location, **spec}
-            outputs = tuple(doc.data.get("outputs", ()))
-            self.workspaces.append(
-                (
-                    WorkspaceManifest(
-                        address, spec, source, labels, api_version=api_version, outputs=outputs
-                    ),
-                    doc,
-                )
+            return spec
+        if _sets_owner_marker(spec):
+            self.loader.report(
+                doc,
+                ("spec", "properties", "metadata", OWNER_KEY),
+                "is reserved: apply writes it to mark what this configuration owns "
+                "(--prune deletes by it); remove it from the manifest",
+                key=True,
             )
-        else:
-            if _sets_owner_marker(spec):
-                self.loader.report(
-                    doc,
-                    ("spec", "properties", "metadata", OWNER_KEY),
-                    "is reserved: apply writes it to mark what this configuration owns "
-                    "(--prune deletes by it); remove it from the manifest",
-                    key=True,
-                )
-                return
-            if self.loader.options.allow_literal_secrets:
-                spec = secrets.wrap_literals(spec)
-            manifest = ConnectionManifest if kind is Kind.CONNECTION else ResourceManifest
-            self.children.append(
-                (manifest(address, spec, source, labels, api_version=api_version), doc)
-            )
+            return None
+        if self.loader.options.allow_literal_secrets:
+            spec = secrets.wrap_literals(spec)
+        return spec
 
     def _add_audit(self, doc: SourceDocument, source: Source) -> None:
         spec = doc.data["spec"]
@@ -335,7 +351,7 @@ class _Builder:
         """The api-version the document names, else its Defaults' for its kind; empty: the
         kind's default."""
         defaults = _scoped_defaults(self.defaults, doc.file).get("apiVersions", {})
-        return str(doc.data["metadata"].get("apiVersion") or defaults.get(kind.value) or "")
+        return str(doc.data["metadata"].get("apiVersion") or defaults.get(kind) or "")
 
     def _address(self, doc: SourceDocument, kind: Kind) -> Address | None:
         metadata = doc.data["metadata"]
@@ -343,6 +359,8 @@ class _Builder:
         values: dict[str, str] = {}
         for field_name in ("subscription", "resourceGroup"):
             value = metadata.get(field_name) or defaults.get(field_name)
+            if not value and self._under_broken_defaults(doc):
+                return None
             if not value:
                 self.loader.report(
                     doc,
@@ -376,11 +394,26 @@ class _Builder:
         self._seen[identity] = doc
         return True
 
-    def cross_check(self) -> None:
-        declared = {w.address.key for w, _ in self.workspaces}
-        for connection, doc in self.children:
-            workspace = connection.address.workspace_address
-            if workspace.key not in declared:
+    def _under_broken_defaults(self, doc: SourceDocument) -> bool:
+        return any(doc.file.resolve().is_relative_to(d.file.resolve().parent) for d in self.broken)
+
+    def cross_check(self, documents: list[SourceDocument]) -> None:
+        """Each child's parent is declared. A parent declared by a document that was left out
+        for its own (reported) problem is not reported missing again."""
+        declared = {w.address.key for w, _ in self.top}
+        built = {id(doc) for _, doc in self.top}
+        parents = set(versions.PARENTS.values())
+        unbuilt = {
+            name.lower()
+            for d in documents
+            if isinstance(d.data, dict)
+            and d.data.get("kind") in parents
+            and id(d) not in built
+            and isinstance(name := _name(d), str)
+        }
+        for child, doc in self.children:
+            workspace = child.address.parent(Kind(versions.parent_of(child.address.kind)))
+            if workspace.key not in declared and workspace.name.lower() not in unbuilt:
                 self.loader.report(
                     doc,
                     ("metadata", "workspace"),
@@ -398,3 +431,8 @@ class _Builder:
                 reason = secrets.problem(ref, self.loader.env, base_dir)
                 if reason is not None:
                     self.loader.report(doc, path, reason)
+
+
+def _name(doc: SourceDocument) -> Any:
+    metadata = doc.data.get("metadata")
+    return metadata.get("name") if isinstance(metadata, dict) else None

@@ -1,6 +1,6 @@
 """What a set of manifests declares, as immutable values.
 
-``spec`` of a Workspace or Connection is the ARM request body exactly as written (after
+``spec`` of a resource is the ARM request body exactly as written (after
 environment substitution and defaults), with secrets still as references: nothing here holds a
 secret value. Addresses compare case-insensitively, as ARM names do.
 """
@@ -8,17 +8,15 @@ secret value. Addresses compare case-insensitively, as ARM names do.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NewType
 
-
-class Kind(StrEnum):
-    WORKSPACE = "Workspace"
-    CONNECTION = "Connection"
-    OUTBOUND_RULE = "OutboundRule"
-    PLAYWRIGHT_ACCESS_TOKENS = "PlaywrightAccessTokens"
-    DEFAULTS = "Defaults"
+# A document's ``kind``. Open: each resource kind names its own in its module
+# (reconciler.kinds), so a new kind adds no member here; the manifest layer names only the
+# documents it reads itself.
+Kind = NewType("Kind", str)
+DEFAULTS = Kind("Defaults")
+PLAYWRIGHT_ACCESS_TOKENS = Kind("PlaywrightAccessTokens")
 
 
 @dataclass(frozen=True)
@@ -35,7 +33,7 @@ class Address:
     def key(self) -> tuple[str, ...]:
         """Identity for comparison: ARM names and IDs are case-insensitive."""
         return (
-            self.kind.value,
+            self.kind,
             self.subscription.lower(),
             self.resource_group.lower(),
             self.workspace.lower(),
@@ -43,16 +41,15 @@ class Address:
         )
 
     def __str__(self) -> str:
-        parts = [self.kind.value, self.subscription, self.resource_group]
+        parts = [self.kind, self.subscription, self.resource_group]
         if self.workspace:
             parts.append(self.workspace)
         parts.append(self.name)
         return "/".join(p for p in parts if p)
 
-    @property
-    def workspace_address(self) -> Address:
-        """The address of the workspace a connection belongs to."""
-        return Address(Kind.WORKSPACE, self.subscription, self.resource_group, self.workspace)
+    def parent(self, kind: Kind) -> Address:
+        """The address of the resource this one lives in (``workspace`` names it), of ``kind``."""
+        return Address(kind, self.subscription, self.resource_group, self.workspace)
 
 
 @dataclass(frozen=True)
@@ -75,16 +72,7 @@ class ResourceManifest:
     # The ARM api-version it is written for (metadata.apiVersion, or its Defaults'
     # apiVersions); empty: its kind's default.
     api_version: str = ""
-
-
-@dataclass(frozen=True)
-class WorkspaceManifest(ResourceManifest):
-    outputs: tuple[str, ...] = ()  # fields of the applied workspace apply prints
-
-
-@dataclass(frozen=True)
-class ConnectionManifest(ResourceManifest):
-    pass
+    outputs: tuple[str, ...] = ()  # fields of the applied resource apply prints
 
 
 @dataclass(frozen=True)
@@ -107,13 +95,9 @@ class ManifestSet:
     # Who this configuration is, for the ownership marker and --prune (reconciler.plan.ownership).
     owner: str = ""
 
-    @property
-    def workspaces(self) -> tuple[WorkspaceManifest, ...]:
-        return tuple(m for m in self.resources if isinstance(m, WorkspaceManifest))
-
-    @property
-    def connections(self) -> tuple[ConnectionManifest, ...]:
-        return tuple(m for m in self.resources if isinstance(m, ConnectionManifest))
+    def of(self, kind: Kind) -> tuple[ResourceManifest, ...]:
+        """The declared resources of one kind, in the order declared."""
+        return tuple(m for m in self.resources if m.address.kind == kind)
 
     @property
     def count(self) -> int:

@@ -20,7 +20,7 @@ from typing import Any
 from uuid import UUID
 
 from reconciler.manifest.yamlsource import JsonPath
-from reconciler.schemas import load_schema
+from reconciler.schemas import load_schema, versions
 
 LITERAL_SECRET = (
     "is a secret: give it by reference ({fromEnv: NAME} or {fromFile: PATH}), "
@@ -94,7 +94,7 @@ def _connection_branch(
 @cache
 def document_schema(kind: str | None, auth_type: str | None, suffix: str = "") -> dict[str, Any]:
     """The schema one document is checked against: its kind's at its api-version (``suffix``,
-    e.g. ``@2025-09-01``; empty: the default's) and a connection's authType branch, when
+    e.g. ``@<api-version>``; empty: the default's) and a connection's authType branch, when
     known; else the whole manifest schema.
 
     Dispatching on ``kind`` and ``authType`` up front skips evaluating every ``if`` for each
@@ -128,12 +128,14 @@ def suffix(kind: str | None, document: Any, api_version: str | None) -> str:
 
 
 def dispatch(document: Any) -> tuple[str | None, str | None]:
-    """The known ``kind`` of a document and, for a connection, its ``authType`` (or None)."""
+    """The known ``kind`` of a document and, for a kind of several shapes (a connection's
+    ``authType``), which shape it names (or None)."""
     kind = document.get("kind") if isinstance(document, dict) else None
     known = kind if isinstance(kind, str) and kind in _kinds() else None
-    if known != "Connection":
+    discriminator = versions.DISCRIMINATORS.get(known or "")
+    if discriminator is None:
         return known, None
     spec = document.get("spec")
     props = spec.get("properties") if isinstance(spec, dict) else None
-    auth_type = props.get("authType") if isinstance(props, dict) else None
-    return known, auth_type if isinstance(auth_type, str) else None
+    shape = props.get(discriminator) if isinstance(props, dict) else None
+    return known, shape if isinstance(shape, str) else None

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from reconciler import kinds
-from reconciler.manifest.model import Kind
+from reconciler.manifest.model import PLAYWRIGHT_ACCESS_TOKENS
 from reconciler.plan.model import FORMAT_VERSION, Action, ReasonCode
 
 ANYTHING: dict[str, Any] = {}
@@ -19,7 +19,7 @@ COUNT: dict[str, Any] = {"type": "integer", "minimum": 0}
 STRINGS: dict[str, Any] = {"type": "array", "items": {"type": "string"}}
 
 # The kinds a change can be of (Defaults is configuration, never a change).
-CHANGE_KINDS = [k.kind.value for k in kinds.KINDS] + [Kind.PLAYWRIGHT_ACCESS_TOKENS.value]
+CHANGE_KINDS = [k.kind for k in kinds.KINDS] + [PLAYWRIGHT_ACCESS_TOKENS]
 
 
 def _object(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -105,7 +105,7 @@ def plan_schema() -> dict[str, Any]:
             "tool": _object(
                 {"name": {"const": "azureml-reconciler"}, "version": {"type": "string"}}
             ),
-            "command": {"enum": ["plan", "drift"]},
+            "command": {"enum": ["plan", "drift", "destroy"]},
             "summary": _summary(),
             "has_changes": {
                 "type": "boolean",
@@ -135,7 +135,7 @@ def plan_schema() -> dict[str, Any]:
         ],
     )
     return {
-        "title": "azureml-reconciler plan (JSON output of plan and drift)",
+        "title": "azureml-reconciler plan (JSON output of plan, drift and destroy)",
         **document,
         "$defs": {"Change": _change(), "FieldDiff": _field_diff()},
     }

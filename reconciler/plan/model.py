@@ -25,7 +25,7 @@ class Action(StrEnum):
     REPLACE_REQUIRED = "replace-required"
     UNMANAGED = "unmanaged"
     READ = "read"  # an observe-only finding (e.g. a Playwright token) to act on by hand
-    DELETE = "delete"  # only with --prune, only what this tool created
+    DELETE = "delete"  # --prune: only what this tool created; destroy: only what is declared
 
 
 class ReasonCode(StrEnum):
@@ -55,6 +55,12 @@ class ReasonCode(StrEnum):
     TOKEN_EXPIRING = "token_expiring"  # read: a required token expires within the window
     TOKEN_UNLISTED = "token_unlisted"  # read: a token not listed while unlisted are disallowed
     TOKENS_VALID = "tokens_valid"  # no-op: every required token is Active beyond the window
+    # destroy: what a manifest set declares, removed children first
+    DESTROYED = "destroyed"  # delete: declared and in Azure; destroy deletes it
+    DESTROYED_SOFT = "destroyed_soft"  # delete: a workspace, soft-deleted: its name stays taken
+    DESTROYED_PURGED = "destroyed_purged"  # delete: a workspace, purged (--purge): name free
+    ALREADY_ABSENT = "already_absent"  # no-op: declared, not in Azure: nothing to delete
+    WORKSPACE_KEPT = "workspace_kept"  # no-op: a declared workspace, without --include-workspaces
 
 
 # Actions that mean "live differs from what is declared".

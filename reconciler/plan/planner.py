@@ -413,7 +413,7 @@ def _declared_changes(
     ctx = _Context(options, secret_values, manifests.owner, {})
     changes: list[Change] = []
     for kind in kinds.KINDS:
-        declared = [m for m in manifests.resources if m.address.kind is kind.kind]
+        declared = [m for m in manifests.resources if m.address.kind == kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
             change = _at_version(kind, m, live, ctx)
             ctx.actions[m.address.key] = change.action

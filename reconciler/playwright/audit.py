@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from reconciler.manifest.model import Kind, PlaywrightAudit
+from reconciler.manifest.model import PLAYWRIGHT_ACCESS_TOKENS, PlaywrightAudit
 from reconciler.plan.model import Action, Change, ReasonCode
 from reconciler.playwright.client import TokenInfo
 
@@ -33,7 +33,7 @@ def _window(days: int) -> timedelta:
         return timedelta.max
 
 
-KIND = Kind.PLAYWRIGHT_ACCESS_TOKENS
+KIND = PLAYWRIGHT_ACCESS_TOKENS
 
 
 def _finding(address: str, group: str, code: ReasonCode, reason: str) -> Change:
@@ -51,10 +51,17 @@ def _required_finding(
         reason = f"required token {name!r} does not exist: create it in the Playwright portal"
         return _finding(address, group, ReasonCode.TOKEN_MISSING, reason)
     expiry = _aware(token.expiry_at)
-    if token.state.lower() != "active" or (expiry and expiry <= now):
+    if expiry and expiry <= now:
         reason = (
             f"required token {name!r} expired on {_day(token.expiry_at)}: "
             "create a new one and rotate it into your pipelines"
+        )
+        return _finding(address, group, ReasonCode.TOKEN_EXPIRED, reason)
+    if token.state.lower() != "active":
+        # Not yet past its expiry, yet the service no longer accepts it: say what it is.
+        reason = (
+            f"required token {name!r} is {token.state!r}, not Active (its expiry is "
+            f"{_day(token.expiry_at)}): create a new one and rotate it into your pipelines"
         )
         return _finding(address, group, ReasonCode.TOKEN_EXPIRED, reason)
     if expiry and expiry - now <= _window(audit.warn_before_expiry_days):

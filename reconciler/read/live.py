@@ -44,7 +44,7 @@ async def read(
     followers: dict[str, list[ResourceKind]] = {}  # parent kind -> its child kinds
     for kind in kinds.KINDS:
         if kind.parent is not None:
-            followers.setdefault(kind.parent.kind.value, []).append(kind)
+            followers.setdefault(kind.parent.kind, []).append(kind)
 
     async def then(parents: list[Address]) -> None:
         """The children of parents just read, of every child kind, at once."""
@@ -53,7 +53,7 @@ async def read(
             await asyncio.gather(
                 *(
                     _read_children(client, live, child, manifests, versions, found, then)
-                    for child in followers.get(found[0].kind.value, [])
+                    for child in followers.get(found[0].kind, [])
                 )
             )
 
@@ -87,7 +87,7 @@ async def _read_top(
     groups: dict[tuple[str, str, str], list[Address]] = {}
     for m in manifests.resources:
         a = m.address
-        if a.kind is kind.kind:
+        if a.kind == kind.kind:
             group = (a.subscription.lower(), a.resource_group.lower(), versions[a.key])
             groups.setdefault(group, []).append(a)
 
@@ -168,7 +168,7 @@ async def _read_children(
     declared = [
         m.address
         for m in manifests.resources
-        if m.address.kind is kind.kind and kind.parent_address(m.address).key in in_parent
+        if m.address.kind == kind.kind and kind.parent_address(m.address).key in in_parent
     ]
     for a in declared:
         in_parent[kind.parent_address(a).key].add(versions[a.key])

@@ -13,7 +13,7 @@ from reconciler.render import safe
 def _change(change: Change) -> dict[str, Any]:
     out = {
         "address": change.address,
-        "kind": change.kind.value,
+        "kind": change.kind,
         "action": change.action.value,
         "code": change.code.value,
         "reason": change.reason,

@@ -22,7 +22,7 @@ ICONS = {
     Action.UNMANAGED: "⚪ unmanaged",
     Action.NO_OP: "✅ no change",
     Action.READ: "🟣 review",
-    Action.DELETE: "🔴 delete (prune)",
+    Action.DELETE: "🔴 delete",  # the reason says whether pruned or destroyed
 }
 
 

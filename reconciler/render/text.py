@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 
 from reconciler import kinds
-from reconciler.plan.model import Action, Change, Plan
+from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.render import safe
 from reconciler.render.values import flatten, show
 
@@ -92,12 +92,22 @@ def _change(change: Change, color: bool) -> list[str]:
     return lines
 
 
+def _telling(change: Change) -> bool:
+    """A resource's no-op worth its own line: one that does not just match (destroy keeps a
+    workspace, or finds a declared resource already gone)."""
+    return change.kind in RESOURCES and change.code is not ReasonCode.MATCHES_MANIFEST
+
+
 def render_text(plan: Plan, *, color: bool = False, title: str = "plan") -> str:
     lines = [f"Reconciler {title}: {summary_line(plan)}.", ""]
-    shown = [c for c in plan.changes if c.action is not Action.NO_OP]
+    shown = [c for c in plan.changes if c.action is not Action.NO_OP or _telling(c)]
     for change in shown:
         lines += _change(change, color)
-    unchanged = [c for c in plan.changes if c.action is Action.NO_OP and c.kind in RESOURCES]
+    unchanged = [
+        c
+        for c in plan.changes
+        if c.action is Action.NO_OP and c.kind in RESOURCES and not _telling(c)
+    ]
     if unchanged:
         lines.append(f"  = {len(unchanged)} resource(s) unchanged")
     passed = [c for c in plan.changes if c.action is Action.NO_OP and c.kind not in RESOURCES]

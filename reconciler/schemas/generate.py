@@ -77,8 +77,14 @@ def default_out_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "schemas"
 
 
+# A resource name where its path parameter states no pattern: one path segment, without the
+# characters ARM refuses in any resource name.
+SEGMENT_PATTERN = r"^[^<>*%&:\\?/#+]+$"
+
+
 def _param(specs: SpecSet, spec_path: Path, name: str) -> JsonObj:
-    return dict(specs.load(spec_path)["parameters"][name])
+    param = dict(specs.load(spec_path)["parameters"][name])
+    return {"pattern": SEGMENT_PATTERN, **param}
 
 
 def _mark_create_only(schema: JsonObj) -> None:
@@ -295,9 +301,9 @@ def _resource_documents(
     documents: JsonObj = {}
     for source in versions.SOURCES:
         # A workspace's name pattern as the newer definitions state it (the 2023-04-01 file
-        # has none); a child's from its own definition's path parameter.
+        # has none); a child's (a kind with a parent) from its own definition's path parameter.
         name, extra = names["workspace"], {}
-        if source.kind != versions.WORKSPACE:
+        if versions.parent_of(source.kind):
             name = _param(specs, root / source.spec, source.name_parameter)
             noun = source.stem.replace("-", " ")
             extra = {

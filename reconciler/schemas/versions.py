@@ -52,6 +52,13 @@ WORKSPACE = "Workspace"
 CONNECTION = "Connection"
 OUTBOUND_RULE = "OutboundRule"
 
+# The kind each kind's resources live in (its documents name one in ``metadata.workspace``);
+# a kind not listed lives in a resource group.
+PARENTS: dict[str, str] = {CONNECTION: WORKSPACE, OUTBOUND_RULE: WORKSPACE}
+# Where a kind's body says which of its shapes it is (the definition's discriminator, under
+# ``properties``): schema errors are explained against that shape only.
+DISCRIMINATORS: dict[str, str] = {CONNECTION: "authType"}
+
 SOURCES: tuple[SchemaSource, ...] = (
     SchemaSource(
         WORKSPACE,
@@ -97,6 +104,11 @@ SOURCES: tuple[SchemaSource, ...] = (
         default=True,
     ),
 )
+
+
+def parent_of(kind: str) -> str:
+    """The kind a ``kind`` lives in; empty: a resource group."""
+    return PARENTS.get(kind, "")
 
 
 def of(kind: str) -> tuple[SchemaSource, ...]:

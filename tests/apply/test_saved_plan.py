@@ -91,7 +91,7 @@ def test_a_saved_plan_whose_reason_code_moved_is_stale(tmp_path: Path) -> None:
     }
     now = Change(
         address=address,
-        kind=Kind.WORKSPACE,
+        kind=Kind("Workspace"),
         action=Action.UPDATE,
         code=ReasonCode.LAST_FAILED,
         reason="last provisioning ended Failed; applying again",
@@ -105,3 +105,10 @@ def test_a_saved_plan_whose_reason_code_moved_is_stale(tmp_path: Path) -> None:
         _saved(tmp_path, changes=[{**saved_change, "code": "last_failed"}]),
         Plan(changes=(now,), manifest_digest="d"),
     )
+
+
+def test_a_saved_destroy_plan_is_never_applied(tmp_path: Path) -> None:
+    """Even an empty one, matching: its deletes are destroy's, after destroy's confirmations."""
+    path = _saved(tmp_path, command="destroy")
+    with pytest.raises(UsageError, match="is a destroy plan; apply does not delete"):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))

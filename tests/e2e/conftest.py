@@ -25,7 +25,7 @@ CANARIES = {
 
 
 # Commands that read manifests, which may hold PlaywrightAccessTokens audits.
-MANIFEST_COMMANDS = ("validate", "plan", "apply", "drift", "notebook-token")
+MANIFEST_COMMANDS = ("validate", "plan", "apply", "drift", "notebook-token", "destroy")
 
 
 @dataclass
@@ -57,6 +57,7 @@ class Azure:
             capture_output=True,
             text=True,
             env=full_env,
+            stdin=subprocess.DEVNULL,  # no terminal: a confirmation is never typed by chance
             timeout=120,
             check=False,
         )

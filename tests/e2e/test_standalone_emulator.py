@@ -96,7 +96,9 @@ def test_banner_says_url_subscription_groups_and_how_to_seed_more(tmp_path: Path
                 words = shlex.split(line)
                 method, target = words[words.index("-X") + 1], words[words.index("-X") + 2]
                 payload = json.loads(words[words.index("-d") + 1])
-                answer = httpx.request(method, target.replace("ACCOUNT_ID", "acct"), json=payload)
+                answer = httpx.request(
+                    method, target.replace("ACCOUNT_ID", "eastus_0000-aaaa"), json=payload
+                )
                 assert answer.status_code in (201, 204), answer.text
     assert f"default subscription: {SUBSCRIPTION}" in banner
     assert "workspace-1234" in banner and "extra-rg" in banner

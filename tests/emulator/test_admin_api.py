@@ -44,6 +44,8 @@ def test_admin_api_over_http() -> None:
         ]
         account = "eastus_0000-aaaa"
         assert c.put(f"/_emulator/playwright/{account}/tokens", json=tokens).status_code == 204
+        # An id the service would refuse to list is refused when seeded, not accepted silently.
+        assert c.put("/_emulator/playwright/not an id/tokens", json=tokens).status_code == 400
         listed = c.get(f"/accounts/{account}/access-tokens", params={"api-version": "2024-12-01"})
         assert [t["name"] for t in listed.json()["value"]] == ["ci"]
         stats = c.get("/_emulator/stats").json()

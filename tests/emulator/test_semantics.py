@@ -47,7 +47,11 @@ def test_a_deleted_workspace_is_soft_deleted_and_blocks_its_name() -> None:
     again = _put(client)
     assert again.status_code == 400
     assert again.json()["error"]["code"] == "BadRequest"
-    assert "Soft-deleted workspace exists" in again.json()["error"]["message"]
+    # Azure's own words (Azure/ResourceModules#3596, Azure/CanadaPubSecALZ#380): the product
+    # recognises this refusal by them.
+    assert again.json()["error"]["message"] == (
+        "Soft-deleted workspace exists. Please purge or recover it. https://aka.ms/wsoftdelete"
+    )
 
 
 def test_force_to_purge_frees_the_name() -> None:

@@ -8,6 +8,7 @@ import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
 from reconciler.manifest.load import LoadOptions, load
+from reconciler.manifest.model import Kind
 from tests.e2e.conftest import EXAMPLES, Azure
 
 IDENTITY = (
@@ -41,5 +42,5 @@ def test_user_assigned_identity_ids_are_written_as_plain_keys(
     assert not [line for line in lines if line.lstrip().startswith(("? ", ": "))]
     assert any(line.strip() == f"{IDENTITY}: {{}}" for line in lines)
     loaded = load([file], LoadOptions(check_secrets=False), env={})
-    (workspace,) = loaded.manifests.workspaces
+    (workspace,) = loaded.manifests.of(Kind("Workspace"))
     assert IDENTITY in workspace.spec["identity"]["userAssignedIdentities"]

@@ -15,6 +15,7 @@ from reconciler.commands.parser import build_parser
 from reconciler.errors import UsageError
 from reconciler.manifest import shard
 from reconciler.manifest.load import load
+from reconciler.manifest.model import Kind
 from tests.e2e.conftest import Azure
 
 SUB = "00000000-1111-2222-3333-444444444444"
@@ -43,11 +44,11 @@ def test_shards_partition_the_workspaces_and_keep_connections_with_them(tmp_path
     seen: list[str] = []
     for index in (1, 2, 3):
         part = shard.select(manifests, index, 3)
-        names = {w.address.name for w in part.workspaces}
-        assert {c.address.workspace for c in part.connections} == names
+        names = {w.address.name for w in part.of(Kind("Workspace"))}
+        assert {c.address.workspace for c in part.of(Kind("Connection"))} == names
         seen += sorted(names)
         assert part == shard.select(manifests, index, 3)  # deterministic
-    assert sorted(seen) == sorted(w.address.name for w in manifests.workspaces)
+    assert sorted(seen) == sorted(w.address.name for w in manifests.of(Kind("Workspace")))
     assert len(set(seen)) == len(seen)
 
 

@@ -156,7 +156,7 @@ def test_every_type_applies_then_plans_clean_and_azure_made_rules_survive_prune(
 ) -> None:
     rules = Rules(tmp_path, _fqdn(1), SERVICE_TAG, PRIVATE_ENDPOINT)
     first = rules.plan()
-    assert {c.api_version for c in first.changes if c.kind is Kind.OUTBOUND_RULE} == {""}
+    assert {c.api_version for c in first.changes if c.kind == Kind("OutboundRule")} == {""}
     rules.apply(first)
     made = {name for name, category in rules.rules().items() if category != "UserDefined"}
     assert made, "the emulator adds Azure's Required rules for AllowOnlyApprovedOutbound"
@@ -200,7 +200,7 @@ def test_export_writes_the_users_rules_and_never_azures(tmp_path: Path) -> None:
     exported.write_text(file.text, encoding="utf-8")
     again = load([exported])
     assert again.ok, [p.render() for p in again.problems]
-    (rule,) = [m for m in again.manifests.resources if m.address.kind is Kind.OUTBOUND_RULE]
+    (rule,) = [m for m in again.manifests.resources if m.address.kind == Kind("OutboundRule")]
     assert rule.spec["properties"]["destination"]["serviceTag"] == "Storage"
 
 
@@ -215,7 +215,7 @@ def test_updating_the_workspace_keeps_its_rules(tmp_path: Path) -> None:
         encoding="utf-8",
     )
     update = rules.plan()
-    assert [c.action for c in update.changes if c.kind is Kind.WORKSPACE] == [Action.UPDATE]
+    assert [c.action for c in update.changes if c.kind == Kind("Workspace")] == [Action.UPDATE]
     rules.apply(update)
     assert rules.rules() == before
     assert not rules.plan().has_changes

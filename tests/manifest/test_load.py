@@ -46,7 +46,8 @@ def test_defaults_apply_to_their_directory_tree_and_the_nearest_wins(tmp_path: P
     result = load([tmp_path], env={})
     assert result.ok, [p.render() for p in result.problems]
     got = sorted(
-        (w.address.resource_group, w.spec["location"]) for w in result.manifests.workspaces
+        (w.address.resource_group, w.spec["location"])
+        for w in result.manifests.of(Kind("Workspace"))
     )
     assert got == [("rg-inner", "northeurope"), ("rg-outer", "westeurope")]
 
@@ -56,7 +57,7 @@ def test_explicit_metadata_beats_defaults(tmp_path: Path) -> None:
     _write(
         tmp_path / "ws.yaml", WORKSPACE.replace("{name: ws-1}", "{name: ws-1, resourceGroup: mine}")
     )
-    (ws,) = load([tmp_path], env={}).manifests.workspaces
+    (ws,) = load([tmp_path], env={}).manifests.of(Kind("Workspace"))
     assert ws.address.resource_group == "mine"
     assert ws.address.subscription == SUB
 
@@ -72,7 +73,7 @@ spec:
   tags: {{note: "costs $${{money}}"}}
 """,
     )
-    (ws,) = load([tmp_path], env={"ENV_NAME": "prod"}).manifests.workspaces
+    (ws,) = load([tmp_path], env={"ENV_NAME": "prod"}).manifests.of(Kind("Workspace"))
     assert ws.address.resource_group == "rg-prod"
     assert ws.spec["location"] == "eastus"
     assert ws.spec["tags"] == {"note": "costs ${money}"}
@@ -99,7 +100,7 @@ def test_a_whole_env_reference_in_credentials_becomes_a_secret_reference(tmp_pat
     _write(tmp_path / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "${OPENAI_KEY}"))
     result = load([tmp_path], env={"OPENAI_KEY": "canary-value-123"})
     assert result.ok, [p.render() for p in result.problems]
-    (conn,) = result.manifests.connections
+    (conn,) = result.manifests.of(Kind("Connection"))
     assert conn.spec["properties"]["credentials"]["key"] == {"fromEnv": "OPENAI_KEY"}
     assert "canary-value-123" not in repr(result.manifests)
 
@@ -131,9 +132,9 @@ def test_connection_workspace_matches_case_insensitively(tmp_path: Path) -> None
     _write(tmp_path / "c.yaml", CONNECTION.replace("KEY_PLACEHOLDER", "{fromEnv: K}"))
     result = load([tmp_path], env={"K": "v"})
     assert result.ok
-    (conn,) = result.manifests.connections
-    assert conn.address.kind is Kind.CONNECTION
-    assert conn.address.workspace_address.key == result.manifests.workspaces[0].address.key
+    (conn,) = result.manifests.of(Kind("Connection"))
+    assert conn.address.kind == Kind("Connection")
+    assert conn.address.parent(Kind("Workspace")).key == result.manifests.resources[0].address.key
 
 
 def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
@@ -143,6 +144,63 @@ def test_every_problem_is_reported_not_just_the_first(tmp_path: Path) -> None:
     files = {p.file.name for p in result.problems}
     assert files == {"a.yaml", "b.yaml"}
     assert len(result.problems) >= 3  # name pattern, spec missing, syntax
+
+
+def test_a_broken_defaults_document_is_reported_once_not_in_every_document_below_it(
+    tmp_path: Path,
+) -> None:
+    """A typo in Defaults used to add "metadata.subscription: is required" to every document
+    it would have completed, burying the one line that matters."""
+    _write(
+        tmp_path / "defaults.yaml",
+        f"apiVersion: reconciler/v1\nkind: Defaults\nmetadata: {{name: d}}\n"
+        f"spec: {{subscription: {SUB}, resourceGroup: rg, location: eastus, locaton: x}}\n",
+    )
+    for name in ("ws1", "ws2"):
+        _write(
+            tmp_path / "team" / f"{name}.yaml",
+            f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: {name}}}\nspec: {{}}\n",
+        )
+    problems = load([tmp_path], env={}).problems
+    assert [(p.file.name, p.message) for p in problems] == [
+        ("defaults.yaml", "unknown field 'locaton' (did you mean 'location'?)")
+    ]
+
+
+def test_a_child_of_a_workspace_left_out_for_its_own_problem_is_not_reported_again(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path / "ws.yaml",
+        f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws1, subscription: "
+        f"{SUB}, resourceGroup: rg}}\nspec: {{location: eastus, sku: 7}}\n",
+    )
+    _write(
+        tmp_path / "conn.yaml",
+        f"apiVersion: reconciler/v1\nkind: Connection\nmetadata: {{name: conn1, workspace: ws1, "
+        f"subscription: {SUB}, resourceGroup: rg}}\nspec: {{properties: {{category: Git, "
+        "target: 'https://github.com/o/r', authType: None}}\n",
+    )
+    problems = load([tmp_path], env={}).problems
+    assert [p.file.name for p in problems] == ["ws.yaml"]
+
+
+def test_a_child_naming_its_workspace_in_another_resource_group_is_still_an_error(
+    tmp_path: Path,
+) -> None:
+    _write(
+        tmp_path / "ws.yaml",
+        f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: ws1, subscription: "
+        f"{SUB}, resourceGroup: rg}}\nspec: {{location: eastus}}\n",
+    )
+    _write(
+        tmp_path / "conn.yaml",
+        f"apiVersion: reconciler/v1\nkind: Connection\nmetadata: {{name: conn1, workspace: ws1, "
+        f"subscription: {SUB}, resourceGroup: other}}\nspec: {{properties: {{category: Git, "
+        "target: 'https://github.com/o/r', authType: None}}\n",
+    )
+    (problem,) = load([tmp_path], env={}).problems
+    assert problem.file.name == "conn.yaml" and "is not declared" in problem.message
 
 
 def test_missing_paths_and_empty_directories_are_problems(tmp_path: Path) -> None:
@@ -157,8 +215,12 @@ def test_the_examples_are_valid_with_the_demo_environment(repo: Path) -> None:
     result = load([repo / "manifests/examples"], env=env)
     assert result.ok, [p.render() for p in result.problems]
     m = result.manifests
-    assert (len(m.workspaces), len(m.connections), len(m.playwright)) == (1, 3, 1)
-    auth = {c.spec["properties"]["authType"] for c in m.connections}
+    assert (len(m.of(Kind("Workspace"))), len(m.of(Kind("Connection"))), len(m.playwright)) == (
+        1,
+        3,
+        1,
+    )
+    auth = {c.spec["properties"]["authType"] for c in m.of(Kind("Connection"))}
     assert auth == {"None", "ApiKey", "ServicePrincipal"}
 
 
@@ -170,7 +232,7 @@ def test_windows_line_endings_and_a_byte_order_mark_are_fine(tmp_path: Path) -> 
     (tmp_path / "w.yaml").write_bytes(text.encode("utf-8"))
     result = load([tmp_path], env={})
     assert result.ok, [p.render() for p in result.problems]
-    assert result.manifests.workspaces[0].spec == {"location": "eastus"}
+    assert result.manifests.resources[0].spec == {"location": "eastus"}
 
 
 def test_a_secret_file_that_cannot_be_read_is_a_positioned_problem(tmp_path: Path) -> None:

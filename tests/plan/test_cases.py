@@ -16,6 +16,7 @@ from reconciler import kinds
 from reconciler.manifest import secrets
 from reconciler.manifest.load import load
 from reconciler.manifest.model import Address, Kind, ManifestSet
+from reconciler.plan.destroy import DestroyOptions, destroy_plan
 from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.plan.planner import Options, plan
 from reconciler.playwright.audit import evaluate
@@ -30,6 +31,7 @@ NOW = "2026-06-01T00:00:00Z"  # the audits' clock, unless a case's options say o
 # What a case file may hold; a misspelt key would otherwise be silently ignored.
 CASE_KEYS = {"desired", "env", "options", "live", "expect", "notes"}
 OPTION_KEYS = {"strict", "secrets", "prune", "owner", "targets", "now"}
+OPTION_KEYS |= {"destroy", "include_workspaces", "purge"}  # `destroy` and its flags
 # What a workspace holds, by each child kind's collection ("connections", "outboundRules").
 CHILDREN = {k.collection: k for k in kinds.KINDS if not k.top}
 LIVE_KEYS = {"workspaces", "credentials", "secrets_note", "playwright", *CHILDREN}
@@ -53,7 +55,7 @@ def _instant(text: str) -> datetime:
 
 
 def _ws_address(name: str) -> Address:
-    return Address(Kind.WORKSPACE, SUB, RG, name)
+    return Address(Kind("Workspace"), SUB, RG, name)
 
 
 def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState:
@@ -70,7 +72,7 @@ def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState
     if compare:
         for ref, creds in (data.get("credentials") or {}).items():
             ws, name = ref.split("/")
-            live.credentials[Address(Kind.CONNECTION, SUB, RG, name, ws).key] = creds
+            live.credentials[Address(Kind("Connection"), SUB, RG, name, ws).key] = creds
     live.secrets_note = data.get("secrets_note")
     return live
 
@@ -100,7 +102,7 @@ def _audits(manifests: ManifestSet, data: dict[str, Any], now: str) -> tuple[Cha
 def _suffix(change: Change) -> str:
     """How a case names a change: a resource by ``ws`` or ``ws/conn``, an audit finding by
     its whole address (``PlaywrightAccessTokens/audit[/token]``)."""
-    if change.kind is Kind.PLAYWRIGHT_ACCESS_TOKENS:
+    if change.kind == Kind("PlaywrightAccessTokens"):
         return change.address.lower()
     return change.address.split("/", 3)[-1].lower()
 
@@ -117,7 +119,13 @@ def _run(spec: dict[str, Any], tmp_path: Path) -> Plan:
         m = dataclasses.replace(m, owner=opts["owner"])  # --owner overrides the Defaults'
     compare = opts.get("secrets", "compare") == "compare"
     live_data = spec.get("live") or {}
-    live = _live(live_data, [w.address.name for w in m.workspaces], compare)
+    live = _live(live_data, [w.address.name for w in m.of(Kind("Workspace"))], compare)
+    if opts.get("destroy"):
+        wanted = DestroyOptions(
+            include_workspaces=opts.get("include_workspaces", False),
+            purge=opts.get("purge", False),
+        )
+        return destroy_plan(m, live, options=wanted, targets=tuple(opts.get("targets", ())))
     options = Options(
         strict=opts.get("strict", False), compare_secrets=compare, prune=opts.get("prune", False)
     )
@@ -125,7 +133,9 @@ def _run(spec: dict[str, Any], tmp_path: Path) -> Plan:
         m,
         live,
         options=options,
-        secret_values=secrets.values_for_comparison(m.connections, env) if compare else {},
+        secret_values=secrets.values_for_comparison(m.of(Kind("Connection")), env)
+        if compare
+        else {},
         targets=tuple(opts.get("targets", ())),
         extra=_audits(m, live_data, str(opts.get("now", NOW))),
     )

@@ -13,7 +13,9 @@ from reconciler.plan.model import Action, Change, Plan, ReasonCode
 def test_a_change_is_built_by_keyword_only() -> None:
     positional: Any = Change
     with pytest.raises(TypeError):
-        positional("Workspace/s/rg/ws", Kind.WORKSPACE, Action.NO_OP, ReasonCode.MATCHES_MANIFEST)
+        positional(
+            "Workspace/s/rg/ws", Kind("Workspace"), Action.NO_OP, ReasonCode.MATCHES_MANIFEST
+        )
 
 
 def test_the_calls_of_a_plan_are_a_sorted_read_only_copy() -> None:

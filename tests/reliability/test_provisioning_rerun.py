@@ -22,7 +22,7 @@ def _left_provisioning(tmp_path: Path, **knobs: float) -> World:
     assert _results(first)["git-a"] is Result.SKIPPED
     plan = world.plan()
     for change in plan.changes:
-        if change.kind is Kind.WORKSPACE:
+        if change.kind == Kind("Workspace"):
             assert change.action is Action.UPDATE, change
             assert change.code is ReasonCode.IN_PROGRESS, change
             assert "(provisioningState Creating)" in change.reason

@@ -29,7 +29,7 @@ def sample_plan() -> Plan:
         changes=(
             Change(
                 address=WS,
-                kind=Kind.WORKSPACE,
+                kind=Kind("Workspace"),
                 action=Action.REPLACE_REQUIRED,
                 code=ReasonCode.CREATE_ONLY,
                 reason="properties.storageAccount is create-only: replacement required",
@@ -47,7 +47,7 @@ def sample_plan() -> Plan:
             ),
             Change(
                 address=WS + "/aoai",
-                kind=Kind.CONNECTION,
+                kind=Kind("Connection"),
                 action=Action.UPDATE,
                 code=ReasonCode.SECRET_ROTATED,
                 reason="(sensitive value changed)",
@@ -64,7 +64,7 @@ def sample_plan() -> Plan:
             ),
             Change(
                 address=WS + "/portal",
-                kind=Kind.CONNECTION,
+                kind=Kind("Connection"),
                 action=Action.UNMANAGED,
                 code=ReasonCode.UNMANAGED,
                 reason="exists in Azure but is not declared; left alone",
@@ -73,7 +73,7 @@ def sample_plan() -> Plan:
             ),
             Change(
                 address=WS + "/git",
-                kind=Kind.CONNECTION,
+                kind=Kind("Connection"),
                 action=Action.NO_OP,
                 code=ReasonCode.MATCHES_MANIFEST,
                 reason="matches the manifest",
@@ -82,7 +82,7 @@ def sample_plan() -> Plan:
             ),
             Change(
                 address=WS2,
-                kind=Kind.WORKSPACE,
+                kind=Kind("Workspace"),
                 action=Action.CREATE,
                 code=ReasonCode.NOT_FOUND,
                 reason="not found in Azure",
@@ -91,7 +91,7 @@ def sample_plan() -> Plan:
             ),
             Change(
                 address=WS2 + "/sp",
-                kind=Kind.CONNECTION,
+                kind=Kind("Connection"),
                 action=Action.CREATE,
                 code=ReasonCode.PARENT_CREATED,
                 reason="its workspace is being created",
@@ -141,7 +141,7 @@ def test_markdown_stays_under_the_github_comment_limit_and_says_so() -> None:
         changes.append(
             Change(
                 address=ws,
-                kind=Kind.WORKSPACE,
+                kind=Kind("Workspace"),
                 action=Action.CREATE,
                 code=ReasonCode.NOT_FOUND,
                 reason="not found in Azure",

@@ -18,12 +18,22 @@ from reconciler.emulator import DEFAULT_SUBSCRIPTION, Knobs, running
 from reconciler.emulator.wire import Request, Response
 from tests.security.conftest import (
     RG,
+    Completed,
     assert_no_canary,
     connection_manifest,
     run_cli,
     workspace_manifest,
 )
 from tests.security.hostile import RewritingEmulator
+
+
+def _export(url: str, cwd: Path, *out: str) -> Completed:
+    """``reconciler export`` of the whole subscription, from ``cwd`` (``--out`` if given)."""
+    where = ["--out", *out] if out else []
+    return run_cli(
+        "export", "--endpoint", url, "--subscription", DEFAULT_SUBSCRIPTION, *where, cwd=cwd
+    )
+
 
 ESCAPES = {
     "parent directories": "../../../escaped",
@@ -61,16 +71,7 @@ def test_a_workspace_name_from_the_server_cannot_place_the_file_outside_out(
         applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=checkout)
         assert applied.returncode == 0, applied.stderr
         tampering["on"] = True
-        done = run_cli(
-            "export",
-            "--endpoint",
-            url,
-            "--subscription",
-            DEFAULT_SUBSCRIPTION,
-            "--out",
-            "out",
-            cwd=checkout,
-        )
+        done = _export(url, checkout, "out")
     assert done.returncode == 1, done.stdout
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -111,16 +112,7 @@ def test_a_line_break_in_a_served_value_cannot_add_yaml_to_the_exported_header(
         applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=tmp_path)
         assert applied.returncode == 0, applied.stderr
         tampering["on"] = True
-        done = run_cli(
-            "export",
-            "--endpoint",
-            url,
-            "--subscription",
-            DEFAULT_SUBSCRIPTION,
-            "--out",
-            "out",
-            cwd=tmp_path,
-        )
+        done = _export(url, tmp_path, "out")
     assert done.returncode == 0, done.stderr
     (exported,) = (tmp_path / "out").rglob("*.yaml")
     lines = exported.read_text().splitlines()
@@ -152,9 +144,7 @@ def test_a_listed_workspace_whose_id_names_no_resource_group_is_one_line(
         applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=tmp_path)
         assert applied.returncode == 0, applied.stderr
         tampering["on"] = True
-        done = run_cli(
-            "export", "--endpoint", url, "--subscription", DEFAULT_SUBSCRIPTION, cwd=tmp_path
-        )
+        done = _export(url, tmp_path)
     assert done.returncode == 1, done.stdout
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
@@ -180,11 +170,33 @@ def test_a_listed_connection_whose_metadata_is_not_an_object_is_one_line(tmp_pat
         applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=tmp_path)
         assert applied.returncode == 0, applied.stderr
         tampering["on"] = True
-        done = run_cli(
-            "export", "--endpoint", url, "--subscription", DEFAULT_SUBSCRIPTION, cwd=tmp_path
-        )
+        done = _export(url, tmp_path)
     assert done.returncode == 1, done.stdout
     assert "Traceback" not in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1, done.stderr
     assert "unreadable answer to GET" in done.stderr and "aoai" in done.stderr
     assert not (tmp_path / "exported").exists()
+
+
+def test_a_symbolic_link_where_export_writes_cannot_lead_it_outside_out(tmp_path: Path) -> None:
+    """A pull request can commit ``exported/<rg>`` as a link to ``.github/workflows``; the
+    scheduled export that follows must refuse it, not overwrite what it points to."""
+    emulator = RewritingEmulator(
+        lambda request, response: None,
+        knobs=Knobs(retry_after_seconds=0),
+        resource_groups=((DEFAULT_SUBSCRIPTION, RG),),
+    )
+    checkout = tmp_path / "checkout"
+    workflows = checkout / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (checkout / "m.yaml").write_text(workspace_manifest())
+    (checkout / "out").mkdir()
+    (checkout / "out" / RG).symlink_to(workflows, target_is_directory=True)
+    with running(emulator) as url:
+        applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=checkout)
+        assert applied.returncode == 0, applied.stderr
+        done = _export(url, checkout, "out")
+    assert done.returncode == 1, done.stdout
+    assert "Traceback" not in done.stderr
+    assert "symbolic link" in done.stderr, done.stderr
+    assert list(workflows.iterdir()) == []

@@ -70,7 +70,7 @@ def test_a_hostile_name_is_refused_before_any_request(
 
 
 def test_every_path_segment_is_percent_encoded() -> None:
-    address = Address(Kind.CONNECTION, SUB, "rg(1).x", "a b", workspace="w#1")
+    address = Address(Kind("Connection"), SUB, "rg(1).x", "a b", workspace="w#1")
     assert CONNECTION.path(address) == (
         f"/subscriptions/{SUB}/resourceGroups/rg%281%29.x/providers/"
         "Microsoft.MachineLearningServices/workspaces/w%231/connections/a%20b"

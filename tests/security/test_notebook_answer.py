@@ -17,7 +17,7 @@ from reconciler.manifest.model import Address, Kind
 from reconciler.notebook import fetch, render
 from tests.fakes import FakeTime
 
-WORKSPACE = Address(Kind.WORKSPACE, "00000000-1111-2222-3333-444444444444", "rg", "ws")
+WORKSPACE = Address(Kind("Workspace"), "00000000-1111-2222-3333-444444444444", "rg", "ws")
 GOOD = {
     "hostName": "nb.example",
     "publicDns": "dns",

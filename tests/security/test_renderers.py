@@ -194,7 +194,7 @@ def test_a_token_name_with_a_slash_is_shown_whole_in_the_markdown_table() -> Non
         changes=(
             Change(
                 address=f"{group}/{name}",
-                kind=Kind.PLAYWRIGHT_ACCESS_TOKENS,
+                kind=Kind("PlaywrightAccessTokens"),
                 action=Action.READ,
                 code=ReasonCode.TOKEN_EXPIRED,
                 reason="expired",

@@ -1,0 +1,138 @@
+"""Decide, without I/O, what ``destroy`` would delete: exactly what the manifests declare.
+
+``destroy_plan(manifests, live, options=...)`` is a pure function like
+:func:`reconciler.plan.planner.plan`, over the same live state, and its value is the same
+:class:`~reconciler.plan.model.Plan`: every renderer shows it, the destroyer applies it.
+
+* A declared resource that is in Azure is a ``delete``; one that is not is a ``no-op``
+  (``already_absent``), so a rerun after a partial failure converges.
+* A declared top-level resource (a workspace) is deleted only with ``include_workspaces``;
+  without it, it is a ``no-op`` (``workspace_kept``). A kind the service soft-deletes says so:
+  its name stays taken for the retention period unless ``purge``.
+* What is not declared is never deleted: it is listed as the plan lists it (``unmanaged``),
+  and a workspace that goes takes it with it — its change warns of that by name.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from reconciler import kinds
+from reconciler.kinds import ResourceKind
+from reconciler.manifest.model import ManifestSet, ResourceManifest
+from reconciler.plan.model import Action, Change, Plan, ReasonCode
+from reconciler.plan.planner import (
+    Verdict,
+    _absent,
+    _compared,
+    _matches,
+    _sort_key,
+    _unmanaged,
+)
+from reconciler.plan.record import manifest_digest, redact
+from reconciler.read.livestate import LiveState, without_nulls
+
+ABSENT = Verdict(Action.NO_OP, ReasonCode.ALREADY_ABSENT, "not in Azure: nothing to delete")
+DESTROY = Verdict(Action.DELETE, ReasonCode.DESTROYED, "declared: destroy deletes it")
+
+
+@dataclass(frozen=True)
+class DestroyOptions:
+    include_workspaces: bool = False  # delete declared top-level resources too
+    purge: bool = False  # delete soft-deleted kinds for good (their names free at once)
+
+
+def _top_verdict(kind: ResourceKind, options: DestroyOptions) -> Verdict:
+    """A declared top-level resource that is in Azure."""
+    if not options.include_workspaces:
+        reason = f"kept: destroy deletes a {kind.noun} only with --include-workspaces"
+        return Verdict(Action.NO_OP, ReasonCode.WORKSPACE_KEPT, reason)
+    soft = kind.soft_delete
+    if soft is None:
+        return DESTROY
+    if options.purge:
+        reason = "declared: destroy deletes it for good (--purge); its name is free at once"
+        return Verdict(Action.DELETE, ReasonCode.DESTROYED_PURGED, reason)
+    reason = (
+        f"declared: destroy soft-deletes it; Azure keeps it {soft.retention_days} days and its "
+        f"name stays taken until then (a create of that name is refused) unless --purge"
+    )
+    return Verdict(Action.DELETE, ReasonCode.DESTROYED_SOFT, reason)
+
+
+def _taken_along(parent: str, undeclared: list[Change]) -> list[str]:
+    """A warning naming what a deleted parent takes with it that no manifest declares."""
+    inside = [
+        c for c in undeclared if c.workspace == parent and c.code is not ReasonCode.MADE_BY_SERVICE
+    ]
+    if not inside:
+        return []
+    names = ", ".join(c.address.rsplit("/", 1)[-1] for c in inside[:5])
+    more = f" and {len(inside) - 5} more" if len(inside) > 5 else ""
+    return [
+        f"deleting it also deletes what it holds that no manifest declares: "
+        f"{len(inside)} resource(s) ({names}{more})"
+    ]
+
+
+def _declared(
+    kind: ResourceKind,
+    m: ResourceManifest,
+    live: LiveState,
+    options: DestroyOptions,
+    undeclared: list[Change],
+) -> Change:
+    address = m.address
+    parent = str(address) if kind.top else str(kind.parent_address(address))
+    body = live.get(address)
+    if body is None:
+        return _absent(ABSENT, address=address, workspace=parent, after=None)
+    verdict = _top_verdict(kind, options) if kind.top else DESTROY
+    deleted = kind.top and verdict.action is Action.DELETE
+    warnings = _taken_along(parent, undeclared) if deleted else []
+    return _compared(
+        verdict,
+        address=address,
+        workspace=parent,
+        body=without_nulls(body),
+        after=redact(m.spec),
+        diffs=[],
+        warnings=warnings,
+    )
+
+
+def _notes(changes: list[Change], options: DestroyOptions) -> list[str]:
+    notes = []
+    kept = [c for c in changes if c.code is ReasonCode.WORKSPACE_KEPT]
+    if kept:
+        notes.append(
+            f"{len(kept)} declared workspace(s) kept; --include-workspaces deletes them too "
+            "(after a confirmation naming them)"
+        )
+    if any(c.code is ReasonCode.DESTROYED_SOFT for c in changes):
+        notes.append(
+            "soft delete: a deleted workspace's name stays blocked for its retention period "
+            "(14 days by default); --purge deletes it for good"
+        )
+    return notes
+
+
+def destroy_plan(
+    manifests: ManifestSet,
+    live: LiveState,
+    *,
+    options: DestroyOptions | None = None,
+    targets: tuple[str, ...] = (),
+) -> Plan:
+    """The deletes of what ``manifests`` declare, over ``live``; nothing else is deleted."""
+    options = options or DestroyOptions()
+    undeclared = _unmanaged(manifests, live, prune=False)
+    changes: list[Change] = []
+    for kind in kinds.KINDS:
+        declared = [m for m in manifests.resources if m.address.kind == kind.kind]
+        for m in sorted(declared, key=lambda m: m.address.key):
+            changes.append(_declared(kind, m, live, options, undeclared))
+    changes += undeclared
+    changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
+    notes = _notes(changes, options)
+    return Plan(tuple(changes), live.calls, tuple(notes), manifest_digest(manifests))
