@@ -12,6 +12,7 @@ the manifests, :mod:`reconciler.arm.connect` makes the clients, :mod:`reconciler
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import Mapping
@@ -47,10 +48,19 @@ async def make_plan(
         async with arm_client(target) as client:
             return await read(client, manifests, compare_secrets=options.compare_secrets)
 
-    # Two services, two clients: neither waits for the other.
-    live, (accounts, calls) = await asyncio.gather(
-        read_arm(), read_playwright(manifests, target, endpoint_override=playwright_endpoint)
+    # Two services, two clients: neither waits for the other. ARM's failure is the one
+    # reported when both fail (no credential, say), whichever failed first.
+    audits = asyncio.ensure_future(
+        read_playwright(manifests, target, endpoint_override=playwright_endpoint)
     )
+    try:
+        live = await read_arm()
+    except BaseException:
+        audits.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await audits
+        raise
+    accounts, calls = await audits
     now = now or datetime.now(UTC)
     findings = [
         finding
