@@ -3,8 +3,8 @@
 Usage: python bench/parallelism.py [--workspaces 200] [--connections 5] [--groups 4]
                                    [--latency-ms 50] [--values 4,8,16,32] [--repeat 3]
 
-One emulator process (HTTPS on loopback, --latency-ms a request, its throttle's buckets
-refilled between runs so no run is paced by the one before); `reconciler plan` as a whole
+One emulator process (HTTPS on loopback, --latency-ms a request, ARM's limits lifted as in
+plan_read_cost.py, so no run is paced by ARM's refill); `reconciler plan` as a whole
 process at each value, the values interleaved and each run --repeat times (the machine is
 shared: interleaving spreads the others' load over every value). Prints the median and the
 spread of each, its latency bound (calls / parallelism x latency) and the CPU the process used
@@ -23,7 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from plan_read_cost import _fill, _manifests
+from plan_read_cost import UNLIMITED, _fill, _manifests
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
@@ -71,6 +71,7 @@ def main() -> None:
         with running(emulator, certificate=(cert, key)) as url:
             _fill(url, cert, args.workspaces, args.connections, args.groups)
             emulator.knobs.latency_ms = args.latency_ms
+            emulator.knobs.throttle_scale = UNLIMITED  # ARM's limits lifted, as plan_read_cost
             for _ in range(args.repeat):
                 for value in values:
                     emulator.throttle.buckets.clear()
