@@ -81,8 +81,24 @@ def _yaml() -> YAML:
 
 
 def _export(kind: ResourceKind, body: Body, parent: Body | None, names: Any) -> Any:
+    """The kind's document; one read at another api-version than its kind's default names
+    it (``metadata.apiVersion``), so plan and apply speak that version too."""
     assert kind.export is not None, f"{kind} declares no export"
-    return kind.export(body, parent, names)
+    document, env_vars = kind.export(kind, body, parent, names)
+    if kind.api_version != kinds.of(kind.kind).api_version:
+        document["metadata"]["apiVersion"] = kind.api_version
+    return document, env_vars
+
+
+def at_version(kind: ResourceKind, api_version: str) -> ResourceKind:
+    """``kind`` speaking ``api_version`` where it has it (empty: its default), else its own:
+    an outbound rule has only its own."""
+    return kind.at(api_version) if api_version in kind.api_versions else kind
+
+
+def api_versions() -> list[str]:
+    """Every api-version ``export --api-version`` may name."""
+    return sorted({v for kind in kinds.KINDS for v in kind.api_versions})
 
 
 def render_file(tree: Tree) -> tuple[str, list[tuple[str, str]]]:
@@ -122,9 +138,30 @@ def _not_exported(tree: Tree) -> list[tuple[str, list[str]]]:
     """Per resource, the live fields left out that hold something (see plan.writeback)."""
     found = []
     for kind, body in [(tree.kind, tree.body), *tree.sorted_children()]:
-        fields = uncarried(body, kind.node())
+        fields = sorted({*uncarried(body, kind.node()), *_fixed_not_carried(kind, body)})
         if fields:
             found.append((f"{kind.noun} {body['name']} (api-version {kind.api_version})", fields))
+    return found
+
+
+def _fixed_not_carried(kind: ResourceKind, body: Body) -> list[str]:
+    """What the service fixed at creation (a workspace's kind: Hub, Project) that the
+    api-version written here cannot carry. An update never loses it, so the plan does not
+    call it lost; a manifest re-created from this export would, so it is named."""
+    found = []
+    for path in kind.kept_by_service:
+        value: Any = body
+        node = kind.node()
+        for part in path.split("."):
+            known = part in node.branch(value).s.get("properties", {}) if value else False
+            value = value.get(part) if isinstance(value, dict) else None
+            node = node.child(part, {}) if known else node
+        assumed = kind.assumed_when_absent.get(path)
+        if value in (None, "", {}, []) or known:
+            continue
+        if isinstance(value, str) and isinstance(assumed, str) and value.lower() == assumed.lower():
+            continue
+        found.append(path)
     return found
 
 
@@ -145,12 +182,12 @@ async def _key_names(
     return kind.key_names(resource(answer.body, answer, "POST"))
 
 
-async def _tree(client: ArmClient, top: ResourceKind, body: Body) -> Tree:
+async def _tree(client: ArmClient, top: ResourceKind, body: Body, api_version: str) -> Tree:
     sub, rg = scope(body)
     address = top.address(sub, rg, str(body["name"]))
     children = []
     names: dict[tuple[str, str], list[str] | None] = {}
-    for kind in kinds.children(top):
+    for kind in (at_version(k, api_version) for k in kinds.children(top)):
         collection = kind.under(address)
         items = await client.list_all(
             collection, params={"api-version": kind.api_version}, kind=kind.call("list")
@@ -171,12 +208,18 @@ async def _tree(client: ArmClient, top: ResourceKind, body: Body) -> Tree:
 
 
 async def read(
-    client: ArmClient, subscription: str, resource_group: str | None, workspace: str | None
+    client: ArmClient,
+    subscription: str,
+    resource_group: str | None,
+    workspace: str | None,
+    *,
+    api_version: str = "",
 ) -> list[Tree]:
     """Every top-level resource of the subscription (or one resource group), optionally only
-    the one named ``workspace``, with what lives in it."""
+    the one named ``workspace``, with what lives in it; read and written at ``api_version``
+    where a kind has it (empty: each kind's default)."""
     trees: list[Tree] = []
-    for top in (k for k in kinds.KINDS if k.top):
+    for top in (at_version(k, api_version) for k in kinds.KINDS if k.top):
         if resource_group:
             url = top.in_group(subscription, resource_group)
         else:
@@ -187,7 +230,7 @@ async def read(
         bodies = [_scoped(listed(item, url), url) for item in items]
         if workspace:
             bodies = [b for b in bodies if str(b.get("name", "")).lower() == workspace.lower()]
-        trees += await asyncio.gather(*(_tree(client, top, b) for b in bodies))
+        trees += await asyncio.gather(*(_tree(client, top, b, api_version) for b in bodies))
     return trees
 
 

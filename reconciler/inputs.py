@@ -11,6 +11,7 @@ import functools
 from collections.abc import Mapping
 from pathlib import Path
 
+from reconciler import kinds
 from reconciler.arm import hosts
 from reconciler.errors import ManifestError
 from reconciler.manifest.load import LoadOptions, load
@@ -33,6 +34,7 @@ def load_options(
             hosts.playwright_endpoint_problem, allowed=playwright_endpoints
         ),
         variables=variables,
+        cross_check=kinds.cross_check,
     )
 
 

@@ -31,6 +31,10 @@ def make_dir_within(root: Path, directory: Path) -> None:
     of it: a symbolic link committed in the repository where export writes
     (``exported/rg -> ../.github/workflows``) must not let a scheduled export overwrite what it
     points to."""
+    if root.is_symlink():
+        # The default ``--out`` is a directory of the checkout, which a pull request can
+        # replace by a link.
+        raise OutputError(f"refusing to write into {root}: it is a symbolic link")
     try:
         directory.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -5,7 +5,10 @@ api-versions, long-running operations, marking, secrets) is declared by the kind
 
 * No PUT for a no-op resource: peers that write on every run hit ARM's write limits.
 * A workspace's connections wait for it; if it fails they are skipped (with the reason)
-  while unrelated workspaces go on.
+  while unrelated workspaces go on. A workspace that names another one the run writes (a
+  Project's hub, ``ResourceKind.id_references``) waits for its write to end; if that one
+  fails, it is skipped too.
+* What a resource inherits (a Project's key vault, network … are its hub's) is never sent.
 * Replace-required changes are refused unless ``allow_replace`` (then: delete, recreate).
 * Secrets are resolved from their references here, right before the PUT that needs them,
   and exist only in that request body.
@@ -131,13 +134,16 @@ class Applier:
         self.options = options or ApplyOptions()
         self.notify = notify or (lambda event: None)
         self.report = ApplyReport()
-        self.manifests = {str(m.address): m for m in manifests.resources}
+        # References to other declared resources filled in, as the plan compared them.
+        self.manifests = {str(m.address): kinds.resolve(m) for m in manifests.resources}
         self.owner = manifests.owner
         self.marker = ownership.marker(manifests.owner)  # written into what apply creates
         self._started = client.clock()
         # Resources being provisioned are polled together: one list per collection and
         # api-version (the workspaces of a resource group), for the kinds that allow it.
         self._pollers: dict[str, ListPoller] = {}
+        # Per top-level resource of the plan: whether its own write went well, once it ended.
+        self._written: dict[str, asyncio.Future[bool]] = {}
 
     def _poller(self, kind: ResourceKind) -> ListPoller | None:
         if not kind.polled_by_list:
@@ -162,23 +168,65 @@ class Applier:
         for change in plan.changes:
             if kinds.get(change.kind) is not None:
                 trees.setdefault(change.workspace, []).append(change)
-        await asyncio.gather(*(self._tree(top, changes) for top, changes in trees.items()))
+        loop = asyncio.get_running_loop()
+        self._written = {top: loop.create_future() for top in trees}
+        after = self._dependencies(trees)
+        await asyncio.gather(
+            *(self._tree(top, changes, after.get(top, ())) for top, changes in trees.items())
+        )
         return self.report
+
+    def _dependencies(self, trees: dict[str, list[Change]]) -> dict[str, tuple[str, ...]]:
+        """The top-level resources of the plan each one waits for: those whose ARM id its
+        manifest holds at one of its kind's ``id_references`` (never a cycle)."""
+        tops = {top: _own(changes) for top, changes in trees.items()}
+        ids = {}
+        for top, own in tops.items():
+            if own is not None:
+                kind = kinds.of(own.kind)
+                ids[kind.path(_address(kind, own.address)).lower()] = top
+        after: dict[str, tuple[str, ...]] = {}
+        for top, own in tops.items():
+            manifest = self.manifests.get(own.address) if own is not None else None
+            if own is None or manifest is None:
+                continue
+            named = (_at(manifest.spec, p) for p in kinds.of(own.kind).id_references)
+            found = (ids.get(v.lower()) for v in named if isinstance(v, str))
+            after[top] = tuple(
+                dict.fromkeys(d for d in found if d and d != top and not _reaches(after, d, top))
+            )
+        return after
+
+    async def _others_written(self, after: tuple[str, ...], changes: list[Change]) -> bool:
+        """Wait for the resources named (a Project's hub); if one was not written, the
+        ``changes`` waiting for it are skipped, with the reason."""
+        for other in after:
+            if not await self._written[other]:
+                for change in changes:
+                    self._done(change, Result.SKIPPED, f"{other}, which it names, was not applied")
+                return False
+        return True
 
     def _done(self, change: Change, result: Result, detail: str = "") -> None:
         self.report.results[change.address] = (result, detail)
         self.report.in_flight.pop(change.address, None)
         self.notify(Event(change.address, result.value, detail))
 
-    async def _tree(self, top: str, changes: list[Change]) -> None:
-        """A top-level resource first, then what lives in it, unless it failed."""
-        own = next((c for c in changes if kinds.of(c.kind).top), None)
+    async def _tree(self, top: str, changes: list[Change], after: tuple[str, ...]) -> None:
+        """A top-level resource first (once those it names are written), then what lives in
+        it, unless it failed."""
+        own = _own(changes)
         rest = [
             c for c in changes if c is not own and c.action not in (Action.UNMANAGED, Action.READ)
         ]
-        ok = True
-        if own is not None:
-            ok = await self._resource(own)
+        ok = False
+        try:
+            if not await self._others_written(after, [c for c in (own, *rest) if c]):
+                return
+            ok = own is None or await self._resource(own)
+        finally:
+            if not self._written[top].done():
+                self._written[top].set_result(ok)
         if not ok:
             # Unless a replacement may have deleted the parent, what matched still matches.
             untouched = own is None or not (
@@ -287,9 +335,17 @@ class Applier:
             if refused:
                 self._done(change, Result.SKIPPED, refused)
                 return False
-            body = update_body(body, before, kind.schema(), strict=self.options.strict)
+            body = update_body(
+                body,
+                before,
+                kind.schema(),
+                strict=self.options.strict,
+                carried=kind.managed_elsewhere,
+            )
         if change.action is Action.REPLACE_REQUIRED:
             await self._delete_for_replace(kind, manifest)
+        # Never sent back: what it inherits (Azure refuses a Project's key vault, network …).
+        body = kind.without_inherited(body, before)
         await self._put_resource(kind, manifest, change, body)
         if force or change.action is Action.CREATE:
             self._done(change, Result.CREATED)
@@ -360,6 +416,11 @@ class Applier:
 
     async def _delete_for_replace(self, kind: ResourceKind, manifest: ResourceManifest) -> None:
         url = kind.path(manifest.address)
+        await self._send_delete(kind, url, f"deleting {kind.noun} {manifest.address.name}")
+
+    async def _send_delete(self, kind: ResourceKind, url: str, what: str) -> None:
+        """DELETE, then follow its long-running operation to its end (a kind written one at a
+        time must not have the next write overlap a delete still running)."""
         first = await self.client.request(
             "DELETE",
             url,
@@ -372,12 +433,7 @@ class Applier:
             and (first.headers.get("location") or first.headers.get("azure-asyncoperation"))
         ):
             await follow(
-                self.client,
-                first,
-                url,
-                kind.api_version,
-                what=f"deleting {kind.noun} {manifest.address.name}",
-                timeout=self._time_left(),
+                self.client, first, url, kind.api_version, what=what, timeout=self._time_left()
             )
 
     async def _delete(self, kind: ResourceKind, change: Change) -> None:
@@ -393,12 +449,7 @@ class Applier:
                 raise UnsafeUrlError(
                     f"the live {kind.noun}'s id does not name the {kind.noun} the plan deletes"
                 )
-            await self.client.request(
-                "DELETE",
-                target,
-                params={"api-version": kind.api_version, **kind.delete_params},
-                kind=kind.call("delete"),
-            )
+            await self._send_delete(kind, target, f"deleting {kind.noun} {change.address}")
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return
@@ -412,3 +463,28 @@ def _address(kind: ResourceKind, address: str) -> Address:
         return kind.address(sub, group, name)
     _kind, sub, group, parent, name = address.split("/", 4)
     return kind.address(sub, group, name, parent)
+
+
+def _own(changes: list[Change]) -> Change | None:
+    """The top-level resource's own change among those of its tree."""
+    return next((c for c in changes if kinds.of(c.kind).top), None)
+
+
+def _at(body: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        body = body.get(part) if isinstance(body, dict) else None
+    return body
+
+
+def _reaches(after: Mapping[str, tuple[str, ...]], start: str, target: str) -> bool:
+    """Whether ``start`` waits, directly or not, for ``target``."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        node = todo.pop()
+        if node == target:
+            return True
+        if node not in seen:
+            seen.add(node)
+            todo.extend(after.get(node, ()))
+    return False

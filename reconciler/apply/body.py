@@ -15,6 +15,7 @@ ARM answers ``None is not of type 'string'``.
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from reconciler.plan.compare import WHOLE, Node
@@ -62,15 +63,41 @@ def overlay(base: Any, declared: Any, path: str = "") -> Any:
 
 
 def update_body(
-    declared: dict[str, Any], live: Any, schema: dict[str, Any], *, strict: bool
+    declared: dict[str, Any],
+    live: Any,
+    schema: dict[str, Any],
+    *,
+    strict: bool,
+    carried: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    if strict or not isinstance(live, dict):
+    """The PUT body of an update: the declared fields over the live writable ones (only the
+    declared, ``strict``), and in any case the live value at each ``carried`` path the
+    manifest leaves out (what another kind manages there)."""
+    if not isinstance(live, dict):
         result = declared
+    elif strict:
+        result = _carry(declared, without_nulls(live), carried)
     else:
         result = overlay(writable(without_nulls(live), Node(schema, schema)), declared)
     clean = without_nulls(result)
     assert isinstance(clean, dict)
     return clean
+
+
+def _carry(declared: dict[str, Any], live: dict[str, Any], paths: frozenset[str]) -> dict[str, Any]:
+    """``declared`` with the live value at each of ``paths`` it leaves out, where the live
+    value's parent is declared too (nothing else of the live body is added)."""
+    result = copy.deepcopy(declared)
+    for path in sorted(paths):
+        *parents, leaf = path.split(".")
+        source: Any = live
+        target: Any = result
+        for part in parents:
+            source = source.get(part) if isinstance(source, dict) else None
+            target = target.get(part) if isinstance(target, dict) else None
+        if isinstance(source, dict) and isinstance(target, dict) and leaf in source:
+            target.setdefault(leaf, source[leaf])
+    return result
 
 
 def refusal(

@@ -337,6 +337,13 @@ def _export(commands: Subcommands) -> None:
         metavar="DIR",
         help="write DIR/<resource group>/<workspace>.yaml (default: exported/)",
     )
+    export.add_argument(
+        "--api-version",
+        metavar="VERSION",
+        help="read and write every kind that has it at this api-version, naming it in each "
+        "document's metadata.apiVersion (the newest: managed networks, hubs and projects); "
+        "default: each kind's own",
+    )
     add_azure_options(export, parallelism=DEFAULT_PARALLELISM)
     export.set_defaults(func=cmd_export)
 

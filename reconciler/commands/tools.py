@@ -15,8 +15,14 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from reconciler import export, outputfile
     from reconciler.arm.connect import Target, arm_client, resolve_endpoint
-    from reconciler.errors import OutputError
+    from reconciler.errors import OutputError, UsageError
 
+    known = export.api_versions()
+    if args.api_version is not None and args.api_version not in known:
+        raise UsageError(
+            f"--api-version {args.api_version}: no kind is written for it here "
+            f"(known: {', '.join(known)})"
+        )
     if args.out.exists() and not args.out.is_dir():
         raise OutputError(f"cannot export into {args.out}: it exists and is not a directory")
 
@@ -26,7 +32,11 @@ def cmd_export(args: argparse.Namespace) -> int:
                 Target(endpoint, parallelism=args.parallelism, retries=args.retries)
             ) as client:
                 return await export.read(
-                    client, args.subscription, args.resource_group, args.workspace
+                    client,
+                    args.subscription,
+                    args.resource_group,
+                    args.workspace,
+                    api_version=args.api_version or "",
                 )
 
         return asyncio.run(go())

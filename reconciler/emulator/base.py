@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
-from reconciler.emulator import contract, network, shapes
+from reconciler.emulator import contract, hubs, network, shapes
 from reconciler.emulator.knobs import Knobs
 from reconciler.emulator.state import Operation, State, WorkspaceRecord
 from reconciler.emulator.wire import Request, Response, arm_error
@@ -172,6 +172,10 @@ class ArmBase:
         view = {**record.body, "properties": dict(record.body["properties"])}
         view["properties"]["provisioningState"] = "Deleting" if record.deleted else record.state
         view = network.with_rules(view)  # the managed network lists Azure's own rules too
+        if hubs.is_project(view.get("kind")):
+            hub = hubs.hub_of(self.state, view["properties"].get("hubResourceId"))
+            if hub is not None:  # a project shows what it inherits from its hub
+                view = hubs.inherit(view, network.with_rules(hub.body))
         if self.knobs.shapes == shapes.REALISTIC:
             # Azure serves what a newer version wrote to older readers too.
             return shapes.realistic_workspace(view, view["id"].split("/")[4])

@@ -41,8 +41,8 @@ HELP = {
     "shapes": "answer shapes: clean (what was written plus server fields) or realistic "
     "(explicit nulls, empty strings, lower-cased ids, server-only and newer-version fields)",
     "strict_dependencies": "a new workspace needs keyVault and storageAccount, and any given "
-    "must be a well-formed ARM id of its type (Azure's rule, on by default; off accepts "
-    "workspaces without them)",
+    "must be a well-formed ARM id of its type, and a project an existing hub in "
+    "hubResourceId (Azure's rule, on by default; off accepts workspaces without them)",
     "expire_tokens": "the next N authenticated requests answer 401 ExpiredAuthenticationToken",
     "seed": "seed of injected faults and of generated ids (workspaceId, principalId, "
     "operation and request ids, tokens); without it ids are fresh on every start",

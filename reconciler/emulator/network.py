@@ -39,6 +39,51 @@ _ENDPOINTS = {
 }
 
 
+# Isolation modes, least restrictive first: a managed network only tightens. Azure ML's
+# managed-network how-to: once allowing internet outbound, a workspace cannot go back to
+# disabled; once allowing only approved outbound, it cannot go back to internet outbound.
+_MODES = ("disabled", "allowinternetoutbound", "allowonlyapprovedoutbound")
+
+
+def loosening(stored: dict[str, Any], given: dict[str, Any]) -> str | None:
+    """Why an update of ``stored`` (a workspace) by ``given`` (a PUT or PATCH body) is refused:
+    it names a less restrictive isolation mode than the one in force, or None."""
+    network = (given.get("properties") or {}).get("managedNetwork")
+    wanted = network.get("isolationMode") if isinstance(network, dict) else None
+    current = _settings(stored).get("isolationMode") or "Disabled"
+    if not isinstance(wanted, str) or wanted.lower() not in _MODES:
+        return None
+    if _MODES.index(wanted.lower()) >= _MODES.index(str(current).lower()):
+        return None
+    return (
+        f"Managed network isolation mode cannot be changed from '{current}' to '{wanted}': "
+        "an isolation mode can only be made more restrictive once it is set."
+    )
+
+
+def provision_trigger(props: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
+    """A workspace's properties once ``provisionNetworkNow`` did what it does.
+
+    2025-09-01: it triggers "the provisioning of the managed VNet ... when creating a Workspace
+    with the managed VNet enabled, or else it does nothing". Azure answers it ``false`` after
+    (a workspace read back shows ``provisionNetworkNow: false``): a trigger, not a setting. A
+    network provisioned before stays so whatever an update sends (``status`` is read-only).
+    """
+    out = dict(props)
+    network = out.get("managedNetwork")
+    before = (previous or {}).get("managedNetwork")
+    if isinstance(network, dict) and isinstance(before, dict) and "status" in before:
+        out["managedNetwork"] = network = {**network, "status": before["status"]}
+    if "provisionNetworkNow" not in out:
+        return out
+    wanted = out["provisionNetworkNow"] is True
+    out["provisionNetworkNow"] = False
+    mode = str(network.get("isolationMode", "Disabled")) if isinstance(network, dict) else ""
+    if previous is None and wanted and isinstance(network, dict) and mode.lower() in _MODES[1:]:
+        out["managedNetwork"] = {**network, "status": {"status": "Active", "sparkReady": False}}
+    return out
+
+
 def _settings(workspace: dict[str, Any]) -> dict[str, Any]:
     network = (workspace.get("properties") or {}).get("managedNetwork")
     return network if isinstance(network, dict) else {}

@@ -1,8 +1,9 @@
 """Workspaces as Microsoft.MachineLearningServices serves them.
 
 Server-set fields and defaults filled in, read-only input ignored, create-only changes refused
-with 400, the key vault and storage account a workspace needs, long-running PUT, PATCH and
-DELETE in each of the shapes ARM uses, soft delete, and the notebook access token.
+with 400, the key vault and storage account a workspace needs (a project: its hub,
+:mod:`.hubs`), long-running PUT, PATCH and DELETE in each of the shapes ARM uses, soft delete,
+and the notebook access token.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from reconciler.emulator import contract
+from reconciler.emulator import contract, hubs, network
 from reconciler.emulator.base import (
     READ_ONLY_WORKSPACE_PROPS,
     TENANT,
@@ -80,10 +81,18 @@ class WorkspaceOperations(ArmBase):
                 "Soft-deleted workspace exists. Please purge or recover it. "
                 "https://aka.ms/wsoftdelete",
             )
-        if self.knobs.strict_dependencies:
+        kind = body.get("kind") or (record.body.get("kind") if record else None)
+        if hubs.is_project(kind):
+            # A project inherits its key vault, storage … from its hub, which must exist.
+            refused = hubs.project_problem(
+                body, self.state, check_hub=self.knobs.strict_dependencies
+            )
+        elif self.knobs.strict_dependencies:
             refused = _dependency_problem(body, creating=record is None)
-            if refused:
-                return refused
+        else:
+            refused = None
+        if refused:
+            return refused
         if record is not None:
             if record.operation is not None or record.deleted:
                 return arm_error(
@@ -146,7 +155,7 @@ class WorkspaceOperations(ArmBase):
             after = new.get("properties", {}).get(prop)
             if after is not None and before is not None and after.lower() != before.lower():
                 return arm_error(400, "BadRequest", message, target=f"properties.{prop}")
-        return None
+        return _loosening(old, new)
 
     def _materialise(
         self,
@@ -168,6 +177,7 @@ class WorkspaceOperations(ArmBase):
             if k not in READ_ONLY_WORKSPACE_PROPS
         }
         previous = existing.body["properties"] if existing else {}
+        props = network.provision_trigger(props, previous if existing else None)
         for prop in _DEPENDENCIES:  # create-only: an update that leaves them out keeps them
             if prop not in props and previous.get(prop):
                 props[prop] = previous[prop]
@@ -268,6 +278,9 @@ class WorkspaceOperations(ArmBase):
                 f"There is another operation in progress on workspace '{ws}'.",
             )
         body = contract.without_nulls(body)
+        refused = _loosening(record.body, body)
+        if refused:
+            return refused
         now = self.clock()
         stored = {**record.body, "properties": dict(record.body["properties"])}
         for field in ("tags", "sku"):
@@ -281,6 +294,9 @@ class WorkspaceOperations(ArmBase):
                 for k, v in (body.get("properties") or {}).items()
                 if k not in READ_ONLY_WORKSPACE_PROPS
             }
+        )
+        stored["properties"] = network.provision_trigger(
+            stored["properties"], record.body["properties"]
         )
         stored["systemData"] = system_data(record.body, now)
         key = State.ws_key(sub, rg, ws)
@@ -338,6 +354,14 @@ class WorkspaceOperations(ArmBase):
                 "scope": "aznb_identity",
             },
         )
+
+
+def _loosening(stored: dict[str, Any], given: dict[str, Any]) -> Response | None:
+    """Azure refuses to loosen a managed network's isolation mode (:func:`network.loosening`)."""
+    message = network.loosening(stored, given)
+    if message is None:
+        return None
+    return arm_error(400, "BadRequest", message, target="properties.managedNetwork.isolationMode")
 
 
 def _dependency_problem(body: dict[str, Any], *, creating: bool) -> Response | None:

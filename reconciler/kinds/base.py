@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.kinds import paths
+from reconciler.manifest.load import CrossCheck
 from reconciler.manifest.model import Address, Kind
 from reconciler.schemas import load_schema
 from reconciler.schemas.node import Node
@@ -23,8 +24,9 @@ Body = dict[str, Any]
 ANY: Any = object()
 # An exported manifest document (a ruamel CommentedMap) and the variables it asks for.
 Exported = tuple[Any, list[tuple[str, str]]]
-# (the resource's live body, its parent's live body or None, the names of its stored keys).
-ExportHook = Callable[[Body, Body | None, list[str] | None], Exported]
+# (the kind at the api-version exported, the resource's live body, its parent's live body or
+# None, the names of its stored keys).
+ExportHook = Callable[["ResourceKind", Body, Body | None, list[str] | None], Exported]
 
 
 @dataclass(frozen=True)
@@ -83,8 +85,26 @@ class ResourceKind:
     # Dotted paths the service keeps whatever a PUT sends (fixed at creation): never a loss
     # that blocks an update, never a removal a strict plan could promise.
     kept_by_service: frozenset[str] = frozenset()
+    # Dotted paths another kind manages (a managed network's rules are OutboundRule
+    # resources, Azure's own among them): never compared, and every update carries their live
+    # value, ``--strict`` included, so writing this resource never drops what lives there.
+    managed_elsewhere: frozenset[str] = frozenset()
     # Dotted paths never compared, declared or not (apply's own marker, a rule's status).
     ignored: frozenset[str] = frozenset()
+    # Dotted paths a resource inherits from another one, by the value of its body's ``kind``
+    # (a Project's key vault, storage, network … are its hub's): never sent in its PUT, never
+    # compared, declared or live.
+    inherited: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    # Dotted paths holding the ARM id of another resource it needs (a Project's hub): apply
+    # writes that one first when the same run declares it.
+    id_references: tuple[str, ...] = ()
+    # Its rule across documents, run by the manifest loader (a Project's hub is declared and
+    # a Hub); None: none.
+    cross_check: CrossCheck | None = None
+    # Why the service refuses to update the live body to the declared spec, though no field
+    # is create-only (a managed network loosened), or None: such a change is shown as the
+    # replacement it needs, never as an update that would fail at apply.
+    refused_update: Callable[[Body, Body], str | None] | None = None
     # Writes of this kind in one parent must not overlap (the service rewrites the parent's
     # whole state per write, and concurrent writes lose each other's): apply does them one
     # at a time, beside the other kinds' writes.
@@ -100,8 +120,13 @@ class ResourceKind:
     secrets_action: str | None = None
     secrets_at: tuple[str, ...] = ()
     # How apply writes the ownership marker into a body; None: the kind is never marked, so
-    # never pruned.
+    # never pruned — unless ``owned_with_parent``.
     mark: Callable[[Body, str], Body] | None = None
+    # For a kind that cannot carry the marker: whether its parent's declared spec makes this
+    # configuration the owner of the parent's undeclared resources of this kind, which
+    # ``--prune`` then deletes (only with an owner set, and where the configuration declares
+    # at least one of them in that parent; never what the service made itself).
+    owned_with_parent: Callable[[Body], bool] | None = None
     export: ExportHook | None = None
     # For export: whether the names of a resource's stored keys are worth a secrets call.
     wants_key_names: Callable[[Body], bool] | None = None
@@ -159,6 +184,23 @@ class ResourceKind:
         schema = self.schema()
         return Node(schema, schema)
 
+    def inherited_paths(self, *bodies: Any) -> frozenset[str]:
+        """The paths ``bodies`` (declared, live) inherit, by the ``kind`` each names."""
+        found: frozenset[str] = frozenset()
+        for body in bodies:
+            value = body.get("kind") if isinstance(body, dict) else None
+            if isinstance(value, str):
+                for name, paths in self.inherited.items():
+                    if name.lower() == value.lower():
+                        found |= paths
+        return found
+
+    def without_inherited(self, body: Body, *others: Any) -> Body:
+        """``body`` without the paths it (or ``others``: the live body) inherits."""
+        for path in sorted(self.inherited_paths(body, *others)):
+            body = _without(body, path.split("."))
+        return body
+
     def defaults_for(self, name: str) -> dict[str, Any]:
         """The values the service fills in for resource ``name``."""
         return {**self.server_defaults, **dict.fromkeys(self.named_defaults, name)}
@@ -203,3 +245,16 @@ class ResourceKind:
         address = self.address(sub, group, names[-1], names[0] if len(names) > 1 else "")
         self.path(address)  # every decoded part must be a segment (``%2E%2E`` is not)
         return address
+
+
+def _without(body: Body, path: list[str]) -> Body:
+    """A copy of ``body`` without the member at ``path`` (``body`` itself when absent)."""
+    head, *rest = path
+    if head not in body:
+        return body
+    if not rest:
+        return {k: v for k, v in body.items() if k != head}
+    inner = body[head]
+    if not isinstance(inner, dict):
+        return body
+    return {**body, head: _without(inner, rest)}

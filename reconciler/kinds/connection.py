@@ -53,11 +53,11 @@ def _credential_fields(schema: dict[str, Any], auth_type: str) -> list[str]:
 
 
 def _credentials(
-    workspace: str, body: Body, key_names: list[str] | None
+    kind: ResourceKind, workspace: str, body: Body, key_names: list[str] | None
 ) -> tuple[CommentedMap | None, list[tuple[str, str]]]:
     """A reference per credential field of the connection's auth type, and its variables."""
     auth_type = str((body.get("properties") or {}).get("authType", ""))
-    fields = _credential_fields(CONNECTION.schema(), auth_type)
+    fields = _credential_fields(kind.schema(), auth_type)
     if not fields:
         return None, []
     credentials = CommentedMap()
@@ -81,7 +81,9 @@ def _credentials(
     return credentials, env_vars
 
 
-def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
+def export(
+    kind: ResourceKind, body: Body, parent: Body | None, key_names: list[str] | None
+) -> Exported:
     """A Connection document; credentials as references to variables, never values."""
     assert parent is not None
     sub, rg = document.scope(parent)
@@ -98,9 +100,9 @@ def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Expo
     metadata.pop(OWNER_KEY, None)
     props["metadata"] = metadata
     props.pop("credentials", None)
-    cleaned = document.clean({"properties": props}, CONNECTION.node()) or CommentedMap()
+    cleaned = document.clean({"properties": props}, kind.node()) or CommentedMap()
     spec_props = cleaned.get("properties") or CommentedMap()
-    credentials, env_vars = _credentials(parent["name"], body, key_names)
+    credentials, env_vars = _credentials(kind, parent["name"], body, key_names)
     if credentials is not None:
         spec_props["credentials"] = credentials
     meta: list[tuple[str, Any]] = [

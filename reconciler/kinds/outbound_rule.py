@@ -35,12 +35,22 @@ def made_by_service(body: Body) -> str | None:
     return None
 
 
-def export(body: Body, parent: Body | None, key_names: list[str] | None) -> Exported:
+def owned_with_workspace(workspace_spec: Body) -> bool:
+    """A rule cannot carry the ownership marker (no tags, no metadata); the configuration
+    owns a workspace's rule set when it declares that workspace's managed network, of which
+    the rules are part (``managedNetwork.outboundRules`` in the workspace's own body)."""
+    network = (workspace_spec.get("properties") or {}).get("managedNetwork")
+    return isinstance(network, dict)
+
+
+def export(
+    kind: ResourceKind, body: Body, parent: Body | None, key_names: list[str] | None
+) -> Exported:
     """An OutboundRule document: the rule's writable fields."""
     assert parent is not None
     sub, rg = document.scope(parent)
     props = {k: v for k, v in (body.get("properties") or {}).items() if k != "status"}
-    spec = document.clean({"properties": props}, OUTBOUND_RULE.node()) or CommentedMap()
+    spec = document.clean({"properties": props}, kind.node()) or CommentedMap()
     meta: list[tuple[str, Any]] = [
         ("name", body["name"]),
         ("workspace", parent["name"]),
@@ -63,5 +73,6 @@ OUTBOUND_RULE = ResourceKind(
     one_write_at_a_time=True,
     made_by_service=made_by_service,
     listed_where_undeclared=False,
+    owned_with_parent=owned_with_workspace,
     export=export,
 )

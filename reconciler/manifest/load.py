@@ -2,9 +2,10 @@
 
 Order of work, each step skipped for a document the previous step rejected:
 discover files -> parse YAML -> substitute ``${VAR}`` -> check the schema -> apply Defaults
--> check identity and cross-document rules (duplicates, a connection's workspace) -> check
-that secret references resolve. All problems are collected; none is raised early, so one run
-shows everything wrong. This module makes no network call.
+-> check identity and cross-document rules (duplicates, a connection's workspace, the kinds'
+own: ``LoadOptions.cross_check``, a project's hub) -> check that secret references resolve.
+All problems are collected; none is raised early, so one run shows everything wrong. This
+module makes no network call.
 """
 
 from __future__ import annotations
@@ -35,6 +36,17 @@ SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
+# Report one problem: the document, the field's path in it, the message.
+Report = Callable[[SourceDocument, JsonPath, str], None]
+# A cross-document rule of the kinds: given the resource group's resources (with their
+# documents) and the names of those left out for their own problems, report what cannot be
+# right and return them, references to one another filled in (``ResourceManifest.refs``).
+CrossCheck = Callable[
+    [list[tuple[ResourceManifest, SourceDocument]], set[str], Report],
+    list[tuple[ResourceManifest, SourceDocument]],
+]
+
+
 @dataclass(frozen=True)
 class LoadOptions:
     allow_literal_secrets: bool = False
@@ -45,6 +57,9 @@ class LoadOptions:
     # What ${VAR} may read (envsubst.variables); None: the same mapping as secret references
     # (library callers and tests that pass one environment).
     variables: Mapping[str, str] | None = None
+    # The kinds' cross-document rules (reconciler.kinds.cross_check: a Project's hub),
+    # injected because manifests sit below the kinds. None checks none of them.
+    cross_check: CrossCheck | None = None
 
 
 @dataclass
@@ -400,7 +415,6 @@ class _Builder:
     def cross_check(self, documents: list[SourceDocument]) -> None:
         """Each child's parent is declared. A parent declared by a document that was left out
         for its own (reported) problem is not reported missing again."""
-        declared = {w.address.key for w, _ in self.top}
         built = {id(doc) for _, doc in self.top}
         parents = set(versions.PARENTS.values())
         unbuilt = {
@@ -411,6 +425,11 @@ class _Builder:
             and id(d) not in built
             and isinstance(name := _name(d), str)
         }
+        if self.loader.options.cross_check is not None:
+            self.top = self.loader.options.cross_check(
+                self.top, unbuilt, lambda doc, path, message: self.loader.report(doc, path, message)
+            )
+        declared = {w.address.key for w, _ in self.top}
         for child, doc in self.children:
             workspace = child.address.parent(Kind(versions.parent_of(child.address.kind)))
             if workspace.key not in declared and workspace.name.lower() not in unbuilt:

@@ -73,6 +73,9 @@ class ResourceManifest:
     # apiVersions); empty: its kind's default.
     api_version: str = ""
     outputs: tuple[str, ...] = ()  # fields of the applied resource apply prints
+    # Fields to fill with the ARM id of another resource these manifests declare, as
+    # (dotted path in spec, its address): a Project's metadata.hub is its hubResourceId.
+    refs: tuple[tuple[str, Address], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -88,6 +88,14 @@ def _means_nothing(value: dict[str, Any]) -> bool:
     return all(v in ("None", None, {}, []) for v in value.values())
 
 
+def _all_assumed(value: dict[str, Any], path: str) -> bool:
+    """Every field of ``value`` is what the service assumes when it is absent."""
+    return bool(value) and all(
+        _all_assumed(v, _fmt(path, k)) if isinstance(v, dict) else _assumed(_fmt(path, k), v)
+        for k, v in value.items()
+    )
+
+
 def _fmt(path: str, key: str | int) -> str:
     if isinstance(key, int):
         return f"{path}[{key}]"
@@ -120,8 +128,10 @@ def diff(
         return
     if isinstance(desired, dict):
         if not isinstance(live, dict):
-            if live is None and _means_nothing(desired):
-                return  # e.g. identity {type: None}: ARM answers with no identity at all
+            if live is None and (_means_nothing(desired) or _all_assumed(desired, path)):
+                # identity {type: None}: ARM answers with no identity at all; a managed
+                # network {isolationMode: Disabled}: ARM answers with no network at all
+                return
             yield FieldDiff(path, live, desired)
             return
         yield from _diff_object(desired, live, node, path, strict, ignore, defaults or {})
@@ -133,6 +143,8 @@ def diff(
             return
         yield from _diff_list(desired, live, node, path, strict)
     elif not scalar_equal(desired, live, node, key):
+        if live is None and _assumed(path, desired):
+            return  # what the service assumes of an absent field: ARM leaves it out
         yield FieldDiff(path, live, desired)
 
 
@@ -172,7 +184,7 @@ def _diff_object(
             continue
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if _fmt(here, k) not in ignore}
-        if empty(value) or is_server_default(defaults, here, value):
+        if empty(value) or is_server_default(defaults, here, value) or _assumed(here, value):
             continue
         if not node.is_map and key not in known:
             assumed = ASSUMED_WHEN_ABSENT.get(here, value) == value and here in ASSUMED_WHEN_ABSENT
@@ -196,6 +208,17 @@ def _diff_object(
             )
             continue
         yield FieldDiff(here, value, None)
+
+
+def _assumed(path: str, value: Any) -> bool:
+    """``value`` is what the service assumes when a PUT leaves ``path`` out (a workspace's
+    ``kind: Default``): declaring nothing there removes nothing, at any api-version."""
+    if path not in ASSUMED_WHEN_ABSENT:
+        return False
+    assumed = ASSUMED_WHEN_ABSENT[path]
+    if isinstance(assumed, str) and isinstance(value, str):
+        return assumed.lower() == value.lower()
+    return bool(assumed == value)
 
 
 def _key_of(item: Any, keys: list[str]) -> tuple[str, ...] | None:

@@ -15,7 +15,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler import kinds
 from reconciler.kinds import ResourceKind
@@ -101,6 +101,42 @@ def _declared(
     )
 
 
+def _warn_named_by_survivors(changes: list[Change], live: LiveState) -> list[Change]:
+    """A deleted resource that one staying in Azure names by id (a hub its project names,
+    ``ResourceKind.id_references``) says so: the one staying would name what is gone."""
+    deleted = {str(c.address).lower() for c in changes if c.action is Action.DELETE}
+    ids = {
+        (found.body or {}).get("id", "").lower(): str(found.address)
+        for found in live.present()
+        if str(found.address).lower() in deleted
+    }
+    naming: dict[str, list[str]] = {}
+    for found in live.present():
+        kind = kinds.get(found.address.kind)
+        if kind is None or str(found.address).lower() in deleted:
+            continue
+        for path in kind.id_references:
+            value: object = found.body
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, str) and value.lower() in ids:
+                naming.setdefault(ids[value.lower()].lower(), []).append(found.address.name)
+    return [
+        replace(
+            c,
+            warnings=(
+                *c.warnings,
+                f"{', '.join(sorted(naming[key]))} name(s) it by id and stay(s) in Azure (a "
+                "project names its hub): delete them first or in the same run, or they are left "
+                "naming what is gone",
+            ),
+        )
+        if (key := str(c.address).lower()) in naming
+        else c
+        for c in changes
+    ]
+
+
 def _notes(changes: list[Change], options: DestroyOptions) -> list[str]:
     notes = []
     kept = [c for c in changes if c.code is ReasonCode.WORKSPACE_KEPT]
@@ -134,5 +170,6 @@ def destroy_plan(
             changes.append(_declared(kind, m, live, options, undeclared))
     changes += undeclared
     changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
+    changes = _warn_named_by_survivors(changes, live)
     notes = _notes(changes, options)
     return Plan(tuple(changes), live.calls, tuple(notes), manifest_digest(manifests))

@@ -43,6 +43,8 @@ class ReasonCode(StrEnum):
     IN_PROGRESS = "in_progress"  # update: provisioning is running; apply waits on it
     LAST_FAILED = "last_failed"  # update: provisioning ended Failed or Canceled; PUT again
     CREATE_ONLY = "create_only"  # replace-required: a create-only field differs
+    # replace-required: Azure refuses the change as an update (a managed network loosened)
+    REFUSED_BY_SERVICE = "refused_by_service"
     MATCHES_MANIFEST = "matches_manifest"  # no-op
     UNMANAGED = "unmanaged"  # in Azure, not declared, no marker of this tool: left alone
     UNMANAGED_OWNED = "unmanaged_owned"  # ... marked by this configuration: --prune deletes it

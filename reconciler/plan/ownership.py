@@ -1,4 +1,4 @@
-"""Which live connections this configuration owns, and may therefore delete with ``--prune``.
+"""Which live resources this configuration owns, and may therefore delete with ``--prune``.
 
 Apply writes ``metadata.managed-by: azureml-reconciler/<owner>`` into every connection it creates,
 where ``<owner>`` identifies one configuration (``owner`` in a Defaults document, or
@@ -6,17 +6,26 @@ where ``<owner>`` identifies one configuration (``owner`` in a Defaults document
 this owner: another team's configuration in a shared workspace, a hand-made connection, or one
 marked by an older version without an owner is left alone. Manifests may not write the key
 themselves (the loader refuses it), so a pull request cannot make a connection prunable.
+
+A kind that cannot carry a marker (an outbound rule: no tags, no metadata) is owned through its
+parent instead (:func:`adopted`): only where this configuration names an owner, declares the
+parent as owning them (a workspace's managed network, of which the rules are part) and declares
+at least one of them in it — so a configuration that merely references a workspace, or declares
+none of its rules, never deletes one.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from reconciler.kinds.base import ResourceKind
 from reconciler.kinds.connection import OWNER_KEY
+from reconciler.manifest.model import ManifestSet, ResourceManifest
 
 __all__ = [
     "OWNER_KEY",
     "OWNER_VALUE",
+    "adopted",
     "by_this_tool",
     "foreign_marker",
     "foreign_reason",
@@ -69,3 +78,23 @@ def foreign_reason(found: str, owner: str) -> str:
         f"{marker(owner)}: an update would take it over (and let this configuration prune "
         "it), so it is refused; declare the connection in one configuration only"
     )
+
+
+def adopted(kind: ResourceKind, parent: ResourceManifest, manifests: ManifestSet) -> str | None:
+    """Why this configuration owns ``parent``'s undeclared resources of ``kind``, which cannot
+    carry the marker: it names an owner, declares the parent as owning them
+    (:attr:`ResourceKind.owned_with_parent`) and declares at least one of them there."""
+    if kind.owned_with_parent is None or not manifests.owner:
+        return None
+    if not kind.owned_with_parent(parent.spec):
+        return None
+    siblings = (
+        m
+        for m in manifests.resources
+        if m.address.kind == kind.kind and kind.parent_address(m.address).key == parent.address.key
+    )
+    if next(siblings, None) is None:
+        return None
+    assert kind.parent is not None
+    where = f"{kind.parent.noun} {parent.address.name}"
+    return f"in {where}, whose {kind.noun}s this configuration declares"

@@ -154,9 +154,11 @@ class _Context:
 def _field_diffs(
     kind: ResourceKind, m: ResourceManifest, body: Any, node: Node, options: Options
 ) -> list[FieldDiff]:
-    """The field diffs, create-only ones flagged."""
+    """The field diffs, create-only ones flagged; what the resource inherits (a Project's
+    key vault, network … are its hub's) is never compared, declared or live."""
     defaults = kind.defaults_for(m.address.name)
-    found = diff(m.spec, body, node, strict=options.strict, ignore=kind.ignored, defaults=defaults)
+    ignore = kind.ignored | kind.managed_elsewhere | kind.inherited_paths(m.spec, body)
+    found = diff(m.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults)
     create_only = create_only_paths(node, m.spec)
     return [replace(d, create_only=d.path in create_only) for d in found]
 
@@ -188,11 +190,15 @@ def _secret_diffs(
     return diffs, True
 
 
-def _verdict(kind: ResourceKind, diffs: list[FieldDiff], state: str | None) -> Verdict:
+def _verdict(
+    kind: ResourceKind, diffs: list[FieldDiff], state: str | None, refused: str | None = None
+) -> Verdict:
     blocked = [d.path for d in diffs if d.create_only]
     if blocked:
         reason = _replace_reason(blocked, kind.noun)
         return Verdict(Action.REPLACE_REQUIRED, ReasonCode.CREATE_ONLY, reason)
+    if diffs and refused:
+        return Verdict(Action.REPLACE_REQUIRED, ReasonCode.REFUSED_BY_SERVICE, refused)
     if diffs and all(d.sensitive for d in diffs):
         return Verdict(Action.UPDATE, ReasonCode.SECRET_ROTATED, SENSITIVE_CHANGED)
     if diffs:
@@ -264,10 +270,10 @@ def _at_version(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _
 def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Context) -> Change:
     """What to do with one declared resource, of any kind."""
     address = m.address
-    after = redact(m.spec)
+    body = live.get(address)
+    after = redact(kind.without_inherited(m.spec, body))  # what a create sends
     parent = str(address) if kind.parent is None else str(kind.parent_address(address))
     warnings = _resource_group_warnings(address, live) if kind.top else []
-    body = live.get(address)
     created = _parent_created(kind, address, ctx)
     if created is not None or body is None:
         verdict = created or NOT_FOUND
@@ -280,7 +286,8 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Cont
             warnings.append("secrets not compared (see notes)")
         diffs += secret_diffs
     state = provisioning_state(body) if kind.long_running else None
-    verdict = _verdict(kind, diffs, state)
+    refused = kind.refused_update(body, m.spec) if kind.refused_update is not None else None
+    verdict = _verdict(kind, diffs, state, refused)
     warnings += _update_warnings(kind, m, verdict, body, state=state, ctx=ctx)
     return _compared(
         verdict,
@@ -293,13 +300,17 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Cont
     )
 
 
-def _left_alone(kind: ResourceKind, body: Any, owner: str) -> Verdict:
-    """An undeclared resource not pruned, and what the ownership check found on it."""
+def _left_alone(kind: ResourceKind, body: Any, owner: str, adopted: str | None) -> Verdict:
+    """An undeclared resource not pruned, and what the ownership check found on it
+    (``adopted``: why this configuration owns it though it carries no marker)."""
     made = kind.made_by_service(body) if kind.made_by_service is not None else None
     if made:
         reason = f"{made}: not declared, never drift, never deleted"
         return Verdict(Action.UNMANAGED, ReasonCode.MADE_BY_SERVICE, reason)
     reason = "exists in Azure but is not declared; left alone"
+    if adopted:
+        reason += f" ({adopted}: --prune deletes it)"
+        return Verdict(Action.UNMANAGED, ReasonCode.UNMANAGED_OWNED, reason)
     found = ownership.marker_of(body) if kind.mark is not None else None
     if kind.mark is not None and ownership.owned_by(body, owner):
         reason += f" (marked {OWNER_KEY}: {found}: --prune deletes it)"
@@ -317,19 +328,25 @@ def _prune_note(owner: str) -> str:
         return "--prune deleted nothing: no owner is set (owner in Defaults, or --owner)"
     return (
         f"--prune: only undeclared connections marked {OWNER_KEY}: "
-        f"{ownership.marker(owner)} are deleted"
+        f"{ownership.marker(owner)} are deleted, and undeclared resources that cannot carry a "
+        "marker where this configuration declares their parent's set of them"
     )
 
 
 def _undeclared_change(
-    kind: ResourceKind, address: Address, workspace: str, body: Any, owner: str, prune: bool
+    kind: ResourceKind,
+    address: Address,
+    workspace: str,
+    body: Any,
+    *,
+    owner: str,
+    prune: bool,
+    adopted: str | None,
 ) -> Change:
-    verdict = _left_alone(kind, body, owner)
+    verdict = _left_alone(kind, body, owner, adopted)
     if prune and verdict.code is ReasonCode.UNMANAGED_OWNED:
-        reason = (
-            f"no longer declared, and marked {OWNER_KEY}: "
-            f"{ownership.marker(owner)} (this configuration; --prune)"
-        )
+        why = adopted or f"marked {OWNER_KEY}: {ownership.marker(owner)}"
+        reason = f"no longer declared, and {why} (this configuration; --prune)"
         verdict = Verdict(Action.DELETE, ReasonCode.PRUNED, reason)
     return _compared(
         verdict, address=address, workspace=workspace, body=body, after=None, diffs=[], warnings=[]
@@ -338,7 +355,7 @@ def _undeclared_change(
 
 def _unmanaged(manifests: ManifestSet, live: LiveState, prune: bool) -> list[Change]:
     """Live resources in declared parents that no manifest declares."""
-    declared = {m.address.key: m.address for m in manifests.resources}
+    declared = {m.address.key: m for m in manifests.resources}
     changes = []
     for found in live.present():
         kind = kinds.of(found.address.kind)
@@ -347,7 +364,13 @@ def _unmanaged(manifests: ManifestSet, live: LiveState, prune: bool) -> list[Cha
         parent = declared.get(kind.parent_address(found.address).key)
         if parent is not None:
             change = _undeclared_change(
-                kind, found.address, str(parent), found.body, manifests.owner, prune
+                kind,
+                found.address,
+                str(parent.address),
+                found.body,
+                owner=manifests.owner,
+                prune=prune,
+                adopted=ownership.adopted(kind, parent, manifests),
             )
             changes.append(change)
     return changes
@@ -415,7 +438,7 @@ def _declared_changes(
     for kind in kinds.KINDS:
         declared = [m for m in manifests.resources if m.address.kind == kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
-            change = _at_version(kind, m, live, ctx)
+            change = _at_version(kind, kinds.resolve(m), live, ctx)
             ctx.actions[m.address.key] = change.action
             changes.append(change)
     return changes

@@ -12,6 +12,7 @@ import hashlib
 import json
 from typing import Any
 
+from reconciler import kinds
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 
@@ -57,7 +58,8 @@ def fingerprint(body: Any) -> str | None:
 
 def manifest_digest(manifests: ManifestSet) -> str:
     """Digest of what is declared (secret references, never values)."""
-    parts = [[str(m.address), m.spec] for m in manifests.resources] + [
+    # Resolved: a Project's hub reference is part of what it declares.
+    parts = [[str(m.address), kinds.resolve(m).spec] for m in manifests.resources] + [
         [
             p.name,
             p.endpoint,

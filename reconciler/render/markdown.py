@@ -6,10 +6,12 @@ A summary line, replacement warnings first, one table per workspace, field diffs
 
 from __future__ import annotations
 
+from collections import Counter
+
 from reconciler import kinds
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.render import safe
-from reconciler.render.text import SYMBOLS, summary_line
+from reconciler.render.text import SYMBOLS, made_by_service, made_by_service_text, summary_line
 from reconciler.render.values import flatten, show
 
 GITHUB_COMMENT_LIMIT = 65_536
@@ -142,6 +144,13 @@ def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMM
         rows += [
             f"| {safe.md_code(_short_name(c))} {c.kind} | {ICONS[c.action]} | {_cell(c.reason)} |"
             for c in changes
+            if not made_by_service(c)
+        ]
+        made = Counter(c.kind for c in changes if made_by_service(c))
+        rows += [
+            f"| {count} {c_kind} | made by Azure | "
+            f"{_cell(made_by_service_text('this workspace', c_kind, count))} |"
+            for c_kind, count in made.items()
         ]
         details = "".join(_details(c) for c in changes if c.action is not Action.NO_OP)
         sections.append(f"#### {safe.md_code(group)}\n\n" + "\n".join(rows) + "\n\n" + details)

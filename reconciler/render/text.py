@@ -38,16 +38,36 @@ def _paint(text: str, code: str, color: bool) -> str:
 RESOURCES = frozenset(k.kind for k in kinds.KINDS)  # what is not one is an audit
 
 
+def made_by_service(change: Change) -> bool:
+    """Azure made it itself (a managed network's Required rules): shown as a count per parent,
+    never one line each, since a workspace has a dozen and none is the user's to act on."""
+    return change.code is ReasonCode.MADE_BY_SERVICE
+
+
+def made_by_service_groups(plan: Plan) -> dict[tuple[str, str], int]:
+    """How many resources Azure made, by (parent, kind), in plan order."""
+    return dict(Counter((c.workspace, c.kind) for c in plan.changes if made_by_service(c)))
+
+
+def made_by_service_text(parent: str, kind: str, count: int) -> str:
+    known = kinds.get(kind)
+    noun = known.noun if known is not None else kind
+    return f"{count} {noun}(s) Azure made itself in {parent}: never drift, never deleted"
+
+
 def summary_line(plan: Plan) -> str:
     """Resources and audits counted apart: an audit is not a resource, so a first plan on an
     empty estate does not say "1 unchanged", and the counts match apply's summary."""
-    s = Counter(c.action for c in plan.changes if c.kind in RESOURCES)
+    s = Counter(c.action for c in plan.changes if c.kind in RESOURCES and not made_by_service(c))
     deleted = f"{s[Action.DELETE]} to delete, " if s[Action.DELETE] else ""
     line = (
         f"{s[Action.CREATE]} to create, {s[Action.UPDATE]} to update, {deleted}"
         f"{s[Action.REPLACE_REQUIRED]} replacement required, {s[Action.UNMANAGED]} unmanaged, "
         f"{s[Action.NO_OP]} unchanged"
     )
+    made = sum(1 for c in plan.changes if made_by_service(c))
+    if made:
+        line += f", {made} made by Azure"
     audits = {c.workspace for c in plan.changes if c.kind not in RESOURCES}
     if audits:
         findings = sum(
@@ -100,9 +120,15 @@ def _telling(change: Change) -> bool:
 
 def render_text(plan: Plan, *, color: bool = False, title: str = "plan") -> str:
     lines = [f"Reconciler {title}: {summary_line(plan)}.", ""]
-    shown = [c for c in plan.changes if c.action is not Action.NO_OP or _telling(c)]
+    shown = [
+        c
+        for c in plan.changes
+        if (c.action is not Action.NO_OP or _telling(c)) and not made_by_service(c)
+    ]
     for change in shown:
         lines += _change(change, color)
+    for (parent, kind), count in made_by_service_groups(plan).items():
+        lines.append(f"  · {safe.terminal(made_by_service_text(parent, kind, count))}")
     unchanged = [
         c
         for c in plan.changes

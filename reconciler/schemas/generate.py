@@ -285,8 +285,47 @@ def _names(specs: SpecSet, root: Path) -> dict[str, JsonObj]:
     }
 
 
+def _hub(workspace: JsonObj) -> JsonObj:
+    """``metadata.hub`` of a Workspace document: the Hub a Project belongs to, declared in
+    the same manifests (reconciler.manifest.hubs)."""
+    return {
+        "hub": {
+            "description": "Name of the workspace of kind Hub this Project belongs to, "
+            "declared in these manifests in the same subscription and resource group (apply "
+            "writes it first and fills properties.hubResourceId with its id).",
+            "type": "string",
+            "pattern": workspace["pattern"],
+            NAME_MARK: True,
+        }
+    }
+
+
+def _name_and_parent(
+    specs: SpecSet, root: Path, names: dict[str, JsonObj], source: versions.SchemaSource
+) -> tuple[JsonObj, JsonObj]:
+    """A document's name schema, and its parent's (``workspace``) for a child. A workspace's
+    name pattern as the newer definitions state it (the 2023-04-01 file has none); a child's
+    (a kind with a parent) from its own definition's path parameter."""
+    if not versions.parent_of(source.kind):
+        return names["workspace"], {}
+    noun = source.stem.replace("-", " ")
+    parent = {
+        "workspace": {
+            "description": f"Name of the workspace this {noun} belongs to.",
+            "type": "string",
+            "pattern": names["workspace"]["pattern"],
+            NAME_MARK: True,
+        }
+    }
+    return _param(specs, root / source.spec, source.name_parameter), parent
+
+
 def _resource_documents(
-    specs: SpecSet, root: Path, names: dict[str, JsonObj], refs: dict[str, str]
+    specs: SpecSet,
+    root: Path,
+    names: dict[str, JsonObj],
+    refs: dict[str, str],
+    parts: dict[str, JsonObj],
 ) -> JsonObj:
     """Each kind's document at each of its api-versions, and the PlaywrightAccessTokens one,
     by their $defs name."""
@@ -300,23 +339,13 @@ def _resource_documents(
         name_schema[NAME_MARK] = True
     documents: JsonObj = {}
     for source in versions.SOURCES:
-        # A workspace's name pattern as the newer definitions state it (the 2023-04-01 file
-        # has none); a child's (a kind with a parent) from its own definition's path parameter.
-        name, extra = names["workspace"], {}
-        if versions.parent_of(source.kind):
-            name = _param(specs, root / source.spec, source.name_parameter)
-            noun = source.stem.replace("-", " ")
-            extra = {
-                "workspace": {
-                    "description": f"Name of the workspace this {noun} belongs to.",
-                    "type": "string",
-                    "pattern": names["workspace"]["pattern"],
-                    NAME_MARK: True,
-                }
-            }
+        name, extra = _name_and_parent(specs, root, names, source)
         metadata = _metadata(
             name, extra, subscription, rg, versions.api_version_schema(source.kind)
         )
+        if source.kind == versions.WORKSPACE and "kind" in parts[source.file]["properties"]:
+            # A version that knows hubs and projects: a Project may name its hub.
+            metadata["properties"] = {**metadata["properties"], **_hub(names["workspace"])}
         document = _document(source.kind, metadata, refs[source.kind + source.suffix])
         if source.kind == versions.WORKSPACE:
             document["properties"]["outputs"] = {
@@ -401,7 +430,7 @@ def manifest_schema(specs: SpecSet, root: Path, parts: dict[str, JsonObj]) -> Js
     refs["PlaywrightAccessTokens"] = _embed(
         "PlaywrightAccessTokens", parts["playwright-access-tokens.schema.json"], defs
     )
-    documents = _resource_documents(specs, root, names, refs)
+    documents = _resource_documents(specs, root, names, refs, parts)
     defs.update(documents)
     defs["DefaultsDocument"] = _defaults_document(names["subscription"], names["resourceGroup"])
     for name in [*documents, "DefaultsDocument", "PlaywrightAccessTokens"]:

@@ -13,11 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler import kinds
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.arm.connect import Target, arm_client
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
 from reconciler.errors import ArmThrottled
-from reconciler.manifest.load import load
+from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options
@@ -90,7 +91,7 @@ class Setup:
         self.path.write_text(MANIFEST, encoding="utf-8")
 
     def manifests(self) -> ManifestSet:
-        result = load([self.path], env=ENV)
+        result = load([self.path], LoadOptions(cross_check=kinds.cross_check), env=ENV)
         assert result.ok, [p.render() for p in result.problems]
         return result.manifests
 

@@ -110,3 +110,33 @@ def test_a_connection_update_without_credentials_is_refused_even_strict() -> Non
         refusal(no_auth, live, CONNECTION, strict=False, api_version="2024-04-01", connection="c")
         is None
     )
+
+
+def test_a_strict_update_still_carries_what_another_kind_manages_there() -> None:
+    """--strict sends only what is declared; a workspace's managed-network rules are
+    OutboundRule resources (and Azure's own), so a strict update of the workspace carries them
+    as they are rather than dropping them with the PUT."""
+    from reconciler.kinds import WORKSPACE as KIND
+
+    rules = {"pypi": {"type": "FQDN", "destination": "pypi.org", "category": "UserDefined"}}
+    live = {
+        **LIVE,
+        "properties": {
+            **LIVE["properties"],
+            "managedNetwork": {
+                "isolationMode": "AllowOnlyApprovedOutbound",
+                "outboundRules": rules,
+            },
+        },
+    }
+    declared = {
+        "location": "westeurope",
+        "properties": {"managedNetwork": {"isolationMode": "AllowOnlyApprovedOutbound"}},
+    }
+    schema = KIND.at("2025-09-01").schema()
+    body = update_body(declared, live, schema, strict=True, carried=KIND.managed_elsewhere)
+    assert body["properties"]["managedNetwork"]["outboundRules"] == rules
+    assert "applicationInsights" not in body["properties"]  # strict: nothing else carried
+    assert declared["properties"]["managedNetwork"] == {
+        "isolationMode": "AllowOnlyApprovedOutbound"
+    }

@@ -11,10 +11,30 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import kinds
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
+from reconciler.manifest.load import LoadOptions, load
+from reconciler.manifest.model import ResourceManifest
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+
+
+def _example_resources() -> tuple[ResourceManifest, ...]:
+    options = LoadOptions(check_secrets=False, cross_check=kinds.cross_check)
+    result = load([EXAMPLES], options)
+    assert result.ok, [p.render() for p in result.problems]
+    return result.manifests.resources
+
+
+# Every ARM resource the examples declare (a first apply creates each with one PUT), their
+# workspaces, and the workspaces among them that name no other one (a first apply starts them
+# at once; a project waits for its hub): tests of the README's first command follow the
+# examples as they grow.
+_WORKSPACES = [m for m in _example_resources() if m.address.kind == "Workspace"]
+EXAMPLE_RESOURCES = len(_example_resources())
+EXAMPLE_WORKSPACES = len(_WORKSPACES)
+INDEPENDENT_WORKSPACES = len([m for m in _WORKSPACES if not m.refs])
 PLAYWRIGHT_ACCOUNT = "sampleAccountId_00000000-0000-0000-0000-000000000000"
 CANARIES = {
     "AZURE_OPENAI_API_KEY": "canary-aoai-7f3e9b1c",

@@ -7,7 +7,7 @@ import re
 import shutil
 from pathlib import Path
 
-from tests.e2e.conftest import EXAMPLES, Azure
+from tests.e2e.conftest import EXAMPLE_RESOURCES, EXAMPLES, Azure
 
 
 def _examples(tmp_path: Path) -> Path:
@@ -27,13 +27,14 @@ def test_on_an_empty_estate_the_audit_is_not_an_unchanged_resource(
     planned = azure.process("plan", *_args(azure, manifests))
     assert planned.returncode == 0, planned.stderr
     first = planned.stdout.splitlines()[0]
-    assert "4 to create" in first and "0 unchanged" in first, first
+    assert f"{EXAMPLE_RESOURCES} to create" in first and "0 unchanged" in first, first
     assert "1 Playwright audit(s): 0 to review" in first
     applied = azure.process("apply", "--auto-approve", *_args(azure, manifests))
     assert applied.returncode == 0, applied.stderr
-    # The apply's own plan and its summary count the same four resources.
-    assert "4 to create" in applied.stdout.splitlines()[0]
-    assert "Apply: 4 created, 0 updated, 0 replaced, 0 unchanged" in applied.stdout
+    # The apply's own plan and its summary count the same resources.
+    assert f"{EXAMPLE_RESOURCES} to create" in applied.stdout.splitlines()[0]
+    summary = f"Apply: {EXAMPLE_RESOURCES} created, 0 updated, 0 replaced, 0 unchanged"
+    assert summary in applied.stdout
 
 
 def test_a_refused_replacement_says_so_once_and_leaves_unchanged_connections_unchanged(
@@ -51,8 +52,11 @@ def test_a_refused_replacement_says_so_once_and_leaves_unchanged_connections_unc
     assert len(skipped) == 1 and "testworkspace" in skipped[0], refused.stderr
     assert skipped[0].count("replacement required") == 1, skipped[0]
     assert "--allow-replace" in skipped[0]
+    # Everything but the refused workspace is unchanged, its connections included.
+    unchanged = EXAMPLE_RESOURCES - 1
     assert re.search(
-        r"Apply: 0 created, 0 updated, 0 replaced, 3 unchanged, .* 1 skipped", refused.stdout
+        rf"Apply: 0 created, 0 updated, 0 replaced, {unchanged} unchanged, .* 1 skipped",
+        refused.stdout,
     ), refused.stdout
 
     replaced = azure.process("apply", "--auto-approve", "--allow-replace", *_args(azure, manifests))

@@ -52,9 +52,17 @@ WS_PATH = (
 
 
 def _populate(azure: Azure, capsys: pytest.CaptureFixture[str]) -> dict[str, str]:
-    """The examples, plus one connection of every auth type; returns env for the export."""
+    """The examples' testworkspace and its connections, plus one connection of every auth
+    type; returns env for the export."""
     code, _, err = azure.cli(
-        "apply", "--endpoint", azure.url, "--auto-approve", str(EXAMPLES), capsys=capsys
+        "apply",
+        "--endpoint",
+        azure.url,
+        "--auto-approve",
+        "--target",
+        "testworkspace",
+        str(EXAMPLES),
+        capsys=capsys,
     )
     assert code == 0, err
     env = {}
@@ -114,10 +122,11 @@ def test_export_round_trips_every_auth_type(
 ) -> None:
     env = _populate(azure, capsys)
     files = _export(azure, tmp_path / "out", capsys)
+    # The one workspace applied (--target), holding the connections.
     assert [p.relative_to(tmp_path / "out").as_posix() for p in files] == [
         f"{RG}/testworkspace.yaml"
     ]
-    text = next(iter(files.values()))
+    text = files[tmp_path / "out" / RG / "testworkspace.yaml"]
     for value in env.values():
         if value.startswith(("v-", "canary")):
             assert value not in text, "a secret value was exported"
@@ -147,7 +156,7 @@ def test_exported_files_are_tidy(
     azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _populate(azure, capsys)
-    text = next(iter(_export(azure, tmp_path, capsys).values()))
+    text = _export(azure, tmp_path, capsys)[tmp_path / RG / "testworkspace.yaml"]
     for server_field in (
         "provisioningState",
         "workspaceId",

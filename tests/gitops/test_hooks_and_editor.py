@@ -43,7 +43,9 @@ def test_every_example_document_is_valid_for_an_editor() -> None:
             errors = [e.message for e in validator.iter_errors(document)]
             assert not errors, (path.name, errors)
             count += 1
-    assert count == 6
+    # the seed examples (6), hub.yaml (a hub, its project and their connection) and
+    # managed-network.yaml (a workspace and its three rules)
+    assert count == 13
 
 
 def test_check_jsonschema_accepts_the_single_document_examples() -> None:

@@ -215,11 +215,10 @@ def test_the_examples_are_valid_with_the_demo_environment(repo: Path) -> None:
     result = load([repo / "manifests/examples"], env=env)
     assert result.ok, [p.render() for p in result.problems]
     m = result.manifests
-    assert (len(m.of(Kind("Workspace"))), len(m.of(Kind("Connection"))), len(m.playwright)) == (
-        1,
-        3,
-        1,
-    )
+    # The seed examples (a workspace, 3 connections, an audit); hub.yaml: a hub, its project
+    # and their Azure OpenAI connection; managed-network.yaml: a workspace and 3 rules.
+    counts = [len(m.of(Kind(k))) for k in ("Workspace", "Connection", "OutboundRule")]
+    assert (*counts, len(m.playwright)) == (4, 4, 3, 1)
     auth = {c.spec["properties"]["authType"] for c in m.of(Kind("Connection"))}
     assert auth == {"None", "ApiKey", "ServicePrincipal"}
 

@@ -156,8 +156,13 @@ def _same_verdict(document: Any, *, allow_literal_secrets: bool) -> str:
     """Assert the verdicts agree; say which it was (valid, invalid, unreadable)."""
     fast = schemacheck.is_valid(document, allow_literal_secrets=allow_literal_secrets)
     kind, auth_type = schemarules.dispatch(document)
+    # At the api-version the document names (the examples hold 2025-09-01 documents too).
     issues = schemaexplain.explain(
-        document, allow_literal_secrets=allow_literal_secrets, kind=kind, auth_type=auth_type
+        document,
+        allow_literal_secrets=allow_literal_secrets,
+        kind=kind,
+        auth_type=auth_type,
+        suffix=schemarules.suffix(kind, document, None),  # the api-version a document names
     )
     if fast is None:  # the compiled validator could not read it: jsonschema decides alone
         return "unreadable by jsonschema-rs"

@@ -14,7 +14,7 @@ from ruamel.yaml import YAML
 
 from reconciler import kinds
 from reconciler.manifest import secrets
-from reconciler.manifest.load import load
+from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import Address, Kind, ManifestSet
 from reconciler.plan.destroy import DestroyOptions, destroy_plan
 from reconciler.plan.model import Action, Change, Plan, ReasonCode
@@ -111,7 +111,7 @@ def _run(spec: dict[str, Any], tmp_path: Path) -> Plan:
     manifest = tmp_path / "m.yaml"
     manifest.write_text(spec["desired"], encoding="utf-8")
     env = {k: str(v) for k, v in (spec.get("env") or {}).items()}
-    result = load([manifest], env=env)
+    result = load([manifest], LoadOptions(cross_check=kinds.cross_check), env=env)
     assert result.ok, [p.render() for p in result.problems]
     m = result.manifests
     opts = spec.get("options") or {}

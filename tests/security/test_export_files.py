@@ -178,7 +178,10 @@ def test_a_listed_connection_whose_metadata_is_not_an_object_is_one_line(tmp_pat
     assert not (tmp_path / "exported").exists()
 
 
-def test_a_symbolic_link_where_export_writes_cannot_lead_it_outside_out(tmp_path: Path) -> None:
+@pytest.mark.parametrize("linked", ["out/<rg>", "out"])
+def test_a_symbolic_link_where_export_writes_cannot_lead_it_outside_out(
+    tmp_path: Path, linked: str
+) -> None:
     """A pull request can commit ``exported/<rg>`` as a link to ``.github/workflows``; the
     scheduled export that follows must refuse it, not overwrite what it points to."""
     emulator = RewritingEmulator(
@@ -190,8 +193,11 @@ def test_a_symbolic_link_where_export_writes_cannot_lead_it_outside_out(tmp_path
     workflows = checkout / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (checkout / "m.yaml").write_text(workspace_manifest())
-    (checkout / "out").mkdir()
-    (checkout / "out" / RG).symlink_to(workflows, target_is_directory=True)
+    if linked == "out":
+        (checkout / "out").symlink_to(workflows, target_is_directory=True)
+    else:
+        (checkout / "out").mkdir()
+        (checkout / "out" / RG).symlink_to(workflows, target_is_directory=True)
     with running(emulator) as url:
         applied = run_cli("apply", "--endpoint", url, "--auto-approve", "m.yaml", cwd=checkout)
         assert applied.returncode == 0, applied.stderr

@@ -1,0 +1,109 @@
+"""A Project workspace's hub, named by manifest reference or by ARM id: the workspace kind's
+cross-document rule (``ResourceKind.cross_check``, run by the manifest loader).
+
+A workspace of ``kind: Project`` belongs to a hub. A manifest names it either
+as ``metadata.hub: NAME``, a workspace of ``kind: Hub`` declared in these manifests in the
+project's subscription and resource group (the planner fills ``properties.hubResourceId`` with
+its ARM id, and apply writes the hub first), or as an existing hub's ARM id in
+``spec.properties.hubResourceId``. What cannot be right is a problem of the manifest, found
+here with its file and line, before anything calls Azure: a project naming no hub, both
+forms at once, a reference to no declared workspace or to one that is not a Hub, and
+``metadata.hub`` on a workspace that is not a Project.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+from reconciler.manifest.load import Report
+from reconciler.manifest.model import Address, Kind, ResourceManifest
+from reconciler.manifest.yamlsource import JsonPath, SourceDocument
+
+PROJECT = "Project"
+HUB = "Hub"
+HUB_ID = "properties.hubResourceId"
+HUB_FIELD: JsonPath = ("metadata", "hub")
+
+
+def _kind(spec: dict[str, Any]) -> str:
+    value = spec.get("kind")
+    return value if isinstance(value, str) else "Default"
+
+
+def _hub_id(spec: dict[str, Any]) -> Any:
+    props = spec.get("properties")
+    return props.get("hubResourceId") if isinstance(props, dict) else None
+
+
+def resolve(
+    kind: Kind,
+    top: list[tuple[ResourceManifest, SourceDocument]],
+    left_out: set[str],
+    report: Report,
+) -> list[tuple[ResourceManifest, SourceDocument]]:
+    """The resource group's resources, each Project (a workspace, ``kind``) with its
+    ``metadata.hub`` recorded as a reference (``refs``) to the declared hub; every problem
+    reported (the load then fails). ``left_out``: the names (lower-cased) of resources whose
+    documents were left out for a problem of their own, already reported: a hub among them is
+    not reported missing."""
+    declared = {w.address.key: (w, doc) for w, doc in top if w.address.kind == kind}
+    resolved = []
+    for workspace, doc in top:
+        if workspace.address.kind != kind:
+            resolved.append((workspace, doc))
+            continue
+        problem, hub = _check(workspace, doc, declared, left_out)
+        if problem is not None:
+            report(doc, *problem)
+        elif hub is not None:
+            workspace = replace(workspace, refs=((HUB_ID, hub),))
+        resolved.append((workspace, doc))
+    return resolved
+
+
+def _check(
+    workspace: ResourceManifest,
+    doc: SourceDocument,
+    declared: dict[tuple[str, ...], tuple[ResourceManifest, SourceDocument]],
+    left_out: set[str],
+) -> tuple[tuple[JsonPath, str] | None, Address | None]:
+    """(the problem as (field, message), or None; the hub's address when named by reference)."""
+    name = doc.data["metadata"].get("hub")
+    kind = _kind(workspace.spec)
+    if kind != PROJECT:
+        if name is None:
+            return None, None
+        message = f"only a workspace of kind {PROJECT} names a hub (this one is {kind})"
+        return (HUB_FIELD, message), None
+    if name is None:
+        if _hub_id(workspace.spec) is None:
+            message = (
+                f"a {PROJECT} needs its hub: set metadata.hub to a workspace of kind {HUB} "
+                f"declared in these manifests, or spec.{HUB_ID} to an existing hub's ARM id"
+            )
+            return (("spec", "kind"), message), None
+        return None, None
+    if _hub_id(workspace.spec) is not None:
+        message = f"names the hub twice: give metadata.hub or spec.{HUB_ID}, not both"
+        return (HUB_FIELD, message), None
+    here = workspace.address
+    hub = Address(here.kind, here.subscription, here.resource_group, str(name))
+    found = declared.get(hub.key)
+    if found is None and hub.name.lower() in left_out:
+        return None, None  # its own problem is reported; the project waits for the fix
+    if found is None:
+        message = (
+            f"workspace {hub.name!r} in resource group {hub.resource_group!r} (subscription "
+            f"{hub.subscription}) is not declared in these manifests: declare it with kind "
+            f"{HUB}, or give an existing hub's ARM id in spec.{HUB_ID}"
+        )
+        return (HUB_FIELD, message), None
+    other, other_doc = found
+    if _kind(other.spec) != HUB:
+        message = (
+            f"workspace {hub.name!r} (declared at {other_doc.file}:{other_doc.start.line}) is "
+            f"of kind {_kind(other.spec)}, not {HUB}"
+        )
+        return (HUB_FIELD, message), None
+    return None, other.address
