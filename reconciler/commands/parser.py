@@ -221,6 +221,12 @@ def _destroy(commands: Subcommands) -> None:
         "--out", type=Path, metavar="FILE", help="also save the destroy plan as JSON"
     )
     destroy.add_argument(
+        "--plan-only",
+        action="store_true",
+        help="show (and with --out save) the destroy plan, delete nothing, exit 0: for a "
+        "pull request's review of a teardown",
+    )
+    destroy.add_argument(
         "--auto-approve",
         action="store_true",
         help="delete without asking 'yes' (required without a TTY); never enough on its own "

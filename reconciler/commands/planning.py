@@ -232,6 +232,9 @@ def cmd_destroy(args: argparse.Namespace) -> int:
         if not plan.has_changes:
             print("Nothing to destroy.", file=sys.stderr)
             return EXIT_OK
+        if args.plan_only:
+            print("--plan-only: nothing was deleted.", file=sys.stderr)
+            return EXIT_OK
         ask = destroyer.terminal_prompt()
         destroyer.confirm(args.auto_approve, ask)
         destroyer.confirm_workspaces(destroyer.to_delete(plan), args.confirm, ask)

@@ -101,6 +101,24 @@ def test_destroy_deletes_declared_connections_and_rules_and_nothing_else(
     assert "Nothing to destroy." in err
 
 
+def test_a_plan_only_destroy_shows_and_saves_the_plan_and_deletes_nothing(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """A pull request that tears a team down is reviewed on its destroy plan, in CI, without a
+    terminal and without deleting anything; the plan is what a later destroy would do."""
+    main, _ = _applied(azure, tmp_path)
+    saved = tmp_path / "destroy.json"
+    code, out, err = _destroy(
+        azure, "--plan-only", "--include-workspaces", "--out", str(saved), str(main)
+    )
+    assert code == 0, out + err
+    assert "--plan-only: nothing was deleted." in err
+    assert "- Workspace/" in out and "- Connection/" in out
+    assert json.loads(saved.read_text())["summary"]["delete"] == 3
+    declared = {k: v for k, v in _actions(azure, main).items() if k in ("hub-d", "git-d", "pypi")}
+    assert set(declared.values()) == {("no-op", "matches_manifest")}
+
+
 def test_workspaces_are_not_deleted_without_a_confirmation_naming_them(
     azure: Azure, tmp_path: Path
 ) -> None:
