@@ -30,6 +30,7 @@ RUNS = [
             *("--skip-throttled", "--skip-serial"),
         ],
     ),
+    ("Choosing --parallelism: plan of 200 workspaces x 5 connections", ["parallelism.py"]),
     ("Apply 100 new workspaces, throttle on", ["apply_parallel.py"]),
     ("Validate 1,000 documents", ["validate_1000.py"]),
     ("Start-up and memory", ["startup_and_memory.py"]),
@@ -37,6 +38,7 @@ RUNS = [
 ]
 QUICK = {
     "plan_read_cost.py": ["--workspaces", "8", "--connections", "2", "--latency-ms", "5"],
+    "parallelism.py": ["--workspaces", "8", "--connections", "2", "--repeat", "1"],
     "apply_parallel.py": ["--workspaces", "6", "--baseline-workspaces", "2", "--delay", "1"],
     "validate_1000.py": ["--documents", "100", "--repeat", "1"],
     "startup_and_memory.py": ["--repeat", "1", "--resources", "100"],
@@ -63,18 +65,23 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
-    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     sections = [
         f"Measured {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC on "
-        f"{os.cpu_count()} cores, load average at the end {load} (other work was running: "
-        "read the ratios, measured in one run, rather than the seconds)."
+        f"{os.cpu_count()} cores shared with other work: each section says the load average "
+        "(1, 5, 15 min) when it ended; read the ratios, measured in one run, rather than the "
+        "seconds."
     ]
     for title, command in RUNS:
         print(f"running {' '.join(command)} …", file=sys.stderr)
+        started = datetime.datetime.now(datetime.UTC)
         output = _run(command, args.quick)
+        load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
         shown = "python bench/" + " ".join(command)
         body = output if output.startswith("|") or "\n|" in output else f"```text\n{output}\n```"
-        sections.append(f"### {title} — `{shown}`\n\n{body}")
+        sections.append(
+            f"### {title} — `{shown}`\n\n_{started:%H:%M} UTC, load average at the end "
+            f"{load}_\n\n{body}"
+        )
     text = README.read_text(encoding="utf-8")
     head, _, rest = text.partition(BEGIN)
     _, _, tail = rest.partition(END)

@@ -12,6 +12,7 @@ the manifests, :mod:`reconciler.arm.connect` makes the clients, :mod:`reconciler
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sys
 import time
 from collections.abc import Mapping
@@ -19,8 +20,6 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from reconciler.apply import runner
-from reconciler.apply.applier import ApplyOptions
 from reconciler.arm.connect import Target, arm_client
 from reconciler.errors import UsageError
 from reconciler.manifest import secrets
@@ -30,8 +29,8 @@ from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options, plan, unmatched_targets
 from reconciler.playwright.audit import evaluate
 from reconciler.read.live import read
+from reconciler.read.livestate import LiveState
 from reconciler.read.playwright import read_playwright
-from reconciler.render.text import render_text
 
 
 async def make_plan(
@@ -44,12 +43,25 @@ async def make_plan(
     now: datetime | None = None,
     playwright_endpoint: str | None = None,
 ) -> Plan:
-    async with arm_client(target) as client:
-        live = await read(client, manifests, compare_secrets=options.compare_secrets)
-    now = now or datetime.now(UTC)
-    accounts, calls = await read_playwright(
-        manifests, target, endpoint_override=playwright_endpoint
+
+    async def read_arm() -> LiveState:
+        async with arm_client(target) as client:
+            return await read(client, manifests, compare_secrets=options.compare_secrets)
+
+    # Two services, two clients: neither waits for the other. ARM's failure is the one
+    # reported when both fail (no credential, say), whichever failed first.
+    audits = asyncio.ensure_future(
+        read_playwright(manifests, target, endpoint_override=playwright_endpoint)
     )
+    try:
+        live = await read_arm()
+    except BaseException:
+        audits.cancel()
+        with contextlib.suppress(Exception, asyncio.CancelledError):
+            await audits
+        raise
+    accounts, calls = await audits
+    now = now or datetime.now(UTC)
     findings = [
         finding
         for account in accounts
@@ -101,6 +113,11 @@ def run_apply(
     live_view: bool = False,
 ) -> int:
     """Plan, refuse a stale ``saved_plan``, show the plan, confirm, apply; the exit code."""
+    # Here, not at the top: a plan (this module's other use) needs no applier.
+    from reconciler.apply import runner
+    from reconciler.apply.applier import ApplyOptions
+    from reconciler.render.text import render_text
+
     # A saved plan that cannot be applied (unreadable, another format) costs no call to Azure.
     saved = runner.read_saved(saved_plan) if saved_plan is not None else None
     if deadline is not None:

@@ -9,8 +9,10 @@ resource is due (its ``Retry-After``, or :data:`~reconciler.apply.lro.DEFAULT_PO
 not yet due learn their state from it for free and are not polled early. With a single
 resource waiting in a collection, a GET of it is cheaper than a list and is used instead.
 
-Requests go through the client, so its pacing by ``x-ms-ratelimit-remaining-*``, its
-``Retry-After`` handling of 429 and its deadline apply to every round. The client's injected
+Requests go through the client, so its pacing by ``x-ms-ratelimit-remaining-*`` (read from
+every answer, each page of a list included), its ``Retry-After`` handling of 429 and its
+deadline apply to every round; a ``Retry-After`` on a successful list answer sets when the
+next round falls due, as a GET's does for a lone resource. The client's injected
 clock and sleep are the only ones used: tests run hours of provisioning instantly.
 """
 
@@ -107,19 +109,24 @@ class ListPoller:
     async def _read(
         self, collection: str, watches: list[_Watch]
     ) -> tuple[dict[str, Any], float | None]:
-        """Each waiting resource's body by name, and the Retry-After a GET's answer asked for."""
+        """Each waiting resource's body by name, and the Retry-After its answer asked for
+        (the GET's, or the list's last page's; None when a list asked for none)."""
         if len(watches) == 1:  # one resource: a GET of it is cheaper than a list
             watch = watches[0]
             answer = await self.client.request(
                 "GET", watch.url, params=self._params(), kind="operation.poll"
             )
             return {watch.name: answer.body}, retry_after(answer.headers, watch.delay)
-        items = await self.client.list_all(collection, params=self._params(), kind="operation.list")
+        listing = await self.client.listing(
+            collection, params=self._params(), kind="operation.list"
+        )
         found = {
             item["name"].lower(): item
-            for item in items
+            for item in listing.items
             if isinstance(item, dict) and isinstance(item.get("name"), str)
         }
+        # The list's own Retry-After, if it asks for one, sets the next round for everyone.
+        pause = retry_after(listing.headers, 0.0) if "retry-after" in listing.headers else None
         now = self.client.clock()
         for watch in [w for w in watches if w.name not in found and w.due <= now]:
             # Not listed (a list may lag a PUT): asked on its own, so it cannot be missed.
@@ -132,7 +139,7 @@ class ListPoller:
                 watch.future.set_exception(error)
                 continue
             found[watch.name] = answer.body
-        return found, None
+        return found, pause
 
     def _params(self) -> dict[str, str]:
         return {"api-version": self.api_version}

@@ -64,6 +64,14 @@ class RetryPolicy:
     connect_attempts: int = 3  # a refused connection: tried this often, 0.5 s then 1 s apart
 
 
+@dataclass(frozen=True)
+class Listing:
+    """A whole paged list: its items, and the headers of the answer with its last page."""
+
+    items: list[Any]
+    headers: httpx.Headers
+
+
 @dataclass
 class CallStats:
     by_kind: Counter[str] = field(default_factory=Counter)
@@ -88,7 +96,7 @@ class ArmClient:
         base_url: str,
         tokens: TokenProvider,
         *,
-        parallelism: int = 8,
+        parallelism: int = 16,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
         timeout: float = 60.0,
@@ -109,6 +117,7 @@ class ArmClient:
         self.deadline_at: float | None = None  # on ``clock``; no wait may cross it
         self.stats = CallStats()
         self._budget = Budget()
+        self._turns = {kind: asyncio.Lock() for kind in ("reads", "writes")}
         self._semaphore = asyncio.Semaphore(max(1, parallelism))
         self._http = httpx.AsyncClient(
             transport=transport,
@@ -213,20 +222,24 @@ class ArmClient:
         token = await self.tokens.token()
         async with self._semaphore:
             await self._pace(method, where)
-            async with asyncio.timeout(self.timeout):
-                answer = await self._http.request(
-                    method,
-                    url,
-                    params=params,
-                    json=json,
-                    headers={
-                        "Authorization": f"Bearer {token}",
-                        "x-ms-client-request-id": request_id,
-                        "Accept": "application/json",
-                    },
-                )
-            body = decode(answer, method, url, request_id)
-            self._budget.observe(method, answer.headers, self.clock())
+            headers = None
+            try:
+                async with asyncio.timeout(self.timeout):
+                    answer = await self._http.request(
+                        method,
+                        url,
+                        params=params,
+                        json=json,
+                        headers={
+                            "Authorization": f"Bearer {token}",
+                            "x-ms-client-request-id": request_id,
+                            "Accept": "application/json",
+                        },
+                    )
+                headers = answer.headers
+                body = decode(answer, method, url, request_id)
+            finally:
+                self._budget.answered(method, headers, self.clock())
         return answer, body
 
     def _transport_retry(
@@ -290,10 +303,12 @@ class ArmClient:
         return True
 
     async def _pace(self, method: str, where: str) -> None:
-        wait = self._budget.wait(method, self.clock())
-        if wait > 0:
-            log.debug("pacing %s for %.1f s: ARM's request budget is nearly spent", where, wait)
-            await self.wait(wait, f"before {where}: ARM's request budget is nearly spent")
+        """Wait, in turn, until ARM's budget allows sending; then count the request sent."""
+        async with self._turns[self._budget.kind(method)]:
+            while (wait := self._budget.wait(method, self.clock())) > 0:
+                log.debug("pacing %s for %.2f s: ARM's request budget is nearly spent", where, wait)
+                await self.wait(wait, f"before {where}: ARM's request budget is nearly spent")
+            self._budget.sending(method, self.clock())
 
     def _backoff(self, attempt: int) -> float:
         cap = min(self.retry.max_delay, self.retry.base_delay * 2 ** (attempt - 1))
@@ -307,20 +322,25 @@ class ArmClient:
         self, path_or_url: str, *, params: dict[str, str] | None = None, kind: str = ""
     ) -> list[Any]:
         """Every item of a paged list, following ``nextLink`` safely."""
+        return (await self.listing(path_or_url, params=params, kind=kind)).items
+
+    async def listing(
+        self, path_or_url: str, *, params: dict[str, str] | None = None, kind: str = ""
+    ) -> Listing:
+        """Every item of a paged list, and the headers of its last page (what a poller needs
+        to honour the ``Retry-After`` a list answer asks for)."""
         first = self.url(path_or_url, what=f"listing {kind or 'items'}")
         items: list[Any] = []
         seen: set[str] = set()
-        url: str | None = first
+        url: str = first
         query = params
         for _ in range(MAX_PAGES):
-            if url is None:
-                return items
             answer = await self.request("GET", url, params=query, kind=kind)
             query = None  # nextLink carries its own query
             page, next_link = list_page(answer)
             items.extend(page)
             if not next_link:
-                return items
+                return Listing(items, answer.headers)
             if not isinstance(next_link, str):
                 raise TransportError(
                     f"the service returned a nextLink that is not a string "

@@ -87,6 +87,13 @@ def _add_target_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
+# Concurrent requests by default: chosen by measurement (bench/README.md, "Choosing
+# --parallelism"): the fastest plan of 200 workspaces x 5 connections here, and at ARM's
+# latencies enough to spend the read bucket's burst of 250 in seconds; past the burst ARM's
+# refill (25 reads a second) sets the pace whatever the parallelism.
+DEFAULT_PARALLELISM = 16
+
+
 def add_azure_options(parser: argparse.ArgumentParser, *, parallelism: int | None) -> None:
     """Where to send requests and how, for the commands outside plan/drift/apply."""
     _add_target_options(parser)
@@ -196,7 +203,10 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
 def _add_request_limits(parser: argparse.ArgumentParser) -> None:
     """How many requests at once, how often retried, how long each may take."""
     parser.add_argument(
-        "--parallelism", type=int, default=8, help="concurrent requests to Azure (default 8)"
+        "--parallelism",
+        type=int,
+        default=DEFAULT_PARALLELISM,
+        help=f"concurrent requests to Azure (default {DEFAULT_PARALLELISM})",
     )
     parser.add_argument("--retries", type=int, default=5, help=RETRIES_HELP)
     parser.add_argument(

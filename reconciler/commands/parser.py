@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler import __version__
 from reconciler.commands.options import (
+    DEFAULT_PARALLELISM,
     RETRIES_HELP,
     add_azure_options,
     add_destroy_inputs,
@@ -349,7 +350,7 @@ def _export(commands: Subcommands) -> None:
         "document's metadata.apiVersion (the newest: managed networks, hubs and projects); "
         "default: each kind's own",
     )
-    add_azure_options(export, parallelism=8)
+    add_azure_options(export, parallelism=DEFAULT_PARALLELISM)
     export.set_defaults(func=cmd_export)
 
 

@@ -1,8 +1,10 @@
 """Read the live state of what the manifests declare, with as few calls as the API allows.
 
-One loop over the kinds (:data:`reconciler.kinds.KINDS`, parents first). Per resource group:
-one paged list of each top-level kind (or a GET each when only a few are declared); per
-existing parent: one paged list of each child kind (workspaces, then their connections). A
+Reads follow the kinds (:data:`reconciler.kinds.KINDS`) from parent to child. Per resource
+group: one paged list of each top-level kind (or a GET each when only a few are declared); per
+existing parent: one paged list of each child kind (workspaces, then their connections), sent
+as soon as its parent's group is read (the critical path is one group's list, then its
+workspaces' lists: a slow group does not hold up the others' children). A
 declared resource a list does not show is read once more with a GET: lists can lag or leave
 items out, and only ARM's 404 means absent (a create over an existing resource would wipe it).
 A plan over W workspaces with C connections each costs about 2W calls, not W·(1+C). Secrets
@@ -19,7 +21,7 @@ planner, the applier and export see one shape. What the answers mean is the plan
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,37 +40,63 @@ async def read(
     client: ArmClient, manifests: ManifestSet, *, compare_secrets: bool = True
 ) -> LiveState:
     live = LiveState()
+    versions = {m.address.key: m.api_version for m in manifests.resources}
+    followers: dict[str, list[ResourceKind]] = {}  # parent kind -> its child kinds
     for kind in kinds.KINDS:
-        manifested = [m for m in manifests.resources if m.address.kind == kind.kind]
-        versions = {m.address.key: m.api_version for m in manifested}
-        declared = [m.address for m in manifested]
-        if kind.top:
-            await _read_top(client, live, kind, declared, versions)
-        else:
-            await _read_children(client, live, kind, manifests, versions)
+        if kind.parent is not None:
+            followers.setdefault(kind.parent.kind, []).append(kind)
+
+    async def then(parents: list[Address]) -> None:
+        """The children of parents just read, of every child kind, at once."""
+        found = [p for p in parents if live.get(p)]
+        if found:
+            await asyncio.gather(
+                *(
+                    _read_children(client, live, child, manifests, versions, found, then)
+                    for child in followers.get(found[0].kind, [])
+                )
+            )
+
+    await asyncio.gather(
+        *(
+            _read_top(client, live, kind, manifests, versions, then)
+            for kind in kinds.KINDS
+            if kind.top
+        )
+    )
     if compare_secrets:
         await _read_credentials(client, live, manifests)
     live.calls = dict(client.stats.by_kind)
     return live
 
 
+Then = Callable[[list[Address]], Awaitable[None]]
+
+
 async def _read_top(
     client: ArmClient,
     live: LiveState,
     kind: ResourceKind,
-    declared: list[Address],
+    manifests: ManifestSet,
     versions: dict[tuple[str, ...], str],
+    then: Then,
 ) -> None:
-    """Per resource group and api-version declared in it, one list (or a GET each)."""
+    """Per resource group and api-version declared in it, one list (or a GET each); the
+    children of each group's resources are read as soon as the group is (the critical path
+    is a group's list, then its parents' lists, not every group's list, then every list)."""
     groups: dict[tuple[str, str, str], list[Address]] = {}
-    for a in declared:
-        group = (a.subscription.lower(), a.resource_group.lower(), versions[a.key])
-        groups.setdefault(group, []).append(a)
+    for m in manifests.resources:
+        a = m.address
+        if a.kind == kind.kind:
+            group = (a.subscription.lower(), a.resource_group.lower(), versions[a.key])
+            groups.setdefault(group, []).append(a)
+
+    async def one(version: str, members: list[Address]) -> None:
+        await _read_group(client, live, kind.at(version), members)
+        await then(members)
+
     await asyncio.gather(
-        *(
-            _read_group(client, live, kind.at(version), members)
-            for (_sub, _group, version), members in groups.items()
-        )
+        *(one(version, members) for (_sub, _group, version), members in groups.items())
     )
 
 
@@ -128,21 +156,22 @@ async def _read_children(
     kind: ResourceKind,
     manifests: ManifestSet,
     versions: dict[tuple[str, ...], str],
+    parents: list[Address],
+    then: Then,
 ) -> None:
-    """One list per existing parent and api-version declared in it (the default's when none
-    is); a declared resource the list did not show is read once more with a GET. Each
-    resource is kept as read at its document's version; an undeclared one, at the parent's
-    first (the default when declared there)."""
+    """One list per existing parent of ``parents`` and api-version declared in it (the
+    default's when none is); a declared resource the list did not show is read once more
+    with a GET. Each resource is kept as read at its document's version; an undeclared one,
+    at the parent's first (the default when declared there). Then their own children."""
     assert kind.parent is not None
-    parents = [
+    in_parent: dict[tuple[str, ...], set[str]] = {p.key: set() for p in parents}
+    declared = [
         m.address
         for m in manifests.resources
-        if m.address.kind == kind.parent.kind and live.get(m.address)
+        if m.address.kind == kind.kind and kind.parent_address(m.address).key in in_parent
     ]
-    declared = [m.address for m in manifests.resources if m.address.key in versions]
-    in_parent: dict[tuple[str, ...], set[str]] = {p.key: set() for p in parents}
     for a in declared:
-        in_parent.get(kind.parent_address(a).key, set()).add(versions[a.key])
+        in_parent[kind.parent_address(a).key].add(versions[a.key])
     reads = []
     for parent in parents:
         if not in_parent[parent.key] and not kind.listed_where_undeclared:
@@ -154,13 +183,9 @@ async def _read_children(
 
         reads += [_list_children(client, live, kind.at(v), parent, keep, v) for v in wanted]
     await asyncio.gather(*reads)
-    listed_in = {p.key for p in parents}
-    unlisted = [
-        a
-        for a in declared
-        if kind.parent_address(a).key in listed_in and a.key not in live.resources
-    ]
+    unlisted = [a for a in declared if a.key not in live.resources]
     await asyncio.gather(*(_get(client, live, kind.at(versions[a.key]), a) for a in unlisted))
+    await then(declared)
 
 
 async def _list_children(

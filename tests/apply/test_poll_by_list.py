@@ -7,12 +7,16 @@ client's own call counts say how the waiting was done.
 from __future__ import annotations
 
 import asyncio
+import itertools
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from reconciler.apply.applier import Applier, ApplyReport, Result
+from reconciler.apply.listpoll import ListPoller
+from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
 from reconciler.manifest.load import load
@@ -90,3 +94,82 @@ def test_a_failure_found_by_the_list_carries_the_operations_own_error(tmp_path: 
     assert {r for r, _ in report.results.values()} == {Result.FAILED}
     assert all("InternalServerError" in d and "injected fault" in d for d in details), details
     assert client.stats.by_kind["operation.poll"] == 6  # one status read per failure
+
+
+# -- what a list answer's headers ask for ------------------------------------------------------
+
+_COLLECTION = (
+    f"/subscriptions/{DEFAULT_SUBSCRIPTION}/resourceGroups/rg/providers/"
+    "Microsoft.MachineLearningServices/workspaces"
+)
+
+
+def _listing_server(
+    time: FakeTime, ready_at: float, headers: dict[str, str], pages: int = 1
+) -> tuple[httpx.MockTransport, list[tuple[float, str]]]:
+    """Two workspaces provisioning until ``ready_at``; every list page answers with
+    ``headers``. Returns the transport and (time, page) of every request it saw."""
+    seen: list[tuple[float, str]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        page = request.url.params.get("page", "1")
+        seen.append((time(), page))
+        state = "Succeeded" if time() >= ready_at else "Creating"
+        items = [
+            {"id": f"{_COLLECTION}/{n}", "name": n, "properties": {"provisioningState": state}}
+            for n in ("ws-a", "ws-b")
+        ]
+        body: dict[str, Any] = {"value": items}
+        if int(page) < pages:
+            body["nextLink"] = f"http://127.0.0.1{_COLLECTION}?api-version=1&page={int(page) + 1}"
+        return httpx.Response(200, json=body, headers=headers)
+
+    return httpx.MockTransport(handler), seen
+
+
+def _wait_both(time: FakeTime, transport: httpx.MockTransport, delay: float) -> list[str]:
+    async def go() -> list[str]:
+        async with ArmClient(
+            "http://127.0.0.1", StaticToken("t"), transport=transport, clock=time, sleep=time.sleep
+        ) as client:
+            poller = ListPoller(client, "1")
+            done = await asyncio.gather(
+                *(
+                    poller.wait(
+                        f"http://127.0.0.1{_COLLECTION}/{n}", delay=delay, timeout=3600, what=n
+                    )
+                    for n in ("ws-a", "ws-b")
+                )
+            )
+            return [state for state, _ in done]
+
+    return asyncio.run(go())
+
+
+def test_a_list_answers_retry_after_sets_when_the_next_round_falls_due() -> None:
+    time = FakeTime()
+    transport, seen = _listing_server(time, time() + 100, {"Retry-After": "40"})
+    assert _wait_both(time, transport, delay=10) == ["Succeeded", "Succeeded"]
+    rounds = [t for t, _ in seen]
+    # every round waits the 40 s the list asked for, not the 10 s the operations said
+    assert len(rounds) == 4, rounds
+    assert all(b - a >= 40 for a, b in itertools.pairwise(rounds)), rounds
+
+
+def test_without_retry_after_a_list_round_follows_the_operations_delay() -> None:
+    time = FakeTime()
+    start = time()
+    transport, seen = _listing_server(time, start + 100, {})
+    assert _wait_both(time, transport, delay=10) == ["Succeeded", "Succeeded"]
+    assert [t - start for t, _ in seen] == [10.0 * i for i in range(1, 11)], seen
+
+
+def test_a_list_page_saying_the_read_budget_is_spent_paces_the_next_page() -> None:
+    time = FakeTime()
+    spent = {"x-ms-ratelimit-remaining-subscription-reads": "0"}
+    transport, seen = _listing_server(time, time(), spent, pages=2)
+    assert _wait_both(time, transport, delay=10) == ["Succeeded", "Succeeded"]
+    (first, page1), (second, page2) = seen
+    assert (page1, page2) == ("1", "2")
+    # the second page waits for ARM's bucket to refill a little (25 reads a second)
+    assert second - first > 0, seen
