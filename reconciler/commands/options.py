@@ -183,7 +183,9 @@ def _add_selection(parser: argparse.ArgumentParser) -> None:
         "--prune",
         action="store_true",
         help="delete connections that are no longer declared and carry this tool's ownership "
-        "marker (never workspaces, never anything it did not create)",
+        "marker, and a workspace's undeclared user-defined outbound rules where this "
+        "configuration declares its managed network and rules (never workspaces, never what "
+        "Azure made)",
     )
     parser.add_argument(
         "--owner",

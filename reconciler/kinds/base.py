@@ -89,6 +89,9 @@ class ResourceKind:
     # resources, Azure's own among them): never compared, and every update carries their live
     # value, ``--strict`` included, so writing this resource never drops what lives there.
     managed_elsewhere: frozenset[str] = frozenset()
+    # Dotted paths whose strings compare ignoring case (a DNS name: Azure may answer it
+    # lowercased, and ``PyPI.org`` is ``pypi.org``).
+    case_insensitive: frozenset[str] = frozenset()
     # Dotted paths never compared, declared or not (apply's own marker, a rule's status).
     ignored: frozenset[str] = frozenset()
     # Dotted paths a resource inherits from another one, by the value of its body's ``kind``

@@ -28,6 +28,7 @@ from typing import Any
 from reconciler.plan.model import FieldDiff
 from reconciler.plan.server import (
     ASSUMED_WHEN_ABSENT,
+    CASE_INSENSITIVE,
     KEPT_BY_SERVICE,
     SERVER_ONLY,
     empty,
@@ -143,6 +144,13 @@ def diff(
             return
         yield from _diff_list(desired, live, node, path, strict)
     elif not scalar_equal(desired, live, node, key):
+        if (
+            path in CASE_INSENSITIVE
+            and isinstance(desired, str)
+            and isinstance(live, str)
+            and desired.lower() == live.lower()
+        ):
+            return  # a host name: Azure may answer it lowercased
         if live is None and _assumed(path, desired):
             return  # what the service assumes of an absent field: ARM leaves it out
         yield FieldDiff(path, live, desired)

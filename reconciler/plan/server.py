@@ -20,6 +20,7 @@ ASSUMED_WHEN_ABSENT: dict[str, Any] = {
     path: value for k in kinds.KINDS for path, value in k.assumed_when_absent.items()
 }
 KEPT_BY_SERVICE = frozenset().union(*(k.kept_by_service for k in kinds.KINDS))
+CASE_INSENSITIVE = frozenset().union(*(k.case_insensitive for k in kinds.KINDS))
 
 
 def empty(value: Any) -> bool:
