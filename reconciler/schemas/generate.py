@@ -134,6 +134,11 @@ def workspace_schema(specs: SpecSet, root: Path, source: SchemaSource | None = N
         body["properties"]["kind"].update(
             {"enum": list(WORKSPACE_KINDS), "x-reconciler-create-only": True}
         )
+    hub = tr.defs[props_ref].get("properties", {}).get("hubResourceId")
+    if hub is not None:
+        # A project belongs to the hub it was created in: azurerm's azurerm_ai_foundry_project
+        # makes ai_services_hub_id ForceNew; moving a project to another hub is a new project.
+        hub["x-reconciler-create-only"] = True
     title = f"Workspace (PUT body, api-version {source.api_version})"
     return {**header(title, [source.spec]), **body, "$defs": dict(sorted(tr.defs.items()))}
 
