@@ -33,6 +33,7 @@ from typing import Any
 from reconciler import kinds
 from reconciler.apply import conflict
 from reconciler.apply.body import refusal, update_body
+from reconciler.apply.budget import Budget
 from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm.client import ArmClient
@@ -138,7 +139,7 @@ class Applier:
         self.manifests = {str(m.address): kinds.resolve(m) for m in manifests.resources}
         self.owner = manifests.owner
         self.marker = ownership.marker(manifests.owner)  # written into what apply creates
-        self._started = client.clock()
+        self._budget = Budget(client.clock, self.options.timeout, self.options.deadline)
         # Resources being provisioned are polled together: one list per collection and
         # api-version (the workspaces of a resource group), for the kinds that allow it.
         self._pollers: dict[str, ListPoller] = {}
@@ -154,15 +155,8 @@ class Applier:
             self._pollers[key] = ListPoller(self.client, kind.api_version)
         return self._pollers[key]
 
-    def _time_left(self) -> float:
-        """Per-resource timeout, cut short by the overall deadline."""
-        if self.options.deadline is None:
-            return self.options.timeout
-        spent = self.client.clock() - self._started
-        return max(0.0, min(self.options.timeout, self.options.deadline - spent))
-
     async def apply(self, plan: Plan) -> ApplyReport:
-        self._started = self.client.clock()
+        self._budget.start()
         # Every wait the client makes from here on (retries, pacing, conflicts) ends in time.
         self.client.set_deadline(self.options.deadline)
         trees: dict[str, list[Change]] = {}
@@ -392,7 +386,7 @@ class Applier:
             url,
             kind.api_version,
             what=f"{kind.noun} {manifest.address.name} (found {found})",
-            timeout=self._time_left(),
+            timeout=self._budget.left(),
             progress=lambda state: self.notify(Event(change.address, state)),
             poller=self._poller(kind),
         )
@@ -417,7 +411,7 @@ class Applier:
             url,
             kind.api_version,
             what=f"{kind.noun} {manifest.address.name}",
-            timeout=self._time_left(),
+            timeout=self._budget.left(),
             progress=lambda state: self.notify(Event(change.address, state)),
             on_operation=track,
             poller=self._poller(kind),
@@ -443,7 +437,7 @@ class Applier:
             and (first.headers.get("location") or first.headers.get("azure-asyncoperation"))
         ):
             await follow(
-                self.client, first, url, kind.api_version, what=what, timeout=self._time_left()
+                self.client, first, url, kind.api_version, what=what, timeout=self._budget.left()
             )
 
     async def _delete(self, kind: ResourceKind, change: Change) -> None:

@@ -32,6 +32,7 @@ from typing import IO, Any
 from reconciler import kinds
 from reconciler.apply import conflict
 from reconciler.apply.applier import ApplyReport, Event, Notify, Result, _address
+from reconciler.apply.budget import Budget
 from reconciler.apply.lro import OperationTimeout, follow
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.arm.client import ArmClient
@@ -58,16 +59,10 @@ class Destroyer:
         self.options = options
         self.notify = notify or (lambda event: None)
         self.report = ApplyReport()
-        self._started = client.clock()
-
-    def _time_left(self) -> float:
-        if self.options.deadline is None:
-            return self.options.timeout
-        spent = self.client.clock() - self._started
-        return max(0.0, min(self.options.timeout, self.options.deadline - spent))
+        self._budget = Budget(client.clock, options.timeout, options.deadline)
 
     async def destroy(self, plan: Plan) -> ApplyReport:
-        self._started = self.client.clock()
+        self._budget.start()
         self.client.set_deadline(self.options.deadline)
         trees: dict[str, list[Change]] = {}
         for change in plan.changes:
@@ -172,7 +167,7 @@ class Destroyer:
                 url,
                 kind.api_version,
                 what=f"deleting {kind.noun} {name}",
-                timeout=self._time_left(),
+                timeout=self._budget.left(),
                 progress=lambda state: self.notify(Event(change.address, state)),
                 on_operation=track,
                 method="DELETE",

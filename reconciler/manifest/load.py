@@ -11,7 +11,7 @@ module makes no network call.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,9 +23,9 @@ from reconciler.manifest import (
     envsubst,
     schemacheck,
     schemarules,
-    secretfile,
     secrets,
 )
+from reconciler.manifest.discover import discover
 from reconciler.manifest.model import (
     DEFAULTS,
     PLAYWRIGHT_ACCESS_TOKENS,
@@ -36,11 +36,9 @@ from reconciler.manifest.model import (
     ResourceManifest,
     Source,
 )
-from reconciler.manifest.secretfile import OUT_OF_REPOSITORY
 from reconciler.manifest.yamlsource import JsonPath, SourceDocument, read_documents
 from reconciler.schemas import versions
 
-SUFFIXES = (".yaml", ".yml")
 MAX_FILE_BYTES = 5 * 1024 * 1024
 
 
@@ -79,31 +77,6 @@ class LoadResult:
     @property
     def ok(self) -> bool:
         return not self.problems
-
-
-def discover(paths: Iterable[Path]) -> tuple[list[Path], list[Problem]]:
-    """Files named on the command line, and ``*.yaml``/``*.yml`` below named directories."""
-    files: list[Path] = []
-    problems: list[Problem] = []
-    for path in paths:
-        if path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix in SUFFIXES and p.is_file())
-            # A link a pull request added must not read the runner's files as manifests.
-            root = secretfile.repository_root(path)
-            for p in found:
-                if Path(os.path.realpath(p)).is_relative_to(root):
-                    files.append(p)
-                else:
-                    problems.append(Problem(p, None, "", OUT_OF_REPOSITORY))
-        elif path.is_file():
-            files.append(path)
-        elif path.exists():
-            # A FIFO or a device would block or never end: only regular files are read.
-            problems.append(Problem(path, None, "", "not a regular file or a directory"))
-        else:
-            problems.append(Problem(path, None, "", "no such file or directory"))
-    unique = list(dict.fromkeys(files))
-    return unique, problems
 
 
 def _field(path: JsonPath) -> str:

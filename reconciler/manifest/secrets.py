@@ -24,6 +24,32 @@ from reconciler.manifest.yamlsource import JsonPath
 LITERAL = "(literal)"
 _LITERAL_KEY = "$literal"
 SECRET_FIELDS = ("credentials", "value")  # under spec.properties, every leaf is a secret
+# The credentials of the job itself: this tool's sign-in (azure-identity's variables, Terraform's
+# ARM_*) and the CI's own tokens (GitHub Actions, Azure Pipelines, GitLab), and a managed
+# identity endpoint's secret. A manifest in a pull request could otherwise name one as a
+# connection's secret and, once applied, send it to a target of its choosing.
+JOB_CREDENTIALS = frozenset(
+    {
+        "AZURE_CLIENT_SECRET",
+        "AZURE_CLIENT_CERTIFICATE_PASSWORD",
+        "AZURE_PASSWORD",
+        "AZURE_FEDERATED_TOKEN",
+        "ARM_CLIENT_SECRET",
+        "ARM_CLIENT_CERTIFICATE_PASSWORD",
+        "ARM_OIDC_TOKEN",
+        "ARM_OIDC_REQUEST_TOKEN",
+        "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+        "ACTIONS_RUNTIME_TOKEN",
+        "GITHUB_TOKEN",
+        "GH_TOKEN",
+        "SYSTEM_ACCESSTOKEN",
+        "CI_JOB_TOKEN",
+        "CI_JOB_JWT",
+        "CI_JOB_JWT_V2",
+        "IDENTITY_HEADER",
+        "MSI_SECRET",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -94,6 +120,12 @@ def read_ref(
     if ref.literal is not None:
         return (ref.literal, None) if ref.literal else (None, "secret literal is empty")
     if ref.env is not None:
+        if ref.env.upper() in JOB_CREDENTIALS:
+            return None, (
+                f"secret environment variable {ref.env} is the job's own credential (its "
+                "sign-in or its CI token): a manifest may not send it to Azure; give the "
+                "connection a secret of its own"
+            )
         if ref.env not in env:
             return None, f"secret environment variable {ref.env} is not set"
         if env[ref.env] == "":

@@ -224,3 +224,18 @@ def test_a_slow_loris_answer_to_a_put_fails_that_resource_and_a_rerun_converges(
     setup.fault = None
     assert setup.apply(setup.plan()).ok
     assert not setup.plan().has_changes
+
+
+def test_an_operations_time_is_its_timeout_cut_short_by_the_runs_deadline() -> None:
+    from reconciler.apply.budget import Budget
+
+    now = [100.0]
+    budget = Budget(lambda: now[0], timeout=60.0, deadline=90.0)
+    assert budget.left() == 60.0
+    now[0] += 50
+    assert budget.left() == 40.0  # 90 s from the start, 50 spent
+    now[0] += 100
+    assert budget.left() == 0.0
+    budget.start()
+    assert budget.left() == 60.0
+    assert Budget(lambda: now[0], timeout=60.0).left() == 60.0  # no deadline

@@ -367,3 +367,16 @@ def test_the_size_limit_is_checked_before_reading(tmp_path: Path) -> None:
         tracemalloc.stop()
     assert problem.message == "file is larger than 5 MiB"
     assert peak < 8 * 1024 * 1024
+
+
+def test_one_file_named_by_two_paths_is_read_once(tmp_path: Path) -> None:
+    """``validate m ./m/../m`` (or a directory and a file in it) declares nothing twice."""
+    manifests = tmp_path / "m"
+    _write(manifests / "defaults.yaml", _defaults("rg"))
+    _write(
+        manifests / "ws.yaml",
+        "apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {name: ws1}\nspec: {}\n",
+    )
+    result = load([manifests, manifests / ".." / "m", manifests / "ws.yaml"], env={})
+    assert result.ok, [p.render() for p in result.problems]
+    assert result.documents == 2

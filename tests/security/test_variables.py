@@ -14,6 +14,7 @@ from tests.security.conftest import (
     SUB,
     Completed,
     assert_no_canary,
+    connection_manifest,
     run_cli,
     workspace_manifest,
 )
@@ -143,3 +144,25 @@ spec:
         assert literal not in text
     stored = next(iter(azure.emulator.state.connections.values()))
     assert stored.credentials == {"key": literal + "-rotated"}  # sent, never shown
+
+
+@pytest.mark.parametrize("name", ["AZURE_CLIENT_SECRET", "ACTIONS_ID_TOKEN_REQUEST_TOKEN"])
+def test_a_connection_cannot_take_the_jobs_own_credential_as_its_secret(
+    azure: Azure, tmp_path: Path, name: str
+) -> None:
+    """A pull request naming the CI's sign-in secret as a connection's key would, once applied,
+    store it in Azure and send it to the connection's target: refused at validate, file:line,
+    before any call; the value is never read, let alone printed."""
+    manifest = workspace_manifest() + connection_manifest("exfil").replace(
+        "fromEnv: AZURE_OPENAI_API_KEY", f"fromEnv: {name}"
+    )
+    (tmp_path / "m.yaml").write_text(manifest)
+    line = manifest.splitlines().index(next(x for x in manifest.splitlines() if name in x)) + 1
+    done = run_cli(
+        "plan", "--endpoint", azure.url, "m.yaml", cwd=tmp_path, env={name: "canary-job-secret-1"}
+    )
+    assert done.returncode == 1, done.stdout
+    assert f"m.yaml:{line}:" in done.stdout + done.stderr
+    assert "the job's own credential" in done.stdout + done.stderr
+    assert "canary-job-secret-1" not in done.stdout + done.stderr
+    assert azure.emulator.stats()["total"] == 0
