@@ -7,7 +7,7 @@ api-versions, long-running operations, marking, secrets) is declared by the kind
 * A workspace's connections wait for it; if it fails they are skipped (with the reason)
   while unrelated workspaces go on. A workspace that names another one the run writes (a
   Project's hub, ``ResourceKind.id_references``) waits for its write to end; if that one
-  fails, it is skipped too.
+  fails, it is skipped too (unchanged when it had nothing to write).
 * What a resource inherits (a Project's key vault, network … are its hub's) is never sent.
 * Replace-required changes are refused unless ``allow_replace`` (then: delete, recreate).
 * Secrets are resolved from their references here, right before the PUT that needs them,
@@ -145,6 +145,7 @@ class Applier:
         self._pollers: dict[str, ListPoller] = {}
         # Per top-level resource of the plan: whether its own write went well, once it ended.
         self._written: dict[str, asyncio.Future[bool]] = {}
+        self._replacing: set[str] = set()
 
     def _poller(self, kind: ResourceKind) -> ListPoller | None:
         if not kind.polled_by_list:
@@ -164,6 +165,8 @@ class Applier:
                 trees.setdefault(change.workspace, []).append(change)
         loop = asyncio.get_running_loop()
         self._written = {top: loop.create_future() for top in trees}
+        # A failed replacement may have deleted its resource: what names it is not unchanged.
+        self._replacing = {t for t, c in trees.items() if self._replaces(_own(c))}
         after = self._dependencies(trees)
         await asyncio.gather(
             *(self._tree(top, changes, after.get(top, ())) for top, changes in trees.items())
@@ -193,13 +196,22 @@ class Applier:
 
     async def _others_written(self, after: tuple[str, ...], changes: list[Change]) -> bool:
         """Wait for the resources named (a Project's hub); if one was not written, the
-        ``changes`` waiting for it are skipped, with the reason."""
+        ``changes`` waiting for it are skipped, with the reason (a no-op stays unchanged)."""
         for other in after:
             if not await self._written[other]:
+                untouched = other not in self._replacing
                 for change in changes:
-                    self._done(change, Result.SKIPPED, f"{other}, which it names, was not applied")
+                    if untouched and change.action is Action.NO_OP:  # nothing of it to write
+                        self._done(change, Result.UNCHANGED)
+                    else:
+                        self._done(
+                            change, Result.SKIPPED, f"{other}, which it names, was not applied"
+                        )
                 return False
         return True
+
+    def _replaces(self, own: Change | None) -> bool:
+        return bool(own and own.action is Action.REPLACE_REQUIRED and self.options.allow_replace)
 
     def _done(self, change: Change, result: Result, detail: str = "") -> None:
         self.report.results[change.address] = (result, detail)
@@ -223,9 +235,7 @@ class Applier:
                 self._written[top].set_result(ok)
         if not ok:
             # Unless a replacement may have deleted the parent, what matched still matches.
-            untouched = own is None or not (
-                own.action is Action.REPLACE_REQUIRED and self.options.allow_replace
-            )
+            untouched = not self._replaces(own)
             for change in rest:
                 if untouched and change.action is Action.NO_OP:
                     self._done(change, Result.UNCHANGED)

@@ -61,6 +61,18 @@ def loosening(stored: dict[str, Any], given: dict[str, Any]) -> str | None:
     )
 
 
+def kind_going_back(stored: dict[str, Any], given: dict[str, Any]) -> str | None:
+    """Why an update of ``stored`` by ``given`` is refused: it names managed network kind V1
+    where V2 is in force ("cannot switch back to V1 once V2 is enabled": 2025-09-01
+    workspaceRP.json), or None."""
+    network = (given.get("properties") or {}).get("managedNetwork")
+    wanted = network.get("managedNetworkKind") if isinstance(network, dict) else None
+    current = _settings(stored).get("managedNetworkKind")
+    if str(wanted).lower() != "v1" or str(current).lower() != "v2":
+        return None
+    return f"Managed network kind cannot be changed from '{current}' back to '{wanted}'."
+
+
 def provision_trigger(props: dict[str, Any], previous: dict[str, Any] | None) -> dict[str, Any]:
     """A workspace's properties once ``provisionNetworkNow`` did what it does.
 

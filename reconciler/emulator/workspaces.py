@@ -357,11 +357,17 @@ class WorkspaceOperations(ArmBase):
 
 
 def _loosening(stored: dict[str, Any], given: dict[str, Any]) -> Response | None:
-    """Azure refuses to loosen a managed network's isolation mode (:func:`network.loosening`)."""
-    message = network.loosening(stored, given)
-    if message is None:
-        return None
-    return arm_error(400, "BadRequest", message, target="properties.managedNetwork.isolationMode")
+    """Azure refuses to loosen a managed network's isolation mode (:func:`network.loosening`)
+    or to take its kind back from V2 to V1 (:func:`network.kind_going_back`)."""
+    for check, field in (
+        (network.kind_going_back, "managedNetworkKind"),
+        (network.loosening, "isolationMode"),
+    ):
+        message = check(stored, given)
+        if message is not None:
+            target = f"properties.managedNetwork.{field}"
+            return arm_error(400, "BadRequest", message, target=target)
+    return None
 
 
 def _dependency_problem(body: dict[str, Any], *, creating: bool) -> Response | None:

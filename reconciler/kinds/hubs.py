@@ -7,12 +7,14 @@ project's subscription and resource group (the planner fills ``properties.hubRes
 its ARM id, and apply writes the hub first), or as an existing hub's ARM id in
 ``spec.properties.hubResourceId``. What cannot be right is a problem of the manifest, found
 here with its file and line, before anything calls Azure: a project naming no hub, both
-forms at once, a reference to no declared workspace or to one that is not a Hub, and
-``metadata.hub`` on a workspace that is not a Project.
+forms at once, a reference to no declared workspace or to one that is not a Hub,
+``metadata.hub`` on a workspace that is not a Project, and a
+``hubResourceId`` that is not a workspace's ARM id (Azure would refuse it only after approval).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -24,6 +26,16 @@ PROJECT = "Project"
 HUB = "Hub"
 HUB_ID = "properties.hubResourceId"
 HUB_FIELD: JsonPath = ("metadata", "hub")
+HUB_ID_FIELD: JsonPath = ("spec", "properties", "hubResourceId")
+# A workspace's ARM id (compared case-insensitively, as ARM does): a subscription GUID, a
+# resource group name (ARM's characters, not ending in a period: never ``..``) and a
+# workspace name.
+_WORKSPACE_ID = re.compile(
+    r"/subscriptions/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
+    r"/resourceGroups/[-\w.()]{0,89}[-\w()]"
+    r"/providers/Microsoft\.MachineLearningServices/workspaces/[a-z0-9][a-z0-9_-]{2,32}",
+    re.IGNORECASE,
+)
 
 
 def _kind(spec: dict[str, Any]) -> str:
@@ -77,12 +89,20 @@ def _check(
         message = f"only a workspace of kind {PROJECT} names a hub (this one is {kind})"
         return (HUB_FIELD, message), None
     if name is None:
-        if _hub_id(workspace.spec) is None:
+        hub_id = _hub_id(workspace.spec)
+        if hub_id is None:
             message = (
                 f"a {PROJECT} needs its hub: set metadata.hub to a workspace of kind {HUB} "
                 f"declared in these manifests, or spec.{HUB_ID} to an existing hub's ARM id"
             )
             return (("spec", "kind"), message), None
+        if not isinstance(hub_id, str) or _WORKSPACE_ID.fullmatch(hub_id) is None:
+            message = (
+                f"{hub_id!r} is not the ARM id of a workspace (/subscriptions/{{id}}/"
+                "resourceGroups/{group}/providers/Microsoft.MachineLearningServices/"
+                "workspaces/{hub})"
+            )
+            return (HUB_ID_FIELD, message), None
         return None, None
     if _hub_id(workspace.spec) is not None:
         message = f"names the hub twice: give metadata.hub or spec.{HUB_ID}, not both"

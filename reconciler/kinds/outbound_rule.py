@@ -25,14 +25,23 @@ KIND = Kind("OutboundRule")
 API_VERSION = "2025-09-01"
 # The categories of the rules Azure creates itself; a user's rule is ``UserDefined``.
 SERVICE_CATEGORIES = frozenset({"required", "recommended", "dependency"})
+USER_CATEGORY = "userdefined"
 
 
 def made_by_service(body: Body) -> str | None:
-    """Why Azure made this rule itself (its category), or None for a user's rule."""
+    """Why this rule is not the user's (its category), or None for a user's rule.
+
+    Only ``UserDefined`` says a rule is the user's: a category this tool does not know (a newer
+    service's), or none, cannot be told apart from Azure's own, so such a rule is left alone
+    like them (never drift, never pruned)."""
     category = (body.get("properties") or {}).get("category")
     if isinstance(category, str) and category.lower() in SERVICE_CATEGORIES:
         return f"created by Azure for the managed network (category {category})"
-    return None
+    if isinstance(category, str) and category.lower() == USER_CATEGORY:
+        return None
+    if isinstance(category, str):
+        return f"not a user's rule (category {category}, not UserDefined): taken as Azure's"
+    return "Azure's listing names no category (a user's rule is UserDefined): taken as Azure's"
 
 
 def owned_with_workspace(workspace_spec: Body) -> bool:

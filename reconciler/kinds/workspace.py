@@ -101,6 +101,27 @@ def isolation_loosened(live: Body, spec: Body) -> str | None:
     )
 
 
+def _network_kind(body: Body) -> str | None:
+    network = (body.get("properties") or {}).get("managedNetwork")
+    kind = network.get("managedNetworkKind") if isinstance(network, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
+def network_loosened(live: Body, spec: Body) -> str | None:
+    """Why Azure refuses to move the managed network of ``live`` to what ``spec`` declares: its
+    isolation mode only tightens (:func:`isolation_loosened`), and its kind goes from V1 to V2
+    only ("cannot switch back to V1 once V2 is enabled": 2025-09-01 workspaceRP.json)."""
+    wanted, current = _network_kind(spec), _network_kind(live)
+    if wanted and current and wanted.lower() == "v1" and current.lower() == "v2":
+        return (
+            f"properties.managedNetwork.managedNetworkKind would go back from {current} to "
+            f"{wanted}, which Azure refuses (V1 may become V2, never back): replacement "
+            "required. Revert the manifest, or delete and recreate the workspace (its data "
+            "goes with it)"
+        )
+    return isolation_loosened(live, spec)
+
+
 def _without_rules(body: Body) -> Body:
     """``body`` without its managed network's rules (each its own OutboundRule document, and
     Azure's own among them), its provisioning status (the service's to report) and
@@ -162,7 +183,7 @@ WORKSPACE = ResourceKind(
     inherited={"Project": INHERITED_FROM_HUB},
     id_references=(hubs.HUB_ID,),
     cross_check=functools.partial(hubs.resolve, KIND),
-    refused_update=isolation_loosened,
+    refused_update=network_loosened,
     # 2025-09-01: a trigger of the create ("or else it does nothing"), answered ``false``
     # afterwards: sent as declared, never compared; and the managed network's provisioning
     # status, the service's to report (the definition does not mark it read-only).

@@ -286,7 +286,9 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Cont
             warnings.append("secrets not compared (see notes)")
         diffs += secret_diffs
     state = provisioning_state(body) if kind.long_running else None
-    refused = kind.refused_update(body, m.spec) if kind.refused_update is not None else None
+    # What it inherits is never sent, so never refused (a Project's network is its hub's).
+    sent = kind.without_inherited(m.spec, body)
+    refused = kind.refused_update(body, sent) if kind.refused_update is not None else None
     verdict = _verdict(kind, diffs, state, refused)
     warnings += _update_warnings(kind, m, verdict, body, state=state, ctx=ctx)
     return _compared(

@@ -1,7 +1,8 @@
 """Apply of a hub and its project: the project's PUT goes out only once its hub's write
 (PUT and long-running operation) has ended, carries the hub's id and none of the fields a
 project inherits (on create and on update, where the live project shows its hub's values),
-and is skipped, with the reason, when its hub fails."""
+and is skipped, with the reason, when its hub fails (counted unchanged when nothing of it was
+to be written)."""
 
 from __future__ import annotations
 
@@ -129,6 +130,24 @@ def test_a_project_whose_hub_fails_is_skipped_naming_it(tmp_path: Path) -> None:
     assert results["team-project"][0] is Result.SKIPPED
     assert "team-hub, which it names, was not applied" in results["team-project"][1]
     assert recorder.bodies == []
+
+
+def test_an_unchanged_project_stays_unchanged_when_its_hub_fails(tmp_path: Path) -> None:
+    """Nothing of the project is to be written, so nothing waits for its hub: the report
+    counts it unchanged, as the plan did, not skipped."""
+    setup, recorder = _setup(tmp_path)
+    setup.apply(setup.plan())
+    setup.path.write_text(
+        MANIFEST.replace("{description}", "first").replace(
+            "managedNetwork:", "description: hub changed, managedNetwork:"
+        ),
+        encoding="utf-8",
+    )
+    recorder.fail_hub = True
+    report = setup.apply(setup.plan())
+    results = _by_name(report)
+    assert results["team-hub"][0] is Result.FAILED
+    assert results["team-project"] == (Result.UNCHANGED, "")
 
 
 def test_a_hub_named_by_its_arm_id_and_declared_in_the_run_is_written_first(

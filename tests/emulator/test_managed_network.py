@@ -80,6 +80,29 @@ def test_tightening_or_keeping_the_isolation_mode_is_an_update(first: str, then:
     assert _mode(client).lower() == then.lower()
 
 
+@pytest.mark.parametrize("method", ["PUT", "PATCH"])
+def test_a_managed_network_kind_back_from_v2_to_v1_is_refused_like_azure(method: str) -> None:
+    """2025-09-01 workspaceRP.json: "Users can switch from V1 to V2 ... but cannot switch back
+    to V1 once V2 is enabled"; V1 to V2 is an update."""
+    client = _client()
+    mode = "AllowOnlyApprovedOutbound"
+    assert _put(client, mode).status_code in (200, 202)
+    assert client.patch(
+        WS, params=V, json={"properties": {"managedNetwork": {"managedNetworkKind": "V2"}}}
+    ).status_code in (200, 202)
+    back = {"isolationMode": mode, "managedNetworkKind": "v1"}
+    if method == "PUT":
+        refused = client.put(WS, params=V, json=workspace_body(properties={"managedNetwork": back}))
+    else:
+        refused = client.patch(WS, params=V, json={"properties": {"managedNetwork": back}})
+    assert refused.status_code == 400, refused.text
+    error = refused.json()["error"]
+    assert error["code"] == "BadRequest"
+    assert error["target"] == "properties.managedNetwork.managedNetworkKind"
+    kind = client.get(WS, params=V).json()["properties"]["managedNetwork"]["managedNetworkKind"]
+    assert kind == "V2"
+
+
 def _rule_statuses(client: httpx.Client) -> set[str]:
     listed = client.get(f"{WS}/outboundRules", params=V)
     assert listed.status_code == 200, listed.text

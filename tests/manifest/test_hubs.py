@@ -112,6 +112,43 @@ def test_a_project_whose_hub_cannot_be_right_is_a_problem_at_its_line(
     assert problems == [expected]
 
 
+@pytest.mark.parametrize(
+    "value",
+    [
+        "https://evil.example.com/subscriptions/x",
+        f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.MachineLearningServices/"
+        "workspaces/team-hub/../../../../otherRg/providers/Microsoft.Storage/storageAccounts/sa",
+        f"/subscriptions/{SUB}/resourceGroups/rg1/providers/Microsoft.Storage/storageAccounts/sa",
+        f"/subscriptions/{SUB}/resourceGroups/../providers/Microsoft.MachineLearningServices/"
+        "workspaces/team-hub",
+        "team-hub",
+    ],
+    ids=["url", "traversal", "other-type", "dot-dot-group", "bare-name"],
+)
+def test_a_hub_id_that_is_not_a_workspaces_arm_id_is_a_problem_at_its_line(
+    tmp_path: Path, value: str
+) -> None:
+    """Azure would answer such a project's PUT with a 400 after the plan was approved; the
+    manifest is wrong, so validate says so with the file, line and field, and nothing is sent."""
+    problems, _ = _load(
+        tmp_path, _workspace("team-project", "Project", properties=f", hubResourceId: '{value}'")
+    )
+    assert len(problems) == 1, problems
+    assert problems[0].startswith("m.yaml:9:") and (
+        "spec.properties.hubResourceId: " in problems[0]
+    ), problems[0]
+    assert "not the ARM id of a workspace" in problems[0]
+
+
+def test_a_hub_id_of_any_case_and_subscription_is_taken(tmp_path: Path) -> None:
+    """ARM ids compare case-insensitively; a hub may live in another subscription."""
+    other = HUB_ID.replace(SUB, "99999999-1111-2222-3333-444444444444").upper()
+    problems, _ = _load(
+        tmp_path, _workspace("team-project", "Project", properties=f", hubResourceId: '{other}'")
+    )
+    assert problems == []
+
+
 def test_a_hub_in_another_resource_group_is_not_the_one_named(tmp_path: Path) -> None:
     """metadata.hub names a workspace of the project's own resource group (and subscription)."""
     hub = _workspace("team-hub", "Hub").replace(
