@@ -22,7 +22,10 @@ def test_create_only_workspace_properties_come_from_the_documented_text(file: st
     ws = load_schema(file)
     props = _props(ws, "WorkspaceProperties")
     create_only = sorted(k for k, v in props.items() if v.get("x-reconciler-create-only"))
-    assert create_only == ["keyVault", "storageAccount"]
+    # A project's hub (2025-09-01) is fixed at creation by the public record, not the text:
+    # azurerm's azurerm_ai_foundry_project makes it ForceNew.
+    hub = ["hubResourceId"] if "hubResourceId" in props else []
+    assert create_only == [*hub, "keyVault", "storageAccount"]
     assert ws["properties"]["location"]["x-reconciler-create-only"] is True
 
 
