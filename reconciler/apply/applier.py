@@ -31,16 +31,16 @@ from enum import StrEnum
 from typing import Any
 
 from reconciler import kinds
-from reconciler.apply import conflict
+from reconciler.apply import conflict, deletion
 from reconciler.apply.body import refusal, update_body
 from reconciler.apply.budget import Budget
 from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmError, ReconcilerError, UnsafeUrlError
+from reconciler.errors import ArmError, ReconcilerError
 from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
-from reconciler.manifest.model import Address, ManifestSet, ResourceManifest
+from reconciler.manifest.model import ManifestSet, ResourceManifest
 from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan
 from reconciler.plan.planner import in_progress, provisioning_state
@@ -181,7 +181,7 @@ class Applier:
         for top, own in tops.items():
             if own is not None:
                 kind = kinds.of(own.kind)
-                ids[kind.path(_address(kind, own.address)).lower()] = top
+                ids[kind.path(deletion.address_of(kind, own.address)).lower()] = top
         after: dict[str, tuple[str, ...]] = {}
         for top, own in tops.items():
             manifest = self.manifests.get(own.address) if own is not None else None
@@ -347,7 +347,7 @@ class Applier:
                 carried=kind.managed_elsewhere,
             )
         if change.action is Action.REPLACE_REQUIRED:
-            await self._delete_for_replace(kind, manifest)
+            await self._delete_for_replace(kind, change, before)
         # Never sent back: what it inherits (Azure refuses a Project's key vault, network …).
         body = kind.without_inherited(body, before)
         await self._put_resource(kind, manifest, change, body)
@@ -418,55 +418,34 @@ class Applier:
         )
         self.report.resources[change.address] = outcome.body
 
-    async def _delete_for_replace(self, kind: ResourceKind, manifest: ResourceManifest) -> None:
-        url = kind.path(manifest.address)
-        await self._send_delete(kind, url, f"deleting {kind.noun} {manifest.address.name}")
-
-    async def _send_delete(self, kind: ResourceKind, url: str, what: str) -> None:
-        """DELETE, then follow its long-running operation to its end (a kind written one at a
-        time must not have the next write overlap a delete still running)."""
-        first = await self.client.request(
-            "DELETE",
-            url,
-            params={"api-version": kind.api_version, **kind.delete_params},
-            kind=kind.call("delete"),
+    async def _delete_for_replace(self, kind: ResourceKind, change: Change, before: Any) -> None:
+        await deletion.delete(
+            self.client,
+            kind,
+            change.address,
+            before,
+            params=kind.delete_params,
+            timeout=self._budget.left(),
+            command="apply",
         )
-        if (
-            kind.long_running
-            and first.status in (200, 202)
-            and (first.headers.get("location") or first.headers.get("azure-asyncoperation"))
-        ):
-            await follow(
-                self.client, first, url, kind.api_version, what=what, timeout=self._budget.left()
-            )
 
     async def _delete(self, kind: ResourceKind, change: Change) -> None:
         """--prune: the plan only proposes this for resources carrying our marker."""
         self.notify(Event(change.address, "started", change.action.value))
-        # The URL comes from the plan's address (the parent this configuration declares and
-        # the resource's name), never from the id the server returned; that id must name
-        # the same resource, or nothing is deleted.
-        target = kind.path(_address(kind, change.address))
-        live_id = change.before.get("id") if isinstance(change.before, dict) else None
         try:
-            if not live_id or kind.path(kind.from_id(str(live_id))).lower() != target.lower():
-                raise UnsafeUrlError(
-                    f"the live {kind.noun}'s id does not name the {kind.noun} the plan deletes"
-                )
-            await self._send_delete(kind, target, f"deleting {kind.noun} {change.address}")
+            await deletion.delete(
+                self.client,
+                kind,
+                change.address,
+                change.before,
+                params=kind.delete_params,
+                timeout=self._budget.left(),
+                command="apply",
+            )
         except ReconcilerError as error:
             self._done(change, Result.FAILED, str(error))
             return
         self._done(change, Result.DELETED)
-
-
-def _address(kind: ResourceKind, address: str) -> Address:
-    """The address a plan's address string names (``Kind/sub/group[/parent]/name``)."""
-    if kind.parent is None:
-        _kind, sub, group, name = address.split("/", 3)
-        return kind.address(sub, group, name)
-    _kind, sub, group, parent, name = address.split("/", 4)
-    return kind.address(sub, group, name, parent)
 
 
 def _own(changes: list[Change]) -> Change | None:

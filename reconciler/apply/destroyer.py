@@ -30,14 +30,13 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from reconciler import kinds
-from reconciler.apply import conflict
-from reconciler.apply.applier import ApplyReport, Event, Notify, Result, _address
+from reconciler.apply import deletion
+from reconciler.apply.applier import ApplyReport, Event, Notify, Result
 from reconciler.apply.budget import Budget
-from reconciler.apply.lro import OperationTimeout, follow
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.arm.client import ArmClient
 from reconciler.arm.connect import Target, arm_client
-from reconciler.errors import ArmNotFound, ReconcilerError, UnsafeUrlError, UsageError
+from reconciler.errors import ReconcilerError, UsageError
 from reconciler.kinds import ResourceKind
 from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.render import safe
@@ -140,58 +139,22 @@ class Destroyer:
         return True
 
     async def _send(self, kind: ResourceKind, change: Change) -> None:
-        url = kind.path(_address(kind, change.address))
-        live_id = change.before.get("id") if isinstance(change.before, dict) else None
-        if not live_id or kind.path(kind.from_id(str(live_id))).lower() != url.lower():
-            raise UnsafeUrlError(
-                f"the live {kind.noun}'s id does not name the {kind.noun} the plan deletes"
-            )
-        # Purged exactly when the plan said so: what was reviewed is what is sent.
-        purge = change.code is ReasonCode.DESTROYED_PURGED
-        params = {"api-version": kind.api_version, **kind.destroy_params(purge=purge)}
-        self.report.in_flight[change.address] = f"DELETE {url} sent, no answer yet"
-        first = await conflict.send(
-            self.client, "DELETE", url, params=params, kind=kind.call("delete"), expect=(404,)
-        )
-        if first.status != 202 and not _operation_url(first.headers):
-            return  # 200 or 204: deleted; 404: already gone
-
         def track(operation: str) -> None:
             self.report.in_flight[change.address] = operation
 
-        name = change.address.rsplit("/", 1)[-1]
-        try:
-            outcome = await follow(
-                self.client,
-                first,
-                url,
-                kind.api_version,
-                what=f"deleting {kind.noun} {name}",
-                timeout=self._budget.left(),
-                progress=lambda state: self.notify(Event(change.address, state)),
-                on_operation=track,
-                method="DELETE",
-            )
-        except ArmNotFound:
-            outcome = None  # a 404 while polling: the resource's (gone) or the operation's
-        except OperationTimeout as late:  # it says what to rerun: destroy, not apply
-            raise OperationTimeout(late.what, late.waited, late.url, command="destroy") from None
-        if outcome is not None and outcome.body is None:
-            return  # the operation ended and the resource reads 404: gone
-        # Only the resource itself says it is gone: an operation that ended (or is unknown)
-        # while the resource is still there is not a delete.
-        still = await self.client.request(
-            "GET",
-            url,
-            params={"api-version": kind.api_version},
-            kind=kind.call("get"),
-            expect=(404,),
+        # Purged exactly when the plan said so: what was reviewed is what is sent.
+        purge = change.code is ReasonCode.DESTROYED_PURGED
+        await deletion.delete(
+            self.client,
+            kind,
+            change.address,
+            change.before,
+            params=kind.destroy_params(purge=purge),
+            timeout=self._budget.left(),
+            command="destroy",
+            track=track,
+            progress=lambda state: self.notify(Event(change.address, state)),
         )
-        if still.status != 404:
-            raise ReconcilerError(
-                f"Azure answered the delete of {kind.noun} {name}, but it is still there "
-                "(recreated or recovered meanwhile?); rerun destroy to delete it"
-            )
 
 
 def _top(changes: list[Change]) -> Change | None:
@@ -219,10 +182,6 @@ def deleted_first(tops: dict[str, Change | None]) -> dict[str, set[str]]:
         for f in waiting.values():
             f.difference_update(free)
     return {w: set() if w in waiting else f for w, f in first.items()}
-
-
-def _operation_url(headers: Any) -> bool:
-    return bool(headers.get("azure-asyncoperation") or headers.get("location"))
 
 
 def to_delete(plan: Plan) -> list[Change]:
