@@ -138,30 +138,9 @@ def _not_exported(tree: Tree) -> list[tuple[str, list[str]]]:
     """Per resource, the live fields left out that hold something (see plan.writeback)."""
     found = []
     for kind, body in [(tree.kind, tree.body), *tree.sorted_children()]:
-        fields = sorted({*uncarried(body, kind.node()), *_fixed_not_carried(kind, body)})
+        fields = uncarried(body, kind.node(), fixed=True)
         if fields:
             found.append((f"{kind.noun} {body['name']} (api-version {kind.api_version})", fields))
-    return found
-
-
-def _fixed_not_carried(kind: ResourceKind, body: Body) -> list[str]:
-    """What the service fixed at creation (a workspace's kind: Hub, Project) that the
-    api-version written here cannot carry. An update never loses it, so the plan does not
-    call it lost; a manifest re-created from this export would, so it is named."""
-    found = []
-    for path in kind.kept_by_service:
-        value: Any = body
-        node = kind.node()
-        for part in path.split("."):
-            known = part in node.branch(value).s.get("properties", {}) if value else False
-            value = value.get(part) if isinstance(value, dict) else None
-            node = node.child(part, {}) if known else node
-        assumed = kind.assumed_when_absent.get(path)
-        if value in (None, "", {}, []) or known:
-            continue
-        if isinstance(value, str) and isinstance(assumed, str) and value.lower() == assumed.lower():
-            continue
-        found.append(path)
     return found
 
 

@@ -27,11 +27,11 @@ from typing import Any
 
 from reconciler.plan.model import FieldDiff
 from reconciler.plan.server import (
-    ASSUMED_WHEN_ABSENT,
     CASE_INSENSITIVE,
     KEPT_BY_SERVICE,
     SERVER_ONLY,
     empty,
+    is_assumed,
     is_server_default,
 )
 from reconciler.schemas.node import Node as Node  # re-exported: the comparison walks it
@@ -92,7 +92,7 @@ def _means_nothing(value: dict[str, Any]) -> bool:
 def _all_assumed(value: dict[str, Any], path: str) -> bool:
     """Every field of ``value`` is what the service assumes when it is absent."""
     return bool(value) and all(
-        _all_assumed(v, _fmt(path, k)) if isinstance(v, dict) else _assumed(_fmt(path, k), v)
+        _all_assumed(v, _fmt(path, k)) if isinstance(v, dict) else is_assumed(_fmt(path, k), v)
         for k, v in value.items()
     )
 
@@ -151,7 +151,7 @@ def diff(
             and desired.lower() == live.lower()
         ):
             return  # a host name: Azure may answer it lowercased
-        if live is None and _assumed(path, desired):
+        if live is None and is_assumed(path, desired):
             return  # what the service assumes of an absent field: ARM leaves it out
         yield FieldDiff(path, live, desired)
 
@@ -192,11 +192,10 @@ def _diff_object(
             continue
         if isinstance(value, dict):
             value = {k: v for k, v in value.items() if _fmt(here, k) not in ignore}
-        if empty(value) or is_server_default(defaults, here, value) or _assumed(here, value):
+        if empty(value) or is_server_default(defaults, here, value) or is_assumed(here, value):
             continue
         if not node.is_map and key not in known:
-            assumed = ASSUMED_WHEN_ABSENT.get(here, value) == value and here in ASSUMED_WHEN_ABSENT
-            if key not in SERVER_ONLY and here not in KEPT_BY_SERVICE and not assumed:
+            if key not in SERVER_ONLY and here not in KEPT_BY_SERVICE:
                 # A field of a newer api-version: a strict PUT cannot send it, so it goes.
                 yield FieldDiff(here, value, None)
             continue
@@ -216,17 +215,6 @@ def _diff_object(
             )
             continue
         yield FieldDiff(here, value, None)
-
-
-def _assumed(path: str, value: Any) -> bool:
-    """``value`` is what the service assumes when a PUT leaves ``path`` out (a workspace's
-    ``kind: Default``): declaring nothing there removes nothing, at any api-version."""
-    if path not in ASSUMED_WHEN_ABSENT:
-        return False
-    assumed = ASSUMED_WHEN_ABSENT[path]
-    if isinstance(assumed, str) and isinstance(value, str):
-        return assumed.lower() == value.lower()
-    return bool(assumed == value)
 
 
 def _key_of(item: Any, keys: list[str]) -> tuple[str, ...] | None:

@@ -38,3 +38,14 @@ def is_server_default(defaults: Mapping[str, Any], path: str, value: Any) -> boo
     if isinstance(wanted, str) and isinstance(value, str):
         return wanted.lower() == value.lower()
     return bool(wanted == value)
+
+
+def is_assumed(path: str, value: Any) -> bool:
+    """``value`` is what the service assumes when a PUT leaves ``path`` out (a workspace's
+    ``kind: Default``, in any case): leaving it out loses nothing, at any api-version."""
+    if path not in ASSUMED_WHEN_ABSENT:
+        return False
+    assumed = ASSUMED_WHEN_ABSENT[path]
+    if isinstance(assumed, str) and isinstance(value, str):
+        return assumed.lower() == value.lower()
+    return bool(assumed == value)

@@ -17,14 +17,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from reconciler.plan.server import ASSUMED_WHEN_ABSENT, KEPT_BY_SERVICE, SERVER_ONLY, empty
+from reconciler.plan.server import KEPT_BY_SERVICE, SERVER_ONLY, empty, is_assumed
 from reconciler.schemas.node import Node
 
 
-def uncarried(live: Any, node: Node, path: str = "") -> list[str]:
+def uncarried(live: Any, node: Node, path: str = "", *, fixed: bool = False) -> list[str]:
     """Paths of live fields the schema (the api-version in use) cannot carry in a PUT and
     whose loss would matter: not empty, not server-only, not at the value assumed when absent.
-    """
+    ``fixed``: also what the service fixed at creation (a workspace's kind), which an update
+    never loses but a resource re-created from the body would (export)."""
     if not isinstance(live, dict):
         return []
     found: list[str] = []
@@ -32,16 +33,16 @@ def uncarried(live: Any, node: Node, path: str = "") -> list[str]:
     for key, value in live.items():
         here = f"{path}.{key}" if path else key
         if not node.is_map and key not in known:
-            if key in SERVER_ONLY or here in KEPT_BY_SERVICE or empty(value):
+            if key in SERVER_ONLY or (here in KEPT_BY_SERVICE and not fixed) or empty(value):
                 continue
-            if here in ASSUMED_WHEN_ABSENT and ASSUMED_WHEN_ABSENT[here] == value:
+            if is_assumed(here, value):
                 continue
             found.append(here)
             continue
         child = node.child(key, live)
         if child.flag("readOnly"):
             continue
-        found += uncarried(value, child, here)
+        found += uncarried(value, child, here, fixed=fixed)
     return sorted(found)
 
 
