@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from reconciler import kinds
 from reconciler.kinds import ResourceKind
 from reconciler.manifest.model import ManifestSet, ResourceManifest
+from reconciler.plan import ownership
 from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.plan.planner import (
     Verdict,
@@ -81,6 +82,7 @@ def _declared(
     live: LiveState,
     options: DestroyOptions,
     undeclared: list[Change],
+    owner: str,
 ) -> Change:
     address = m.address
     parent = str(address) if kind.top else str(kind.parent_address(address))
@@ -88,6 +90,13 @@ def _declared(
     if body is None:
         return _absent(ABSENT, address=address, workspace=parent, after=None)
     verdict = _top_verdict(kind, options) if kind.top else DESTROY
+    foreign = ownership.foreign_marker(body, owner) if kind.mark is not None else None
+    if foreign:
+        reason = (
+            f"kept: managed by another configuration (managed-by: {foreign}); this one is "
+            f"{ownership.marker(owner)}: destroy deletes only what no other configuration owns"
+        )
+        verdict = Verdict(Action.NO_OP, ReasonCode.OWNED_ELSEWHERE, reason)
     deleted = kind.top and verdict.action is Action.DELETE
     warnings = _taken_along(parent, undeclared) if deleted else []
     return _compared(
@@ -167,7 +176,7 @@ def destroy_plan(
     for kind in kinds.KINDS:
         declared = [m for m in manifests.resources if m.address.kind == kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
-            changes.append(_declared(kind, m, live, options, undeclared))
+            changes.append(_declared(kind, m, live, options, undeclared, manifests.owner))
     changes += undeclared
     changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
     changes = _warn_named_by_survivors(changes, live)

@@ -63,6 +63,7 @@ class ReasonCode(StrEnum):
     DESTROYED_PURGED = "destroyed_purged"  # delete: a workspace, purged (--purge): name free
     ALREADY_ABSENT = "already_absent"  # no-op: declared, not in Azure: nothing to delete
     WORKSPACE_KEPT = "workspace_kept"  # no-op: a declared workspace, without --include-workspaces
+    OWNED_ELSEWHERE = "owned_elsewhere"  # no-op: declared, but marked by another configuration
 
 
 # Actions that mean "live differs from what is declared".
