@@ -13,6 +13,9 @@ turns nodes into JSON-like values itself instead of using a constructor, because
 * resolve scalars by the YAML 1.2 core schema and keep timestamps as the text written, since
   ARM expects ISO 8601 strings, not datetimes.
 
+It runs once per scalar of every manifest before a plan sends its first request, so its per-node
+work is kept small (see :class:`_Yaml12Resolver` and bench/README.md).
+
 It raises nothing for bad input: problems are returned as values.
 """
 
@@ -28,6 +31,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from ruamel.yaml.resolver import VersionedResolver
+from ruamel.yaml.tag import Tag
 
 from reconciler.errors import Position, Problem
 
@@ -39,6 +44,9 @@ JsonPath = tuple[str | int, ...]
 
 _TAG = "tag:yaml.org,2002:"
 _COLLECTION_TAGS = (_TAG + "seq", _TAG + "map")
+_NULL, _BOOL, _INT, _FLOAT, _MERGE = (_TAG + t for t in ("null", "bool", "int", "float", "merge"))
+_TEXT_TAGS = (_TAG + "str", _TAG + "timestamp", _TAG + "binary")
+_KEY_TAGS = (_TAG + "str", _INT, _BOOL, _NULL, _FLOAT)
 # What may open a block collection at the start of a line, besides indentation.
 _LINE_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
@@ -80,24 +88,23 @@ def _pos(node: Node) -> Position:
     return Position(node.start_mark.line + 1, node.start_mark.column + 1)
 
 
-def _scalar(node: ScalarNode) -> Any:
-    tag, text = node.tag, node.value
-    if tag == _TAG + "null":
+def _scalar(tag: str | None, text: str) -> Any:
+    if tag == _NULL:
         return None
-    if tag == _TAG + "bool":
+    if tag == _BOOL:
         return text.lower() == "true"
-    if tag == _TAG + "int":
+    if tag == _INT:
         cleaned = text.replace("_", "")
         for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
             if cleaned.lower().startswith(prefix):
                 return int(cleaned[2:], base)
         return int(cleaned)
-    if tag == _TAG + "float":
+    if tag == _FLOAT:
         lowered = text.lower()
         if lowered in (".nan", ".inf", "+.inf", "-.inf"):
             return text  # not representable in JSON: leave it to schema validation
         return float(text.replace("_", ""))
-    if tag in (_TAG + "str", _TAG + "timestamp", _TAG + "binary"):
+    if tag in _TEXT_TAGS:
         return text
     raise ValueError(f"unsupported YAML tag {tag!r}")
 
@@ -120,15 +127,18 @@ class _Builder:
             )
         if len(path) > MAX_DEPTH:
             raise _Bad(node, path, f"nesting deeper than {MAX_DEPTH} levels")
-        self.doc.values.setdefault(path, _pos(node))
+        values = self.doc.values
+        if path not in values:  # an alias may reach a path again: its first position stays
+            values[path] = _pos(node)
+        tag = node.tag  # ruamel makes a new string each time: once per node
         if isinstance(node, ScalarNode):
             try:
-                return _scalar(node)
+                return _scalar(tag, node.value)
             except ValueError as exc:
                 raise _Bad(node, path, str(exc)) from None
-        if isinstance(node, SequenceNode | MappingNode) and node.tag not in _COLLECTION_TAGS:
+        if isinstance(node, SequenceNode | MappingNode) and tag not in _COLLECTION_TAGS:
             # e.g. !!python/object/apply:os.system [...]: never silently read as plain data.
-            raise _Bad(node, path, f"unsupported YAML tag {node.tag!r}")
+            raise _Bad(node, path, f"unsupported YAML tag {tag!r}")
         if isinstance(node, SequenceNode):
             return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
         if isinstance(node, MappingNode):
@@ -138,28 +148,25 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merged: dict[str, Any] = {}
+        keys = self.doc.keys
         for key_node, value_node in node.value:
-            if key_node.tag == _TAG + "merge":
+            tag = key_node.tag
+            if tag == _MERGE:
                 merged.update(self._merge_sources(value_node, path))
                 continue
-            if not isinstance(key_node, ScalarNode) or key_node.tag not in (
-                _TAG + "str",
-                _TAG + "int",
-                _TAG + "bool",
-                _TAG + "null",
-                _TAG + "float",
-            ):
+            if not isinstance(key_node, ScalarNode) or tag not in _KEY_TAGS:
                 raise _Bad(key_node, path, "mapping keys must be plain strings")
             key = str(key_node.value)
+            key_path = (*path, key)
             if key in out:
-                first = self.doc.keys[(*path, key)]
+                first = keys[key_path]
                 raise _Bad(
                     key_node,
-                    (*path, key),
+                    key_path,
                     (f"duplicate key {key!r} (first defined at line {first.line})"),
                 )
-            self.doc.keys[(*path, key)] = _pos(key_node)
-            out[key] = self.build(value_node, (*path, key))
+            keys[key_path] = _pos(key_node)
+            out[key] = self.build(value_node, key_path)
         for key, value in merged.items():
             out.setdefault(key, value)
         return out
@@ -174,9 +181,52 @@ class _Builder:
         return result
 
 
+class _Yaml12Resolver(VersionedResolver):
+    """ruamel.yaml's resolver with its YAML 1.2 rules looked up once, not once per scalar.
+
+    ``VersionedResolver.resolve`` asks ``processing_version`` for the version twice per plain
+    scalar; on the C parser's loader that is two failed attribute lookups (raised and caught)
+    before it falls back to the version set on the YAML instance, 1.2 — about 40 % of
+    composing a manifest. The C parser never reports a ``%YAML`` directive to the resolver, so
+    1.2 is the only version it has ever answered here: this resolver takes ruamel's own 1.2
+    rules (same regular expressions, same first-character index, same order) once and matches
+    with them. tests/manifest/test_yamlsource.py pins the tricky scalars.
+    """
+
+    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
+        super().__init__(version, loader, loadumper)
+        rules = self.versioned_resolver
+        # ruamel's resolve appends the rules for any first character (key None) to those for
+        # the scalar's first character ("" for an empty scalar); one tag object per rule.
+        # Each rule's regular expression is a lazy proxy: its match method is taken once.
+        anywhere = [(Tag(suffix=tag), regexp.match) for tag, regexp in rules.get(None, [])]
+        self._anywhere = anywhere
+        self._rules = {
+            first: [(Tag(suffix=tag), regexp.match) for tag, regexp in listed] + anywhere
+            for first, listed in rules.items()
+            if first is not None
+        }
+
+    @property
+    def processing_version(self) -> tuple[int, int]:
+        return _YAML_VERSION
+
+    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
+            return super().resolve(kind, value, implicit)
+        for tag, matches in self._rules.get(value[:1], self._anywhere):
+            if matches(value):
+                return tag
+        return self.DEFAULT_SCALAR_TAG
+
+
+_YAML_VERSION = (1, 2)
+
+
 def _composer() -> YAML:
     yaml = YAML(typ="safe", pure=False)
-    yaml.version = (1, 2)
+    yaml.version = _YAML_VERSION
+    yaml.Resolver = _Yaml12Resolver
     return yaml
 
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+from ruamel.yaml.resolver import VersionedResolver
+
 from reconciler.errors import Position
 from reconciler.manifest.yamlsource import read_documents
 
@@ -85,3 +88,106 @@ def test_control_characters_are_reported_with_their_position() -> None:
     assert len(problems) == 1
     assert problems[0].position == Position(2, 4)
     assert "\n" not in problems[0].message
+
+
+# Plain scalars resolve by the YAML 1.2 core schema (ruamel's 1.2 rules), quoted or !!str ones
+# stay text. The reader looks those rules up once rather than once per scalar; this table holds
+# every corner to what it meant before.
+SCALARS = [
+    # YAML 1.1's booleans are text in 1.2; only true/false in three spellings are booleans
+    ("on", "on"),
+    ("off", "off"),
+    ("yes", "yes"),
+    ("no", "no"),
+    ("y", "y"),
+    ("true", True),
+    ("True", True),
+    ("TRUE", True),
+    ("tRue", "tRue"),
+    ("false", False),
+    # integers: 1.2's 0o octal, hex, binary; a leading zero is decimal, underscores dropped
+    ("0o17", 15),
+    ("0x1F", 31),
+    ("0b101", 5),
+    ("010", 10),
+    ("0_10", 10),
+    ("+12", 12),
+    ("1_000", 1000),
+    ("0x", "0x"),
+    # floats; infinities and NaN stay text (JSON cannot hold them: the schema says no)
+    ("1e3", 1000.0),
+    ("1E3", 1000.0),
+    ("1e+3", 1000.0),
+    ("1.5e3", 1500.0),
+    ("1.", 1.0),
+    (".5", 0.5),
+    (".inf", ".inf"),
+    ("-.inf", "-.inf"),
+    (".NaN", ".NaN"),
+    # nulls
+    ("~", None),
+    ("null", None),
+    ("Null", None),
+    ("NULL", None),
+    ("nULL", "nULL"),
+    ("", None),
+    # timestamps stay as written; 1.1's sexagesimal numbers are text
+    ("2024-01-01", "2024-01-01"),
+    ("2024-01-01 12:00:00", "2024-01-01 12:00:00"),
+    ("2001-12-14t21:59:43.10-05:00", "2001-12-14t21:59:43.10-05:00"),
+    ("1:20:30", "1:20:30"),
+    ("0.1.2", "0.1.2"),
+    # quoted and explicitly tagged scalars
+    ("'on'", "on"),
+    ('"010"', "010"),
+    ("'1e3'", "1e3"),
+    ('"~"', "~"),
+    ("'null'", "null"),
+    ("!!str 010", "010"),
+    ("!!int '7'", 7),
+    ("!!float 1", 1.0),
+]
+
+
+@pytest.mark.parametrize(("written", "read"), SCALARS)
+def test_each_scalar_reads_as_yaml_1_2_says(written: str, read: object) -> None:
+    docs, problems = read_documents(F, f"k: {written}\nlist:\n  - {written}\n")
+    assert not problems
+    assert docs[0].data == {"k": read, "list": [read]}
+    assert type(docs[0].data["k"]) is type(read)  # 1 is not 1.0, True is not 1
+
+
+def test_a_yaml_1_1_directive_does_not_bring_back_yaml_1_1s_scalars() -> None:
+    docs, problems = read_documents(F, "%YAML 1.1\n---\na: yes\nb: 010\nc: on\n---\nd: no\n")
+    assert not problems
+    assert [d.data for d in docs] == [{"a": "yes", "b": 10, "c": "on"}, {"d": "no"}]
+
+
+def test_keys_resolve_too_and_any_scalar_key_is_read_as_written() -> None:
+    docs, problems = read_documents(F, "on: 1\n010: 2\ntrue: 3\n~: 4\n1e3: 5\n")
+    assert not problems
+    assert docs[0].data == {"on": 1, "010": 2, "true": 3, "~": 4, "1e3": 5}
+    _, value_tag = read_documents(F, "a: =\n")
+    assert [p.render() for p in value_tag] == [
+        "m.yaml:1:4: a: unsupported YAML tag 'tag:yaml.org,2002:value'"
+    ]
+
+
+def test_the_yaml_version_is_settled_once_per_file_not_once_per_scalar(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ruamel asks for the version twice per plain scalar (two failed lookups each): 40 % of
+    composing a manifest, for an answer that is always 1.2 here."""
+    asked = []
+    version = VersionedResolver.processing_version
+
+    def counted(self: VersionedResolver) -> object:
+        asked.append(1)
+        return version.fget(self)  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(VersionedResolver, "processing_version", property(counted))
+    text = "".join(f"k{i}: {i}\n" for i in range(200))
+    docs, problems = read_documents(F, text + "---\n" + text)
+    assert not problems
+    assert docs[1].data["k199"] == 199
+    assert len(asked) <= 2
