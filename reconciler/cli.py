@@ -3,7 +3,8 @@
 The parser is :mod:`reconciler.commands.parser` and the commands live in
 :mod:`reconciler.commands`; neither holds logic of its own, they wire the modules together.
 Heavy modules are imported inside the command functions so that ``reconciler --version`` and
-``reconciler validate`` start fast in CI. Every
+``reconciler validate`` start fast in CI, and :func:`run`, the process's entry point, keeps two
+modules that only ride along with httpx out of the process. Every
 :class:`ReconcilerError` becomes a message on stderr and a non-zero exit; no traceback reaches
 the user for bad input.
 """
@@ -51,6 +52,28 @@ def _quiet_libraries() -> None:
         azure.addHandler(logging.NullHandler())
 
 
+# Modules that importing httpx loads and that this command line never runs: httpx's own command
+# line (``httpx._main``, which imports rich, click and pygments: ~40 ms) and trio, which
+# httpcore imports whenever it is installed, to serve trio's event loop (~50 ms; we run asyncio
+# and trio is not among our dependencies). Their import raising ImportError is what httpx and
+# httpcore expect when they are absent: httpx then offers a stub ``httpx.main``, httpcore works
+# under asyncio only.
+NOT_IN_THE_CLI = ("httpx._main", "trio")
+
+
+def run() -> int:
+    """The process's entry point: the ``reconciler`` script and ``python -m reconciler``.
+
+    Marks :data:`NOT_IN_THE_CLI` as absent (unless already imported) before anything imports
+    httpx, then runs :func:`main`. Only here, never on importing a module of the package: a
+    program that uses the reconciler as a library, or runs it under trio, keeps its modules.
+    tests/test_startup.py holds ``plan`` to it.
+    """
+    for name in NOT_IN_THE_CLI:
+        sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    return main()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -85,4 +108,4 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(run())
