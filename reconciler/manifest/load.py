@@ -36,6 +36,7 @@ from reconciler.manifest.model import (
     ResourceManifest,
     Source,
 )
+from reconciler.manifest.scope import Scopes
 from reconciler.manifest.yamlsource import JsonPath, SourceDocument, read_documents
 from reconciler.schemas import versions
 
@@ -90,6 +91,7 @@ class _Loader:
         self.problems: list[Problem] = []
         # Per document: the variables substituted into it, whose values no message may show.
         self.used: dict[int, envsubst.Used] = {}
+        self.scopes = Scopes()
 
     def report(
         self, doc: SourceDocument, path: JsonPath, message: str, *, key: bool = False
@@ -151,21 +153,6 @@ def _sets_owner_marker(spec: dict[str, Any]) -> bool:
     return isinstance(metadata, dict) and any(str(k).lower() == OWNER_KEY for k in metadata)
 
 
-def _scoped_defaults(defaults: list[SourceDocument], file: Path) -> dict[str, Any]:
-    """Defaults from the file's directory and its parents; the nearest directory wins (for
-    ``apiVersions``, kind by kind)."""
-    merged: dict[str, Any] = {}
-    applicable = [d for d in defaults if file.resolve().is_relative_to(d.file.resolve().parent)]
-    applicable.sort(key=lambda d: len(d.file.resolve().parent.parts))
-    for doc in applicable:
-        spec = doc.data.get("spec", {})
-        versions = {**merged.get("apiVersions", {}), **spec.get("apiVersions", {})}
-        merged.update(spec)
-        if versions:
-            merged["apiVersions"] = versions
-    return merged
-
-
 def _check_below(
     loader: _Loader,
     doc: SourceDocument,
@@ -174,20 +161,20 @@ def _check_below(
 ) -> bool:
     """Check ``doc`` at the api-version its Defaults give its kind, a broken one's too (else it
     is reported field by field at another); left out when that version cannot be read."""
-    versions = dict(_scoped_defaults(defaults, doc.file).get("apiVersions") or {})
+    scopes = loader.scopes
+    versions = dict(scopes.merged(defaults, doc.file).get("apiVersions") or {})
     data = doc.data if isinstance(doc.data, dict) else {}
     kind, metadata = data.get("kind"), data.get("metadata")
     if isinstance(kind, str) and not (isinstance(metadata, dict) and "apiVersion" in metadata):
-        depth = {id(d): len(d.file.resolve().parent.parts) for d in (*defaults, *broken)}
+        depth = {id(d): scopes.depth(d) for d in (*defaults, *broken)} if broken else {}
         for above in sorted(
-            (d for d in broken if doc.file.resolve().is_relative_to(d.file.resolve().parent)),
-            key=lambda d: depth[id(d)],
+            (d for d in broken if scopes.covers(d, doc.file)), key=lambda d: depth[id(d)]
         ):
             spec = above.data.get("spec") if isinstance(above.data, dict) else None
             given = spec.get("apiVersions") if isinstance(spec, dict) else None
             named = given.get(kind) if isinstance(given, dict) else given
             nearer = [d for d in defaults if depth[id(d)] > depth[id(above)]]
-            if named is None or kind in _scoped_defaults(nearer, doc.file).get("apiVersions", {}):
+            if named is None or kind in scopes.merged(nearer, doc.file).get("apiVersions", {}):
                 continue  # it names none for this kind, or a nearer valid Defaults does
             readable = isinstance(given, dict) and isinstance(named, str)
             if not readable or not schemarules.suffix(kind, {}, named):
@@ -264,7 +251,7 @@ def _owner(loader: _Loader, defaults: list[SourceDocument]) -> str:
 def _check_duplicate_defaults(loader: _Loader, defaults: list[SourceDocument]) -> None:
     seen: dict[Path, SourceDocument] = {}
     for doc in defaults:
-        directory = doc.file.resolve().parent
+        directory = loader.scopes.directory(doc)
         if directory in seen:
             first = seen[directory]
             loader.report(
@@ -331,7 +318,7 @@ class _Builder:
         spec = dict(doc.data["spec"])
         if top:
             if "location" not in spec:
-                location = _scoped_defaults(self.defaults, doc.file).get("location")
+                location = self.loader.scopes.merged(self.defaults, doc.file).get("location")
                 if location is None and self._under_broken_defaults(doc):
                     return None
                 if location is None:
@@ -379,12 +366,12 @@ class _Builder:
     def _api_version(self, doc: SourceDocument, kind: Kind) -> str:
         """The api-version the document names, else its Defaults' for its kind; empty: the
         kind's default."""
-        defaults = _scoped_defaults(self.defaults, doc.file).get("apiVersions", {})
+        defaults = self.loader.scopes.merged(self.defaults, doc.file).get("apiVersions", {})
         return str(doc.data["metadata"].get("apiVersion") or defaults.get(kind) or "")
 
     def _address(self, doc: SourceDocument, kind: Kind) -> Address | None:
         metadata = doc.data["metadata"]
-        defaults = _scoped_defaults(self.defaults, doc.file)
+        defaults = self.loader.scopes.merged(self.defaults, doc.file)
         values: dict[str, str] = {}
         for field_name in ("subscription", "resourceGroup"):
             value = metadata.get(field_name) or defaults.get(field_name)
@@ -424,7 +411,7 @@ class _Builder:
         return True
 
     def _under_broken_defaults(self, doc: SourceDocument) -> bool:
-        return any(doc.file.resolve().is_relative_to(d.file.resolve().parent) for d in self.broken)
+        return any(self.loader.scopes.covers(d, doc.file) for d in self.broken)
 
     def cross_check(self, documents: list[SourceDocument]) -> None:
         """Each child's parent is declared. A parent declared by a document that was left out
