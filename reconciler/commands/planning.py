@@ -72,9 +72,7 @@ def _problem_summary(problems: list[Any]) -> str:
 
 def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any, Any]:
     """The plan, and with ``stamp`` the secret stamp a saved plan carries (else None)."""
-    import asyncio
-
-    from reconciler.session import make_plan
+    from reconciler.session import make_plan, run_async
 
     with session(args, require_secrets=args.secrets == "compare") as (manifests, target, env):
         secret_stamp = None
@@ -85,7 +83,7 @@ def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any,
             secret_stamp = secretcheck.stamp(
                 secrets.values_for_comparison(manifests.resources, env)
             )
-        plan = asyncio.run(
+        plan = run_async(
             make_plan(
                 manifests,
                 target,
@@ -210,13 +208,12 @@ def check_destroy_usage(args: argparse.Namespace) -> None:
 
 
 def cmd_destroy(args: argparse.Namespace) -> int:
-    import asyncio
     import time
     from dataclasses import replace
 
     from reconciler.apply import destroyer
     from reconciler.plan.destroy import DestroyOptions
-    from reconciler.session import make_destroy_plan
+    from reconciler.session import make_destroy_plan, run_async
 
     check_destroy_usage(args)
     check_out(args, "destroy")
@@ -226,7 +223,7 @@ def cmd_destroy(args: argparse.Namespace) -> int:
             now = (target.clock or time.monotonic)()
             target = replace(target, deadline_at=now + args.deadline)
         made = make_destroy_plan(manifests, target, options=wanted, targets=tuple(args.target))
-        plan = asyncio.run(made)
+        plan = run_async(made)
         check_targets(plan, tuple(args.target))
         emit(plan, args, "destroy")
         if not plan.has_changes:
