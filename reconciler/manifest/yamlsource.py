@@ -22,10 +22,10 @@ It raises nothing for bad input: problems are returned as values.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
@@ -181,6 +181,9 @@ class _Builder:
         return result
 
 
+_Rule = tuple[Tag, Callable[[str], object]]
+
+
 class _Yaml12Resolver(VersionedResolver):
     """ruamel.yaml's resolver with its YAML 1.2 rules looked up once, not once per scalar.
 
@@ -193,19 +196,30 @@ class _Yaml12Resolver(VersionedResolver):
     with them. tests/manifest/test_yamlsource.py pins the tricky scalars.
     """
 
+    # (rules by first character, rules for any first character): made by the first instance,
+    # shared by all (one YAML instance per file).
+    _table: ClassVar[tuple[dict[str, list[_Rule]], list[_Rule]] | None] = None
+
     def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
         super().__init__(version, loader, loadumper)
-        rules = self.versioned_resolver
-        # ruamel's resolve appends the rules for any first character (key None) to those for
-        # the scalar's first character ("" for an empty scalar); one tag object per rule.
-        # Each rule's regular expression is a lazy proxy: its match method is taken once.
+        if _Yaml12Resolver._table is None:
+            _Yaml12Resolver._table = self._rules_of(self.versioned_resolver)
+        self._rules, self._anywhere = _Yaml12Resolver._table
+
+    @staticmethod
+    def _rules_of(
+        rules: dict[str | None, list[tuple[str, Any]]],
+    ) -> tuple[dict[str, list[_Rule]], list[_Rule]]:
+        """ruamel's resolve appends the rules for any first character (key None) to those for
+        the scalar's first character ("" for an empty scalar). One tag object per rule; each
+        rule's regular expression is a lazy proxy, so its match method is taken once."""
         anywhere = [(Tag(suffix=tag), regexp.match) for tag, regexp in rules.get(None, [])]
-        self._anywhere = anywhere
-        self._rules = {
+        by_first = {
             first: [(Tag(suffix=tag), regexp.match) for tag, regexp in listed] + anywhere
             for first, listed in rules.items()
             if first is not None
         }
+        return by_first, anywhere
 
     @property
     def processing_version(self) -> tuple[int, int]:
