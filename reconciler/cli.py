@@ -67,7 +67,7 @@ def run() -> int:
     Marks :data:`NOT_IN_THE_CLI` as absent (unless already imported) before anything imports
     httpx, then runs :func:`main`. Only here, never on importing a module of the package: a
     program that uses the reconciler as a library, or runs it under trio, keeps its modules.
-    tests/test_startup.py holds ``plan`` to it.
+    tests/e2e/test_start_up.py holds a ``plan`` process to it.
     """
     for name in NOT_IN_THE_CLI:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
