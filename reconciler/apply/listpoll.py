@@ -11,7 +11,8 @@ one interval past the first one due, for the last of those that fall due within 
 (the PUTs of one apply go out within a fraction of a second and provisioning takes about as
 long for each: the round that finds the last one done comes as soon as it is done, rather than
 up to an interval later on a cadence set by the first PUT). So no resource is read before it
-is due, none more than one interval after, and rounds come about once an interval. Resources
+is due, none more than one interval after nor after its wait's time is up, and rounds come
+about once an interval. Resources
 not yet due learn their state from a round for free and are not polled early. With a single
 resource waiting in a collection, a GET of it is cheaper than a list and is used instead.
 
@@ -179,9 +180,10 @@ class ListPoller:
 def _round_at(watches: list[_Watch]) -> float:
     """When the next round falls due: when the last of the resources falling due within one
     interval of the first one due is due (never before any of them is, at most one interval
-    after the first)."""
+    after the first), and never after a wait's time is up (it is read before it times out)."""
     first = min(watches, key=lambda w: w.due)
-    return max(w.due for w in watches if w.due <= first.due + first.delay)
+    until = min(first.due + first.delay, *(w.ends for w in watches))
+    return max(w.due for w in watches if w.due <= until)
 
 
 def _expire(watches: list[_Watch]) -> bool:

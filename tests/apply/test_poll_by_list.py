@@ -16,6 +16,7 @@ import pytest
 
 from reconciler.apply.applier import Applier, ApplyReport, Result
 from reconciler.apply.listpoll import ListPoller
+from reconciler.apply.lro import OperationTimeout
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
@@ -180,12 +181,16 @@ def test_a_list_page_saying_the_read_budget_is_spent_paces_the_next_page() -> No
 
 
 def _staggered(
-    starts: dict[str, float], provisioning: float, delay: float
+    starts: dict[str, float],
+    provisioning: float,
+    delay: float,
+    timeouts: dict[str, float] | None = None,
 ) -> tuple[dict[str, float], list[float]]:
     """Waits on workspaces whose operations start (and are waited on) at ``starts`` (seconds),
-    each provisioning for ``provisioning``, the operations asking ``delay`` between polls; on
-    virtual time. Returns when each wait returned and when each list round came, in seconds
-    from the start."""
+    each provisioning for ``provisioning``, the operations asking ``delay`` between polls, each
+    wait given up after its ``timeouts`` entry (default an hour); on virtual time. Returns when
+    each wait returned (negated when it timed out) and when each round came (a list, or the GET
+    of a lone resource), in seconds from the start."""
 
     async def main(loop: asyncio.AbstractEventLoop) -> Any:
         origin = loop.time()
@@ -194,8 +199,8 @@ def _staggered(
         def handler(request: httpx.Request) -> httpx.Response:
             now = loop.time() - origin
             rounds.append(now)
-            items = [
-                {
+            items = {
+                name: {
                     "id": f"{_COLLECTION}/{name}",
                     "name": name,
                     "properties": {
@@ -206,8 +211,11 @@ def _staggered(
                 }
                 for name, start in starts.items()
                 if now >= start  # not listed before its PUT
-            ]
-            return httpx.Response(200, json={"value": items})
+            }
+            one = request.url.path.rsplit("/", 1)[-1]
+            if one in items:  # the GET of a lone resource
+                return httpx.Response(200, json=items[one])
+            return httpx.Response(200, json={"value": list(items.values())})
 
         returned: dict[str, float] = {}
         async with ArmClient(
@@ -221,10 +229,14 @@ def _staggered(
 
             async def one(name: str, start: float) -> None:
                 await asyncio.sleep(start)
-                await poller.wait(
-                    f"http://127.0.0.1{_COLLECTION}/{name}", delay=delay, timeout=3600, what=name
-                )
-                returned[name] = loop.time() - origin
+                url = f"http://127.0.0.1{_COLLECTION}/{name}"
+                timeout = (timeouts or {}).get(name, 3600.0)
+                try:
+                    await poller.wait(url, delay=delay, timeout=timeout, what=name)
+                except OperationTimeout:
+                    returned[name] = -(loop.time() - origin)
+                else:
+                    returned[name] = loop.time() - origin
 
             await asyncio.gather(*(one(n, s) for n, s in starts.items()))
         return returned, rounds
@@ -251,6 +263,17 @@ def test_a_round_waits_at_most_one_interval_past_the_first_resource_due() -> Non
     assert rounds[0] == 19.0, rounds
     assert all(b - a >= 10 for a, b in itertools.pairwise(rounds)), rounds
     assert max(returned.values()) <= max(starts.values()) + 25 + 10, returned
+
+
+def test_a_round_never_waits_past_a_waits_timeout() -> None:
+    # ws-a's wait gives up at 12 s: the round does not wait for ws-b (due at 15) past that; it
+    # comes when ws-a is due, and ws-a times out without being read after its time is up.
+    returned, rounds = _staggered(
+        {"ws-a": 0.0, "ws-b": 5.0}, provisioning=30, delay=10, timeouts={"ws-a": 12.0}
+    )
+    assert rounds[0] == 10.0, rounds
+    assert returned["ws-a"] < 0 and -returned["ws-a"] <= 12.0, returned
+    assert 35.0 <= returned["ws-b"] < 45.0, (returned, rounds)
 
 
 @pytest.mark.parametrize("spread", [0.0, 0.3, 4.0, 9.5, 17.0])
