@@ -4,9 +4,16 @@ Applying 100 new workspaces polled each on its own costs a GET per workspace per
 reads for a three-second provisioning, enough to drain ARM's read bucket (and the plan's
 reads that share it). A :class:`ListPoller` is shared by the waits of one apply; the
 resources waiting in one collection (the workspaces of one resource group) are read together:
-one paged list per round answers all of them. A round falls due when the first waiting
-resource is due (its ``Retry-After``, or :data:`~reconciler.apply.lro.DEFAULT_POLL`); resources
-not yet due learn their state from it for free and are not polled early. With a single
+one paged list per round answers all of them. Each resource falls due one ``Retry-After``
+(or :data:`~reconciler.apply.lro.DEFAULT_POLL`) after its operation's answer, then one after
+each round that read it. A round is timed by the resources actually due: it waits, for at most
+one interval past the first one due, for the last of those that fall due within that interval
+(the PUTs of one apply go out within a fraction of a second and provisioning takes about as
+long for each: the round that finds the last one done comes as soon as it is done, rather than
+up to an interval later on a cadence set by the first PUT). So no resource is read before it
+is due, none more than one interval after nor after its wait's time is up, and rounds come
+about once an interval. Resources
+not yet due learn their state from a round for free and are not polled early. With a single
 resource waiting in a collection, a GET of it is cheaper than a list and is used instead.
 
 Requests go through the client, so its pacing by ``x-ms-ratelimit-remaining-*`` (read from
@@ -19,6 +26,7 @@ clock and sleep are the only ones used: tests run hours of provisioning instantl
 from __future__ import annotations
 
 import asyncio
+import math
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
@@ -89,12 +97,16 @@ class ListPoller:
     async def _run(self, collection: str, watches: list[_Watch]) -> None:
         """Poll rounds until nobody waits; every failure reaches the waiters, none is lost."""
         try:
+            slept_until = -math.inf
             while _expire(watches):
-                wake = min(w.due for w in watches)
+                wake = _round_at(watches)
                 now = self.client.clock()
-                if wake > now:
+                if wake > now and wake > slept_until:
                     await self.client.sleep(wake - now)
-                found, pause = await self._read(collection, watches)
+                    # Others may have joined meanwhile (the PUTs still going out): timed again.
+                    slept_until = wake
+                    continue
+                found, pause = await self._read(collection, watches, wake)
                 self._settle(watches, found, pause)
         except asyncio.CancelledError:
             for watch in watches:
@@ -107,10 +119,11 @@ class ListPoller:
             watches.clear()
 
     async def _read(
-        self, collection: str, watches: list[_Watch]
+        self, collection: str, watches: list[_Watch], wake: float
     ) -> tuple[dict[str, Any], float | None]:
         """Each waiting resource's body by name, and the Retry-After its answer asked for
-        (the GET's, or the list's last page's; None when a list asked for none)."""
+        (the GET's, or the list's last page's; None when a list asked for none). ``wake``: when
+        this round fell due (a timer may fire a hair early: what was due then is due)."""
         if len(watches) == 1:  # one resource: a GET of it is cheaper than a list
             watch = watches[0]
             answer = await self.client.request(
@@ -127,7 +140,7 @@ class ListPoller:
         }
         # The list's own Retry-After, if it asks for one, sets the next round for everyone.
         pause = retry_after(listing.headers, 0.0) if "retry-after" in listing.headers else None
-        now = self.client.clock()
+        now = max(self.client.clock(), wake)
         for watch in [w for w in watches if w.name not in found and w.due <= now]:
             # Not listed (a list may lag a PUT): asked on its own, so it cannot be missed.
             try:
@@ -162,6 +175,15 @@ class ListPoller:
                 watch.future.set_result((state, found[watch.name]))
             else:  # just read, due or not: next read one interval from now, never earlier
                 watch.due = max(watch.due, now + (watch.delay if pause is None else pause))
+
+
+def _round_at(watches: list[_Watch]) -> float:
+    """When the next round falls due: when the last of the resources falling due within one
+    interval of the first one due is due (never before any of them is, at most one interval
+    after the first), and never after a wait's time is up (it is read before it times out)."""
+    first = min(watches, key=lambda w: w.due)
+    until = min(first.due + first.delay, *(w.ends for w in watches))
+    return max(w.due for w in watches if w.due <= until)
 
 
 def _expire(watches: list[_Watch]) -> bool:

@@ -148,18 +148,22 @@ def execute(
     holder: dict[str, Applier] = {}
     progress: Any = LiveProgress() if live_view else PlainProgress(sys.stdout)
 
-    async def go() -> ApplyReport:
+    async def go() -> None:
+        # Returns nothing: asyncio.run formats its finished task (its result included, whole,
+        # then cut short) when it restores the SIGINT handler, twice: a report of thousands of
+        # resources with their bodies would be rendered as text for nothing.
         async with arm_client(target) as client:
             applier = Applier(client, manifests, env, notify=progress, options=options)
             holder["applier"] = applier
-            return await applier.apply(plan)
+            await applier.apply(plan)
 
     try:
         with progress:
-            report = asyncio.run(go())
+            asyncio.run(go())
     except KeyboardInterrupt:
         _interrupted(holder.get("applier"))
         return 130
+    report = holder["applier"].report
     _report(report, manifests)
     return 0 if report.ok else 1
 

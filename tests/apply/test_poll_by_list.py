@@ -16,13 +16,15 @@ import pytest
 
 from reconciler.apply.applier import Applier, ApplyReport, Result
 from reconciler.apply.listpoll import ListPoller
+from reconciler.apply.lro import OperationTimeout
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
+from reconciler.emulator.asgi import EmulatorApp
 from reconciler.manifest.load import load
 from reconciler.plan.planner import Options
 from reconciler.session import Target, arm_client, make_plan
-from tests.fakes import FakeTime
+from tests.fakes import FakeTime, run_in_virtual_time
 
 GROUPS = ("rg-one", "rg-two")
 
@@ -173,3 +175,162 @@ def test_a_list_page_saying_the_read_budget_is_spent_paces_the_next_page() -> No
     assert (page1, page2) == ("1", "2")
     # the second page waits for ARM's bucket to refill a little (25 reads a second)
     assert second - first > 0, seen
+
+
+# -- when rounds come: timed by the resources actually due --------------------------------------
+
+
+def _staggered(
+    starts: dict[str, float],
+    provisioning: float,
+    delay: float,
+    timeouts: dict[str, float] | None = None,
+) -> tuple[dict[str, float], list[float]]:
+    """Waits on workspaces whose operations start (and are waited on) at ``starts`` (seconds),
+    each provisioning for ``provisioning``, the operations asking ``delay`` between polls, each
+    wait given up after its ``timeouts`` entry (default an hour); on virtual time. Returns when
+    each wait returned (negated when it timed out) and when each round came (a list, or the GET
+    of a lone resource), in seconds from the start."""
+
+    async def main(loop: asyncio.AbstractEventLoop) -> Any:
+        origin = loop.time()
+        rounds: list[float] = []
+
+        def handler(request: httpx.Request) -> httpx.Response:
+            now = loop.time() - origin
+            rounds.append(now)
+            items = {
+                name: {
+                    "id": f"{_COLLECTION}/{name}",
+                    "name": name,
+                    "properties": {
+                        "provisioningState": (
+                            "Succeeded" if now >= start + provisioning else "Creating"
+                        )
+                    },
+                }
+                for name, start in starts.items()
+                if now >= start  # not listed before its PUT
+            }
+            one = request.url.path.rsplit("/", 1)[-1]
+            if one in items:  # the GET of a lone resource
+                return httpx.Response(200, json=items[one])
+            return httpx.Response(200, json={"value": list(items.values())})
+
+        returned: dict[str, float] = {}
+        async with ArmClient(
+            "http://127.0.0.1",
+            StaticToken("t"),
+            transport=httpx.MockTransport(handler),
+            clock=loop.time,
+            sleep=asyncio.sleep,
+        ) as client:
+            poller = ListPoller(client, "1")
+
+            async def one(name: str, start: float) -> None:
+                await asyncio.sleep(start)
+                url = f"http://127.0.0.1{_COLLECTION}/{name}"
+                timeout = (timeouts or {}).get(name, 3600.0)
+                try:
+                    await poller.wait(url, delay=delay, timeout=timeout, what=name)
+                except OperationTimeout:
+                    returned[name] = -(loop.time() - origin)
+                else:
+                    returned[name] = loop.time() - origin
+
+            await asyncio.gather(*(one(n, s) for n, s in starts.items()))
+        return returned, rounds
+
+    result: tuple[dict[str, float], list[float]] = run_in_virtual_time(main)
+    return result
+
+
+def test_the_last_workspace_is_seen_when_it_is_done_not_an_interval_later() -> None:
+    # PUTs answered over five seconds; each workspace takes 30 s; Retry-After 10 s. Rounds on
+    # a cadence set by the first PUT (10, 20, 30, 40) would see ws-b, done at 35, at 40.
+    returned, rounds = _staggered({"ws-a": 0.0, "ws-b": 5.0}, provisioning=30, delay=10)
+    assert returned["ws-b"] == 35.0, (returned, rounds)
+    # one list a round, every round one interval after the previous, the first when the last
+    # PUT's Retry-After has elapsed: neither was read before its operation asked to be
+    assert rounds == [15.0, 25.0, 35.0], rounds
+
+
+def test_a_round_waits_at_most_one_interval_past_the_first_resource_due() -> None:
+    # ws-a falls due at 10; ws-b and ws-c fall due within one interval of it (15, 19), ws-d
+    # (21) does not: the round comes at 19, 9 s past ws-a's due, never later than 20.
+    starts = {"ws-a": 0.0, "ws-b": 5.0, "ws-c": 9.0, "ws-d": 11.0}
+    returned, rounds = _staggered(starts, provisioning=25, delay=10)
+    assert rounds[0] == 19.0, rounds
+    assert all(b - a >= 10 for a, b in itertools.pairwise(rounds)), rounds
+    assert max(returned.values()) <= max(starts.values()) + 25 + 10, returned
+
+
+def test_a_round_never_waits_past_a_waits_timeout() -> None:
+    # ws-a's wait gives up at 12 s: the round does not wait for ws-b (due at 15) past that; it
+    # comes when ws-a is due, and ws-a times out without being read after its time is up.
+    returned, rounds = _staggered(
+        {"ws-a": 0.0, "ws-b": 5.0}, provisioning=30, delay=10, timeouts={"ws-a": 12.0}
+    )
+    assert rounds[0] == 10.0, rounds
+    assert returned["ws-a"] < 0 and -returned["ws-a"] <= 12.0, returned
+    assert 35.0 <= returned["ws-b"] < 45.0, (returned, rounds)
+
+
+@pytest.mark.parametrize("spread", [0.0, 0.3, 4.0, 9.5, 17.0])
+def test_no_workspace_is_read_before_its_retry_after_nor_polled_more_than_one_interval_late(
+    spread: float,
+) -> None:
+    starts = {f"ws-{i}": spread * i / 9 for i in range(10)}
+    returned, rounds = _staggered(starts, provisioning=30, delay=10)
+    # no round before the first Retry-After has elapsed, none sooner than one after another
+    assert rounds[0] >= 10, rounds
+    assert all(b - a >= 10 for a, b in itertools.pairwise(rounds)), rounds
+    for name, start in starts.items():
+        # once its Retry-After has elapsed, a round comes within one interval
+        assert any(start + 10 <= r <= start + 20 for r in rounds), (name, start, rounds)
+        # and it is seen done within one interval of being done
+        assert start + 30 <= returned[name] < start + 30 + 10, (name, returned[name])
+
+
+def test_apply_ends_when_the_last_workspace_is_done_under_arms_throttle(tmp_path: Path) -> None:
+    """bench/apply_parallel.py on virtual time: 20 new workspaces in one group, their PUTs
+    answered over ~2.5 s (parallelism 2, 250 ms a request), 30 s provisioning, Retry-After
+    10 s, ARM's buckets on. Polled on the first PUT's cadence, the last workspace would be seen
+    up to 10 s after it is done; it is seen by the rounds its own Retry-After times."""
+    path = tmp_path / "ws.yaml"
+    path.write_text(_manifest(10), encoding="utf-8")  # 10 in each of two groups
+    manifests = load([path], env={}).manifests
+
+    async def main(loop: asyncio.AbstractEventLoop) -> tuple[ApplyReport, float, Emulator]:
+        emulator = Emulator(
+            knobs=Knobs(
+                strict_dependencies=False,
+                provisioning_seconds=30,
+                retry_after_seconds=10,
+                latency_ms=250,
+                throttle=True,
+            ),
+            clock=loop.time,
+            resource_groups=tuple((DEFAULT_SUBSCRIPTION, g) for g in GROUPS),
+        )
+        target = Target(
+            "http://127.0.0.1",
+            parallelism=2,
+            transport=httpx.ASGITransport(app=EmulatorApp(emulator)),
+            clock=loop.time,
+            sleep=asyncio.sleep,
+        )
+        plan = await make_plan(manifests, target, {}, options=Options())
+        async with arm_client(target) as client:
+            report = await Applier(client, manifests, {}).apply(plan)
+        return report, loop.time(), emulator
+
+    report, ended, emulator = run_in_virtual_time(main)
+    assert report.ok and {r for r, _ in report.results.values()} == {Result.CREATED}
+    last_done = max(op.ends for op in emulator.state.operations.values())
+    # Seen by the third round after its PUT: each round comes one Retry-After after the
+    # previous one's answer, a page (250 ms) later each time; that is all it waited past done.
+    assert last_done <= ended <= last_done + 3 * 0.25 + 1e-6, ended - last_done
+    requests = emulator.stats()["requests"]
+    assert emulator.stats()["statuses"].get("429", 0) == 0
+    assert requests["GET workspace.list"] <= 2 * (1 + 30 // 10 + 1), requests
