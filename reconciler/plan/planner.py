@@ -158,7 +158,9 @@ def _field_diffs(
     key vault, network … are its hub's) is never compared, declared or live."""
     defaults = kind.defaults_for(m.address.name)
     ignore = kind.ignored | kind.managed_elsewhere | kind.inherited_paths(m.spec, body)
-    found = diff(m.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults)
+    found = list(diff(m.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults))
+    if not found:
+        return found  # most resources, most days: nothing to flag
     create_only = create_only_paths(node, m.spec)
     return [replace(d, create_only=d.path in create_only) for d in found]
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reconciler import __version__
 from reconciler.plan.model import FORMAT_VERSION, Change, Plan
-from reconciler.render import safe
+from reconciler.render import jsontext, safe
 
 
 def _change(change: Change) -> dict[str, Any]:
@@ -54,5 +53,5 @@ def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:
 
 
 def render_json(plan: Plan, command: str = "plan") -> str:
-    text = json.dumps(plan_document(plan, command), indent=2, ensure_ascii=False)
+    text = jsontext.dumps(plan_document(plan, command))  # json.dumps(indent=2), faster
     return safe.json_text(text) + "\n"
