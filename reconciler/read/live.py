@@ -57,6 +57,7 @@ async def read(
                 *(
                     _read_children(client, live, child, declared, versions, parent, subtree)
                     for child in kinds.children(kinds.of(parent.kind))
+                    if child.listed_where_undeclared or (child.kind, parent.key) in declared
                 )
             )
 
@@ -184,8 +185,6 @@ async def _read_children(
     kept as read at its document's version; an undeclared one, at the parent's first (the
     default when declared there). Then their own children."""
     declared = declared_in.get((kind.kind, parent.key), [])
-    if not declared and not kind.listed_where_undeclared:
-        return
     wanted = sorted({versions[a.key] for a in declared}) or [""]
 
     def keep(address: Address, version: str, first: str = wanted[0]) -> bool:
@@ -196,7 +195,8 @@ async def _read_children(
     )
     unlisted = [a for a in declared if a.key not in live.resources]
     await asyncio.gather(*(_get(client, live, kind.at(versions[a.key]), a) for a in unlisted))
-    await asyncio.gather(*(subtree(a) for a in declared))
+    if kinds.children(kind):  # a task per child only where children can be declared
+        await asyncio.gather(*(subtree(a) for a in declared))
 
 
 async def _list_children(
