@@ -55,3 +55,10 @@ def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:
 def render_json(plan: Plan, command: str = "plan") -> str:
     text = jsontext.dumps(plan_document(plan, command))  # json.dumps(indent=2), faster
     return safe.json_text(text) + "\n"
+
+
+def render_saved(plan: Plan, command: str, secret_check: Any) -> str:
+    """The file ``--out`` writes when it carries a secret stamp: the JSON plan's data and the
+    stamp, as ``json.dumps(indent=2, ensure_ascii=False)`` writes them (a file read back by
+    apply, not a log: no escapes beyond JSON's own), from the plan, not from its rendering."""
+    return jsontext.dumps({**plan_document(plan, command), "secret_check": secret_check}) + "\n"

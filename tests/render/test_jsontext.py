@@ -91,3 +91,24 @@ def test_refuses_what_json_refuses(value: Any, message: str) -> None:
         _standard(value)
     with pytest.raises(TypeError, match=message):
         dumps(value)
+
+
+def test_the_saved_plan_is_the_json_plan_with_its_stamp_as_before() -> None:
+    """``plan --out`` writes the plan and its secret stamp from the plan itself, as it did by
+    reading its own JSON back: the same bytes, strings the log escapes included."""
+    from dataclasses import replace
+
+    from reconciler.render.json import render_json, render_saved
+    from tests.render.test_golden import sample_plan
+
+    plan = sample_plan()
+    hostile = replace(
+        plan.changes[0],
+        reason="x\x7fy\u202e ##vso[task.setvariable] é",
+        before={"tags": {"k\x85": "##VSO[x", "n": 1.5, "b": True, "z": None}},
+    )
+    plan = replace(plan, changes=(hostile, *plan.changes[1:]))
+    stamp = {"version": 1, "salt": "s", "digests": {"a": "b"}}
+    read_back = json.loads(render_json(plan))
+    expected = json.dumps({**read_back, "secret_check": stamp}, indent=2, ensure_ascii=False)
+    assert render_saved(plan, "plan", stamp) == expected + "\n"
