@@ -25,6 +25,7 @@ from reconciler.arm.connect import Target, arm_client
 from reconciler.errors import UsageError
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
+from reconciler.plan.deciding import Deciding
 from reconciler.plan.destroy import DestroyOptions, destroy_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options, plan, unmatched_targets
@@ -65,9 +66,18 @@ async def make_plan(
     playwright_endpoint: str | None = None,
 ) -> Plan:
 
+    # Each workspace is decided as soon as it and what it holds are read, while the rest
+    # is still being read; the plan takes those decisions and makes the others.
+    deciding = Deciding(manifests, options)
+
     async def read_arm() -> LiveState:
         async with arm_client(target) as client:
-            return await read(client, manifests, compare_secrets=options.compare_secrets)
+            return await read(
+                client,
+                manifests,
+                compare_secrets=options.compare_secrets,
+                settled=deciding.settled,
+            )
 
     # Two services, two clients: neither waits for the other. ARM's failure is the one
     # reported when both fail (no credential, say), whichever failed first.
@@ -100,6 +110,7 @@ async def make_plan(
         secret_values=values,
         targets=targets,
         extra=tuple(findings),
+        decided=deciding.made,
     )
 
 

@@ -113,12 +113,14 @@ def check_targets(plan: Any, targets: tuple[str, ...]) -> None:
 def emit(plan: object, args: argparse.Namespace, command: str, secret_stamp: Any = None) -> None:
     from reconciler.plan.model import Plan
     from reconciler.render import render
-    from reconciler.render.json import render_json
+    from reconciler.render.json import render_json, render_saved
 
     assert isinstance(plan, Plan)
     # stdout first: should the file fail after all, the plan is still on screen / in the log.
+    shown = None
     if args.format == "json":
-        sys.stdout.write(render_json(plan, command))
+        shown = render_json(plan, command)
+        sys.stdout.write(shown)
     else:
         title = {"drift": "drift report", "destroy": "destroy plan"}.get(command, "plan")
         sys.stdout.write(render(plan, args.format, color=color(sys.stdout), title=title))
@@ -126,14 +128,10 @@ def emit(plan: object, args: argparse.Namespace, command: str, secret_stamp: Any
     if getattr(args, "out", None):
         from reconciler import outputfile
 
-        text = render_json(plan, command)
         if secret_stamp is not None:
-            import json
-
-            text = json.dumps(
-                {**json.loads(text), "secret_check": secret_stamp}, indent=2, ensure_ascii=False
-            )
-            text += "\n"
+            text = render_saved(plan, command, secret_stamp)
+        else:
+            text = shown if shown is not None else render_json(plan, command)
         outputfile.write_text(args.out, text, what=f"the {command} file")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import cache
 from typing import Any
 
 from reconciler.kinds import paths
@@ -184,8 +185,8 @@ class ResourceKind:
         return load_schema(self.schema_file)
 
     def node(self) -> Node:
-        schema = self.schema()
-        return Node(schema, schema)
+        """The root of the kind's schema: one node per schema, which keeps what it resolves."""
+        return _root(self.schema_file)
 
     def inherited_paths(self, *bodies: Any) -> frozenset[str]:
         """The paths ``bodies`` (declared, live) inherit, by the ``kind`` each names."""
@@ -261,3 +262,9 @@ def _without(body: Body, path: list[str]) -> Body:
     if not isinstance(inner, dict):
         return body
     return {**body, head: _without(inner, rest)}
+
+
+@cache
+def _root(schema_file: str) -> Node:
+    schema = load_schema(schema_file)
+    return Node(schema, schema)

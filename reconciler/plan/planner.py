@@ -3,6 +3,10 @@
 ``plan(manifests, live, secret_values=...)`` is a pure function: the reader fetched the live
 state, the CLI resolved secret values (only to compare them; they never enter the plan), and
 the result is a :class:`Plan` value that every renderer and the applier consume.
+
+A declared resource's decision (:func:`decide`) depends on its spec, its live body, group and
+credentials, and its parent's decision, never on another resource: workspaces are decided
+while others are still read (:mod:`reconciler.plan.deciding`; :func:`plan`'s ``decided``).
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from reconciler.plan.writeback import (
     uncarried,
     uncarried_reason,
 )
-from reconciler.read.livestate import LiveState, without_nulls
+from reconciler.read.livestate import Key, LiveState, without_nulls
 
 SENSITIVE_CHANGED = "(sensitive value changed)"
 SENSITIVE = "(sensitive)"
@@ -141,7 +145,7 @@ def _resource_group_warnings(address: Address, live: LiveState) -> list[str]:
 
 
 @dataclass(frozen=True)
-class _Context:
+class Context:
     """What every resource's decision shares: the options, the secret values to compare,
     this configuration's owner, and the actions decided for the parents so far."""
 
@@ -158,7 +162,9 @@ def _field_diffs(
     key vault, network … are its hub's) is never compared, declared or live."""
     defaults = kind.defaults_for(m.address.name)
     ignore = kind.ignored | kind.managed_elsewhere | kind.inherited_paths(m.spec, body)
-    found = diff(m.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults)
+    found = list(diff(m.spec, body, node, strict=options.strict, ignore=ignore, defaults=defaults))
+    if not found:
+        return found  # most resources, most days: nothing to flag
     create_only = create_only_paths(node, m.spec)
     return [replace(d, create_only=d.path in create_only) for d in found]
 
@@ -223,7 +229,7 @@ def _update_warnings(
     body: Any,
     *,
     state: str | None,
-    ctx: _Context,
+    ctx: Context,
 ) -> list[str]:
     """What an update must warn about: what it would lose or take over (a replacement warns
     of nothing)."""
@@ -246,7 +252,7 @@ def _update_warnings(
     return warnings
 
 
-def _parent_created(kind: ResourceKind, address: Address, ctx: _Context) -> Verdict | None:
+def _parent_created(kind: ResourceKind, address: Address, ctx: Context) -> Verdict | None:
     """A resource whose parent is being created is created with it."""
     if (
         kind.parent is None
@@ -257,7 +263,7 @@ def _parent_created(kind: ResourceKind, address: Address, ctx: _Context) -> Verd
     return Verdict(Action.CREATE, ReasonCode.PARENT_CREATED, reason)
 
 
-def _at_version(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Context) -> Change:
+def _at_version(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: Context) -> Change:
     """The change for one declared resource, compared at the api-version its document is
     written for; one written for another than its kind's default records it."""
     versioned = kind.at(m.api_version)
@@ -267,7 +273,7 @@ def _at_version(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _
     return replace(change, api_version=versioned.api_version)
 
 
-def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: _Context) -> Change:
+def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: Context) -> Change:
     """What to do with one declared resource, of any kind."""
     address = m.address
     body = live.get(address)
@@ -438,18 +444,24 @@ def _declared_changes(
     live: LiveState,
     options: Options,
     secret_values: Mapping[SecretKey, str],
+    decided: Mapping[Key, Change],
 ) -> list[Change]:
     """Every declared resource, kind by kind, parents first (a resource whose parent is being
     created is created too)."""
-    ctx = _Context(options, secret_values, manifests.owner, {})
+    ctx = Context(options, secret_values, manifests.owner, {})
     changes: list[Change] = []
     for kind in kinds.KINDS:
         declared = [m for m in manifests.resources if m.address.kind == kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
-            change = _at_version(kind, kinds.resolve(m), live, ctx)
+            change = decided.get(m.address.key) or decide(kind, m, live, ctx)
             ctx.actions[m.address.key] = change.action
             changes.append(change)
     return changes
+
+
+def decide(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: Context) -> Change:
+    """One declared resource's change (its parent's action is in ``ctx``)."""
+    return _at_version(kind, kinds.resolve(m), live, ctx)
 
 
 def _notes(manifests: ManifestSet, live: LiveState, options: Options) -> list[str]:
@@ -475,11 +487,12 @@ def plan(
     secret_values: Mapping[SecretKey, str] | None = None,
     targets: tuple[str, ...] = (),
     extra: tuple[Change, ...] = (),
+    decided: Mapping[Key, Change] | None = None,
 ) -> Plan:
-    """The plan for ``manifests`` over ``live``; ``extra`` holds findings made elsewhere
-    (Playwright audits) to list and filter with the rest."""
+    """The plan for ``manifests`` over ``live``; ``extra``: findings made elsewhere (Playwright
+    audits) to list and filter with the rest; ``decided``: changes already made over ``live``."""
     options = options or Options()
-    changes = _declared_changes(manifests, live, options, secret_values or {})
+    changes = _declared_changes(manifests, live, options, secret_values or {}, decided or {})
     changes += _unmanaged(manifests, live, options.prune)
     changes += extra
     changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)

@@ -37,25 +37,34 @@ GET_EACH_UP_TO = 2  # declared top-level resources in one resource group read by
 
 
 async def read(
-    client: ArmClient, manifests: ManifestSet, *, compare_secrets: bool = True
+    client: ArmClient,
+    manifests: ManifestSet,
+    *,
+    compare_secrets: bool = True,
+    settled: Callable[[LiveState, Address], None] | None = None,
 ) -> LiveState:
+    """``settled`` (when given) is called with each declared top-level resource as soon as it
+    and everything declared in it are read (as final as they will be: the credentials of
+    ``compare_secrets`` excepted, read after all the rest), while other reads go on."""
     live = LiveState()
     versions = {m.address.key: m.api_version for m in manifests.resources}
-    followers: dict[str, list[ResourceKind]] = {}  # parent kind -> its child kinds
-    for kind in kinds.KINDS:
-        if kind.parent is not None:
-            followers.setdefault(kind.parent.kind, []).append(kind)
+    declared = _declared_in(manifests)
 
-    async def then(parents: list[Address]) -> None:
-        """The children of parents just read, of every child kind, at once."""
-        found = [p for p in parents if live.get(p)]
-        if found:
+    async def subtree(parent: Address) -> None:
+        """The children of a parent just read, of every child kind, at once; theirs next."""
+        if live.get(parent):
             await asyncio.gather(
                 *(
-                    _read_children(client, live, child, manifests, versions, found, then)
-                    for child in followers.get(found[0].kind, [])
+                    _read_children(client, live, child, declared, versions, parent, subtree)
+                    for child in kinds.children(kinds.of(parent.kind))
+                    if child.listed_where_undeclared or (child.kind, parent.key) in declared
                 )
             )
+
+    async def then(top: Address) -> None:
+        await subtree(top)
+        if settled is not None:
+            settled(live, top)
 
     await asyncio.gather(
         *(
@@ -70,7 +79,19 @@ async def read(
     return live
 
 
-Then = Callable[[list[Address]], Awaitable[None]]
+Then = Callable[[Address], Awaitable[None]]
+Declared = dict[tuple[str, tuple[str, ...]], list[Address]]  # (kind, parent's key) -> children
+
+
+def _declared_in(manifests: ManifestSet) -> Declared:
+    """The declared resources of each child kind, by their parent."""
+    found: Declared = {}
+    for m in manifests.resources:
+        kind = kinds.of(m.address.kind)
+        if kind.parent is not None:
+            key = (kind.kind, kind.parent_address(m.address).key)
+            found.setdefault(key, []).append(m.address)
+    return found
 
 
 async def _read_top(
@@ -82,8 +103,8 @@ async def _read_top(
     then: Then,
 ) -> None:
     """Per resource group and api-version declared in it, one list (or a GET each); the
-    children of each group's resources are read as soon as the group is (the critical path
-    is a group's list, then its parents' lists, not every group's list, then every list)."""
+    children of each resource are read as soon as its group is (the critical path is a
+    group's list, then its parents' lists, not every group's list, then every list)."""
     groups: dict[tuple[str, str, str], list[Address]] = {}
     for m in manifests.resources:
         a = m.address
@@ -93,7 +114,7 @@ async def _read_top(
 
     async def one(version: str, members: list[Address]) -> None:
         await _read_group(client, live, kind.at(version), members)
-        await then(members)
+        await asyncio.gather(*(then(a) for a in members))
 
     await asyncio.gather(
         *(one(version, members) for (_sub, _group, version), members in groups.items())
@@ -154,38 +175,28 @@ async def _read_children(
     client: ArmClient,
     live: LiveState,
     kind: ResourceKind,
-    manifests: ManifestSet,
+    declared_in: Declared,
     versions: dict[tuple[str, ...], str],
-    parents: list[Address],
-    then: Then,
+    parent: Address,
+    subtree: Callable[[Address], Awaitable[None]],
 ) -> None:
-    """One list per existing parent of ``parents`` and api-version declared in it (the
-    default's when none is); a declared resource the list did not show is read once more
-    with a GET. Each resource is kept as read at its document's version; an undeclared one,
-    at the parent's first (the default when declared there). Then their own children."""
-    assert kind.parent is not None
-    in_parent: dict[tuple[str, ...], set[str]] = {p.key: set() for p in parents}
-    declared = [
-        m.address
-        for m in manifests.resources
-        if m.address.kind == kind.kind and kind.parent_address(m.address).key in in_parent
-    ]
-    for a in declared:
-        in_parent[kind.parent_address(a).key].add(versions[a.key])
-    reads = []
-    for parent in parents:
-        if not in_parent[parent.key] and not kind.listed_where_undeclared:
-            continue
-        wanted = sorted(in_parent[parent.key]) or [""]
+    """One list per api-version declared in ``parent`` (the default's when none is); a
+    declared resource the list did not show is read once more with a GET. Each resource is
+    kept as read at its document's version; an undeclared one, at the parent's first (the
+    default when declared there). Then their own children."""
+    declared = declared_in.get((kind.kind, parent.key), [])
+    wanted = sorted({versions[a.key] for a in declared}) or [""]
 
-        def keep(address: Address, version: str, first: str = wanted[0]) -> bool:
-            return versions.get(address.key, first) == version
+    def keep(address: Address, version: str, first: str = wanted[0]) -> bool:
+        return versions.get(address.key, first) == version
 
-        reads += [_list_children(client, live, kind.at(v), parent, keep, v) for v in wanted]
-    await asyncio.gather(*reads)
+    await asyncio.gather(
+        *(_list_children(client, live, kind.at(v), parent, keep, v) for v in wanted)
+    )
     unlisted = [a for a in declared if a.key not in live.resources]
     await asyncio.gather(*(_get(client, live, kind.at(versions[a.key]), a) for a in unlisted))
-    await then(declared)
+    if kinds.children(kind):  # a task per child only where children can be declared
+        await asyncio.gather(*(subtree(a) for a in declared))
 
 
 async def _list_children(

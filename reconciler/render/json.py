@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reconciler import __version__
 from reconciler.plan.model import FORMAT_VERSION, Change, Plan
-from reconciler.render import safe
+from reconciler.render import jsontext, safe
 
 
 def _change(change: Change) -> dict[str, Any]:
@@ -54,5 +53,12 @@ def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:
 
 
 def render_json(plan: Plan, command: str = "plan") -> str:
-    text = json.dumps(plan_document(plan, command), indent=2, ensure_ascii=False)
+    text = jsontext.dumps(plan_document(plan, command))  # json.dumps(indent=2), faster
     return safe.json_text(text) + "\n"
+
+
+def render_saved(plan: Plan, command: str, secret_check: Any) -> str:
+    """The file ``--out`` writes when it carries a secret stamp: the JSON plan's data and the
+    stamp, as ``json.dumps(indent=2, ensure_ascii=False)`` writes them (a file read back by
+    apply, not a log: no escapes beyond JSON's own), from the plan, not from its rendering."""
+    return jsontext.dumps({**plan_document(plan, command), "secret_check": secret_check}) + "\n"

@@ -75,5 +75,9 @@ def html_text(text: str) -> str:
 def json_text(text: str) -> str:
     """Serialised JSON with the same data, safe in a log: control and format characters and
     Azure DevOps ``##vso[`` written as ``\\u`` escapes (they can only occur inside strings)."""
-    text = _UNESCAPED_BY_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    # Both scans are skipped where they cannot match (a plan is megabytes, and mostly ASCII).
+    if not text.isascii() or "\x7f" in text:  # DEL is the one of them within ASCII
+        text = _UNESCAPED_BY_JSON.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
+    if "##" not in text:
+        return text
     return _AZURE_DEVOPS.sub(lambda m: m.group(0)[:-1] + "\\u005b", text)

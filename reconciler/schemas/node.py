@@ -8,12 +8,21 @@ branches (a connection's ``authType``) the generator writes. Pure; no I/O.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
+
+
+_ANYTHING: dict[str, Any] = {}  # the schema of a value the schema says nothing about
 
 
 @dataclass(frozen=True)
 class Node:
-    """A position in a schema document, resolving ``$ref`` and discriminator branches."""
+    """A position in a schema document, resolving ``$ref`` and discriminator branches.
+
+    A node resolves its schema once and keeps the nodes it leads to (its branches, children
+    and items): the comparison walks the same few positions for each of thousands of
+    resources. Schemas are never modified once loaded, so what was resolved stays right.
+    """
 
     root: dict[str, Any]
     schema: dict[str, Any]
@@ -25,36 +34,66 @@ class Node:
             schema = {**target, **{k: v for k, v in schema.items() if k != "$ref"}}
         return schema
 
-    @property
+    @cached_property
     def s(self) -> dict[str, Any]:
         return self._resolve(self.schema)
+
+    @cached_property
+    def _led_to(self) -> dict[str | tuple[str, str], Node]:
+        """The nodes this one leads to, made once: by key (a declared property), ("allOf",
+        the discriminator's value, lowercased) (a branch, or this node where none is chosen),
+        ("additionalProperties", "") and ("items", "")."""
+        return {}
+
+    def _node(self, step: str | tuple[str, str], schema: dict[str, Any]) -> Node:
+        found = self._led_to.get(step)
+        if found is None:
+            found = self._led_to[step] = Node(self.root, schema)
+        return found
 
     def branch(self, instance: Any) -> Node:
         """For a discriminated schema, the branch that ``instance`` selects."""
         s = self.s
         field_name = s.get("x-reconciler-discriminator")
-        if field_name and isinstance(instance, dict):
-            for branch in s.get("allOf", []):
-                const = branch["if"]["properties"][field_name]["const"]
-                if str(instance.get(field_name, "")).lower() == const.lower():
-                    return Node(self.root, branch["then"])
+        if not field_name or not isinstance(instance, dict):
+            return self
+        value = str(instance.get(field_name, "")).lower()
+        found = self._led_to.get(("allOf", value))
+        if found is None:
+            found = self._led_to[("allOf", value)] = self._select(field_name, value)
+        return found
+
+    def _select(self, field_name: str, value: str) -> Node:
+        for branch in self.s.get("allOf", []):
+            const = branch["if"]["properties"][field_name]["const"]
+            if value == const.lower():
+                return Node(self.root, branch["then"])
         return self
 
     def child(self, key: str, instance: Any = None) -> Node:
-        s = self.branch(instance).s
+        return self.branch(instance)._child(key)
+
+    def _child(self, key: str) -> Node:
+        found = self._led_to.get(key)
+        if found is not None:
+            return found
+        s = self.s
         props = s.get("properties", {})
         if key in props:
-            return Node(self.root, props[key])
+            return self._node(key, props[key])
+        # One node for every key of a map (tag names are not the schema's: not kept by name).
         extra = s.get("additionalProperties")
-        return Node(self.root, extra if isinstance(extra, dict) else {})
+        return self._node(
+            ("additionalProperties", ""), extra if isinstance(extra, dict) else _ANYTHING
+        )
 
     def items(self) -> Node:
-        return Node(self.root, self.s.get("items", {}))
+        return self._node(("items", ""), self.s.get("items", _ANYTHING))
 
     def flag(self, name: str) -> bool:
         return bool(self.schema.get(name) or self.s.get(name))
 
-    @property
+    @cached_property
     def is_map(self) -> bool:
         s = self.s
         return isinstance(s.get("additionalProperties"), dict) and not s.get("properties")

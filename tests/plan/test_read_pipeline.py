@@ -1,25 +1,30 @@
 """Reading is pipelined, and the plan does not depend on how it was.
 
 The connections of a resource group's workspaces are listed as soon as that group's workspace
-list answers: a slow group holds up only its own workspaces' lists. Whatever order answers come
+list answers: a slow group holds up only its own workspaces' lists. Each workspace is decided
+as soon as it and what it holds are read, while other reads go on. Whatever order answers come
 back in (here: random latencies, many requests at once, manifests shuffled), the plan is the
-one a run of one request at a time makes. On virtual time: the event loop jumps to its next
-timer whenever every task waits.
+one a run of one request at a time makes, and the one made when everything is decided after
+every read. On virtual time: the event loop jumps to its next timer whenever every task waits.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, transport
 from reconciler.emulator.asgi import EmulatorApp
 from reconciler.manifest.load import load
-from reconciler.plan.planner import Options
+from reconciler.plan import deciding
+from reconciler.plan.deciding import Deciding
+from reconciler.plan.planner import Options, decide
 from reconciler.render.json import render_json
 from reconciler.render.text import render_text
 from reconciler.session import Target, make_plan
@@ -99,8 +104,15 @@ class _Delayed:
         await self.app(scope, receive, send)
 
 
-def _plan(files: list[Path], app: _Delayed, parallelism: int) -> tuple[str, str]:
-    manifests = load(files, env={}).manifests
+def _plan(
+    files: list[Path],
+    app: _Delayed,
+    parallelism: int,
+    *,
+    env: dict[str, str] | None = None,
+    options: Options | None = None,
+) -> tuple[str, str]:
+    manifests = load(files, env=env or {}).manifests
 
     async def main(loop: asyncio.AbstractEventLoop) -> tuple[str, str]:
         target = Target(
@@ -109,7 +121,7 @@ def _plan(files: list[Path], app: _Delayed, parallelism: int) -> tuple[str, str]
             transport=httpx.ASGITransport(app=app),
             clock=loop.time,
         )
-        plan = await make_plan(manifests, target, {}, options=Options())
+        plan = await make_plan(manifests, target, env or {}, options=options or Options())
         return render_json(plan), render_text(plan, color=False)
 
     return run_in_virtual_time(main)
@@ -143,3 +155,130 @@ def test_a_slow_group_holds_up_only_its_own_workspaces_connections(tmp_path: Pat
     ]
     assert len(others) == 20  # the existing workspaces of rg-b and rg-c
     assert max(others) < slow_answered, (others, slow_answered)
+
+
+def _mixed_estate() -> Emulator:
+    """Beside the estate: connections holding a secret (one of them rotated), undeclared ones
+    this configuration marked (``--prune`` deletes them), and no resource group ``rg-gone``."""
+    emulator = _estate()
+    with httpx.Client(
+        transport=transport(emulator),
+        base_url="http://127.0.0.1",
+        headers={"Authorization": "Bearer fill"},
+    ) as client:
+        for w in range(0, 30, 2):
+            base = _base(GROUPS[w % 3], f"ws-{w:03d}")
+            props = {"authType": "ApiKey", "category": "CustomKeys", "target": "https://k"}
+            key = "rotated" if w % 6 == 0 else "k3y"
+            client.put(
+                f"{base}/connections/keyed",
+                params={"api-version": "2024-04-01"},
+                json={"properties": {**props, "credentials": {"key": key}}},
+            ).raise_for_status()
+            client.put(
+                f"{base}/connections/left-over",
+                params={"api-version": "2024-04-01"},
+                json={"properties": {**props, "metadata": {"managed-by": MARKER}}},
+            ).raise_for_status()
+    return emulator
+
+
+MARKER = "azureml-reconciler/team-a"
+
+
+def _mixed_manifests(tmp_path: Path, seed: int) -> list[Path]:
+    files = _manifests(tmp_path, seed)
+    meta = f"subscription: {DEFAULT_SUBSCRIPTION}"
+    extra = ["apiVersion: reconciler/v1\nkind: Defaults\nspec: {owner: team-a}\n"]
+    for w in range(0, 36, 2):
+        extra.append(
+            f"apiVersion: reconciler/v1\nkind: Connection\nmetadata: {{name: keyed, "
+            f"workspace: ws-{w:03d}, {meta}, resourceGroup: {GROUPS[w % 3]}}}\nspec: "
+            "{properties: {authType: ApiKey, category: CustomKeys, target: 'https://k', "
+            "credentials: {key: {fromEnv: KEY}}}}\n"
+        )
+    for w in range(2):  # in a resource group that does not exist
+        extra.append(
+            f"apiVersion: reconciler/v1\nkind: Workspace\nmetadata: {{name: gone-{w}, "
+            f"{meta}, resourceGroup: rg-gone}}\nspec: {{location: westeurope}}\n"
+        )
+        extra.append(
+            f"apiVersion: reconciler/v1\nkind: Connection\nmetadata: {{name: conn, "
+            f"workspace: gone-{w}, {meta}, resourceGroup: rg-gone}}\nspec: {{properties: "
+            "{authType: None, category: Git, target: 'https://git'}}\n"
+        )
+    random.Random(seed).shuffle(extra)
+    more = tmp_path / f"more-{seed}.yaml"
+    more.write_text("---\n".join(extra), encoding="utf-8")
+    return [*files, more]
+
+
+def test_deciding_while_reading_makes_the_plan_deciding_after_reading_makes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workspaces are decided while others are still read; creates, a missing resource group,
+    compared secrets and --prune come out as when every resource is decided after every read,
+    whatever order the answers come in."""
+    jitter = random.Random(11)
+    estate = _mixed_estate()
+    options = Options(prune=True)
+    env = {"KEY": "k3y"}
+    early: list[tuple[float, int]] = []  # (virtual time, resources decided so far)
+    settled = Deciding.settled
+
+    def spy(self: Deciding, live: Any, top: Any) -> None:
+        settled(self, live, top)
+        early.append((asyncio.get_running_loop().time(), len(self.made)))
+
+    for seed in (3, 4):
+        files = _mixed_manifests(tmp_path, seed)
+        with monkeypatch.context() as patched:  # nothing decided before every read is done
+            patched.setattr(Deciding, "settled", lambda *_: None)
+            after_reading = _plan(
+                files, _Delayed(estate, lambda _: 0.05), 8, env=env, options=options
+            )
+        for _ in range(2):
+            early.clear()
+            app = _Delayed(estate, lambda _: jitter.uniform(0.001, 0.3))
+            with monkeypatch.context() as patched:
+                patched.setattr(Deciding, "settled", spy)
+                assert _plan(files, app, 32, env=env, options=options) == after_reading
+            last_answer = max(done for _, _, done in app.seen)
+            decided_early = [n for when, n in early if when < last_answer]
+            # 38 workspaces and 110 connections without secrets; the 18 with them wait
+            assert len(early) == 38 and early[-1][1] == 38 + 110
+            assert decided_early and decided_early[-1] > 38, (early, last_answer)
+        found = json.loads(after_reading[0])
+        assert found["summary"] == {
+            "create": 31,  # 6 + 2 workspaces, 18 + 3 + 2 connections
+            "update": 23,  # 18 targets changed, 5 secrets rotated
+            "no-op": 112,
+            "replace-required": 0,
+            "unmanaged": 30,
+            "read": 0,
+            "delete": 15,
+        }, found["summary"]
+        assert [c["code"] for c in found["changes"]].count("secret_rotated") == 5
+        assert found["calls"]["by_kind"]["connection.listsecrets"] == 15
+        assert "resource group 'rg-gone' does not exist" in after_reading[1]
+
+
+def test_a_decision_that_fails_while_reading_is_made_again_after_reading(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Whatever a decision raises is raised where it always was: after every read (a read's
+    own error first), by the plan, which makes every decision not made while reading."""
+    files = _manifests(tmp_path, 5)
+    estate = _estate()
+    expected = _plan(files, _Delayed(estate, lambda _: 0.05), 8)
+    failed: list[str] = []
+
+    def fail_on_ws_007(kind: Any, m: Any, live: Any, ctx: Any) -> Any:
+        if m.address.name == "ws-007":
+            failed.append(m.address.name)
+            raise RuntimeError("a decision that fails")
+        return decide(kind, m, live, ctx)
+
+    monkeypatch.setattr(deciding, "decide", fail_on_ws_007)
+    assert _plan(files, _Delayed(estate, lambda _: 0.05), 8) == expected
+    assert failed == ["ws-007"]

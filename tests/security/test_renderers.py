@@ -206,3 +206,14 @@ def test_a_token_name_with_a_slash_is_shown_whole_in_the_markdown_table() -> Non
     assert_markdown_is_inert(markdown)
     row = next(line for line in markdown.splitlines() if "PlaywrightAccessTokens |" in line)
     assert "ci/" in row and "img src=x" in row  # the whole name, as code, not its last part
+
+
+def test_json_escapes_what_json_leaves_raw_in_ascii_and_wider_text() -> None:
+    """json.dumps(ensure_ascii=False) leaves DEL, C1 controls and bidi marks raw; the JSON plan
+    writes them as escapes, in an otherwise ASCII plan (DEL is ASCII) as in a wider one."""
+    from reconciler.render import safe
+
+    assert safe.json_text('{"a": "x\x7fy"}') == '{"a": "x\\u007fy"}'
+    assert safe.json_text('{"a": "é\x7f\x85\u202e"}') == '{"a": "é\\u007f\\u0085\\u202e"}'
+    assert safe.json_text('{"a": "##VSO[task"}') == '{"a": "##VSO\\u005btask"}'
+    assert safe.json_text('{"a": "ok ## not a command"}') == '{"a": "ok ## not a command"}'
