@@ -11,6 +11,7 @@ the user for bad input.
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Sequence
 
@@ -71,7 +72,12 @@ def run() -> int:
     """
     for name in NOT_IN_THE_CLI:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
-    return main()
+    code = main()
+    # What the command made (a plan of thousands of resources, their live bodies) is garbage
+    # once it has answered; frozen, the interpreter's collection at exit leaves it alone
+    # instead of walking it (~30 ms of a 1,200-resource plan). Nothing runs after this.
+    gc.freeze()
+    return code
 
 
 def main(argv: Sequence[str] | None = None) -> int:
