@@ -95,9 +95,12 @@ def _scalar(tag: str | None, text: str) -> Any:
         return text.lower() == "true"
     if tag == _INT:
         cleaned = text.replace("_", "")
+        # A sign comes before a base's prefix (``-0o17`` is -15), as ruamel's own reading has it.
+        sign = -1 if cleaned.startswith("-") else 1
+        digits = cleaned.lstrip("+-")
         for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
-            if cleaned.lower().startswith(prefix):
-                return int(cleaned[2:], base)
+            if digits.lower().startswith(prefix):
+                return sign * int(digits[2:], base)
         return int(cleaned)
     if tag == _FLOAT:
         lowered = text.lower()

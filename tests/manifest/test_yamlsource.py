@@ -114,6 +114,13 @@ SCALARS = [
     ("+12", 12),
     ("1_000", 1000),
     ("0x", "0x"),
+    # a sign before a base's prefix, as ruamel reads it
+    ("-0o17", -15),
+    ("+0o17", 15),
+    ("-0x1f", -31),
+    ("-0b101", -5),
+    ("-0", 0),
+    ("0b-101", "0b-101"),
     # floats; infinities and NaN stay text (JSON cannot hold them: the schema says no)
     ("1e3", 1000.0),
     ("1E3", 1000.0),
