@@ -60,5 +60,7 @@ def render_json(plan: Plan, command: str = "plan") -> str:
 def render_saved(plan: Plan, command: str, secret_check: Any) -> str:
     """The file ``--out`` writes when it carries a secret stamp: the JSON plan's data and the
     stamp, as ``json.dumps(indent=2, ensure_ascii=False)`` writes them (a file read back by
-    apply, not a log: no escapes beyond JSON's own), from the plan, not from its rendering."""
-    return jsontext.dumps({**plan_document(plan, command), "secret_check": secret_check}) + "\n"
+    apply, not a log: no escapes beyond JSON's own, and those only for lone surrogates, which
+    UTF-8 cannot carry), from the plan, not from its rendering."""
+    saved = jsontext.dumps({**plan_document(plan, command), "secret_check": secret_check})
+    return safe.json_writable(saved) + "\n"

@@ -13,11 +13,18 @@ from __future__ import annotations
 import html
 import re
 
-# C0 and C1 controls, DEL, and the Unicode format characters that reorder or hide text.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# C0 and C1 controls, DEL, the Unicode format characters that reorder or hide text, and lone
+# surrogates (half a character, which JSON's "\ud800" lets a server send: no UTF-8 output can
+# carry one, so printed raw it ends the command in a traceback).
+_CONTROL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
 # What json.dumps(ensure_ascii=False) leaves raw (it escapes C0 itself; newlines between
 # members are structure).
-_UNESCAPED_BY_JSON = re.compile(r"[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_UNESCAPED_BY_JSON = re.compile(
+    r"[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+)
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _WORKFLOW_LINE = re.compile(r"^(\s*)::")
 _AZURE_DEVOPS = re.compile(r"##(vso)?\[", re.IGNORECASE)
 _MENTION = re.compile(r"@(?=[A-Za-z0-9])")
@@ -81,3 +88,11 @@ def json_text(text: str) -> str:
     if "##" not in text:
         return text
     return _AZURE_DEVOPS.sub(lambda m: m.group(0)[:-1] + "\\u005b", text)
+
+
+def json_writable(text: str) -> str:
+    """Serialised JSON that UTF-8 can carry, with the same data: lone surrogates written as
+    JSON's ``\\u`` escapes (read back, the same string), everything else as it was."""
+    if text.isascii():
+        return text
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -217,3 +217,42 @@ def test_json_escapes_what_json_leaves_raw_in_ascii_and_wider_text() -> None:
     assert safe.json_text('{"a": "é\x7f\x85\u202e"}') == '{"a": "é\\u007f\\u0085\\u202e"}'
     assert safe.json_text('{"a": "##VSO[task"}') == '{"a": "##VSO\\u005btask"}'
     assert safe.json_text('{"a": "ok ## not a command"}') == '{"a": "ok ## not a command"}'
+
+
+def test_a_lone_surrogate_from_the_server_is_shown_escaped_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """JSON lets a server write ``"\\ud800"``: decoded, a string holding half a character,
+    which no UTF-8 output can carry. Every format of the plan, and the saved plan, show it as
+    an escape (the JSON ones as JSON's own, read back as the same string) instead of ending in
+    a UnicodeEncodeError traceback; the rest of the value is shown as it was."""
+    from reconciler.emulator import DEFAULT_SUBSCRIPTION, Knobs, running
+    from reconciler.emulator.wire import Request, Response
+    from tests.security.hostile import RewritingEmulator
+
+    odd = "half \ud800 of \udfff a pair"
+
+    def tamper(request: Request, response: Response) -> None:
+        body = response.body
+        if request.method == "GET" and isinstance(body, dict) and "properties" in body:
+            body["properties"]["description"] = odd
+
+    emulator = RewritingEmulator(
+        tamper,
+        knobs=Knobs(retry_after_seconds=0),
+        resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
+    )
+    manifest = workspace_manifest().replace("PR workspace,", "PR workspace, description: ours,")
+    (tmp_path / "ws.yaml").write_text(manifest)
+    with running(emulator) as url:
+        done = run_cli("apply", "--endpoint", url, "--auto-approve", "ws.yaml", cwd=tmp_path)
+        assert done.returncode == 0, done.stdout + done.stderr
+        for fmt in ("text", "json", "markdown"):
+            args = ("plan", "--endpoint", url, "--format", fmt, "--out", f"{fmt}.plan")
+            shown = run_cli(*args, "ws.yaml", cwd=tmp_path)
+            assert shown.returncode == 0, shown.stderr
+            assert "Traceback" not in shown.stderr
+            assert "half \\ud800 of \\udfff a pair" in shown.stdout, shown.stdout
+            assert_no_ci_command(shown.stdout, shown.stderr)
+            saved = json.loads((tmp_path / f"{fmt}.plan").read_text(encoding="utf-8"))
+            assert saved["changes"][0]["before"]["properties"]["description"] == odd
