@@ -96,8 +96,9 @@ def _scalar(tag: str | None, text: str) -> Any:
     if tag == _INT:
         cleaned = text.replace("_", "")
         # A sign comes before a base's prefix (``-0o17`` is -15), as ruamel's own reading has it.
+        # One sign only: ``+-0x10`` is no number (int() below says so, as ruamel does).
         sign = -1 if cleaned.startswith("-") else 1
-        digits = cleaned.lstrip("+-")
+        digits = cleaned[1:] if cleaned.startswith(("+", "-")) else cleaned
         for prefix, base in (("0x", 16), ("0o", 8), ("0b", 2)):
             if digits.lower().startswith(prefix):
                 return sign * int(digits[2:], base)

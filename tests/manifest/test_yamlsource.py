@@ -198,3 +198,14 @@ def test_the_yaml_version_is_settled_once_per_file_not_once_per_scalar(
     assert not problems
     assert docs[1].data["k199"] == 199
     assert len(asked) <= 2
+
+
+@pytest.mark.parametrize("written", ["!!int '+-0x10'", "!!int '--0x10'", "!!int '-+0o7'"])
+def test_two_signs_before_a_bases_prefix_are_an_error_as_ruamel_has_it(written: str) -> None:
+    """One sign may come before ``0x``/``0o``/``0b``; a second is not a number (ruamel's own
+    reading refuses it), never read as if only one were written."""
+    docs, problems = read_documents(F, f"k: {written}\n")
+    assert not docs
+    assert [p.render() for p in problems] == [
+        f"m.yaml:1:4: k: invalid literal for int() with base 10: {written[7:-1]!r}"
+    ]
