@@ -11,8 +11,9 @@
 * Values from the server that set a wait (``Retry-After``, ``x-ms-ratelimit-remaining-*``) are
   clamped to sane ranges, and no wait crosses ``deadline_at`` (``apply --deadline``).
 * 401 refreshes the token once (a token can expire mid-run).
-* Concurrency is bounded by a semaphore (``--parallelism``), over as many connections in
-  pools of a few (:mod:`reconciler.arm.pools`: httpx's CPU per request grows with its pool).
+* Concurrency is bounded by a semaphore (``--parallelism``), over as many connections, each
+  in a pool of its own (:mod:`reconciler.arm.pools`: httpx's CPU per request grows with its
+  pool).
 * The clock, sleep and random source are injected: tests of long waits run instantly.
 * Nothing is logged that could hold a secret: no headers, no bodies; URLs carry only
   resource names and api-version.
@@ -123,7 +124,7 @@ class ArmClient:
         connections = max(1, parallelism)
         self._semaphore = asyncio.Semaphore(connections)
         self._http = httpx.AsyncClient(
-            # several small pools: httpx's CPU per request grows with its pool (pools.py)
+            # a pool per connection: httpx's CPU per request grows with its pool (pools.py)
             transport=pools_for(connections, verify=verify) if transport is None else transport,
             timeout=timeout,
             verify=verify,
