@@ -11,7 +11,9 @@
 * Values from the server that set a wait (``Retry-After``, ``x-ms-ratelimit-remaining-*``) are
   clamped to sane ranges, and no wait crosses ``deadline_at`` (``apply --deadline``).
 * 401 refreshes the token once (a token can expire mid-run).
-* Concurrency is bounded by a semaphore (``--parallelism``).
+* Concurrency is bounded by a semaphore (``--parallelism``), over as many connections, each
+  in a pool of its own (:mod:`reconciler.arm.pools`: httpx's CPU per request grows with its
+  pool).
 * The clock, sleep and random source are injected: tests of long waits run instantly.
 * Nothing is logged that could hold a secret: no headers, no bodies; URLs carry only
   resource names and api-version.
@@ -44,6 +46,7 @@ from reconciler.arm.pacing import MAX_PACE as MAX_PACE
 from reconciler.arm.pacing import MAX_RETRY_AFTER as MAX_RETRY_AFTER
 from reconciler.arm.pacing import Budget
 from reconciler.arm.pacing import retry_after as retry_after
+from reconciler.arm.pools import pools_for
 from reconciler.errors import DeadlineExceeded, TransportError
 
 log = logging.getLogger("reconciler.arm")
@@ -118,13 +121,15 @@ class ArmClient:
         self.stats = CallStats()
         self._budget = Budget()
         self._turns = {kind: asyncio.Lock() for kind in ("reads", "writes")}
-        self._semaphore = asyncio.Semaphore(max(1, parallelism))
+        connections = max(1, parallelism)
+        self._semaphore = asyncio.Semaphore(connections)
         self._http = httpx.AsyncClient(
-            transport=transport,
+            # a pool per connection: httpx's CPU per request grows with its pool (pools.py)
+            transport=pools_for(connections, verify=verify) if transport is None else transport,
             timeout=timeout,
             verify=verify,
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=max(1, parallelism)),
+            limits=httpx.Limits(max_connections=connections),  # through a proxy
         )
 
     async def __aenter__(self) -> ArmClient:
