@@ -92,7 +92,10 @@ def _scalar(tag: str | None, text: str) -> Any:
     if tag == _NULL:
         return None
     if tag == _BOOL:
-        return text.lower() == "true"
+        lowered = text.lower()
+        if lowered not in ("true", "false"):  # only an explicit !!bool can hold anything else
+            raise ValueError(f"{text!r} is not a boolean (true or false)")
+        return lowered == "true"
     if tag == _INT:
         cleaned = text.replace("_", "")
         # A sign comes before a base's prefix (``-0o17`` is -15), as ruamel's own reading has it.

@@ -209,3 +209,17 @@ def test_two_signs_before_a_bases_prefix_are_an_error_as_ruamel_has_it(written: 
     assert [p.render() for p in problems] == [
         f"m.yaml:1:4: k: invalid literal for int() with base 10: {written[7:-1]!r}"
     ]
+
+
+def test_an_explicit_bool_is_true_or_false_or_an_error_never_false_for_anything_else() -> None:
+    """``!!bool yes`` reads as true to its reviewer (and to YAML 1.1, and ruamel's own
+    constructor); YAML 1.2 spells booleans only true and false. Anything else under the tag is
+    an error at the value, not silently false."""
+    docs, problems = read_documents(F, "a: !!bool 'True'\nb: !!bool FALSE\n")
+    assert not problems and docs[0].data == {"a": True, "b": False}
+    for written in ("yes", "on", "'1'", "y"):
+        docs, problems = read_documents(F, f"enabled: !!bool {written}\n")
+        assert not docs, (written, docs[0].data)
+        assert [p.render() for p in problems] == [
+            f"m.yaml:1:10: enabled: {written.strip(chr(39))!r} is not a boolean (true or false)"
+        ]
