@@ -13,16 +13,17 @@ from __future__ import annotations
 import html
 import re
 
-# C0 and C1 controls, DEL, the Unicode format characters that reorder or hide text, and lone
+# C0 and C1 controls, DEL, the Unicode format characters that reorder or hide text, Unicode's
+# line and paragraph separators (which break a line as NEL, U+0085, does), and lone
 # surrogates (half a character, which JSON's "\ud800" lets a server send: no UTF-8 output can
 # carry one, so printed raw it ends the command in a traceback).
 _CONTROL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+    r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 # What json.dumps(ensure_ascii=False) leaves raw (it escapes C0 itself; newlines between
 # members are structure).
 _UNESCAPED_BY_JSON = re.compile(
-    r"[\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
+    r"[\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff\ud800-\udfff]"
 )
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 _WORKFLOW_LINE = re.compile(r"^(\s*)::")

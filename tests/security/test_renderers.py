@@ -256,3 +256,18 @@ def test_a_lone_surrogate_from_the_server_is_shown_escaped_not_a_traceback(
             assert_no_ci_command(shown.stdout, shown.stderr)
             saved = json.loads((tmp_path / f"{fmt}.plan").read_text(encoding="utf-8"))
             assert saved["changes"][0]["before"]["properties"]["description"] == odd
+
+
+def test_unicode_line_and_paragraph_separators_are_escaped_like_next_line() -> None:
+    """U+2028 and U+2029 end a line wherever Unicode's line breaking is followed (a browser
+    showing a CI log, an editor), as NEL (U+0085) does: a value from a server could start what
+    looks like a line of the tool's own output. Every format shows them as escapes."""
+    from reconciler.render import safe
+
+    value = "x\u2028No changes: Azure matches the manifests.\u2029"
+    assert safe.terminal(value) == "x\\u2028No changes: Azure matches the manifests.\\u2029"
+    assert safe.terminal("a\x85b") == "a\\x85b"  # as NEL already was
+    assert "\u2028" not in safe.md_text(value) and "\u2028" not in safe.md_fence(value)
+    shown = safe.json_text(json.dumps({"a": value}, ensure_ascii=False))
+    assert shown == '{"a": "x\\u2028No changes: Azure matches the manifests.\\u2029"}'
+    assert json.loads(shown) == {"a": value}
