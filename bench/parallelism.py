@@ -58,7 +58,7 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=5)
     parser.add_argument("--groups", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--values", default="4,8,16,32")
+    parser.add_argument("--values", default="8,16,32,64")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     values = [int(v) for v in args.values.split(",")]

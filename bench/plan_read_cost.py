@@ -30,6 +30,7 @@ from typing import Any
 import httpx
 from _common import LINKED, run_reconciler
 
+from reconciler.commands.options import DEFAULT_PARALLELISM
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from reconciler.emulator.tls import self_signed
 
@@ -159,7 +160,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=5)
     parser.add_argument("--groups", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=50.0)
-    parser.add_argument("--parallelism", type=int, default=16, help="ours (--parallelism)")
+    parser.add_argument(
+        "--parallelism", type=int, default=DEFAULT_PARALLELISM, help="ours (--parallelism)"
+    )
     parser.add_argument("--sdk-threads", type=int, default=32)
     parser.add_argument(
         "--sdk-retries", type=int, default=100, help="azure-core retry_status of the SDK"

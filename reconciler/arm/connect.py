@@ -30,7 +30,7 @@ class Target:
     """Where requests go and how they are made (tests inject transport, clock and sleep)."""
 
     endpoint: str
-    parallelism: int = 16  # the CLI's default (commands.options.DEFAULT_PARALLELISM)
+    parallelism: int = 32  # the CLI's default (commands.options.DEFAULT_PARALLELISM)
     transport: httpx.AsyncBaseTransport | None = None
     verify: bool | str = True
     clock: Callable[[], float] | None = None
