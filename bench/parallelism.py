@@ -1,7 +1,7 @@
 """Which --parallelism: our plan of W workspaces x C connections at several parallelisms.
 
 Usage: python bench/parallelism.py [--workspaces 200] [--connections 5] [--groups 4]
-                                   [--latency-ms 50] [--values 4,8,16,32] [--repeat 3]
+                                   [--latency-ms 50] [--values 8,16,32,64] [--repeat 3]
 
 One emulator process (HTTPS on loopback, --latency-ms a request, ARM's limits lifted as in
 plan_read_cost.py, so no run is paced by ARM's refill); `reconciler plan` as a whole
@@ -23,10 +23,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from plan_read_cost import UNLIMITED, _fill, _manifests
-
-from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
-from reconciler.emulator.tls import self_signed
+from plan_read_cost import estate_arguments, served_estate
 
 
 def _plan(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[float, float, int]:
@@ -54,28 +51,20 @@ def _plan(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[floa
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--workspaces", type=int, default=200)
-    parser.add_argument("--connections", type=int, default=5)
-    parser.add_argument("--groups", type=int, default=4)
-    parser.add_argument("--latency-ms", type=float, default=50.0)
+    estate_arguments(parser)
     parser.add_argument("--values", default="8,16,32,64")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     values = [int(v) for v in args.values.split(",")]
     runs: dict[int, list[tuple[float, float, int]]] = {v: [] for v in values}
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = self_signed(Path(tmp) / "tls")
-        groups = tuple((DEFAULT_SUBSCRIPTION, f"bench-rg-{g}") for g in range(args.groups))
-        emulator = Emulator(knobs=Knobs(page_size=100), resource_groups=groups)
-        manifests = _manifests(Path(tmp), args.workspaces, args.connections, args.groups)
-        with running(emulator, certificate=(cert, key)) as url:
-            _fill(url, cert, args.workspaces, args.connections, args.groups)
-            emulator.knobs.latency_ms = args.latency_ms
-            emulator.knobs.throttle_scale = UNLIMITED  # ARM's limits lifted, as plan_read_cost
-            for _ in range(args.repeat):
-                for value in values:
-                    emulator.throttle.buckets.clear()
-                    runs[value].append(_plan(url, cert, manifests, value))
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        served_estate(args, Path(tmp)) as (url, cert, emulator, manifests),
+    ):
+        for _ in range(args.repeat):
+            for value in values:
+                emulator.throttle.buckets.clear()
+                runs[value].append(_plan(url, cert, manifests, value))
     print(
         f"{args.workspaces} workspaces x {args.connections} connections in {args.groups} "
         f"resource groups; {args.latency_ms:g} ms per request; {args.repeat} runs each, "

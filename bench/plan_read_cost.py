@@ -1,7 +1,7 @@
 """Plan over W workspaces x C connections: API calls and wall time, ours vs the SDK way.
 
 Usage: python bench/plan_read_cost.py [--workspaces 200] [--connections 5] [--groups 4]
-                                      [--latency-ms 50] [--parallelism 16] [--sdk-threads 32]
+                                      [--latency-ms 50] [--parallelism 32] [--sdk-threads 32]
                                       [--sdk-retries 100] [--skip-throttled]
 
 The emulator (HTTPS on loopback, every request delayed by --latency-ms) runs in this process
@@ -20,10 +20,12 @@ compare, so both sides read the same things. Prints a Markdown table of ratios.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -154,12 +156,37 @@ def _run(
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
+def estate_arguments(parser: argparse.ArgumentParser) -> None:
+    """The estate's size and latency, as every script that serves it takes them."""
     parser.add_argument("--workspaces", type=int, default=200)
     parser.add_argument("--connections", type=int, default=5)
     parser.add_argument("--groups", type=int, default=4)
     parser.add_argument("--latency-ms", type=float, default=50.0)
+
+
+@contextlib.contextmanager
+def served_estate(
+    args: argparse.Namespace, directory: Path
+) -> Iterator[tuple[str, Path, Emulator, Path]]:
+    """The estate (``estate_arguments``) on an emulator over HTTPS in this process, filled,
+    each request delayed by the latency and ARM's limits lifted; its manifests written to
+    ``directory``: (URL, certificate to trust, the emulator, the manifests)."""
+    cert, key = self_signed(directory / "tls")
+    groups = tuple((DEFAULT_SUBSCRIPTION, f"bench-rg-{g}") for g in range(args.groups))
+    emulator = Emulator(knobs=Knobs(page_size=100), resource_groups=groups)
+    manifests = _manifests(directory, args.workspaces, args.connections, args.groups)
+    with running(emulator, certificate=(cert, key)) as url:
+        _fill(url, cert, args.workspaces, args.connections, args.groups)
+        emulator.knobs.latency_ms = args.latency_ms
+        # ARM's limits lifted, the buckets its headers report included (we pace by them, as on
+        # ARM: 1,012 reads would take the refill's 30 s whatever the latency).
+        emulator.knobs.throttle_scale = UNLIMITED
+        yield url, cert, emulator, manifests
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    estate_arguments(parser)
     parser.add_argument(
         "--parallelism", type=int, default=DEFAULT_PARALLELISM, help="ours (--parallelism)"
     )
@@ -172,23 +199,16 @@ def main() -> None:
         "--skip-serial", action="store_true", help="no SDK run in turn (hours at 10,000 GETs)"
     )
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        cert, key = self_signed(Path(tmp) / "tls")
-        groups = tuple((DEFAULT_SUBSCRIPTION, f"bench-rg-{g}") for g in range(args.groups))
-        emulator = Emulator(knobs=Knobs(page_size=100), resource_groups=groups)
-        manifests = _manifests(Path(tmp), args.workspaces, args.connections, args.groups)
-        with running(emulator, certificate=(cert, key)) as url:
-            _fill(url, cert, args.workspaces, args.connections, args.groups)
-            emulator.knobs.latency_ms = args.latency_ms
-            # Throttle off: ARM's limits lifted, the buckets its headers report included (we
-            # pace by them, as on ARM: 1,012 reads would take the refill's 30 s whatever the
-            # latency). Throttle on: ARM's buckets as documented, enforced.
-            emulator.knobs.throttle_scale = UNLIMITED
-            free = _run(url, cert, emulator, manifests, args)
-            throttled = None
-            if not args.skip_throttled:
-                emulator.knobs.throttle, emulator.knobs.throttle_scale = True, 1.0
-                throttled = _run(url, cert, emulator, manifests, args)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        served_estate(args, Path(tmp)) as (url, cert, emulator, manifests),
+    ):
+        free = _run(url, cert, emulator, manifests, args)
+        throttled = None
+        if not args.skip_throttled:
+            # ARM's buckets as documented, enforced
+            emulator.knobs.throttle, emulator.knobs.throttle_scale = True, 1.0
+            throttled = _run(url, cert, emulator, manifests, args)
     _report(args, free, throttled)
 
 
