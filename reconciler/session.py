@@ -15,13 +15,13 @@ import asyncio
 import contextlib
 import sys
 import time
-from collections.abc import Coroutine, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
 
 from reconciler.arm.connect import Target, arm_client
+from reconciler.arm.loop import run_async
 from reconciler.errors import UsageError
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
@@ -33,26 +33,6 @@ from reconciler.playwright.audit import evaluate
 from reconciler.read.live import read
 from reconciler.read.livestate import LiveState
 from reconciler.read.playwright import read_playwright
-
-T = TypeVar("T")
-
-
-def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
-    """``asyncio.run(coroutine)``, without a repr of what it returns.
-
-    When it is done, asyncio.run puts back the SIGINT handler it had installed, and the
-    signal module, naming the handler it replaces (a partial holding the main task), builds
-    its repr; a finished task's repr holds its result's. For a plan that is the whole plan,
-    twice: 1.9 MB of text and 26 ms for 1,200 resources, growing with the estate. The result
-    leaves beside the task instead.
-    """
-    result: list[T] = []
-
-    async def main() -> None:
-        result.append(await coroutine)
-
-    asyncio.run(main())
-    return result[0]
 
 
 async def make_plan(

@@ -36,6 +36,7 @@ from reconciler.apply.budget import Budget
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.arm.client import ArmClient
 from reconciler.arm.connect import Target, arm_client
+from reconciler.arm.loop import run_async
 from reconciler.errors import ReconcilerError, UsageError
 from reconciler.kinds import ResourceKind
 from reconciler.plan.model import Action, Change, Plan, ReasonCode
@@ -264,7 +265,7 @@ def execute(
 
     try:
         with progress:
-            report = asyncio.run(go())
+            report = run_async(go())
     except KeyboardInterrupt:
         print("\ninterrupted: no further deletes were started.", file=sys.stderr)
         running = holder["destroyer"].report.in_flight if holder else {}

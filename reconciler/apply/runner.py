@@ -8,7 +8,6 @@ Azure are listed with their URLs, and rerunning apply converges.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Mapping
@@ -22,6 +21,7 @@ from reconciler.apply.outputs import workspace_outputs
 from reconciler.apply.progress import LiveProgress, PlainProgress
 from reconciler.apply.secretcheck import SecretKey
 from reconciler.arm.connect import Target, arm_client
+from reconciler.arm.loop import run_async
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Plan
@@ -148,22 +148,18 @@ def execute(
     holder: dict[str, Applier] = {}
     progress: Any = LiveProgress() if live_view else PlainProgress(sys.stdout)
 
-    async def go() -> None:
-        # Returns nothing: asyncio.run formats its finished task (its result included, whole,
-        # then cut short) when it restores the SIGINT handler, twice: a report of thousands of
-        # resources with their bodies would be rendered as text for nothing.
+    async def go() -> ApplyReport:
         async with arm_client(target) as client:
             applier = Applier(client, manifests, env, notify=progress, options=options)
             holder["applier"] = applier
-            await applier.apply(plan)
+            return await applier.apply(plan)
 
     try:
         with progress:
-            asyncio.run(go())
+            report = run_async(go())
     except KeyboardInterrupt:
         _interrupted(holder.get("applier"))
         return 130
-    report = holder["applier"].report
     _report(report, manifests)
     return 0 if report.ok else 1
 

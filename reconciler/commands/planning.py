@@ -72,7 +72,8 @@ def _problem_summary(problems: list[Any]) -> str:
 
 def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any, Any]:
     """The plan, and with ``stamp`` the secret stamp a saved plan carries (else None)."""
-    from reconciler.session import make_plan, run_async
+    from reconciler.arm.loop import run_async
+    from reconciler.session import make_plan
 
     with session(args, require_secrets=args.secrets == "compare") as (manifests, target, env):
         secret_stamp = None
@@ -210,8 +211,9 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     from dataclasses import replace
 
     from reconciler.apply import destroyer
+    from reconciler.arm.loop import run_async
     from reconciler.plan.destroy import DestroyOptions
-    from reconciler.session import make_destroy_plan, run_async
+    from reconciler.session import make_destroy_plan
 
     check_destroy_usage(args)
     check_out(args, "destroy")

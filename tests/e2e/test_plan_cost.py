@@ -1,15 +1,15 @@
 """What a plan costs beside its requests: asyncio.run builds the repr of what its coroutine
 returns (putting back its SIGINT handler names the old one, a partial holding the finished
 task), and a plan's repr is the whole plan — 1.9 MB of text for 1,200 resources, twice. The
-commands run their coroutines with :func:`reconciler.session.run_async`, which returns the
+commands run their coroutines with :func:`reconciler.arm.loop.run_async`, which returns the
 result beside the task."""
 
 from __future__ import annotations
 
 import pytest
 
+from reconciler.arm.loop import run_async
 from reconciler.plan.model import Plan
-from reconciler.session import run_async
 from tests.e2e.conftest import EXAMPLES, Azure
 
 
