@@ -128,7 +128,10 @@ def test_a_command_line_error_exits_1_not_2(
 
 
 def test_help_and_version_still_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
-    for argv in (["--help"], ["plan", "--help"], ["--version"]):
+    for argv in (["--help"], ["plan", "--help"], ["-v", "--version"]):
         with pytest.raises(SystemExit) as stop:
             main(argv)
         assert stop.value.code == 0
+    capsys.readouterr()
+    assert main(["--version"]) == 0  # answered before the parser is built
+    assert capsys.readouterr().out == f"reconciler {__version__}\n"

@@ -87,3 +87,23 @@ def test_an_invalid_document_still_gets_jsonschemas_messages(tmp_path: Path) -> 
     )
     assert done.returncode == 1
     assert "unknown field 'friendlyNme' (did you mean 'friendlyName'?)" in done.stdout + done.stderr
+
+
+def _modules(args: list[str]) -> set[str]:
+    """Every module ``python -X importtime ARGS`` imports, by its full name."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", *args], capture_output=True, text=True, check=True
+    )
+    return {
+        line.rsplit("|", 1)[1].strip()
+        for line in done.stderr.splitlines()
+        if line.startswith("import time:") and "cumulative" not in line
+    }
+
+
+def test_version_is_answered_by_the_entry_point_alone() -> None:
+    """``--version`` is asked in every CI job: it builds no parser and imports no command (the
+    parser and its options were ~20 ms of a 60 ms answer)."""
+    loaded = _modules(["-m", "reconciler", "--version"]) - _modules(["-c", "pass"])
+    entry = {"runpy", "importlib.machinery", "gc"}  # python -m's own, and cli's gc.freeze
+    assert loaded <= entry | {"reconciler", "reconciler.__main__", "reconciler.cli"}, sorted(loaded)
