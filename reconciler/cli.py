@@ -3,10 +3,10 @@
 The parser is :mod:`reconciler.commands.parser` and the commands live in
 :mod:`reconciler.commands`; neither holds logic of its own, they wire the modules together.
 Heavy modules are imported inside the command functions so that ``reconciler validate`` starts
-fast in CI; ``reconciler --version`` is answered before even the parser is built; and :func:`run`, the process's entry point, keeps two
-modules that only ride along with httpx out of the process. Every
-:class:`ReconcilerError` becomes a message on stderr and a non-zero exit; no traceback reaches
-the user for bad input.
+fast in CI; ``reconciler --version`` is answered before even the parser is built; and
+:func:`run`, the process's entry point, keeps two modules that only ride along with httpx out
+of the process. Every :class:`ReconcilerError` becomes a message on stderr and a non-zero
+exit; no traceback reaches the user for bad input.
 """
 
 from __future__ import annotations
