@@ -165,11 +165,18 @@ def _diff_object(
     ignore: frozenset[str],
     defaults: Mapping[str, Any],
 ) -> Iterator[FieldDiff]:
-    live_keys = {k.lower(): k for k in live} if node.is_map else {k: k for k in live}
+    # A map's keys compare case-insensitively (ARM's tags); the lowercased index of the live
+    # keys is made only when a declared key is not there as written.
+    folded: dict[str, str] | None = None
     for key, value in desired.items():
         child = node.child(key, desired)
-        live_key = live_keys.get(key.lower() if node.is_map else key)
-        live_value = live.get(live_key) if live_key is not None else None
+        if key in live or not node.is_map:
+            live_value = live.get(key)
+        else:
+            if folded is None:
+                folded = {k.lower(): k for k in live}
+            live_key = folded.get(key.lower())
+            live_value = live[live_key] if live_key is not None else None
         here = _fmt(path, key)
         yield from diff(
             value,

@@ -31,7 +31,7 @@ from reconciler.plan.writeback import (
     uncarried,
     uncarried_reason,
 )
-from reconciler.read.livestate import Key, LiveState, without_nulls
+from reconciler.read.livestate import Key, LiveState
 
 SENSITIVE_CHANGED = "(sensitive value changed)"
 SENSITIVE = "(sensitive)"
@@ -284,7 +284,6 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: Conte
     if created is not None or body is None:
         verdict = created or NOT_FOUND
         return _absent(verdict, address=address, workspace=parent, after=after, warnings=warnings)
-    body = without_nulls(body)
     diffs = _field_diffs(kind, m, body, kind.node(), ctx.options)
     if kind.secrets_action is not None:
         secret_diffs, compared = _secret_diffs(kind, m, live, ctx.secret_values)
