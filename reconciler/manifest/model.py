@@ -44,6 +44,11 @@ class Address:
         )
 
     def __str__(self) -> str:
+        return self._text
+
+    @cached_property
+    def _text(self) -> str:
+        """Made once, like :attr:`key`: the plan names each resource by it several times."""
         parts = [self.kind, self.subscription, self.resource_group]
         if self.workspace:
             parts.append(self.workspace)

@@ -105,12 +105,16 @@ def find_refs(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, Secret
     ref = as_ref(data)
     if ref is not None:
         yield path, ref
+    # Only containers are walked into: a reference is a mapping, never a scalar (a generator
+    # per scalar was most of the cost; specs are scanned several times a plan).
     elif isinstance(data, dict):
         for key, value in data.items():
-            yield from find_refs(value, (*path, key))
+            if isinstance(value, dict | list):
+                yield from find_refs(value, (*path, key))
     elif isinstance(data, list):
         for i, value in enumerate(data):
-            yield from find_refs(value, (*path, i))
+            if isinstance(value, dict | list):
+                yield from find_refs(value, (*path, i))
 
 
 def read_ref(

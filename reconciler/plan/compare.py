@@ -156,6 +156,10 @@ def diff(
         yield FieldDiff(path, live, desired)
 
 
+# Scalars compared by value and type (``True`` is not ``1`` here); most of a no-op plan.
+_PLAIN = frozenset({str, int, float, bool})
+
+
 def _diff_object(
     desired: dict[str, Any],
     live: dict[str, Any],
@@ -169,7 +173,6 @@ def _diff_object(
     # keys is made only when a declared key is not there as written.
     folded: dict[str, str] | None = None
     for key, value in desired.items():
-        child = node.child(key, desired)
         if key in live or not node.is_map:
             live_value = live.get(key)
         else:
@@ -177,11 +180,13 @@ def _diff_object(
                 folded = {k.lower(): k for k in live}
             live_key = folded.get(key.lower())
             live_value = live[live_key] if live_key is not None else None
+        if type(value) is type(live_value) and type(value) in _PLAIN and value == live_value:
+            continue  # the same string, number or flag: no rule finds a difference there
         here = _fmt(path, key)
         yield from diff(
             value,
             live_value,
-            child,
+            node.child(key, desired),
             path=here,
             key=key,
             strict=strict or here in WHOLE,
