@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,11 @@ def session(
         from reconciler.manifest import shard
 
         manifests = shard.select(manifests, *shard.parse(args.shard))
+    if args.whole_process:
+        # What was loaded lives until the process ends, and loading leaves no garbage behind:
+        # the collector's full passes need not walk it again while the command reads and
+        # decides (~0.1 s of a 10,000-resource plan).
+        gc.freeze()
     with contextlib.ExitStack() as stack:
         if args.emulator:
             state = args.emulator_state or DEFAULT_EMULATOR_STATE

@@ -90,6 +90,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"reconciler {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help=VERBOSE)
+    # Not an option: reconciler.cli.run sets it for the reconciler's own process.
+    parser.set_defaults(whole_process=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for add in COMMANDS:
         add(commands)

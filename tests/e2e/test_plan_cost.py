@@ -6,9 +6,12 @@ result beside the task."""
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 from reconciler.arm.loop import run_async
+from reconciler.cli import main
 from reconciler.plan.model import Plan
 from tests.e2e.conftest import EXAMPLES, Azure
 
@@ -60,3 +63,20 @@ def test_plan_and_destroy_never_build_the_plans_repr(
     assert code == 0, err
     assert '"changes"' in out
     assert reprs == []
+
+
+@pytest.mark.parametrize("whole_process", [True, False])
+def test_the_reconcilers_own_process_freezes_what_it_loaded(
+    azure: Azure,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    whole_process: bool,
+) -> None:
+    """Loaded manifests live until the process exits: frozen, the collector's full passes no
+    longer walk them while the plan reads. A program calling ``main`` keeps its collector."""
+    frozen: list[int] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
+    argv = [*("plan", "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES))]
+    code = main([*argv, "--endpoint", azure.url], whole_process=whole_process)
+    assert code in (0, 2), capsys.readouterr().err
+    assert frozen == ([1] if whole_process else [])
