@@ -160,6 +160,14 @@ def diff(
 _PLAIN = frozenset({str, int, float, bool})
 
 
+def _live_value(live: dict[str, Any], key: str, is_map: bool) -> Any:
+    """A map's keys compare case-insensitively (ARM's tags): as written, else by case."""
+    if key in live or not is_map:
+        return live.get(key)
+    lowered = key.lower()
+    return next((v for k, v in live.items() if k.lower() == lowered), None)
+
+
 def _diff_object(
     desired: dict[str, Any],
     live: dict[str, Any],
@@ -169,17 +177,8 @@ def _diff_object(
     ignore: frozenset[str],
     defaults: Mapping[str, Any],
 ) -> Iterator[FieldDiff]:
-    # A map's keys compare case-insensitively (ARM's tags); the lowercased index of the live
-    # keys is made only when a declared key is not there as written.
-    folded: dict[str, str] | None = None
     for key, value in desired.items():
-        if key in live or not node.is_map:
-            live_value = live.get(key)
-        else:
-            if folded is None:
-                folded = {k.lower(): k for k in live}
-            live_key = folded.get(key.lower())
-            live_value = live[live_key] if live_key is not None else None
+        live_value = _live_value(live, key, node.is_map)
         if type(value) is type(live_value) and type(value) in _PLAIN and value == live_value:
             continue  # the same string, number or flag: no rule finds a difference there
         here = _fmt(path, key)

@@ -286,12 +286,13 @@ def test_an_arm_error_is_printed_on_one_line_whatever_the_service_wrote(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from reconciler import cli
+    from reconciler.commands import common
     from reconciler.errors import ArmError
 
     def fail(args: object) -> int:
         raise ArmError(400, "BadRequest", "first line\nsecond\r\n::error::x", method="PUT")
 
-    monkeypatch.setattr(cli, "check_usage", fail)
+    monkeypatch.setattr(common, "check_usage", fail)  # imported by main() when it runs
     assert cli.main(["validate", "x"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: BadRequest: first line")
