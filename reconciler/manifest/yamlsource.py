@@ -47,9 +47,15 @@ _COLLECTION_TAGS = (_TAG + "seq", _TAG + "map")
 _NULL, _BOOL, _INT, _FLOAT, _MERGE = (_TAG + t for t in ("null", "bool", "int", "float", "merge"))
 _TEXT_TAGS = (_TAG + "str", _TAG + "timestamp", _TAG + "binary")
 _KEY_TAGS = (_TAG + "str", _INT, _BOOL, _NULL, _FLOAT)
+# A line starts after any break the C parser knows (``\r`` alone, and NEL, LS and PS too),
+# not only after ``\n`` as ``re.MULTILINE`` has it: a file broken by ``\r`` would otherwise be
+# one line to the screen below and its nesting unchecked until the composer's recursion
+# overflowed the C stack (a segmentation fault, no message).
+_BREAK = "\r\n\x85\u2028\u2029"
+_LINE_START = rf"(?:\A|(?<=[{_BREAK}]))"
 # What may open a block collection at the start of a line, besides indentation.
-_LINE_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
-_DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
+_LINE_PREFIX = re.compile(rf"{_LINE_START}[ \t?:-]*")
+_DOCUMENT_MARKER = re.compile(rf"{_LINE_START}(?:---|\.\.\.)(?=[ \t{_BREAK}]|\Z)")
 
 
 @dataclass

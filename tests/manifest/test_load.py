@@ -340,6 +340,28 @@ def test_deep_nesting_is_refused_before_composing_never_a_crash(tmp_path: Path, 
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("newline", ["\r", "\x85", "\u2028", "\u2029"], ids=repr)
+def test_deep_nesting_on_lines_not_broken_by_newline_is_refused_never_a_crash(
+    tmp_path: Path, newline: str
+) -> None:
+    """The C parser also breaks lines at a lone CR (and NEL, LS, PS): the screen for deep
+    nesting must see those lines too, or the composer's recursion kills the process."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(f"k:{newline}" + "- " * 50_000 + f"x{newline}", encoding="utf-8", newline="")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    assert re.search(
+        rf"^{re.escape(str(path))}:\d+:\d+: nesting deeper than 64 levels$", done.stdout, re.M
+    )
+    assert "Traceback" not in done.stderr
+
+
 def test_non_utf8_input_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("kind: Workspace\nspec:\n  description: caf\xe9\n".encode("latin-1"))
