@@ -21,7 +21,7 @@ from reconciler.plan.model import Action, Change, Plan, ReasonCode
 from reconciler.plan.planner import Options, plan
 from reconciler.playwright.audit import evaluate
 from reconciler.playwright.client import TokenInfo
-from reconciler.read.livestate import LiveState
+from reconciler.read.livestate import LiveState, without_nulls
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.yaml"))
 SUB = "00000000-1111-2222-3333-444444444444"
@@ -62,13 +62,15 @@ def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState
     live = LiveState()
     present = {str(body["name"]).lower(): body for body in data.get("workspaces", [])}
     for name in declared:
-        live.put(_ws_address(name), present.get(name.lower()))
+        found = present.get(name.lower())
+        # as the reader hands bodies over: explicit nulls dropped (read.live.resource/listed)
+        live.put(_ws_address(name), None if found is None else without_nulls(found))
     spelled = {name.lower(): name for name in declared}  # as the reader names them
     for collection, kind in CHILDREN.items():
         for ws, items in (data.get(collection) or {}).items():
             for item in items:
                 workspace = spelled.get(ws.lower(), ws)
-                live.put(kind.address(SUB, RG, str(item["name"]), workspace), item)
+                live.put(kind.address(SUB, RG, str(item["name"]), workspace), without_nulls(item))
     if compare:
         for ref, creds in (data.get("credentials") or {}).items():
             ws, name = ref.split("/")
