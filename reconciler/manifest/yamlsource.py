@@ -52,6 +52,10 @@ _LINE_PREFIX = re.compile(r"^[ \t?:-]*", re.MULTILINE)
 _DOCUMENT_MARKER = re.compile(r"^(?:---|\.\.\.)(?=[ \t\r\n]|$)", re.MULTILINE)
 
 
+# Where a document's values and keys were written, by path: (values, keys).
+_Located = tuple[dict[JsonPath, Position], dict[JsonPath, Position]]
+
+
 @dataclass
 class SourceDocument:
     """One YAML document: its plain data and where each part of it was written."""
@@ -60,19 +64,62 @@ class SourceDocument:
     index: int
     data: Any
     start: Position
-    values: dict[JsonPath, Position] = field(default_factory=dict)
-    keys: dict[JsonPath, Position] = field(default_factory=dict)
+    # Where the rest was written: worked out when first asked for (see _FilePositions).
+    positions: _FilePositions | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def values(self) -> dict[JsonPath, Position]:
+        """Where each value was written (an alias's path: where it was first reached)."""
+        return self._located()[0]
+
+    @property
+    def keys(self) -> dict[JsonPath, Position]:
+        """Where each mapping key was written."""
+        return self._located()[1]
+
+    def _located(self) -> _Located:
+        return self.positions.of(self.index) if self.positions is not None else ({}, {})
 
     def position_of(self, path: JsonPath, *, key: bool = False) -> Position:
         """Best position for ``path``: its key or value, else the nearest ancestor."""
+        values, keys = self._located()
         probe = path
         while True:
-            found = (self.keys.get(probe) if key else None) or self.values.get(probe)
+            found = (keys.get(probe) if key else None) or values.get(probe)
             if found is not None:
                 return found
             if not probe:
                 return self.start
             probe = probe[:-1]
+
+
+class _FilePositions:
+    """Where the values and keys of one file's documents were written, worked out on first use.
+
+    Only a problem to report asks (a valid manifest never does), and recording a position
+    for every key and value while reading cost ~40 % of building the documents, and their
+    memory. Asked once, the file's text is composed again, the documents built again the
+    same way, now recording positions: the same nodes in the same order give the same maps.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._found: dict[int, _Located] = {}
+
+    def of(self, index: int) -> _Located:
+        if self._text is not None:
+            text, self._text = self._text, None
+            try:
+                for at, node in _documents(text):
+                    located: _Located = ({}, {})
+                    try:
+                        _Builder(located).build(node, ())
+                    except (_Bad, RecursionError):
+                        continue  # not a document read: never asked for
+                    self._found[at] = located
+            except (YAMLError, RecursionError):
+                pass  # where reading stopped too: the documents before it are all there
+        return self._found.get(index, ({}, {}))
 
 
 class _Bad(Exception):
@@ -117,8 +164,11 @@ def _scalar(tag: str | None, text: str) -> Any:
 
 
 class _Builder:
-    def __init__(self, doc: SourceDocument) -> None:
-        self.doc = doc
+    """Plain data from one document's nodes; given ``located``, also where each value and key
+    was written (asked for only when there is a problem to report: see _FilePositions)."""
+
+    def __init__(self, located: _Located | None = None) -> None:
+        self.located = located
         self.budget = MAX_NODES_PER_DOCUMENT
 
     def build(self, node: Node, path: JsonPath) -> Any:
@@ -134,9 +184,10 @@ class _Builder:
             )
         if len(path) > MAX_DEPTH:
             raise _Bad(node, path, f"nesting deeper than {MAX_DEPTH} levels")
-        values = self.doc.values
-        if path not in values:  # an alias may reach a path again: its first position stays
-            values[path] = _pos(node)
+        if self.located is not None:
+            values = self.located[0]
+            if path not in values:  # an alias may reach a path again: its first position stays
+                values[path] = _pos(node)
         tag = node.tag  # ruamel makes a new string each time: once per node
         if isinstance(node, ScalarNode):
             try:
@@ -155,7 +206,7 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merged: dict[str, Any] = {}
-        keys = self.doc.keys
+        keys = self.located[1] if self.located is not None else None
         for key_node, value_node in node.value:
             tag = key_node.tag
             if tag == _MERGE:
@@ -166,13 +217,16 @@ class _Builder:
             key = str(key_node.value)
             key_path = (*path, key)
             if key in out:
-                first = keys[key_path]
+                # Built without positions, the document is built again with them (read_documents)
+                # for this message: which line the first was on.
+                first = keys[key_path].line if keys is not None else 0
                 raise _Bad(
                     key_node,
                     key_path,
-                    (f"duplicate key {key!r} (first defined at line {first.line})"),
+                    (f"duplicate key {key!r} (first defined at line {first})"),
                 )
-            keys[key_path] = _pos(key_node)
+            if keys is not None:
+                keys[key_path] = _pos(key_node)
             out[key] = self.build(value_node, key_path)
         for key, value in merged.items():
             out.setdefault(key, value)
@@ -298,6 +352,17 @@ def _mark(mark: object) -> Position | None:
     )
 
 
+def _documents(text: str) -> Iterator[tuple[int, Node]]:
+    """Each document's root node with its index, empty documents (e.g. after a trailing
+    '---') skipped; YAML errors are raised where they come."""
+    index = 0
+    for node in _composer().compose_all(text):
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _TAG + "null"):
+            continue
+        yield index, node
+        index += 1
+
+
 def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Problem]]:
     """Parse every document in ``text``; a syntax error ends the file at that point."""
     documents: list[SourceDocument] = []
@@ -305,11 +370,11 @@ def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Pr
     deep = _too_deep(file, text)
     if deep is not None:
         return documents, [deep]
-    nodes: Iterator[Node] = _composer().compose_all(text)
-    index = 0
+    positions = _FilePositions(text)
+    nodes = _documents(text)
     while True:
         try:
-            node = next(nodes)
+            index, node = next(nodes)
         except StopIteration:
             break
         except MarkedYAMLError as exc:
@@ -318,21 +383,27 @@ def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Pr
         except (YAMLError, RecursionError) as exc:
             problems.append(_unmarked_problem(file, text, exc))
             break
-        if node is None or (isinstance(node, ScalarNode) and node.tag == _TAG + "null"):
-            continue  # an empty document, e.g. a trailing '---'
-        doc = SourceDocument(file=file, index=index, data=None, start=_pos(node))
-        index += 1
+        start = _pos(node)
         try:
-            doc.data = _Builder(doc).build(node, ())
-        except _Bad as bad:
-            field_path = ".".join(str(p) for p in bad.path)
-            problems.append(Problem(file, _pos(bad.node), field_path, str(bad)))
+            data = _Builder().build(node, ())
+        except (_Bad, RecursionError):
+            problems.append(_build_problem(file, node, start))
             continue
-        except RecursionError:
-            problems.append(Problem(file, doc.start, "", "document nests too deeply"))
-            continue
-        documents.append(doc)
+        documents.append(SourceDocument(file, index, data, start, positions))
     return documents, problems
+
+
+def _build_problem(file: Path, node: Node, start: Position) -> Problem:
+    """Why a document cannot be read: it is built again recording positions, which only the
+    message about a duplicate key needs (where the first was), and fails the same way."""
+    try:
+        _Builder(({}, {})).build(node, ())
+    except _Bad as bad:
+        field_path = ".".join(str(p) for p in bad.path)
+        return Problem(file, _pos(bad.node), field_path, str(bad))
+    except RecursionError:
+        pass
+    return Problem(file, start, "", "document nests too deeply")
 
 
 def _unmarked_problem(file: Path, text: str, exc: BaseException) -> Problem:

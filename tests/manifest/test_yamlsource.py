@@ -8,6 +8,7 @@ import pytest
 from ruamel.yaml.resolver import VersionedResolver
 
 from reconciler.errors import Position
+from reconciler.manifest import yamlsource
 from reconciler.manifest.yamlsource import read_documents
 
 F = Path("m.yaml")
@@ -21,6 +22,41 @@ def test_values_keep_their_positions() -> None:
     assert doc.values[("a", "b", 1)] == Position(2, 10)
     assert doc.keys[("a", "b")] == Position(2, 3)
     assert doc.position_of(("a", "b", "missing")) == Position(2, 6)
+
+
+def test_positions_are_worked_out_when_first_asked_for_once_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading records where each document starts only: a valid manifest asks for no other
+    position. A problem to report asks, and the file is read again for them, once."""
+    made: list[object] = []
+    pos = yamlsource._pos
+
+    def counted(node: object) -> Position:
+        made.append(node)
+        return pos(node)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yamlsource, "_pos", counted)
+    docs, problems = read_documents(F, "a: 1\n---\nb: {c: 2}\n")
+    assert not problems
+    assert len(made) == 2
+    assert docs[1].position_of(("b", "c")) == Position(3, 8)
+    assert len(made) == 2 + 3 + 5  # each document's values and keys
+    assert docs[0].position_of(("a",), key=True) == Position(1, 1)
+    assert len(made) == 2 + 3 + 5
+
+
+def test_positions_worked_out_later_count_documents_as_reading_did() -> None:
+    text = "a: 1\n---\n---\nb: !Ref x\n---\nc:\n  d: [1, &x two]\n  e: *x\n---\nf: [\n"
+    docs, problems = read_documents(F, text)
+    assert [d.data for d in docs] == [{"a": 1}, {"c": {"d": [1, "two"], "e": "two"}}]
+    assert problems[0].render() == "m.yaml:4:4: b: unsupported YAML tag '!Ref'"
+    assert problems[1].message.startswith("YAML syntax error")
+    assert docs[1].position_of(("c", "d", 1)) == Position(7, 10)
+    assert docs[1].keys[("c", "e")] == Position(8, 3)
+    assert docs[1].values[("c", "e")] == Position(7, 10)  # an alias: its anchor's
+    assert docs[0].values == {(): Position(1, 1), ("a",): Position(1, 4)}
+    assert docs[0].keys == {("a",): Position(1, 1)}
 
 
 def test_scalars_follow_yaml_1_2_and_timestamps_stay_text() -> None:
