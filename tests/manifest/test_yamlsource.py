@@ -5,6 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.resolver import VersionedResolver
 
 from reconciler.errors import Position
@@ -259,3 +263,52 @@ def test_an_explicit_bool_is_true_or_false_or_an_error_never_false_for_anything_
         assert [p.render() for p in problems] == [
             f"m.yaml:1:10: enabled: {written.strip(chr(39))!r} is not a boolean (true or false)"
         ]
+
+
+PIECES = st.sampled_from(
+    [
+        "[",
+        "{a: ",
+        "- ",
+        "? ",
+        "a:\n",
+        "  ",
+        "\t",
+        "{",
+        "]",
+        "}",
+        "x",
+        "\n",
+        "\n---\n",
+        "\n... ",
+        "--- ",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=80), st.integers(1, 20))
+def test_the_nesting_screen_never_clears_a_document_deeper_than_the_limit(
+    pieces: list[str], limit: int
+) -> None:
+    """Only what the screen cannot clear is parsed to count its depth: it must never clear a
+    text that nests deeper (the C composer would recurse on, and overflow, the C stack)."""
+    text = "".join(pieces)
+    depth = deepest = 0
+    try:
+        for event in yamlsource._composer().parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except YAMLError:
+        pass
+    if deepest > limit:
+        assert yamlsource._may_nest_deeper_than(text, limit)
+
+
+def test_the_nesting_screen_clears_manifests_as_written(repo: Path) -> None:
+    for path in sorted((repo / "manifests" / "examples").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert not yamlsource._may_nest_deeper_than(text, yamlsource.MAX_DEPTH + 1), path
