@@ -197,11 +197,29 @@ SCALARS = [
 
 
 @pytest.mark.parametrize(("written", "read"), SCALARS)
-def test_each_scalar_reads_as_yaml_1_2_says(written: str, read: object) -> None:
-    docs, problems = read_documents(F, f"k: {written}\nlist:\n  - {written}\n")
+def test_each_scalar_reads_as_yaml_1_2_says(
+    written: str, read: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Matched the first time (the list's item), remembered after (the next document)."""
+    monkeypatch.setattr(yamlsource, "_RESOLVED", {})
+    text = f"list:\n  - {written}\n---\nk: {written}\n"
+    docs, problems = read_documents(F, text)
     assert not problems
-    assert docs[0].data == {"k": read, "list": [read]}
-    assert type(docs[0].data["k"]) is type(read)  # 1 is not 1.0, True is not 1
+    assert [d.data for d in docs] == [{"list": [read]}, {"k": read}]
+    assert type(docs[1].data["k"]) is type(read)  # 1 is not 1.0, True is not 1
+    assert type(docs[0].data["list"][0]) is type(read)
+
+
+def test_a_plain_scalar_is_matched_once_a_process_and_up_to_so_many_remembered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    remembered: dict[str, object] = {}
+    monkeypatch.setattr(yamlsource, "_RESOLVED", remembered)
+    monkeypatch.setattr(yamlsource, "_RESOLVED_MAX", 5)
+    docs, problems = read_documents(F, "".join(f"k{i}: {i}\n" for i in range(10)))
+    assert not problems
+    assert docs[0].data == {f"k{i}": i for i in range(10)}
+    assert list(remembered) == ["k0", "0", "k1", "1", "k2"]
 
 
 def test_a_yaml_1_1_directive_does_not_bring_back_yaml_1_1s_scalars() -> None:
