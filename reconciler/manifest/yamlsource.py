@@ -137,6 +137,8 @@ def _pos(node: Node) -> Position:
 
 
 def _scalar(tag: str | None, text: str) -> Any:
+    if tag in _TEXT_TAGS:  # most scalars: asked first
+        return text
     if tag == _NULL:
         return None
     if tag == _BOOL:
@@ -159,8 +161,6 @@ def _scalar(tag: str | None, text: str) -> Any:
         if lowered in (".nan", ".inf", "+.inf", "-.inf"):
             return text  # not representable in JSON: leave it to schema validation
         return float(text.replace("_", ""))
-    if tag in _TEXT_TAGS:
-        return text
     raise ValueError(f"unsupported YAML tag {tag!r}")
 
 
@@ -189,7 +189,9 @@ class _Builder:
             values = self.located[0]
             if path not in values:  # an alias may reach a path again: its first position stays
                 values[path] = _pos(node)
-        tag = node.tag  # ruamel makes a new string each time: once per node
+        # node.tag, once per node and inline: that property makes a string of the node's Tag
+        # (ctag) through two more Python calls, str() and then trval, which this reads itself.
+        tag = None if (ctag := node.ctag) is None else f"{ctag.trval}"
         if isinstance(node, ScalarNode):
             try:
                 return _scalar(tag, node.value)
@@ -209,7 +211,7 @@ class _Builder:
         merged: dict[str, Any] = {}
         keys = self.located[1] if self.located is not None else None
         for key_node, value_node in node.value:
-            tag = key_node.tag
+            tag = None if (ctag := key_node.ctag) is None else f"{ctag.trval}"  # key_node.tag
             if tag == _MERGE:
                 merged.update(self._merge_sources(value_node, path))
                 continue
