@@ -264,9 +264,9 @@ class _Yaml12Resolver(VersionedResolver):
     """
 
     # ruamel's C composer calls these before and after every node, for path resolvers
-    # (add_path_resolver), which are never added here: as Python methods returning at once
-    # they cost ~40 ms of 10,000 documents. Builtins that do nothing of note cost no Python
-    # frame; the composer ignores what they return.
+    # (add_path_resolver), which are never added here (resolve below does not consult them):
+    # as Python methods returning at once they cost ~40 ms of 10,000 documents. Builtins that
+    # do nothing of note cost no Python frame; the composer ignores what they return.
     descend_resolver = operator.is_  # type: ignore[assignment]  # (parent, index)
     ascend_resolver = tuple  # type: ignore[assignment]  # ()
 
@@ -300,8 +300,14 @@ class _Yaml12Resolver(VersionedResolver):
         return _YAML_VERSION
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
+        """ruamel's answers (VersionedResolver.resolve) without its path resolvers: a quoted
+        scalar is a string, a collection what its kind is, a plain scalar what its text is."""
+        if kind is not ScalarNode:
+            if kind is MappingNode:
+                return self.DEFAULT_MAPPING_TAG
+            return self.DEFAULT_SEQUENCE_TAG if kind is SequenceNode else None
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG
         found = _RESOLVED.get(value)
         if found is None:
             found = self._match(value)
