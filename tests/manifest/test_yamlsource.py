@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.resolver import VersionedResolver
@@ -330,3 +331,35 @@ def test_the_nesting_screen_clears_manifests_as_written(repo: Path) -> None:
     for path in sorted((repo / "manifests" / "examples").glob("*.yaml")):
         text = path.read_text(encoding="utf-8")
         assert not yamlsource._may_nest_deeper_than(text, yamlsource.MAX_DEPTH + 1), path
+
+
+def test_reading_makes_no_yaml_instance_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """YAML() globs for plug-ins and makes a loader class per file (~140 µs); the C parser's
+    loader is made directly, with the same resolver."""
+    made: list[object] = []
+    init = YAML.__init__
+
+    def counted(self: YAML, **kwargs: object) -> None:
+        made.append(self)
+        init(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(YAML, "__init__", counted)
+    for i in range(3):
+        docs, problems = read_documents(F, f"a: {i}\nb: [on, 0o17]\n---\nc: x\n")
+        assert not problems
+        assert [d.data for d in docs] == [{"a": i, "b": ["on", 15]}, {"c": "x"}]
+    assert not made
+
+
+def test_through_yaml_as_without_the_c_parser_it_reads_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without ruamel.yaml.clib, documents are composed through YAML() (which then takes
+    ruamel's pure-Python parser), as before."""
+    text = "".join(f"k{i}: {written}\n" for i, (written, _) in enumerate(SCALARS)) + "---\n- a\n"
+    docs, problems = read_documents(F, text)
+    with_c = [(d.data, d.start, d.values, d.keys) for d in docs]
+    monkeypatch.setattr(yamlsource, "CParser", None)
+    docs, problems = read_documents(F, text)
+    assert [(d.data, d.start, d.values, d.keys) for d in docs] == with_c
+    assert not problems
