@@ -225,11 +225,14 @@ def _load(paths: Sequence[Path], options: LoadOptions, env: Mapping[str, str] | 
         )
     # Defaults first: they may say which api-version the documents below are written for.
     defaults = [d for d in documents if _is_defaults(d) and loader.check(d)]
-    broken = [d for d in documents if _is_defaults(d) and d not in defaults]
+    # By identity: a document equals no other (its file and index), and ``in`` a list compared
+    # every document with every Defaults field by field.
+    checked = {id(d) for d in defaults}
+    broken = [d for d in documents if _is_defaults(d) and id(d) not in checked]
     valid = [
         doc
         for doc in documents
-        if doc in defaults
+        if id(doc) in checked
         or (not _is_defaults(doc) and _check_below(loader, doc, defaults, broken))
     ]
     _check_duplicate_defaults(loader, defaults)
