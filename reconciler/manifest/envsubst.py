@@ -42,19 +42,51 @@ def substitute(
     """Return ``data`` with references replaced; missing variables are reported, not raised.
 
     ``env`` holds the variables given (see the module docstring); ``used`` collects what was
-    substituted, so the caller can keep the values out of its messages.
+    substituted, so the caller can keep the values out of its messages. A container nothing
+    in which changes is returned as it is, not copied: most manifests' values hold no ``$``.
     """
-    if isinstance(data, dict):
-        return {k: substitute(v, env, report, (*path, k), used=used) for k, v in data.items()}
-    if isinstance(data, list):
-        return [substitute(v, env, report, (*path, i), used=used) for i, v in enumerate(data)]
+    if isinstance(data, dict | list):
+        return _in_container(data, env, report, path, used)
     if not isinstance(data, str) or "$" not in data:
         return data
     if _is_secret_position(path):
         whole = _WHOLE.match(data)
         if whole:
             return {"fromEnv": whole.group(1)}
+    return _replaced(data, env, report, path, used)
 
+
+# Values substitution returns as they are (a str holding no "$" too).
+_UNCHANGED = frozenset({int, float, bool, type(None)})
+
+
+def _in_container(
+    data: dict[Any, Any] | list[Any],
+    env: Mapping[str, str],
+    report: Report,
+    path: JsonPath,
+    used: Used | None,
+) -> Any:
+    """``data`` itself when none of its values changes, else a copy with those that do: the
+    values are visited in order (reports and ``used`` in the order written), and the many
+    that cannot change are passed over without a call."""
+    changed: Any = None
+    items = data.items() if isinstance(data, dict) else enumerate(data)
+    for key, value in items:
+        kind = value.__class__
+        if (kind is str and "$" not in value) or kind in _UNCHANGED:
+            continue
+        new = substitute(value, env, report, (*path, key), used=used)
+        if new is not value:
+            if changed is None:
+                changed = data.copy()
+            changed[key] = new
+    return data if changed is None else changed
+
+
+def _replaced(
+    data: str, env: Mapping[str, str], report: Report, path: JsonPath, used: Used | None
+) -> str:
     def replace(match: re.Match[str]) -> str:
         if match.group(0) == "$${":
             return "${"

@@ -21,15 +21,20 @@ It raises nothing for bad input: problems are returned as values.
 
 from __future__ import annotations
 
+import operator
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any, ClassVar
 
 from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
+
+# The C parser YAML() takes (None without ruamel.yaml.clib), which main.py does not re-export.
+from ruamel.yaml.main import CParser  # type: ignore[attr-defined]
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
@@ -48,14 +53,16 @@ _NULL, _BOOL, _INT, _FLOAT, _MERGE = (_TAG + t for t in ("null", "bool", "int", 
 _TEXT_TAGS = (_TAG + "str", _TAG + "timestamp", _TAG + "binary")
 _KEY_TAGS = (_TAG + "str", _INT, _BOOL, _NULL, _FLOAT)
 # A line starts after any break the C parser knows (``\r`` alone, and NEL, LS and PS too),
-# not only after ``\n`` as ``re.MULTILINE`` has it: a file broken by ``\r`` would otherwise be
-# one line to the screen below and its nesting unchecked until the composer's recursion
-# overflowed the C stack (a segmentation fault, no message).
+# not only after ``\n``: a file broken by ``\r`` would otherwise be one line to the screen
+# below and its nesting unchecked until the composer's recursion overflowed the C stack (a
+# segmentation fault, no message).
 _BREAK = "\r\n\x85\u2028\u2029"
-_LINE_START = rf"(?:\A|(?<=[{_BREAK}]))"
-# What may open a block collection at the start of a line, besides indentation.
-_LINE_PREFIX = re.compile(rf"{_LINE_START}[ \t?:-]*")
-_DOCUMENT_MARKER = re.compile(rf"{_LINE_START}(?:---|\.\.\.)(?=[ \t{_BREAK}]|\Z)")
+# A document marker line, with the line break before it (see _may_nest_deeper_than).
+_DOCUMENT_MARKER = re.compile(rf"[{_BREAK}](?:---|\.\.\.)(?=[ \t{_BREAK}]|\Z)")
+
+
+# Where a document's values and keys were written, by path: (values, keys).
+_Located = tuple[dict[JsonPath, Position], dict[JsonPath, Position]]
 
 
 @dataclass
@@ -66,19 +73,74 @@ class SourceDocument:
     index: int
     data: Any
     start: Position
-    values: dict[JsonPath, Position] = field(default_factory=dict)
-    keys: dict[JsonPath, Position] = field(default_factory=dict)
+    # Where the rest was written: worked out when first asked for (see _FilePositions).
+    positions: _FilePositions | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def values(self) -> dict[JsonPath, Position]:
+        """Where each value was written (an alias's path: where it was first reached)."""
+        return self._located()[0]
+
+    @property
+    def keys(self) -> dict[JsonPath, Position]:
+        """Where each mapping key was written."""
+        return self._located()[1]
+
+    def _located(self) -> _Located:
+        return self.positions.of(self.index) if self.positions is not None else ({}, {})
 
     def position_of(self, path: JsonPath, *, key: bool = False) -> Position:
         """Best position for ``path``: its key or value, else the nearest ancestor."""
+        values, keys = self._located()
         probe = path
         while True:
-            found = (self.keys.get(probe) if key else None) or self.values.get(probe)
+            found = (keys.get(probe) if key else None) or values.get(probe)
             if found is not None:
                 return found
             if not probe:
                 return self.start
             probe = probe[:-1]
+
+
+class _FilePositions:
+    """Where the values and keys of one file's documents were written, worked out on first use.
+
+    Only a problem to report asks (a valid manifest never does), and recording a position
+    for every key and value while reading cost ~40 % of building the documents, and their
+    memory. Asked once, the file's text is composed again, the documents built again the
+    same way, now recording positions: the same nodes in the same order give the same maps.
+    """
+
+    def __init__(self, text: str) -> None:
+        self._text: str | None = text
+        self._found: dict[int, _Located] | None = None
+
+    def of(self, index: int) -> _Located:
+        # The text is read before the map and dropped after the map is published, so a
+        # thread that finds no text finds the map; two threads asking first both work it
+        # out, alike, and either's is kept.
+        text, found = self._text, self._found
+        if found is None:
+            assert text is not None
+            found = self._locate(text)
+            self._found = found
+            self._text = None
+        return found.get(index, ({}, {}))
+
+    @staticmethod
+    def _locate(text: str) -> dict[int, _Located]:
+        found: dict[int, _Located] = {}
+        try:
+            for at, node in _documents(text, {}):
+                located: _Located = ({}, {})
+                try:
+                    _Builder(located).build(node, ())
+                except (_Bad, RecursionError):
+                    continue  # not a document read: never asked for
+                found[at] = located
+        except (YAMLError, RecursionError):
+            pass  # where reading stopped too: the documents before it are all there
+        return found
 
 
 class _Bad(Exception):
@@ -95,6 +157,8 @@ def _pos(node: Node) -> Position:
 
 
 def _scalar(tag: str | None, text: str) -> Any:
+    if tag in _TEXT_TAGS:  # most scalars: asked first
+        return text
     if tag == _NULL:
         return None
     if tag == _BOOL:
@@ -117,14 +181,15 @@ def _scalar(tag: str | None, text: str) -> Any:
         if lowered in (".nan", ".inf", "+.inf", "-.inf"):
             return text  # not representable in JSON: leave it to schema validation
         return float(text.replace("_", ""))
-    if tag in _TEXT_TAGS:
-        return text
     raise ValueError(f"unsupported YAML tag {tag!r}")
 
 
 class _Builder:
-    def __init__(self, doc: SourceDocument) -> None:
-        self.doc = doc
+    """Plain data from one document's nodes; given ``located``, also where each value and key
+    was written (asked for only when there is a problem to report: see _FilePositions)."""
+
+    def __init__(self, located: _Located | None = None) -> None:
+        self.located = located
         self.budget = MAX_NODES_PER_DOCUMENT
 
     def build(self, node: Node, path: JsonPath) -> Any:
@@ -140,10 +205,13 @@ class _Builder:
             )
         if len(path) > MAX_DEPTH:
             raise _Bad(node, path, f"nesting deeper than {MAX_DEPTH} levels")
-        values = self.doc.values
-        if path not in values:  # an alias may reach a path again: its first position stays
-            values[path] = _pos(node)
-        tag = node.tag  # ruamel makes a new string each time: once per node
+        if self.located is not None:
+            values = self.located[0]
+            if path not in values:  # an alias may reach a path again: its first position stays
+                values[path] = _pos(node)
+        # node.tag, once per node and inline: that property makes a string of the node's Tag
+        # (ctag) through two more Python calls, str() and then trval, which this reads itself.
+        tag = None if (ctag := node.ctag) is None else f"{ctag.trval}"
         if isinstance(node, ScalarNode):
             try:
                 return _scalar(tag, node.value)
@@ -161,9 +229,9 @@ class _Builder:
     def _mapping(self, node: MappingNode, path: JsonPath) -> dict[str, Any]:
         out: dict[str, Any] = {}
         merged: dict[str, Any] = {}
-        keys = self.doc.keys
+        keys = self.located[1] if self.located is not None else None
         for key_node, value_node in node.value:
-            tag = key_node.tag
+            tag = None if (ctag := key_node.ctag) is None else f"{ctag.trval}"  # key_node.tag
             if tag == _MERGE:
                 merged.update(self._merge_sources(value_node, path))
                 continue
@@ -172,13 +240,16 @@ class _Builder:
             key = str(key_node.value)
             key_path = (*path, key)
             if key in out:
-                first = keys[key_path]
+                # Built without positions, the document is built again with them (read_documents)
+                # for this message: which line the first was on.
+                first = keys[key_path].line if keys is not None else 0
                 raise _Bad(
                     key_node,
                     key_path,
-                    (f"duplicate key {key!r} (first defined at line {first.line})"),
+                    (f"duplicate key {key!r} (first defined at line {first})"),
                 )
-            keys[key_path] = _pos(key_node)
+            if keys is not None:
+                keys[key_path] = _pos(key_node)
             out[key] = self.build(value_node, key_path)
         for key, value in merged.items():
             out.setdefault(key, value)
@@ -207,7 +278,19 @@ class _Yaml12Resolver(VersionedResolver):
     1.2 is the only version it has ever answered here: this resolver takes ruamel's own 1.2
     rules (same regular expressions, same first-character index, same order) once and matches
     with them. tests/manifest/test_yamlsource.py pins the tricky scalars.
+
+    A manifest repeats its plain scalars (keys, kinds, subscriptions): each text's tag is
+    matched once and remembered in ``tags`` (up to :data:`TAGS_REMEMBERED` texts), a map its
+    caller owns and drops: one load's, never the process's, for the texts include any
+    literal a manifest holds.
     """
+
+    # ruamel's C composer calls these before and after every node, for path resolvers
+    # (add_path_resolver), which are never added here (resolve below does not consult them):
+    # as Python methods returning at once they cost ~40 ms of 10,000 documents. Builtins that
+    # do nothing of note cost no Python frame; the composer ignores what they return.
+    descend_resolver = operator.is_  # type: ignore[assignment]  # (parent, index)
+    ascend_resolver = tuple  # type: ignore[assignment]  # ()
 
     # (rules by first character, rules for any first character): made by the first instance,
     # shared by all (one YAML instance per file).
@@ -218,6 +301,7 @@ class _Yaml12Resolver(VersionedResolver):
         if _Yaml12Resolver._table is None:
             _Yaml12Resolver._table = self._rules_of(self.versioned_resolver)
         self._rules, self._anywhere = _Yaml12Resolver._table
+        self.tags: dict[str, Tag] = {}
 
     @staticmethod
     def _rules_of(
@@ -239,8 +323,23 @@ class _Yaml12Resolver(VersionedResolver):
         return _YAML_VERSION
 
     def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        if kind is not ScalarNode or not implicit[0] or self.yaml_path_resolvers:
-            return super().resolve(kind, value, implicit)
+        """ruamel's answers (VersionedResolver.resolve) without its path resolvers: a quoted
+        scalar is a string, a collection what its kind is, a plain scalar what its text is."""
+        if kind is not ScalarNode:
+            if kind is MappingNode:
+                return self.DEFAULT_MAPPING_TAG
+            return self.DEFAULT_SEQUENCE_TAG if kind is SequenceNode else None
+        if not implicit[0]:
+            return self.DEFAULT_SCALAR_TAG
+        tags = self.tags
+        found = tags.get(value)
+        if found is None:
+            found = self._match(value)
+            if len(tags) < TAGS_REMEMBERED:
+                tags[value] = found
+        return found
+
+    def _match(self, value: str) -> Tag:
         for tag, matches in self._rules.get(value[:1], self._anywhere):
             if matches(value):
                 return tag
@@ -248,6 +347,8 @@ class _Yaml12Resolver(VersionedResolver):
 
 
 _YAML_VERSION = (1, 2)
+# How many plain scalars' tags a load remembers (see _Yaml12Resolver).
+TAGS_REMEMBERED = 20_000
 
 
 def _composer() -> YAML:
@@ -257,19 +358,58 @@ def _composer() -> YAML:
     return yaml
 
 
+if CParser is not None:
+
+    class _CComposer(CParser, _Yaml12Resolver):  # type: ignore[misc]
+        """The loader ``_composer().compose_all`` makes, less the constructor it never uses
+        (nodes are built here), made once: YAML() globs for plug-ins and get_constructor_parser
+        makes a new loader class per file, ~140 µs a file (0.14 s of 1,000 files)."""
+
+        def __init__(self, text: str, tags: dict[str, Tag]) -> None:
+            CParser.__init__(self, text)
+            self._parser = self._composer = self
+            _Yaml12Resolver.__init__(self, version=_YAML_VERSION, loadumper=self)
+            self.tags = tags
+
+
+def _compose_all(text: str, tags: dict[str, Tag]) -> Iterator[Node]:
+    """Every document's root node (None for an empty stream's), as YAML.compose_all yields them."""
+    if CParser is None:  # ruamel's pure-Python parser, which YAML() chooses then
+        yield from _composer().compose_all(text)
+        return
+    loader = _CComposer(text, tags)
+    try:
+        while loader.check_node():
+            yield loader.get_node()
+    finally:
+        loader.dispose()
+
+
 def _may_nest_deeper_than(text: str, limit: int) -> bool:
     """A cheap upper bound on nesting, per document (a ``---`` or ``...`` line at column 0
     ends any scalar or collection): flow collections need a bracket each, block ones (at
     most two per column, e.g. a sequence at its key's indentation) need indentation or
-    ``- ``/``? `` prefixes. Only documents this cannot clear pay for the exact check."""
-    for document in _DOCUMENT_MARKER.split(text):
+    ``- ``/``? `` prefixes. Only documents this cannot clear pay for the exact check.
+
+    A document's brackets leave room for line prefixes up to some length: one search for a
+    longer one answers. Lines are found by their line break (a line break put first makes
+    the first line of the text, and of each document, follow one): a search for ``^`` tries
+    every position and took ~10x as long."""
+    for document in _DOCUMENT_MARKER.split("\n" + text):
         flow = document.count("[") + document.count("{")
         if flow > limit:
             return True
-        block = max((len(m.group(0)) for m in _LINE_PREFIX.finditer(document)), default=0)
-        if flow + 2 * block + 2 > limit:
+        # flow + 2 * block + 2 > limit, for the longest prefix (block) of any line
+        shortest = (limit - 2 - flow) // 2 + 1
+        if shortest <= 0 or _line_prefix_of(shortest).search("\n" + document):
             return True
     return False
+
+
+@cache
+def _line_prefix_of(length: int) -> re.Pattern[str]:
+    """A line that starts with at least ``length`` of what may open a block collection."""
+    return re.compile(rf"[{_BREAK}][ \t?:-]{{{length},}}")
 
 
 def _too_deep(file: Path, text: str) -> Problem | None:
@@ -304,18 +444,34 @@ def _mark(mark: object) -> Position | None:
     )
 
 
-def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Problem]]:
-    """Parse every document in ``text``; a syntax error ends the file at that point."""
+def _documents(text: str, tags: dict[str, Tag]) -> Iterator[tuple[int, Node]]:
+    """Each document's root node with its index, empty documents (e.g. after a trailing
+    '---') skipped; YAML errors are raised where they come."""
+    index = 0
+    for node in _compose_all(text, tags):
+        if node is None or (isinstance(node, ScalarNode) and node.tag == _TAG + "null"):
+            continue
+        yield index, node
+        index += 1
+
+
+def read_documents(
+    file: Path, text: str, tags: dict[str, Tag] | None = None
+) -> tuple[list[SourceDocument], list[Problem]]:
+    """Parse every document in ``text``; a syntax error ends the file at that point.
+
+    ``tags``: plain scalars' tags remembered across the files of one load (see
+    _Yaml12Resolver); by default this file's alone."""
     documents: list[SourceDocument] = []
     problems: list[Problem] = []
     deep = _too_deep(file, text)
     if deep is not None:
         return documents, [deep]
-    nodes: Iterator[Node] = _composer().compose_all(text)
-    index = 0
+    positions = _FilePositions(text)
+    nodes = _documents(text, {} if tags is None else tags)
     while True:
         try:
-            node = next(nodes)
+            index, node = next(nodes)
         except StopIteration:
             break
         except MarkedYAMLError as exc:
@@ -324,21 +480,27 @@ def read_documents(file: Path, text: str) -> tuple[list[SourceDocument], list[Pr
         except (YAMLError, RecursionError) as exc:
             problems.append(_unmarked_problem(file, text, exc))
             break
-        if node is None or (isinstance(node, ScalarNode) and node.tag == _TAG + "null"):
-            continue  # an empty document, e.g. a trailing '---'
-        doc = SourceDocument(file=file, index=index, data=None, start=_pos(node))
-        index += 1
+        start = _pos(node)
         try:
-            doc.data = _Builder(doc).build(node, ())
-        except _Bad as bad:
-            field_path = ".".join(str(p) for p in bad.path)
-            problems.append(Problem(file, _pos(bad.node), field_path, str(bad)))
+            data = _Builder().build(node, ())
+        except (_Bad, RecursionError):
+            problems.append(_build_problem(file, node, start))
             continue
-        except RecursionError:
-            problems.append(Problem(file, doc.start, "", "document nests too deeply"))
-            continue
-        documents.append(doc)
+        documents.append(SourceDocument(file, index, data, start, positions))
     return documents, problems
+
+
+def _build_problem(file: Path, node: Node, start: Position) -> Problem:
+    """Why a document cannot be read: it is built again recording positions, which only the
+    message about a duplicate key needs (where the first was), and fails the same way."""
+    try:
+        _Builder(({}, {})).build(node, ())
+    except _Bad as bad:
+        field_path = ".".join(str(p) for p in bad.path)
+        return Problem(file, _pos(bad.node), field_path, str(bad))
+    except RecursionError:
+        pass
+    return Problem(file, start, "", "document nests too deeply")
 
 
 def _unmarked_problem(file: Path, text: str, exc: BaseException) -> Problem:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import Position
+from reconciler.manifest import discover as discover_module
 from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import Kind
 
@@ -402,3 +404,44 @@ def test_one_file_named_by_two_paths_is_read_once(tmp_path: Path) -> None:
     result = load([manifests, manifests / ".." / "m", manifests / "ws.yaml"], env={})
     assert result.ok, [p.render() for p in result.problems]
     assert result.documents == 2
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_a_load_pauses_the_garbage_collector_and_leaves_it_as_it_found_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """Its passes find nothing to free while a load builds what it keeps (~20 % of loading)."""
+    seen: list[bool] = []
+    discover = discover_module.discover
+
+    def watched(paths: list[Path]) -> object:
+        seen.append(gc.isenabled())
+        if not paths:
+            raise RuntimeError("a load that fails")
+        return discover(paths)
+
+    monkeypatch.setattr("reconciler.manifest.load.discover", watched)
+    _write(tmp_path / "ws.yaml", _defaults("rg") + "---\n" + WORKSPACE)
+    was = gc.isenabled()
+    (gc.enable if enabled else gc.disable)()
+    try:
+        assert load([tmp_path], env={}).ok
+        assert gc.isenabled() is enabled
+        with pytest.raises(RuntimeError):
+            load([], env={})
+        assert gc.isenabled() is enabled
+    finally:
+        (gc.enable if was else gc.disable)()
+    assert seen == [False, False]
+
+
+def test_what_a_load_remembered_of_its_scalars_goes_with_it(tmp_path: Path) -> None:
+    """A plain scalar may be a literal secret: no map outlives the load that read it."""
+    literal = "plain-literal-" + "x7q" * 3
+    path = tmp_path / "m.yaml"
+    path.write_text(f"kind: Workspace\nmetadata: {{name: w}}\nspec: {{token: {literal}}}\n")
+    result = load([path], env={})
+    assert result.documents == 1
+    del result
+    gc.collect()
+    assert not [o for o in gc.get_objects() if isinstance(o, dict) and literal in o]

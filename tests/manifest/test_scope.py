@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.manifest.load import load
 from reconciler.manifest.model import Kind
+from reconciler.manifest.scope import Scopes
 
 SUB = "00000000-1111-2222-3333-444444444444"
 
@@ -95,3 +96,33 @@ def test_a_second_load_sees_the_files_as_they_are_now(tmp_path: Path) -> None:
     placed = _placed(load([tmp_path], env={}))
     assert placed["ws-2-0"] == placed["ws-1-0"] == ("rg-moved", "regionmoved")
     assert placed["ws-0-0"] == ("rg-0", "region0")
+
+
+def test_what_defaults_give_is_merged_once_per_directory_and_covering_asked_once_a_pair(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files share directories: 1,000 files under five Defaults were 1,000 merges and 5,000
+    ``is_relative_to`` (an exception raised and caught for each no)."""
+    _estate(tmp_path)
+    for depth, directory in enumerate((tmp_path, tmp_path / "a", tmp_path / "a" / "b")):
+        (directory / "more.yaml").write_text(_workspaces(*(f"more-{depth}-{i}" for i in range(5))))
+    merges: list[Path] = []
+    relative: list[Path] = []
+    merge, is_relative_to = Scopes._merge, Path.is_relative_to
+
+    def counted_merge(self: Scopes, defaults: list[object], file: Path) -> object:
+        merges.append(file)
+        return merge(self, defaults, file)  # type: ignore[arg-type]
+
+    def counted_relative(self: Path, *other: Path) -> bool:
+        relative.append(self)
+        return is_relative_to(self, *other)
+
+    monkeypatch.setattr(Scopes, "_merge", counted_merge)
+    monkeypatch.setattr(Path, "is_relative_to", counted_relative)
+    result = load([tmp_path], env={})
+    assert result.ok, [p.render() for p in result.problems]
+    assert _placed(result)["more-2-4"] == ("rg-2", "region2")
+    assert len(merges) == 3  # six files, three directories
+    # three directories by three Defaults (discovery asks it of each file too)
+    assert len([p for p in relative if p.is_dir()]) == 3 * 3

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.resolver import VersionedResolver
 
 from reconciler.errors import Position
+from reconciler.manifest import yamlsource
 from reconciler.manifest.yamlsource import read_documents
 
 F = Path("m.yaml")
@@ -21,6 +28,41 @@ def test_values_keep_their_positions() -> None:
     assert doc.values[("a", "b", 1)] == Position(2, 10)
     assert doc.keys[("a", "b")] == Position(2, 3)
     assert doc.position_of(("a", "b", "missing")) == Position(2, 6)
+
+
+def test_positions_are_worked_out_when_first_asked_for_once_a_file(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Reading records where each document starts only: a valid manifest asks for no other
+    position. A problem to report asks, and the file is read again for them, once."""
+    made: list[object] = []
+    pos = yamlsource._pos
+
+    def counted(node: object) -> Position:
+        made.append(node)
+        return pos(node)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(yamlsource, "_pos", counted)
+    docs, problems = read_documents(F, "a: 1\n---\nb: {c: 2}\n")
+    assert not problems
+    assert len(made) == 2
+    assert docs[1].position_of(("b", "c")) == Position(3, 8)
+    assert len(made) == 2 + 3 + 5  # each document's values and keys
+    assert docs[0].position_of(("a",), key=True) == Position(1, 1)
+    assert len(made) == 2 + 3 + 5
+
+
+def test_positions_worked_out_later_count_documents_as_reading_did() -> None:
+    text = "a: 1\n---\n---\nb: !Ref x\n---\nc:\n  d: [1, &x two]\n  e: *x\n---\nf: [\n"
+    docs, problems = read_documents(F, text)
+    assert [d.data for d in docs] == [{"a": 1}, {"c": {"d": [1, "two"], "e": "two"}}]
+    assert problems[0].render() == "m.yaml:4:4: b: unsupported YAML tag '!Ref'"
+    assert problems[1].message.startswith("YAML syntax error")
+    assert docs[1].position_of(("c", "d", 1)) == Position(7, 10)
+    assert docs[1].keys[("c", "e")] == Position(8, 3)
+    assert docs[1].values[("c", "e")] == Position(7, 10)  # an alias: its anchor's
+    assert docs[0].values == {(): Position(1, 1), ("a",): Position(1, 4)}
+    assert docs[0].keys == {("a",): Position(1, 1)}
 
 
 def test_scalars_follow_yaml_1_2_and_timestamps_stay_text() -> None:
@@ -157,11 +199,30 @@ SCALARS = [
 
 
 @pytest.mark.parametrize(("written", "read"), SCALARS)
-def test_each_scalar_reads_as_yaml_1_2_says(written: str, read: object) -> None:
-    docs, problems = read_documents(F, f"k: {written}\nlist:\n  - {written}\n")
+def test_each_scalar_reads_as_yaml_1_2_says(
+    written: str, read: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Matched the first time (the list's item), remembered after (the next document)."""
+    text = f"list:\n  - {written}\n---\nk: {written}\n"
+    docs, problems = read_documents(F, text)
     assert not problems
-    assert docs[0].data == {"k": read, "list": [read]}
-    assert type(docs[0].data["k"]) is type(read)  # 1 is not 1.0, True is not 1
+    assert [d.data for d in docs] == [{"list": [read]}, {"k": read}]
+    assert type(docs[1].data["k"]) is type(read)  # 1 is not 1.0, True is not 1
+    assert type(docs[0].data["list"][0]) is type(read)
+
+
+def test_a_plain_scalar_is_matched_once_a_load_and_up_to_so_many_remembered(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    remembered: dict[str, Any] = {}
+    monkeypatch.setattr(yamlsource, "TAGS_REMEMBERED", 5)
+    docs, problems = read_documents(F, "".join(f"k{i}: {i}\n" for i in range(10)), remembered)
+    assert not problems
+    assert docs[0].data == {f"k{i}": i for i in range(10)}
+    assert list(remembered) == ["k0", "0", "k1", "1", "k2"]
+    docs, problems = read_documents(F, "k0: 1\nk9: 2\n", remembered)
+    assert docs[0].data == {"k0": 1, "k9": 2}
+    assert len(remembered) == 5
 
 
 def test_a_yaml_1_1_directive_does_not_bring_back_yaml_1_1s_scalars() -> None:
@@ -223,3 +284,86 @@ def test_an_explicit_bool_is_true_or_false_or_an_error_never_false_for_anything_
         assert [p.render() for p in problems] == [
             f"m.yaml:1:10: enabled: {written.strip(chr(39))!r} is not a boolean (true or false)"
         ]
+
+
+PIECES = st.sampled_from(
+    [
+        "[",
+        "{a: ",
+        "- ",
+        "? ",
+        "a:\n",
+        "  ",
+        "\t",
+        "{",
+        "]",
+        "}",
+        "x",
+        "\n",
+        "\r",
+        "\n---\n",
+        "\r---\r",
+        "\n... ",
+        "--- ",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(PIECES, max_size=80), st.integers(1, 20))
+def test_the_nesting_screen_never_clears_a_document_deeper_than_the_limit(
+    pieces: list[str], limit: int
+) -> None:
+    """Only what the screen cannot clear is parsed to count its depth: it must never clear a
+    text that nests deeper (the C composer would recurse on, and overflow, the C stack)."""
+    text = "".join(pieces)
+    depth = deepest = 0
+    try:
+        for event in yamlsource._composer().parse(text):
+            if isinstance(event, CollectionStartEvent):
+                depth += 1
+                deepest = max(deepest, depth)
+            elif isinstance(event, CollectionEndEvent):
+                depth -= 1
+    except YAMLError:
+        pass
+    if deepest > limit:
+        assert yamlsource._may_nest_deeper_than(text, limit)
+
+
+def test_the_nesting_screen_clears_manifests_as_written(repo: Path) -> None:
+    for path in sorted((repo / "manifests" / "examples").glob("*.yaml")):
+        text = path.read_text(encoding="utf-8")
+        assert not yamlsource._may_nest_deeper_than(text, yamlsource.MAX_DEPTH + 1), path
+
+
+def test_reading_makes_no_yaml_instance_a_file(monkeypatch: pytest.MonkeyPatch) -> None:
+    """YAML() globs for plug-ins and makes a loader class per file (~140 µs); the C parser's
+    loader is made directly, with the same resolver."""
+    made: list[object] = []
+    init = YAML.__init__
+
+    def counted(self: YAML, **kwargs: object) -> None:
+        made.append(self)
+        init(self, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(YAML, "__init__", counted)
+    for i in range(3):
+        docs, problems = read_documents(F, f"a: {i}\nb: [on, 0o17]\n---\nc: x\n")
+        assert not problems
+        assert [d.data for d in docs] == [{"a": i, "b": ["on", 15]}, {"c": "x"}]
+    assert not made
+
+
+def test_through_yaml_as_without_the_c_parser_it_reads_the_same(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Without ruamel.yaml.clib, documents are composed through YAML() (which then takes
+    ruamel's pure-Python parser), as before."""
+    text = "".join(f"k{i}: {written}\n" for i, (written, _) in enumerate(SCALARS)) + "---\n- a\n"
+    docs, problems = read_documents(F, text)
+    with_c = [(d.data, d.start, d.values, d.keys) for d in docs]
+    monkeypatch.setattr(yamlsource, "CParser", None)
+    docs, problems = read_documents(F, text)
+    assert [(d.data, d.start, d.values, d.keys) for d in docs] == with_c
+    assert not problems
