@@ -14,32 +14,27 @@ turns nodes into JSON-like values itself instead of using a constructor, because
   ARM expects ISO 8601 strings, not datetimes.
 
 It runs once per scalar of every manifest before a plan sends its first request, so its per-node
-work is kept small (see :class:`_Yaml12Resolver` and bench/README.md).
+work is kept small (see yamlcompose and bench/README.md).
 
 It raises nothing for bad input: problems are returned as values.
 """
 
 from __future__ import annotations
 
-import operator
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
-
-# The C parser YAML() takes (None without ruamel.yaml.clib), which main.py does not re-export.
-from ruamel.yaml.main import CParser  # type: ignore[attr-defined]
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
-from ruamel.yaml.resolver import VersionedResolver
 from ruamel.yaml.tag import Tag
 
 from reconciler.errors import Position, Problem
+from reconciler.manifest.yamlcompose import compose_all, composer
 
 # One document may expand to at most this many values; real manifests are a few hundred.
 MAX_NODES_PER_DOCUMENT = 20_000
@@ -265,126 +260,6 @@ class _Builder:
         return result
 
 
-_Rule = tuple[Tag, Callable[[str], object]]
-
-
-class _Yaml12Resolver(VersionedResolver):
-    """ruamel.yaml's resolver with its YAML 1.2 rules looked up once, not once per scalar.
-
-    ``VersionedResolver.resolve`` asks ``processing_version`` for the version twice per plain
-    scalar; on the C parser's loader that is two failed attribute lookups (raised and caught)
-    before it falls back to the version set on the YAML instance, 1.2 — about 40 % of
-    composing a manifest. The C parser never reports a ``%YAML`` directive to the resolver, so
-    1.2 is the only version it has ever answered here: this resolver takes ruamel's own 1.2
-    rules (same regular expressions, same first-character index, same order) once and matches
-    with them. tests/manifest/test_yamlsource.py pins the tricky scalars.
-
-    A manifest repeats its plain scalars (keys, kinds, subscriptions): each text's tag is
-    matched once and remembered in ``tags`` (up to :data:`TAGS_REMEMBERED` texts), a map its
-    caller owns and drops: one load's, never the process's, for the texts include any
-    literal a manifest holds.
-    """
-
-    # ruamel's C composer calls these before and after every node, for path resolvers
-    # (add_path_resolver), which are never added here (resolve below does not consult them):
-    # as Python methods returning at once they cost ~40 ms of 10,000 documents. Builtins that
-    # do nothing of note cost no Python frame; the composer ignores what they return.
-    descend_resolver = operator.is_  # type: ignore[assignment]  # (parent, index)
-    ascend_resolver = tuple  # type: ignore[assignment]  # ()
-
-    # (rules by first character, rules for any first character): made by the first instance,
-    # shared by all (one YAML instance per file).
-    _table: ClassVar[tuple[dict[str, list[_Rule]], list[_Rule]] | None] = None
-
-    def __init__(self, version: Any = None, loader: Any = None, loadumper: Any = None) -> None:
-        super().__init__(version, loader, loadumper)
-        if _Yaml12Resolver._table is None:
-            _Yaml12Resolver._table = self._rules_of(self.versioned_resolver)
-        self._rules, self._anywhere = _Yaml12Resolver._table
-        self.tags: dict[str, Tag] = {}
-
-    @staticmethod
-    def _rules_of(
-        rules: dict[str | None, list[tuple[str, Any]]],
-    ) -> tuple[dict[str, list[_Rule]], list[_Rule]]:
-        """ruamel's resolve appends the rules for any first character (key None) to those for
-        the scalar's first character ("" for an empty scalar). One tag object per rule; each
-        rule's regular expression is a lazy proxy, so its match method is taken once."""
-        anywhere = [(Tag(suffix=tag), regexp.match) for tag, regexp in rules.get(None, [])]
-        by_first = {
-            first: [(Tag(suffix=tag), regexp.match) for tag, regexp in listed] + anywhere
-            for first, listed in rules.items()
-            if first is not None
-        }
-        return by_first, anywhere
-
-    @property
-    def processing_version(self) -> tuple[int, int]:
-        return _YAML_VERSION
-
-    def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
-        """ruamel's answers (VersionedResolver.resolve) without its path resolvers: a quoted
-        scalar is a string, a collection what its kind is, a plain scalar what its text is."""
-        if kind is not ScalarNode:
-            if kind is MappingNode:
-                return self.DEFAULT_MAPPING_TAG
-            return self.DEFAULT_SEQUENCE_TAG if kind is SequenceNode else None
-        if not implicit[0]:
-            return self.DEFAULT_SCALAR_TAG
-        tags = self.tags
-        found = tags.get(value)
-        if found is None:
-            found = self._match(value)
-            if len(tags) < TAGS_REMEMBERED:
-                tags[value] = found
-        return found
-
-    def _match(self, value: str) -> Tag:
-        for tag, matches in self._rules.get(value[:1], self._anywhere):
-            if matches(value):
-                return tag
-        return self.DEFAULT_SCALAR_TAG
-
-
-_YAML_VERSION = (1, 2)
-# How many plain scalars' tags a load remembers (see _Yaml12Resolver).
-TAGS_REMEMBERED = 20_000
-
-
-def _composer() -> YAML:
-    yaml = YAML(typ="safe", pure=False)
-    yaml.version = _YAML_VERSION
-    yaml.Resolver = _Yaml12Resolver
-    return yaml
-
-
-if CParser is not None:
-
-    class _CComposer(CParser, _Yaml12Resolver):  # type: ignore[misc]
-        """The loader ``_composer().compose_all`` makes, less the constructor it never uses
-        (nodes are built here), made once: YAML() globs for plug-ins and get_constructor_parser
-        makes a new loader class per file, ~140 µs a file (0.14 s of 1,000 files)."""
-
-        def __init__(self, text: str, tags: dict[str, Tag]) -> None:
-            CParser.__init__(self, text)
-            self._parser = self._composer = self
-            _Yaml12Resolver.__init__(self, version=_YAML_VERSION, loadumper=self)
-            self.tags = tags
-
-
-def _compose_all(text: str, tags: dict[str, Tag]) -> Iterator[Node]:
-    """Every document's root node (None for an empty stream's), as YAML.compose_all yields them."""
-    if CParser is None:  # ruamel's pure-Python parser, which YAML() chooses then
-        yield from _composer().compose_all(text)
-        return
-    loader = _CComposer(text, tags)
-    try:
-        while loader.check_node():
-            yield loader.get_node()
-    finally:
-        loader.dispose()
-
-
 def _may_nest_deeper_than(text: str, limit: int) -> bool:
     """A cheap upper bound on nesting, per document (a ``---`` or ``...`` line at column 0
     ends any scalar or collection): flow collections need a bracket each, block ones (at
@@ -421,7 +296,7 @@ def _too_deep(file: Path, text: str) -> Problem | None:
         return None
     depth = 0
     try:
-        for event in _composer().parse(text):
+        for event in composer().parse(text):
             if isinstance(event, CollectionStartEvent):
                 depth += 1
                 if depth > limit:
@@ -448,7 +323,7 @@ def _documents(text: str, tags: dict[str, Tag]) -> Iterator[tuple[int, Node]]:
     """Each document's root node with its index, empty documents (e.g. after a trailing
     '---') skipped; YAML errors are raised where they come."""
     index = 0
-    for node in _compose_all(text, tags):
+    for node in compose_all(text, tags):
         if node is None or (isinstance(node, ScalarNode) and node.tag == _TAG + "null"):
             continue
         yield index, node
@@ -461,7 +336,7 @@ def read_documents(
     """Parse every document in ``text``; a syntax error ends the file at that point.
 
     ``tags``: plain scalars' tags remembered across the files of one load (see
-    _Yaml12Resolver); by default this file's alone."""
+    yamlcompose.Yaml12Resolver); by default this file's alone."""
     documents: list[SourceDocument] = []
     problems: list[Problem] = []
     deep = _too_deep(file, text)

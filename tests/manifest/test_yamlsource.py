@@ -14,7 +14,7 @@ from ruamel.yaml.events import CollectionEndEvent, CollectionStartEvent
 from ruamel.yaml.resolver import VersionedResolver
 
 from reconciler.errors import Position
-from reconciler.manifest import yamlsource
+from reconciler.manifest import yamlcompose, yamlsource
 from reconciler.manifest.yamlsource import read_documents
 
 F = Path("m.yaml")
@@ -215,7 +215,7 @@ def test_a_plain_scalar_is_matched_once_a_load_and_up_to_so_many_remembered(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     remembered: dict[str, Any] = {}
-    monkeypatch.setattr(yamlsource, "TAGS_REMEMBERED", 5)
+    monkeypatch.setattr(yamlcompose, "TAGS_REMEMBERED", 5)
     docs, problems = read_documents(F, "".join(f"k{i}: {i}\n" for i in range(10)), remembered)
     assert not problems
     assert docs[0].data == {f"k{i}": i for i in range(10)}
@@ -319,7 +319,7 @@ def test_the_nesting_screen_never_clears_a_document_deeper_than_the_limit(
     text = "".join(pieces)
     depth = deepest = 0
     try:
-        for event in yamlsource._composer().parse(text):
+        for event in yamlcompose.composer().parse(text):
             if isinstance(event, CollectionStartEvent):
                 depth += 1
                 deepest = max(deepest, depth)
@@ -363,7 +363,7 @@ def test_through_yaml_as_without_the_c_parser_it_reads_the_same(
     text = "".join(f"k{i}: {written}\n" for i, (written, _) in enumerate(SCALARS)) + "---\n- a\n"
     docs, problems = read_documents(F, text)
     with_c = [(d.data, d.start, d.values, d.keys) for d in docs]
-    monkeypatch.setattr(yamlsource, "CParser", None)
+    monkeypatch.setattr(yamlcompose, "CParser", None)
     docs, problems = read_documents(F, text)
     assert [(d.data, d.start, d.values, d.keys) for d in docs] == with_c
     assert not problems
