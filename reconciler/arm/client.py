@@ -93,6 +93,9 @@ def _untrusted_certificate(exc: BaseException) -> str | None:
     return None
 
 
+_NO_STREAM = httpx.ByteStream(b"")
+
+
 class ArmClient:
     def __init__(
         self,
@@ -243,6 +246,9 @@ class ArmClient:
                     )
                 headers = answer.headers
                 body = decode(answer, method, url, request_id)
+                # httpx binds an answer's stream to the answer, a reference cycle: read and
+                # closed, the answer would keep its body's bytes until a full collection.
+                answer.stream = _NO_STREAM
             finally:
                 self._budget.answered(method, headers, self.clock())
         return answer, body

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -63,6 +65,28 @@ def test_429_waits_exactly_retry_after() -> None:
     result = _run(_client(lambda r: next(answers), time), "GET", "/x")
     assert result.body == {"ok": True}
     assert time.slept == [17.0]
+
+
+def test_an_answer_read_is_freed_at_once_not_left_to_the_cyclic_collector() -> None:
+    """httpx binds an answer's stream to the answer (a reference cycle): kept so, every page
+    read waited, body and all, for a full collection (~8 MiB more at the peak of a plan of
+    10,000 resources)."""
+    answered: list[weakref.ref[httpx.Response]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        response = httpx.Response(200, json={"value": ["x" * 1000]})
+        answered.append(weakref.ref(response))
+        return response
+
+    gc.collect()
+    gc.disable()
+    try:
+        result = _run(_client(handler, FakeTime()), "GET", "/x")
+        assert result.body == {"value": ["x" * 1000]}
+        assert len(answered) == 1
+        assert answered[0]() is None
+    finally:
+        gc.enable()
 
 
 def test_server_errors_back_off_exponentially_with_jitter_and_a_cap() -> None:
