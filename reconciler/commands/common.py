@@ -57,8 +57,10 @@ def session(
     if args.whole_process:
         # What was loaded lives until the process ends: the collector's full passes need not
         # walk it again while the command reads and decides (~0.1 s of a 10,000-resource
-        # plan). Loading leaves no cycle to free; the few hundred objects frozen with it (the
-        # argument parser's) do not grow with the manifests.
+        # plan). Loading leaves no cycle to free (each file's loader breaks its own:
+        # yamlcompose.compose_all) but the node graph of a recursive alias a document was
+        # refused for, which stays frozen: at most what such files' text composes to. The few
+        # hundred other objects frozen with it (the argument parser's) do not grow.
         gc.freeze()
     with contextlib.ExitStack() as stack:
         if args.emulator:

@@ -195,9 +195,10 @@ def _collector_paused() -> Iterator[None]:
     """The cyclic garbage collector off for a load, back as it was after. A load allocates
     hundreds of thousands of containers (nodes, documents, their dicts) and keeps most of them
     to the end, so the collector's passes, set off by allocation counts, free nothing and walk
-    an ever larger heap: ~20 % of loading 10,000 documents. What it leaves (a few hundred
-    objects in cycles, ruamel's loaders) is collected by a later pass, unless the process
-    freezes the heap first (reconciler.cli.run does, after loading)."""
+    an ever larger heap: ~20 % of loading 10,000 documents. A load makes no cycle but the node
+    graph of a recursive alias (``&a [*a]``, refused); that waits for a later pass, or stays
+    if the process freezes the heap first (reconciler.cli.run does, after loading): memory
+    bounded by the size of such files, never kept past the process."""
     if not gc.isenabled():
         yield
         return

@@ -138,3 +138,6 @@ def compose_all(text: str, tags: dict[str, Tag]) -> Iterator[Node]:
             yield loader.get_node()
     finally:
         loader.dispose()
+        # The loader refers to itself (as its parser, composer and resolver's owner): left so,
+        # it and its buffers wait for the collector, which a load pauses (manifest.load).
+        loader.__dict__.clear()

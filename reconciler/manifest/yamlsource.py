@@ -34,6 +34,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.tag import Tag
 
 from reconciler.errors import Position, Problem
+from reconciler.manifest import yamlcompose
 from reconciler.manifest.yamlcompose import compose_all, composer
 
 # One document may expand to at most this many values; real manifests are a few hundred.
@@ -52,6 +53,8 @@ _KEY_TAGS = (_TAG + "str", _INT, _BOOL, _NULL, _FLOAT)
 # below and its nesting unchecked until the composer's recursion overflowed the C stack (a
 # segmentation fault, no message).
 _BREAK = "\r\n\x85\u2028\u2029"
+# One line break, as the C parser counts them.
+_LINE_BREAK = re.compile(rf"\r\n|[{_BREAK}]")
 # A document marker line, with the line break before it (see _may_nest_deeper_than).
 _DOCUMENT_MARKER = re.compile(rf"[{_BREAK}](?:---|\.\.\.)(?=[ \t{_BREAK}]|\Z)")
 
@@ -187,7 +190,9 @@ class _Builder:
         self.located = located
         self.budget = MAX_NODES_PER_DOCUMENT
 
-    def build(self, node: Node, path: JsonPath) -> Any:
+    def _spend(self, node: Node, path: JsonPath) -> None:
+        """One more value, or one more merge source (an empty mapping merged builds no value,
+        yet each level of ``<<: [*e, *e]`` doubles the work), within the document's budget."""
         self.budget -= 1
         if self.budget < 0:
             raise _Bad(
@@ -198,6 +203,9 @@ class _Builder:
                     "(aliases nested too deeply?); refusing to expand it"
                 ),
             )
+
+    def build(self, node: Node, path: JsonPath) -> Any:
+        self._spend(node, path)
         if len(path) > MAX_DEPTH:
             raise _Bad(node, path, f"nesting deeper than {MAX_DEPTH} levels")
         if self.located is not None:
@@ -256,13 +264,14 @@ class _Builder:
         for source in reversed(sources):
             if not isinstance(source, MappingNode):
                 raise _Bad(source, path, "a merge key (<<) must refer to a mapping")
+            self._spend(source, path)
             result.update(self._mapping(source, path))
         return result
 
 
 def _may_nest_deeper_than(text: str, limit: int) -> bool:
     """A cheap upper bound on nesting, per document (a ``---`` or ``...`` line at column 0
-    ends any scalar or collection): flow collections need a bracket each, block ones (at
+    ends any scalar or collection): flow collections need at most two a bracket, block ones (at
     most two per column, e.g. a sequence at its key's indentation) need indentation or
     ``- ``/``? `` prefixes. Only documents this cannot clear pay for the exact check.
 
@@ -271,7 +280,8 @@ def _may_nest_deeper_than(text: str, limit: int) -> bool:
     the first line of the text, and of each document, follow one): a search for ``^`` tries
     every position and took ~10x as long."""
     for document in _DOCUMENT_MARKER.split("\n" + text):
-        flow = document.count("[") + document.count("{")
+        # Two a bracket: in a flow sequence, ``[a: `` opens a sequence and a one-pair mapping.
+        flow = 2 * (document.count("[") + document.count("{"))
         if flow > limit:
             return True
         # flow + 2 * block + 2 > limit, for the longest prefix (block) of any line
@@ -284,7 +294,8 @@ def _may_nest_deeper_than(text: str, limit: int) -> bool:
 @cache
 def _line_prefix_of(length: int) -> re.Pattern[str]:
     """A line that starts with at least ``length`` of what may open a block collection."""
-    return re.compile(rf"[{_BREAK}][ \t?:-]{{{length},}}")
+    # A byte order mark is skipped at the start of any line, like indentation (libyaml).
+    return re.compile(rf"[{_BREAK}][ \t?:\-\ufeff]{{{length},}}")
 
 
 def _too_deep(file: Path, text: str) -> Problem | None:
@@ -379,12 +390,17 @@ def _build_problem(file: Path, node: Node, start: Position) -> Problem:
 
 
 def _unmarked_problem(file: Path, text: str, exc: BaseException) -> Problem:
-    """Errors raised before parsing (e.g. control characters) carry a character offset."""
+    """Errors raised before parsing (e.g. control characters) carry an offset: in bytes of
+    the UTF-8 text from the C parser, in characters from ruamel's own."""
     offset = getattr(exc, "position", None)
     position = None
     if isinstance(offset, int):
-        line = text.count("\n", 0, offset) + 1
-        position = Position(line, offset - (text.rfind("\n", 0, offset) + 1) + 1)
+        if yamlcompose.CParser is not None:
+            offset = len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
+        line, start = 1, 0
+        for found in _LINE_BREAK.finditer(text, 0, offset):
+            line, start = line + 1, found.end()
+        position = Position(line, offset - start + 1)
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return Problem(file, position, "", f"YAML error: {first}")
 

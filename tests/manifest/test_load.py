@@ -364,6 +364,31 @@ def test_deep_nesting_on_lines_not_broken_by_newline_is_refused_never_a_crash(
     assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize(
+    "text",
+    ["\ufeff" + "- " * 50_000 + "x\n", "# c\n\ufeff" + "- " * 50_000 + "x\n"],
+    ids=["first line", "a later line"],
+)
+def test_deep_nesting_on_a_line_begun_by_a_byte_order_mark_is_refused_never_a_crash(
+    tmp_path: Path, text: str
+) -> None:
+    """libyaml skips a byte order mark at the start of any line, as it does indentation."""
+    path = tmp_path / "deep.yaml"
+    path.write_text(text, encoding="utf-8")
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "validate", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, (done.returncode, done.stderr[-500:])
+    assert re.search(
+        rf"^{re.escape(str(path))}:\d+:\d+: nesting deeper than 64 levels$", done.stdout, re.M
+    )
+    assert "Traceback" not in done.stderr
+
+
 def test_non_utf8_input_names_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "latin1.yaml"
     path.write_bytes("kind: Workspace\nspec:\n  description: caf\xe9\n".encode("latin-1"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +107,28 @@ def test_alias_bombs_are_refused_quickly() -> None:
     assert "expands to more than" in problems[0].message
 
 
+def test_merging_empty_mappings_over_and_over_is_refused_quickly() -> None:
+    """An empty mapping merged builds no value, yet each level of ``<<: [*e, *e]`` doubles the
+    work: 16 levels are 65,536 merges, 40 would never finish. Each merge spends the budget."""
+    lines = ["e0: &e0 {}"] + [f"e{i}: &e{i} {{<<: [*e{i - 1}, *e{i - 1}]}}" for i in range(1, 17)]
+    _, problems = read_documents(F, "\n".join(lines) + "\n")
+    assert len(problems) == 1
+    assert "expands to more than" in problems[0].message
+
+
+def test_composing_leaves_no_loader_for_the_collector() -> None:
+    """The C loader refers to itself; a load pauses the collector, so every file's loader (its
+    buffers, its text) stayed until the load ended: 3,000 small files, +40 MiB at the peak."""
+    gc.collect()
+    gc.disable()
+    try:
+        docs, problems = read_documents(F, "a: 1\n---\nb: [x]\n")
+        assert [d.data for d in docs] == [{"a": 1}, {"b": ["x"]}] and not problems
+        assert not [o for o in gc.get_objects() if type(o).__module__ == yamlcompose.__name__]
+    finally:
+        gc.enable()
+
+
 def test_custom_tags_and_complex_keys_are_problems_not_crashes() -> None:
     _, tag = read_documents(F, "a: !Ref foo\n")
     assert "unsupported YAML tag" in tag[0].message
@@ -125,10 +148,21 @@ def test_recursive_aliases_do_not_hang() -> None:
     assert problems  # either the composer or the budget refuses it
 
 
-def test_control_characters_are_reported_with_their_position() -> None:
-    _, problems = read_documents(F, "a: 1\nb: \x1f\n")
+@pytest.mark.parametrize(
+    ("text", "where"),
+    [
+        ("a: 1\nb: \x1f\n", Position(2, 4)),
+        ("a: 1\nb: ééééé\x01\n", Position(2, 9)),  # the C parser counts bytes
+        ("a: 1\rb: 2\rc: \x01\r", Position(3, 4)),
+        ("a: 1\r\nb: 2\x85c: \x01\n", Position(3, 4)),
+        ("\ufeffa: 1\nb: \x01\n", Position(2, 4)),
+    ],
+    ids=["plain", "after multibyte characters", "CR lines", "CRLF and NEL lines", "BOM"],
+)
+def test_control_characters_are_reported_with_their_position(text: str, where: Position) -> None:
+    _, problems = read_documents(F, text)
     assert len(problems) == 1
-    assert problems[0].position == Position(2, 4)
+    assert problems[0].position == where
     assert "\n" not in problems[0].message
 
 
@@ -290,6 +324,8 @@ PIECES = st.sampled_from(
     [
         "[",
         "{a: ",
+        "[a: ",
+        "\ufeff",
         "- ",
         "? ",
         "a:\n",
@@ -329,6 +365,13 @@ def test_the_nesting_screen_never_clears_a_document_deeper_than_the_limit(
         pass
     if deepest > limit:
         assert yamlsource._may_nest_deeper_than(text, limit)
+
+
+def test_the_nesting_screen_counts_a_flow_pair_as_two_levels() -> None:
+    """In a flow sequence, ``[a: `` opens a sequence and a one-pair mapping: 40 brackets nest
+    81 deep."""
+    text = "a: " + "[a: " * 40 + "x" + "]" * 40 + "\n"
+    assert yamlsource._may_nest_deeper_than(text, 65)
 
 
 def test_the_nesting_screen_clears_manifests_as_written(repo: Path) -> None:
