@@ -141,3 +141,9 @@ def compose_all(text: str, tags: dict[str, Tag]) -> Iterator[Node]:
         # The loader refers to itself (as its parser, composer and resolver's owner): left so,
         # it and its buffers wait for the collector, which a load pauses (manifest.load).
         loader.__dict__.clear()
+
+
+def offsets_in_bytes() -> bool:
+    """Whether a reader error's offset counts bytes of the UTF-8 text (the C parser's do)
+    rather than characters (ruamel's pure-Python reader's)."""
+    return CParser is not None

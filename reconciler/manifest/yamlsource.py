@@ -395,7 +395,7 @@ def _unmarked_problem(file: Path, text: str, exc: BaseException) -> Problem:
     offset = getattr(exc, "position", None)
     position = None
     if isinstance(offset, int):
-        if yamlcompose.CParser is not None:
+        if yamlcompose.offsets_in_bytes():
             offset = len(text.encode("utf-8", "surrogatepass")[:offset].decode("utf-8", "ignore"))
         line, start = 1, 0
         for found in _LINE_BREAK.finditer(text, 0, offset):
