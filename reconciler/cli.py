@@ -11,7 +11,9 @@ exit; no traceback reaches the user for bad input.
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import os
 import sys
 from collections.abc import Sequence
 
@@ -70,12 +72,26 @@ def run() -> int:
     """
     for name in NOT_IN_THE_CLI:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
-    code = main(whole_process=True)
+    try:
+        code = main(whole_process=True)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        return _reader_gone()
     # What the command made (a plan of thousands of resources, their live bodies) is garbage
     # once it has answered; frozen, the interpreter's collection at exit leaves it alone
     # instead of walking it (~30 ms of a 1,200-resource plan). Nothing runs after this.
     gc.freeze()
     return code
+
+
+def _reader_gone() -> int:
+    """Whoever read the output has stopped (``reconciler validate . | head``): one line on
+    stderr, exit 1 (the output is incomplete), no traceback. What is still buffered for stdout
+    goes to the null device, or the interpreter's flush at exit would fail again, aloud."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    with contextlib.suppress(OSError):  # stderr may be gone too
+        print("error: the output's reader closed it early (broken pipe)", file=sys.stderr)
+    return 1
 
 
 def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> int:

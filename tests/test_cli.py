@@ -105,6 +105,24 @@ def test_bad_env_file_line_is_reported_without_its_content(
     assert "canary" not in out.out + out.err
 
 
+def test_output_cut_short_by_its_reader_exits_1_without_a_traceback(tmp_path: Path) -> None:
+    """``reconciler validate . | head``: the reader closes the pipe after a few lines."""
+    path = tmp_path / "many.yaml"
+    path.write_text("--- !Ref x\n" * 20_000, encoding="utf-8")  # 20,000 problems, ~1 MB
+    with subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "validate", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    ) as done:
+        assert done.stdout is not None and done.stderr is not None
+        assert done.stdout.readline().startswith(str(path).encode())
+        done.stdout.close()
+        stderr = done.stderr.read().decode()
+        assert done.wait(timeout=60) == 1
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert stderr.strip() == "error: the output's reader closed it early (broken pipe)"
+
+
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 1
     assert "validate" in capsys.readouterr().err
