@@ -233,9 +233,7 @@ SCALARS = [
 
 
 @pytest.mark.parametrize(("written", "read"), SCALARS)
-def test_each_scalar_reads_as_yaml_1_2_says(
-    written: str, read: object, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_each_scalar_reads_as_yaml_1_2_says(written: str, read: object) -> None:
     """Matched the first time (the list's item), remembered after (the next document)."""
     text = f"list:\n  - {written}\n---\nk: {written}\n"
     docs, problems = read_documents(F, text)
