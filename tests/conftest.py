@@ -37,8 +37,11 @@ import sitecustomize  # noqa: E402, F401  (installs the guard)
 os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(NETGUARD), str(REPO), os.environ.get("PYTHONPATH", "")) if p
 )
-# Nothing in the suite may pick up a real Azure identity from the machine.
+# Nothing in the suite may pick up a real Azure identity from the machine, nor its proxy (a
+# runner's HTTPS_PROXY would carry the loopback emulator's traffic).
 for _name in [n for n in os.environ if n.startswith(("AZURE_", "IDENTITY_", "MSI_"))]:
+    del os.environ[_name]
+for _name in [n for n in os.environ if n.lower() in ("https_proxy", "http_proxy", "all_proxy")]:
     del os.environ[_name]
 
 

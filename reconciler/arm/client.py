@@ -14,6 +14,9 @@
 * Concurrency is bounded by a semaphore (``--parallelism``), over as many connections, each
   in a pool of its own (:mod:`reconciler.arm.pools`: httpx's CPU per request grows with its
   pool).
+* Requests go straight to httpx's transports, directly or through the proxy the environment
+  names (:mod:`reconciler.arm.routes`): httpx's client layer (URL merging, a cookie jar, auth
+  and redirect hooks, none of which ARM uses) cost ~0.3 ms of CPU a request, a fifth of one.
 * The clock, sleep and random source are injected: tests of long waits run instantly.
 * Nothing is logged that could hold a secret: no headers, no bodies; URLs carry only
   resource names and api-version.
@@ -38,6 +41,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from reconciler import __version__
 from reconciler.arm import hosts
 from reconciler.arm.answers import Response as Response
 from reconciler.arm.answers import checked, decode, display, error_from, list_page
@@ -46,7 +50,7 @@ from reconciler.arm.pacing import MAX_PACE as MAX_PACE
 from reconciler.arm.pacing import MAX_RETRY_AFTER as MAX_RETRY_AFTER
 from reconciler.arm.pacing import Budget
 from reconciler.arm.pacing import retry_after as retry_after
-from reconciler.arm.pools import pools_for
+from reconciler.arm.routes import routes_for
 from reconciler.errors import DeadlineExceeded, TransportError
 
 log = logging.getLogger("reconciler.arm")
@@ -93,7 +97,13 @@ def _untrusted_certificate(exc: BaseException) -> str | None:
     return None
 
 
-_NO_STREAM = httpx.ByteStream(b"")
+# What httpx's client would add to every request, but naming this tool (ARM's request logs
+# and support see who called).
+_HEADERS = {
+    "Accept": "application/json",
+    "Accept-Encoding": "gzip, deflate",
+    "User-Agent": f"azureml-reconciler/{__version__} python-httpx/{httpx.__version__}",
+}
 
 
 class ArmClient:
@@ -126,14 +136,8 @@ class ArmClient:
         self._turns = {kind: asyncio.Lock() for kind in ("reads", "writes")}
         connections = max(1, parallelism)
         self._semaphore = asyncio.Semaphore(connections)
-        self._http = httpx.AsyncClient(
-            # a pool per connection: httpx's CPU per request grows with its pool (pools.py)
-            transport=pools_for(connections, verify=verify) if transport is None else transport,
-            timeout=timeout,
-            verify=verify,
-            follow_redirects=False,
-            limits=httpx.Limits(max_connections=connections),  # through a proxy
-        )
+        self._transport = routes_for(connections, verify=verify) if transport is None else transport
+        self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
     async def __aenter__(self) -> ArmClient:
         return self
@@ -142,7 +146,7 @@ class ArmClient:
         await self.close()
 
     async def close(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
         await self.tokens.close()
 
     def url(self, path_or_url: str, *, what: str = "a request") -> str:
@@ -231,24 +235,27 @@ class ArmClient:
         async with self._semaphore:
             await self._pace(method, where)
             headers = None
+            request = httpx.Request(
+                method,
+                url,
+                params=params,
+                json=json,
+                headers={
+                    **_HEADERS,
+                    "Authorization": f"Bearer {token}",
+                    "x-ms-client-request-id": request_id,
+                },
+                extensions=self._extensions,
+            )
             try:
                 async with asyncio.timeout(self.timeout):
-                    answer = await self._http.request(
-                        method,
-                        url,
-                        params=params,
-                        json=json,
-                        headers={
-                            "Authorization": f"Bearer {token}",
-                            "x-ms-client-request-id": request_id,
-                            "Accept": "application/json",
-                        },
-                    )
+                    answer = await self._transport.handle_async_request(request)
+                    try:
+                        await answer.aread()
+                    finally:
+                        await answer.aclose()
                 headers = answer.headers
                 body = decode(answer, method, url, request_id)
-                # httpx binds an answer's stream to the answer, a reference cycle: read and
-                # closed, the answer would keep its body's bytes until a full collection.
-                answer.stream = _NO_STREAM
             finally:
                 self._budget.answered(method, headers, self.clock())
         return answer, body

@@ -14,12 +14,13 @@ Nothing else changes: every pool is httpx's own transport, with one TLS context 
 as httpx builds it, from ``verify`` and ``SSL_CERT_FILE``/``SSL_CERT_DIR``), the same
 keep-alive rules and together the same number of connections. A request never waits in a full
 pool while another has room: the client sends at most ``parallelism`` requests at once (its
-semaphore), and the least busy pool then always has a free connection. Proxies are not routed
-here (the client's mounts for ``HTTPS_PROXY`` take precedence, as before).
+semaphore), and the least busy pool then always has a free connection. Requests to be sent
+through a proxy never come here (:mod:`reconciler.arm.routes`).
 """
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import httpx
@@ -88,7 +89,7 @@ class Pools(httpx.AsyncBaseTransport):
 def pools_for(
     connections: int,
     *,
-    verify: bool | str = True,
+    verify: bool | str | ssl.SSLContext = True,
     make: Callable[..., httpx.AsyncBaseTransport] = httpx.AsyncHTTPTransport,
 ) -> Pools:
     """httpx's transports (``make``) for ``connections`` connections in all, at most
@@ -97,7 +98,7 @@ def pools_for(
     count = -(-connections // POOL_SIZE)
     each = -(-connections // count)
     # One trust store for all the pools: loading a CA bundle takes ~20 ms of CPU.
-    context = httpx.create_ssl_context(verify=verify)
+    context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
     return Pools(
         [make(verify=context, limits=httpx.Limits(max_connections=each)) for _ in range(count)]
     )

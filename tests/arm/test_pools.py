@@ -20,6 +20,7 @@ import pytest
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.arm.pools import POOL_SIZE, Pools, pools_for
+from reconciler.arm.routes import Routes
 
 
 def _made(connections: int) -> list[dict[str, Any]]:
@@ -51,7 +52,8 @@ def test_the_pools_share_one_tls_context_built_as_httpx_builds_it() -> None:
 
 def test_a_client_of_high_parallelism_sends_through_small_pools() -> None:
     client = ArmClient("https://management.azure.com", StaticToken(), parallelism=64)
-    transport = client._http._transport
+    assert isinstance(client._transport, Routes)
+    transport = client._transport.direct
     assert isinstance(transport, Pools)
     assert len(transport.pools) == 64 // POOL_SIZE
     asyncio.run(client.close())

@@ -1,0 +1,87 @@
+"""Which connections carry a request: the client's own, or the proxy the environment names.
+
+CI runners often reach Azure only through a proxy (``HTTPS_PROXY``, with ``NO_PROXY`` for the
+hosts inside). httpx's client reads those variables only when it builds its own transport;
+this client brings its own (:mod:`reconciler.arm.pools`), so it reads them here, through the
+standard library's reading of the environment (``urllib.request``, as requests does): the
+scheme's variable, else ``ALL_PROXY``, less the hosts ``NO_PROXY`` lists. A transport given
+by the caller (the tests' in-process emulator) is used as it is, never proxied, as httpx does.
+"""
+
+from __future__ import annotations
+
+import ssl
+import urllib.request
+from collections.abc import Callable
+from urllib.parse import urlsplit
+
+import httpx
+
+from reconciler.arm.pools import pools_for
+from reconciler.errors import UsageError
+
+PROXIED_SCHEMES = ("http", "https")  # of the proxy's own URL: what httpx speaks without extras
+
+
+def proxy_for(scheme: str, host: str) -> str | None:
+    """The proxy the environment names for requests to ``scheme://host``, if any."""
+    proxies = urllib.request.getproxies_environment()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy or urllib.request.proxy_bypass(host):
+        return None
+    return proxy
+
+
+class Routes(httpx.AsyncBaseTransport):
+    """The direct transport, or a proxy's, chosen once per scheme and host."""
+
+    def __init__(
+        self,
+        direct: httpx.AsyncBaseTransport,
+        through: Callable[[str], httpx.AsyncBaseTransport],
+    ) -> None:
+        self.direct = direct
+        self._through = through
+        self._proxies: dict[str, httpx.AsyncBaseTransport] = {}
+        self._by_origin: dict[tuple[str, str], httpx.AsyncBaseTransport] = {}
+
+    def transport_for(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
+        origin = (url.scheme, url.host)
+        transport = self._by_origin.get(origin)
+        if transport is None:
+            transport = self._by_origin[origin] = self._route(*origin)
+        return transport
+
+    def _route(self, scheme: str, host: str) -> httpx.AsyncBaseTransport:
+        proxy = proxy_for(scheme, host)
+        if proxy is None:
+            return self.direct
+        if proxy not in self._proxies:
+            kind = urlsplit(proxy).scheme or "no scheme"
+            if kind not in PROXIED_SCHEMES:
+                # Never the proxy's URL itself: it may carry a user name and password.
+                raise UsageError(
+                    f"the proxy the environment names for {scheme}://{host} is a {kind} "
+                    f"proxy; this tool speaks to http:// and https:// proxies only"
+                )
+            self._proxies[proxy] = self._through(proxy)
+        return self._proxies[proxy]
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self.transport_for(request.url).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        for transport in (self.direct, *self._proxies.values()):
+            await transport.aclose()
+
+
+def routes_for(connections: int, *, verify: bool | str = True) -> Routes:
+    """``connections`` of this client's own (in small pools), and as many through any proxy
+    the environment names; one trust store for all (loading it takes ~20 ms of CPU)."""
+    context: ssl.SSLContext = httpx.create_ssl_context(verify=verify)
+    return Routes(
+        pools_for(connections, verify=context),
+        lambda proxy: httpx.AsyncHTTPTransport(
+            proxy=proxy, verify=context, limits=httpx.Limits(max_connections=connections)
+        ),
+    )

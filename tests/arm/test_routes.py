@@ -1,0 +1,132 @@
+"""Which connections carry a request: the client's own, or the proxy the environment names
+(``HTTPS_PROXY``/``HTTP_PROXY``/``ALL_PROXY`` less ``NO_PROXY``, as curl and requests read
+them); and what every request says about its sender."""
+
+from __future__ import annotations
+
+import asyncio
+
+import httpx
+import pytest
+
+from reconciler import __version__
+from reconciler.arm.auth import StaticToken
+from reconciler.arm.client import ArmClient
+from reconciler.arm.routes import Routes
+from reconciler.errors import UsageError
+from tests.fakes import FakeTime
+
+ARM = httpx.URL("https://management.azure.com/subscriptions")
+
+
+def _direct() -> httpx.AsyncBaseTransport:
+    return httpx.MockTransport(lambda request: httpx.Response(200))
+
+
+class _Proxies:
+    def __init__(self) -> None:
+        self.made: dict[str, httpx.AsyncBaseTransport] = {}
+
+    def __call__(self, proxy: str) -> httpx.AsyncBaseTransport:
+        self.made[proxy] = _direct()
+        return self.made[proxy]
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_of_this_machine(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+def test_without_a_proxy_in_the_environment_requests_go_direct() -> None:
+    routes = Routes(direct := _direct(), _Proxies())
+    assert routes.transport_for(ARM) is direct
+
+
+def test_https_proxy_carries_https_requests_through_one_transport_for_every_host(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    routes = Routes(_direct(), proxies := _Proxies())
+    first = routes.transport_for(ARM)
+    other = routes.transport_for(httpx.URL("https://eastus.api.playwright.microsoft.com/x"))
+    assert list(proxies.made) == ["http://proxy.corp:3128"]
+    assert first is other is proxies.made["http://proxy.corp:3128"]
+
+
+def test_all_proxy_serves_where_no_scheme_has_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("ALL_PROXY", "http://proxy.corp:3128")
+    routes = Routes(_direct(), proxies := _Proxies())
+    assert routes.transport_for(ARM) is proxies.made["http://proxy.corp:3128"]
+
+
+@pytest.mark.parametrize(
+    "no_proxy", ["management.azure.com", "localhost,.azure.com", "10.0.0.0,azure.com", "*"]
+)
+def test_no_proxy_sends_its_hosts_direct(monkeypatch: pytest.MonkeyPatch, no_proxy: str) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    routes = Routes(direct := _direct(), proxies := _Proxies())
+    assert routes.transport_for(ARM) is direct
+    assert proxies.made == {}
+
+
+def test_a_proxy_this_tool_cannot_speak_is_refused_without_quoting_its_password(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "socks5://user:hunter2@proxy.corp:1080")
+    routes = Routes(_direct(), _Proxies())
+    with pytest.raises(UsageError) as refused:
+        routes.transport_for(ARM)
+    assert "socks5 proxy" in str(refused.value)
+    assert "hunter2" not in str(refused.value) and "proxy.corp" not in str(refused.value)
+
+
+def test_a_transport_given_to_the_client_is_never_proxied(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The tests' in-process emulator: httpx too ignores the environment then."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")
+    monkeypatch.setenv("HTTP_PROXY", "http://127.0.0.1:9")
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    _get(handler)
+    assert len(seen) == 1
+
+
+def _get(handler: object) -> None:
+    time = FakeTime()
+    client = ArmClient(
+        "http://127.0.0.1",
+        StaticToken("tok-canary"),
+        transport=httpx.MockTransport(handler),  # type: ignore[arg-type]
+        clock=time,
+        sleep=time.sleep,
+    )
+
+    async def go() -> None:
+        async with client:
+            await client.request("GET", "/x", params={"api-version": "2025-09-01"})
+
+    asyncio.run(go())
+
+
+def test_a_request_names_this_tool_and_accepts_compressed_json() -> None:
+    seen: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(200, json={})
+
+    _get(handler)
+    (request,) = seen
+    assert request.url == "http://127.0.0.1/x?api-version=2025-09-01"
+    assert request.headers["user-agent"].startswith(f"azureml-reconciler/{__version__} ")
+    assert request.headers["accept"] == "application/json"
+    assert "gzip" in request.headers["accept-encoding"]
+    assert request.headers["authorization"] == "Bearer tok-canary"
