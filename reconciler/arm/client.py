@@ -283,6 +283,15 @@ class ArmClient:
                 "SSL_CERT_FILE to the path it printed",
                 request_id=request_id,
             ) from exc
+        status = _proxy_status(exc)
+        if status is not None and status not in RETRY_STATUSES:
+            # A proxy that refuses the tunnel (407 wants credentials, 403 forbids the host)
+            # refuses it again: say so at once, not after a minute of retries.
+            raise TransportError(
+                f"the proxy refused to carry {where} to {host} (HTTP {status} from the "
+                f"proxy{_PROXY_HINTS.get(status, '')})",
+                request_id=request_id,
+            ) from exc
         refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         limit = self.retry.connect_attempts if refused else self.retry.max_attempts
         delay = 0.5 * 2 ** (attempt - 1) if refused else self._backoff(attempt)
@@ -374,8 +383,28 @@ class ArmClient:
         raise TransportError(f"more than {MAX_PAGES} pages while listing {display(first)}")
 
 
+_PROXY_HINTS = {
+    407: ": it asks for credentials, which go in its URL, http://USER:PASSWORD@HOST:PORT",
+    403: ": it does not allow this host",
+}
+
+
+def _proxy_status(exc: BaseException) -> int | None:
+    """The HTTP status with which a proxy refused to open a tunnel, if that is what failed.
+
+    httpcore words it "<status> <reason>"; only the number is kept (the reason phrase is the
+    proxy's text, not ours to print)."""
+    if not isinstance(exc, httpx.ProxyError):
+        return None
+    words = str(exc).split(" ", 1)
+    return int(words[0]) if words[0].isdigit() and len(words[0]) == 3 else None
+
+
 def _transport_reason(exc: BaseException, timeout: float) -> str:
     """What went wrong, in words; never the exception's text (it may quote a URL's query)."""
+    status = _proxy_status(exc)
+    if status is not None:
+        return f"the proxy answered HTTP {status}"
     if isinstance(exc, httpx.ConnectError):
         return "connection refused or unreachable"
     if isinstance(exc, TimeoutError | httpx.TimeoutException):

@@ -5,6 +5,7 @@ them); and what every request says about its sender."""
 from __future__ import annotations
 
 import asyncio
+import random
 
 import httpx
 import pytest
@@ -13,7 +14,7 @@ from reconciler import __version__
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.arm.routes import Routes
-from reconciler.errors import UsageError
+from reconciler.errors import TransportError, UsageError
 from tests.fakes import FakeTime
 
 ARM = httpx.URL("https://management.azure.com/subscriptions")
@@ -130,3 +131,59 @@ def test_a_request_names_this_tool_and_accepts_compressed_json() -> None:
     assert request.headers["accept"] == "application/json"
     assert "gzip" in request.headers["accept-encoding"]
     assert request.headers["authorization"] == "Bearer tok-canary"
+
+
+async def _through_a_proxy_answering(
+    status_line: bytes, monkeypatch: pytest.MonkeyPatch, time: FakeTime
+) -> tuple[TransportError, int]:
+    """What a GET to ARM raises when a loopback proxy named by HTTPS_PROXY (with a password
+    in its URL) answers every CONNECT with ``status_line``; and how many CONNECTs it got."""
+    asked: list[bytes] = []
+
+    async def proxy(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        asked.append(await reader.readline())
+        writer.write(status_line + b"\r\nContent-Length: 0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(proxy, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    monkeypatch.setenv("HTTPS_PROXY", f"http://ci:hunter2@127.0.0.1:{port}")
+    client = ArmClient(
+        "https://management.azure.com",
+        StaticToken("tok-canary"),
+        clock=time,
+        sleep=time.sleep,
+        rng=random.Random(7),
+    )
+    async with server, client:
+        with pytest.raises(TransportError) as failed:
+            await client.request("GET", "/subscriptions")
+    return failed.value, len(asked)
+
+
+@pytest.mark.parametrize("status", [407, 403])
+def test_a_proxy_refusing_the_tunnel_fails_at_once_saying_so(
+    monkeypatch: pytest.MonkeyPatch, status: int
+) -> None:
+    """Not a minute of retries ending in "no answer: ProxyError"; and never the proxy's own
+    reason phrase (its text, here a CI command) nor its password."""
+    time = FakeTime()
+    line = f"HTTP/1.1 {status} Go away ##vso[task.setvariable variable=x]y".encode()
+    error, connects = asyncio.run(_through_a_proxy_answering(line, monkeypatch, time))
+    assert connects == 1 and time.slept == []
+    assert (
+        f"the proxy refused to carry GET /subscriptions to management.azure.com (HTTP {status}"
+        in str(error)
+    )
+    assert "##vso" not in str(error) and "hunter2" not in str(error)
+
+
+def test_a_proxy_whose_upstream_fails_is_retried_like_any_gateway(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    time = FakeTime()
+    line = b"HTTP/1.1 502 Bad Gateway"
+    error, connects = asyncio.run(_through_a_proxy_answering(line, monkeypatch, time))
+    assert connects == 6 and len(time.slept) == 5
+    assert "the proxy answered HTTP 502" in str(error)
