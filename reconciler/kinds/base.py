@@ -215,7 +215,7 @@ class ResourceKind:
     def parent_address(self, address: Address) -> Address:
         if self.parent is None:
             raise ValueError(f"a {self.noun} lives in a resource group, not in a resource")
-        return self.parent.address(address.subscription, address.resource_group, address.workspace)
+        return address.parent(self.parent.kind)
 
     def path(self, address: Address) -> str:
         """The resource's ARM path, every segment encoded."""

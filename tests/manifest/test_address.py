@@ -37,3 +37,14 @@ def test_an_address_with_its_key_and_text_is_small() -> None:
     finally:
         tracemalloc.stop()
     assert size / len(addresses) < 400
+
+
+def test_a_parent_address_is_made_once_and_changes_nothing_of_its_child() -> None:
+    """Reading, deciding and rendering a connection each ask for its workspace's address."""
+    child = Address(CONNECTION, SUB, "RG-Team", "Blob", "WS-1")
+    twin = Address(CONNECTION, SUB, "RG-Team", "Blob", "WS-1")
+    workspace = child.parent(Kind("Workspace"))
+    assert child.parent(Kind("Workspace")) is workspace
+    assert child == twin and hash(child) == hash(twin) and repr(child) == repr(twin)
+    hub = child.parent(Kind("Hub"))  # another kind of parent is another address
+    assert hub.kind == "Hub" and hub.key[1:] == workspace.key[1:]
