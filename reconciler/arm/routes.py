@@ -24,12 +24,15 @@ PROXIED_SCHEMES = ("http", "https")  # of the proxy's own URL: what httpx speaks
 
 
 def proxy_for(scheme: str, host: str) -> str | None:
-    """The proxy the environment names for requests to ``scheme://host``, if any."""
+    """The proxy the environment names for requests to ``scheme://host``, if any.
+
+    One named without a scheme (``proxy.corp:3128``) is an http:// proxy, as curl, requests
+    and httpx read it (``urlsplit`` would take ``proxy.corp`` for its scheme)."""
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(scheme) or proxies.get("all")
     if not proxy or urllib.request.proxy_bypass(host):
         return None
-    return proxy
+    return proxy if "://" in proxy else f"http://{proxy}"
 
 
 class Routes(httpx.AsyncBaseTransport):

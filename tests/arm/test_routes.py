@@ -187,3 +187,16 @@ def test_a_proxy_whose_upstream_fails_is_retried_like_any_gateway(
     error, connects = asyncio.run(_through_a_proxy_answering(line, monkeypatch, time))
     assert connects == 6 and len(time.slept) == 5
     assert "the proxy answered HTTP 502" in str(error)
+
+
+@pytest.mark.parametrize(
+    "named", ["proxy.corp:3128", "ci:hunter2@proxy.corp:3128", "10.1.2.3:3128"]
+)
+def test_a_proxy_named_without_a_scheme_is_an_http_proxy(
+    monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    """As curl, requests and httpx read it (``HTTPS_PROXY=proxy.corp:3128`` is common); not
+    refused as a "proxy.corp proxy" (or a "ci proxy", quoting the user name)."""
+    monkeypatch.setenv("HTTPS_PROXY", named)
+    routes = Routes(_direct(), proxies := _Proxies())
+    assert routes.transport_for(ARM) is proxies.made[f"http://{named}"]
