@@ -13,7 +13,6 @@ from __future__ import annotations
 import ssl
 import urllib.request
 from collections.abc import Callable
-from urllib.parse import urlsplit
 
 import httpx
 
@@ -60,9 +59,17 @@ class Routes(httpx.AsyncBaseTransport):
         if proxy is None:
             return self.direct
         if proxy not in self._proxies:
-            kind = urlsplit(proxy).scheme or "no scheme"
+            # Never the proxy's URL itself, nor httpx's words on it: it may carry a user name
+            # and password.
+            try:
+                kind = httpx.URL(proxy).scheme or "no scheme"
+            except httpx.InvalidURL:
+                raise UsageError(
+                    f"the proxy the environment names for {scheme}://{host} is not a URL this "
+                    "tool can read (characters such as # / ? @ in its user name or password "
+                    "go percent-encoded: %23 %2F %3F %40)"
+                ) from None
             if kind not in PROXIED_SCHEMES:
-                # Never the proxy's URL itself: it may carry a user name and password.
                 raise UsageError(
                     f"the proxy the environment names for {scheme}://{host} is a {kind} "
                     f"proxy; this tool speaks to http:// and https:// proxies only"

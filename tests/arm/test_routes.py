@@ -13,7 +13,7 @@ import pytest
 from reconciler import __version__
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
-from reconciler.arm.routes import Routes
+from reconciler.arm.routes import Routes, routes_for
 from reconciler.errors import TransportError, UsageError
 from tests.fakes import FakeTime
 
@@ -200,3 +200,18 @@ def test_a_proxy_named_without_a_scheme_is_an_http_proxy(
     monkeypatch.setenv("HTTPS_PROXY", named)
     routes = Routes(_direct(), proxies := _Proxies())
     assert routes.transport_for(ARM) is proxies.made[f"http://{named}"]
+
+
+@pytest.mark.parametrize(
+    "named", ["http://ci:hunter#2@proxy.corp:3128", "http://ci:hunter2@proxy.corp:31x8"]
+)
+def test_a_proxy_url_that_cannot_be_read_is_refused_without_quoting_it(
+    monkeypatch: pytest.MonkeyPatch, named: str
+) -> None:
+    """A password with a ``#`` not percent-encoded: httpx's own error quotes what it took for
+    the port (here the password's start), and escaped the CLI as a traceback."""
+    monkeypatch.setenv("HTTPS_PROXY", named)
+    with pytest.raises(UsageError) as refused:
+        routes_for(1).transport_for(ARM)
+    assert "hunter" not in str(refused.value) and "31x8" not in str(refused.value)
+    assert refused.value.__cause__ is None and refused.value.__suppress_context__
