@@ -22,8 +22,11 @@ from reconciler.errors import UsageError
 PROXIED_SCHEMES = ("http", "https")  # of the proxy's own URL: what httpx speaks without extras
 
 
-def proxy_for(scheme: str, host: str) -> str | None:
-    """The proxy the environment names for requests to ``scheme://host``, if any.
+def proxy_for(scheme: str, host: str, port: int | None = None) -> str | None:
+    """The proxy the environment names for requests to ``scheme://host[:port]``, if any.
+
+    ``NO_PROXY`` may name a host with its port (``localhost:8443``), as requests and httpx
+    read it: urllib matches one only against a host given with its port.
 
     One named without a scheme (``proxy.corp:3128``) is an http:// proxy, as curl, requests
     and httpx read it (``urlsplit`` would take ``proxy.corp`` for its scheme)."""
@@ -31,11 +34,13 @@ def proxy_for(scheme: str, host: str) -> str | None:
     proxy = proxies.get(scheme) or proxies.get("all")
     if not proxy or urllib.request.proxy_bypass(host):
         return None
+    if port is not None and urllib.request.proxy_bypass(f"{host}:{port}"):
+        return None
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
 class Routes(httpx.AsyncBaseTransport):
-    """The direct transport, or a proxy's, chosen once per scheme and host."""
+    """The direct transport, or a proxy's, chosen once per scheme, host and port."""
 
     def __init__(
         self,
@@ -45,17 +50,17 @@ class Routes(httpx.AsyncBaseTransport):
         self.direct = direct
         self._through = through
         self._proxies: dict[str, httpx.AsyncBaseTransport] = {}
-        self._by_origin: dict[tuple[str, str], httpx.AsyncBaseTransport] = {}
+        self._by_origin: dict[tuple[str, str, int | None], httpx.AsyncBaseTransport] = {}
 
     def transport_for(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
-        origin = (url.scheme, url.host)
+        origin = (url.scheme, url.host, url.port)
         transport = self._by_origin.get(origin)
         if transport is None:
             transport = self._by_origin[origin] = self._route(*origin)
         return transport
 
-    def _route(self, scheme: str, host: str) -> httpx.AsyncBaseTransport:
-        proxy = proxy_for(scheme, host)
+    def _route(self, scheme: str, host: str, port: int | None) -> httpx.AsyncBaseTransport:
+        proxy = proxy_for(scheme, host, port)
         if proxy is None:
             return self.direct
         if proxy not in self._proxies:

@@ -215,3 +215,24 @@ def test_a_proxy_url_that_cannot_be_read_is_refused_without_quoting_it(
         routes_for(1).transport_for(ARM)
     assert "hunter" not in str(refused.value) and "31x8" not in str(refused.value)
     assert refused.value.__cause__ is None and refused.value.__suppress_context__
+
+
+@pytest.mark.parametrize(
+    ("no_proxy", "url", "direct"),
+    [
+        ("localhost:8443", "https://localhost:8443/x", True),
+        ("127.0.0.1:8443", "https://127.0.0.1:8443/x", True),
+        ("localhost:8443", "https://localhost:9443/x", False),
+        ("localhost", "https://localhost:9443/x", True),
+        ("::1", "https://[::1]:8443/x", True),
+    ],
+)
+def test_no_proxy_may_name_a_host_with_its_port(
+    monkeypatch: pytest.MonkeyPatch, no_proxy: str, url: str, direct: bool
+) -> None:
+    """As requests and httpx read it: ``NO_PROXY=localhost:8443`` (an emulator beside a
+    proxied CI job) sends that port direct, and only that one."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    monkeypatch.setenv("NO_PROXY", no_proxy)
+    routes = Routes(direct_one := _direct(), _Proxies())
+    assert (routes.transport_for(httpx.URL(url)) is direct_one) is direct
