@@ -235,19 +235,21 @@ class ArmClient:
         async with self._semaphore:
             await self._pace(method, where)
             headers = None
-            request = httpx.Request(
-                method,
-                url,
-                params=params,
-                json=json,
-                headers={
-                    **_HEADERS,
-                    "Authorization": f"Bearer {token}",
-                    "x-ms-client-request-id": request_id,
-                },
-                extensions=self._extensions,
-            )
             try:
+                # Built after the budget counted it sent: a body httpx cannot encode must
+                # still be answered (``finally``), or it stays in flight for the whole run.
+                request = httpx.Request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    headers={
+                        **_HEADERS,
+                        "Authorization": f"Bearer {token}",
+                        "x-ms-client-request-id": request_id,
+                    },
+                    extensions=self._extensions,
+                )
                 async with asyncio.timeout(self.timeout):
                     answer = await self._transport.handle_async_request(request)
                     try:

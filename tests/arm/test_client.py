@@ -321,3 +321,13 @@ def test_an_arm_error_is_printed_on_one_line_whatever_the_service_wrote(
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith("error: BadRequest: first line")
     assert "\n::" not in err
+
+
+def test_a_request_that_cannot_be_built_is_not_counted_in_flight_against_the_budget() -> None:
+    """A body httpx refuses to encode (NaN is not JSON) is never sent: ARM's budget must not
+    count it as in flight, or every later answer reads one request fewer left."""
+    time = FakeTime()
+    client = _client(lambda request: httpx.Response(200, json={}), time)
+    with pytest.raises(ValueError):
+        _run(client, "PUT", "/x", json={"value": float("nan")})
+    assert client._budget.in_flight == {"writes": 0}
