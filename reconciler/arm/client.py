@@ -121,6 +121,7 @@ class ArmClient:
         rng: random.Random | None = None,
         verify: bool | str = True,
         notify: Notify | None = None,
+        proxied: bool = True,  # False: never through the environment's proxy (routes.py)
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.tokens = tokens
@@ -136,7 +137,11 @@ class ArmClient:
         self._turns = {kind: asyncio.Lock() for kind in ("reads", "writes")}
         connections = max(1, parallelism)
         self._semaphore = asyncio.Semaphore(connections)
-        self._transport = routes_for(connections, verify=verify) if transport is None else transport
+        self._transport = (
+            routes_for(connections, verify=verify, proxied=proxied)
+            if transport is None
+            else transport
+        )
         self._extensions = {"timeout": httpx.Timeout(timeout).as_dict()}
 
     async def __aenter__(self) -> ArmClient:

@@ -33,6 +33,8 @@ class Target:
     parallelism: int = 32  # the CLI's default (commands.options.DEFAULT_PARALLELISM)
     transport: httpx.AsyncBaseTransport | None = None
     verify: bool | str = True
+    # False for the emulator this process serves on loopback: no proxy can reach it.
+    proxied: bool = True
     clock: Callable[[], float] | None = None
     sleep: Callable[[float], Awaitable[None]] | None = None
     retries: int = 5
@@ -70,6 +72,7 @@ def client_for(
         provider_for(endpoint, scope),
         transport=target.transport,
         verify=target.verify,
+        proxied=target.proxied,
         retry=RetryPolicy(max_attempts=max(1, target.retries + 1)),
         timeout=target.timeout,
         **extra,

@@ -90,12 +90,20 @@ class Routes(httpx.AsyncBaseTransport):
             await transport.aclose()
 
 
-def routes_for(connections: int, *, verify: bool | str = True) -> Routes:
+def routes_for(
+    connections: int, *, verify: bool | str = True, proxied: bool = True
+) -> httpx.AsyncBaseTransport:
     """``connections`` of this client's own (in small pools), and as many through any proxy
-    the environment names; one trust store for all (loading it takes ~20 ms of CPU)."""
+    the environment names; one trust store for all (loading it takes ~20 ms of CPU).
+
+    ``proxied=False``: the client's own only, whatever the environment names (the emulator
+    this process serves on its loopback, which no proxy can reach)."""
     context: ssl.SSLContext = httpx.create_ssl_context(verify=verify)
+    direct = pools_for(connections, verify=context)
+    if not proxied:
+        return direct
     return Routes(
-        pools_for(connections, verify=context),
+        direct,
         lambda proxy: httpx.AsyncHTTPTransport(
             proxy=proxy, verify=context, limits=httpx.Limits(max_connections=connections)
         ),

@@ -76,6 +76,7 @@ def session(
                 parallelism=args.parallelism,
                 retries=args.retries,
                 timeout=getattr(args, "request_timeout", 60.0),
+                proxied=not args.emulator,
             ),
             env,
         )

@@ -29,7 +29,12 @@ def cmd_export(args: argparse.Namespace) -> int:
     def run(endpoint: str) -> Any:
         async def go() -> Any:
             async with arm_client(
-                Target(endpoint, parallelism=args.parallelism, retries=args.retries)
+                Target(
+                    endpoint,
+                    parallelism=args.parallelism,
+                    retries=args.retries,
+                    proxied=not args.emulator,
+                )
             ) as client:
                 return await export.read(
                     client,

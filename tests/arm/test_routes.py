@@ -13,6 +13,7 @@ import pytest
 from reconciler import __version__
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
+from reconciler.arm.pools import Pools
 from reconciler.arm.routes import Routes, routes_for
 from reconciler.errors import TransportError, UsageError
 from tests.fakes import FakeTime
@@ -236,3 +237,12 @@ def test_no_proxy_may_name_a_host_with_its_port(
     monkeypatch.setenv("NO_PROXY", no_proxy)
     routes = Routes(direct_one := _direct(), _Proxies())
     assert (routes.transport_for(httpx.URL(url)) is direct_one) is direct
+
+
+def test_a_client_told_not_to_use_a_proxy_has_only_its_own_connections(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.corp:3128")
+    client = ArmClient("http://127.0.0.1:8080", StaticToken(), proxied=False)
+    assert isinstance(client._transport, Pools)
+    asyncio.run(client.close())

@@ -33,3 +33,14 @@ def test_a_plan_goes_through_the_proxy_the_environment_names_and_not_to_its_exce
     assert excepted.returncode == 0, excepted.stderr
     assert asked == []
     assert excepted.stdout == proxied.stdout
+
+
+def test_the_emulator_this_process_serves_is_never_sent_to_a_proxy(tmp_path: Path) -> None:
+    """``--emulator`` serves on this machine's loopback, which no proxy can reach: a CI
+    runner's HTTP_PROXY/ALL_PROXY (here a proxy that refuses every connection) without
+    127.0.0.1 in NO_PROXY must not turn the README's main job into "connection refused"."""
+    dead = "http://127.0.0.1:9"
+    args = ["plan", "--emulator", *DEMO, str(EXAMPLES)]
+    planned = cli(tmp_path, *args, HTTP_PROXY=dead, HTTPS_PROXY=dead, ALL_PROXY=dead)
+    assert planned.returncode == 0, planned.stderr
+    assert "connection refused" not in planned.stderr
