@@ -1,5 +1,6 @@
 """A loopback HTTP proxy that tunnels ``CONNECT`` requests (as a corporate proxy does for
-HTTPS) and remembers each request line it was sent."""
+HTTPS) and remembers each request line it was sent. Given ``to``, every tunnel leads there,
+whatever host it was asked for (as if that host were on the far side of the proxy)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ class _Tunnel(socketserver.BaseRequestHandler):
             self.request.sendall(b"HTTP/1.1 405 Method Not Allowed\r\nContent-Length: 0\r\n\r\n")
             return
         host, port = target.decode().rsplit(":", 1)
-        with socket.create_connection((host, int(port)), timeout=30) as upstream:
+        to = self.server.to or (host, int(port))
+        with socket.create_connection(to, timeout=30) as upstream:
             self.request.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
             _pipe(self.request, upstream)
 
@@ -51,15 +53,16 @@ class _Proxy(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
-    def __init__(self) -> None:
+    def __init__(self, to: tuple[str, int] | None) -> None:
         super().__init__(("127.0.0.1", 0), _Tunnel)
         self.asked: list[str] = []
+        self.to = to
 
 
 @contextlib.contextmanager
-def tunnelling_proxy() -> Iterator[tuple[str, list[str]]]:
+def tunnelling_proxy(to: tuple[str, int] | None = None) -> Iterator[tuple[str, list[str]]]:
     """Serve on a free loopback port; yields the proxy's URL and the request lines it got."""
-    proxy = _Proxy()
+    proxy = _Proxy(to)
     thread = threading.Thread(target=proxy.serve_forever, kwargs={"poll_interval": 0.05})
     thread.start()
     try:

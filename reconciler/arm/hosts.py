@@ -67,6 +67,17 @@ def is_loopback_host(host: str) -> bool:
     return bool(addresses) and all(a is not None and _local(a) for a in addresses)
 
 
+def is_loopback_literal(host: str) -> bool:
+    """True when ``host`` is this machine by its spelling alone: an IP literal in any accepted
+    form, or ``localhost``. No resolver is asked: it decides a route, and a runner behind a
+    proxy may be slow to resolve outside names, or refuse to."""
+    name = host.lower().rstrip(".")
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    literal = _ip(host)
+    return literal is not None and _local(literal)
+
+
 def is_loopback(url: str) -> bool:
     try:
         host = urlsplit(url).hostname or ""

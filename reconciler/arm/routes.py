@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import httpx
 
+from reconciler.arm import hosts
 from reconciler.arm.pools import pools_for
 from reconciler.errors import UsageError
 
@@ -30,6 +31,12 @@ def proxy_for(scheme: str, host: str, port: int | None = None) -> str | None:
 
     One named without a scheme (``proxy.corp:3128``) is an http:// proxy, as curl, requests
     and httpx read it (``urlsplit`` would take ``proxy.corp`` for its scheme)."""
+    if hosts.is_loopback_literal(host):
+        # No proxy can reach this machine's loopback: a request to it sent through one would
+        # carry its token and body (in the clear, to an http:// endpoint) to a machine that
+        # cannot deliver them. Never proxied, whatever NO_PROXY says (as Go's HTTP client,
+        # and with it Terraform, decides).
+        return None
     proxies = urllib.request.getproxies_environment()
     proxy = proxies.get(scheme) or proxies.get("all")
     if not proxy or urllib.request.proxy_bypass(host):
@@ -105,6 +112,16 @@ def routes_for(
     return Routes(
         direct,
         lambda proxy: httpx.AsyncHTTPTransport(
-            proxy=proxy, verify=context, limits=httpx.Limits(max_connections=connections)
+            proxy=_proxy(proxy, context),
+            verify=context,
+            limits=httpx.Limits(max_connections=connections),
         ),
     )
+
+
+def _proxy(url: str, context: ssl.SSLContext) -> httpx.Proxy:
+    """An https:// proxy's own certificate is checked against the client's trust store (its
+    ``verify``, SSL_CERT_FILE), not only the default one."""
+    if httpx.URL(url).scheme == "https":
+        return httpx.Proxy(url, ssl_context=context)
+    return httpx.Proxy(url)

@@ -17,8 +17,9 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(directory: Path) -> tuple[Path, Path]:
-    """Write ``cert.pem`` and ``key.pem`` for localhost/127.0.0.1/::1; return their paths."""
+def self_signed(directory: Path, *names: str) -> tuple[Path, Path]:
+    """Write ``cert.pem`` and ``key.pem`` for localhost/127.0.0.1/::1 and ``names``; return
+    their paths. (A test serving as management.azure.com behind a tunnelling proxy names it.)"""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "reconciler emulator")])
     now = dt.datetime.now(dt.UTC)
@@ -34,6 +35,7 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
             x509.SubjectAlternativeName(
                 [
                     x509.DNSName("localhost"),
+                    *(x509.DNSName(name) for name in names),
                     x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
                     x509.IPAddress(ipaddress.ip_address("::1")),
                 ]

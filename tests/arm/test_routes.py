@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import ssl
 
 import httpx
 import pytest
 
 from reconciler import __version__
+from reconciler.arm import routes
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.arm.pools import Pools
@@ -221,17 +223,17 @@ def test_a_proxy_url_that_cannot_be_read_is_refused_without_quoting_it(
 @pytest.mark.parametrize(
     ("no_proxy", "url", "direct"),
     [
-        ("localhost:8443", "https://localhost:8443/x", True),
-        ("127.0.0.1:8443", "https://127.0.0.1:8443/x", True),
-        ("localhost:8443", "https://localhost:9443/x", False),
-        ("localhost", "https://localhost:9443/x", True),
-        ("::1", "https://[::1]:8443/x", True),
+        ("emulator.corp:8443", "https://emulator.corp:8443/x", True),
+        ("10.1.2.3:8443", "https://10.1.2.3:8443/x", True),
+        ("emulator.corp:8443", "https://emulator.corp:9443/x", False),
+        ("emulator.corp", "https://emulator.corp:9443/x", True),
+        ("fd00::1", "https://[fd00::1]:8443/x", True),
     ],
 )
 def test_no_proxy_may_name_a_host_with_its_port(
     monkeypatch: pytest.MonkeyPatch, no_proxy: str, url: str, direct: bool
 ) -> None:
-    """As requests and httpx read it: ``NO_PROXY=localhost:8443`` (an emulator beside a
+    """As requests and httpx read it: ``NO_PROXY=emulator.corp:8443`` (an emulator beside a
     proxied CI job) sends that port direct, and only that one."""
     monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
     monkeypatch.setenv("NO_PROXY", no_proxy)
@@ -246,3 +248,34 @@ def test_a_client_told_not_to_use_a_proxy_has_only_its_own_connections(
     client = ArmClient("http://127.0.0.1:8080", StaticToken(), proxied=False)
     assert isinstance(client._transport, Pools)
     asyncio.run(client.close())
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1:8443/x",
+        "http://localhost:8080/x",
+        "https://[::1]:8443/x",
+        "https://127.1:8443/x",
+        "https://[::ffff:127.0.0.1]:8443/x",
+        "http://0.0.0.0:8080/x",
+    ],
+)
+def test_this_machines_loopback_is_never_sent_to_a_proxy(
+    monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """No proxy can reach it, and an http:// endpoint's token and bodies would cross to the
+    proxy in the clear: direct, with NO_PROXY empty (as Go's client, and Terraform, decide)."""
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.corp:3128")
+    monkeypatch.setenv("HTTP_PROXY", "http://proxy.corp:3128")
+    routes = Routes(direct := _direct(), proxies := _Proxies())
+    assert routes.transport_for(httpx.URL(url)) is direct
+    assert proxies.made == {}
+
+
+def test_an_https_proxys_certificate_is_checked_against_the_clients_trust_store() -> None:
+    """Its ``verify`` and SSL_CERT_FILE: a corporate proxy's CA given there is trusted for the
+    proxy too (an http:// proxy takes no TLS context: httpcore refuses one)."""
+    context = ssl.create_default_context()
+    assert routes._proxy("https://proxy.corp:3129", context).ssl_context is context
+    assert routes._proxy("http://proxy.corp:3128", context).ssl_context is None
