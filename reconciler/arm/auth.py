@@ -113,22 +113,28 @@ class AzureIdentityToken:
     async def token(self) -> str:
         if self._cached and self._cached[1] - 300 > self._clock():
             return self._cached[0]
-        if self._credential is None:
-            if self._factory is None:
-                # The synchronous credential, run in a thread: the aio one needs aiohttp, which
-                # nothing else here uses. Imported lazily: azure-identity is slow to import.
-                from azure.identity import DefaultAzureCredential
-
-                self._credential = DefaultAzureCredential()
-            else:
-                self._credential = self._factory()
         try:
+            # Made inside the try: azure-identity checks the environment as it builds the
+            # credential (a malformed AZURE_TENANT_ID, a missing AZURE_CLIENT_CERTIFICATE_PATH,
+            # an http:// AZURE_AUTHORITY_HOST), and those are sign-in failures too.
+            if self._credential is None:
+                self._credential = self._make()
             result = await asyncio.to_thread(self._credential.get_token, self.scope)
             access = await result if isinstance(result, Awaitable) else result
         except Exception as exc:  # azure-identity raises its own tree; keep one line
             raise UsageError(credential_error(self.scope, exc)) from exc
         self._cached = (access.token, float(access.expires_on))
         return str(access.token)
+
+    def _make(self) -> Any:
+        """The credential (tests give a factory); may raise on a malformed environment."""
+        if self._factory is not None:
+            return self._factory()
+        # The synchronous credential, run in a thread: the aio one needs aiohttp, which
+        # nothing else here uses. Imported lazily: azure-identity is slow to import.
+        from azure.identity import DefaultAzureCredential
+
+        return DefaultAzureCredential()
 
     async def invalidate(self) -> None:
         self._cached = None

@@ -19,9 +19,13 @@ from reconciler.arm.connect import Target, arm_client
 from tests.e2e.conftest import EXAMPLES
 
 
-def _plan_without_credentials(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+def _plan_without_credentials(
+    tmp_path: Path, *extra: str, **azure: str
+) -> subprocess.CompletedProcess[str]:
+    """``azure``: the AZURE_* variables the process gets (none by default)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AZURE_", "IDENTITY_", "MSI_"))}
     env.update(HOME=str(tmp_path), RECONCILER_ARM_ENDPOINT="https://management.azure.com")
+    env.update(azure)
     return subprocess.run(
         [sys.executable, "-m", "reconciler", "plan", *extra, "--secrets", "skip", str(EXAMPLES)],
         cwd=tmp_path,
@@ -52,6 +56,54 @@ def test_vv_shows_each_credentials_answer(tmp_path: Path) -> None:
     assert done.returncode == 1
     assert "EnvironmentCredential" in done.stderr and "AzureCliCredential" in done.stderr
     assert done.stderr.rstrip().splitlines()[-1].startswith("error: no Azure credential")
+
+
+TENANT = "00000000-0000-0000-0000-0000000000a1"
+CLIENT = "00000000-0000-0000-0000-0000000000c1"
+
+
+@pytest.mark.parametrize(
+    ("azure", "named"),
+    [
+        (
+            {
+                "AZURE_TENANT_ID": "my tenant!",
+                "AZURE_CLIENT_ID": CLIENT,
+                "AZURE_CLIENT_SECRET": "x",
+            },
+            "Invalid tenant ID",
+        ),
+        (
+            {
+                "AZURE_TENANT_ID": TENANT,
+                "AZURE_CLIENT_ID": CLIENT,
+                "AZURE_CLIENT_CERTIFICATE_PATH": "/nonexistent/sp.pem",
+            },
+            "/nonexistent/sp.pem",
+        ),
+        (
+            {
+                "AZURE_AUTHORITY_HOST": "http://login.example",
+                "AZURE_TENANT_ID": TENANT,
+                "AZURE_CLIENT_ID": CLIENT,
+                "AZURE_CLIENT_SECRET": "x",
+            },
+            "https",
+        ),
+    ],
+    ids=["malformed-tenant", "missing-certificate", "http-authority"],
+)
+def test_an_environment_azure_identity_refuses_is_a_sign_in_error_in_one_line(
+    tmp_path: Path, azure: dict[str, str], named: str
+) -> None:
+    """azure-identity checks some variables as it builds the credential, before any token is
+    asked for: a service principal's typo is a sign-in error, not a traceback."""
+    done = _plan_without_credentials(tmp_path, **azure)
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1, done.stderr
+    assert done.stderr.startswith("error: could not get an Azure token for https://management")
+    assert named in done.stderr
+    assert "az login" in done.stderr
 
 
 @pytest.mark.parametrize(
