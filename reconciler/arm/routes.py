@@ -10,6 +10,7 @@ by the caller (the tests' in-process emulator) is used as it is, never proxied, 
 
 from __future__ import annotations
 
+import os
 import ssl
 import urllib.request
 from collections.abc import Callable
@@ -105,7 +106,7 @@ def routes_for(
 
     ``proxied=False``: the client's own only, whatever the environment names (the emulator
     this process serves on its loopback, which no proxy can reach)."""
-    context: ssl.SSLContext = httpx.create_ssl_context(verify=verify)
+    context = trust_store(verify)
     direct = pools_for(connections, verify=context)
     if not proxied:
         return direct
@@ -125,3 +126,25 @@ def _proxy(url: str, context: ssl.SSLContext) -> httpx.Proxy:
     if httpx.URL(url).scheme == "https":
         return httpx.Proxy(url, ssl_context=context)
     return httpx.Proxy(url)
+
+
+def trust_store(verify: bool | str = True) -> ssl.SSLContext:
+    """httpx's TLS context: ``verify``'s certificates, else those ``SSL_CERT_FILE`` or
+    ``SSL_CERT_DIR`` name, else certifi's. A bundle that cannot be loaded (a path left from
+    another machine, an empty or non-PEM file) is one line naming the variable, not a
+    traceback from the ssl module."""
+    try:
+        return httpx.create_ssl_context(verify=verify)
+    except OSError as exc:  # ssl.SSLError is one
+        if isinstance(verify, str):
+            source = verify
+        elif os.environ.get("SSL_CERT_FILE"):
+            source = f"SSL_CERT_FILE={os.environ['SSL_CERT_FILE']}"
+        else:  # pragma: no cover - certifi's own bundle is unreadable: a broken install
+            source = "certifi's bundle"
+        reason = exc.strerror or getattr(exc, "reason", None) or str(exc)
+        raise UsageError(
+            f"cannot load the CA certificates of {source}: {reason}; point it at a PEM file "
+            "of the certificates to trust (a corporate proxy's CA, the emulator's "
+            "certificate), or unset it to trust the usual public CAs"
+        ) from exc

@@ -5,8 +5,12 @@ them); and what every request says about its sender."""
 from __future__ import annotations
 
 import asyncio
+import os
 import random
 import ssl
+import subprocess
+import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,6 +22,7 @@ from reconciler.arm.client import ArmClient
 from reconciler.arm.pools import Pools
 from reconciler.arm.routes import Routes, routes_for
 from reconciler.errors import TransportError, UsageError
+from tests.e2e.conftest import EXAMPLES
 from tests.fakes import FakeTime
 
 ARM = httpx.URL("https://management.azure.com/subscriptions")
@@ -279,3 +284,39 @@ def test_an_https_proxys_certificate_is_checked_against_the_clients_trust_store(
     context = ssl.create_default_context()
     assert routes._proxy("https://proxy.corp:3129", context).ssl_context is context
     assert routes._proxy("http://proxy.corp:3128", context).ssl_context is None
+
+
+@pytest.mark.parametrize("bundle", ["missing.pem", "empty.pem", "not-pem.pem", "."])
+def test_a_ca_bundle_that_cannot_be_loaded_is_one_line_naming_ssl_cert_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bundle: str
+) -> None:
+    """A CI image's stale ``SSL_CERT_FILE`` (or one holding no PEM certificate) says which
+    variable to fix, before any request."""
+    (tmp_path / "empty.pem").write_text("")
+    (tmp_path / "not-pem.pem").write_text("not a certificate\n")
+    path = tmp_path / bundle
+    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    with pytest.raises(UsageError) as refused:
+        routes_for(1)
+    message = str(refused.value)
+    assert message.startswith(f"cannot load the CA certificates of SSL_CERT_FILE={path}: ")
+    assert "\n" not in message
+
+
+PLAN = ["--secrets", "skip", "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES)]
+
+
+def test_the_process_says_which_ca_bundle_it_cannot_load(tmp_path: Path) -> None:
+    """The real CLI, against the emulator it runs itself: one line, exit 1, no traceback."""
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", "--emulator", *PLAN],
+        cwd=tmp_path,
+        env={**os.environ, "SSL_CERT_FILE": str(tmp_path / "gone.pem")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr.startswith("error: cannot load the CA certificates of SSL_CERT_FILE=")
+    assert done.stderr.count("\n") == 1, done.stderr
