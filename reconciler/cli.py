@@ -72,6 +72,7 @@ def run() -> int:
     """
     for name in NOT_IN_THE_CLI:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    _survive_narrow_encodings()
     try:
         code = main(whole_process=True)
         sys.stdout.flush()
@@ -82,6 +83,17 @@ def run() -> int:
     # instead of walking it (~30 ms of a 1,200-resource plan). Nothing runs after this.
     gc.freeze()
     return code
+
+
+def _survive_narrow_encodings() -> None:
+    """Plans hold characters beyond Latin-1 (a Markdown plan's ✅, a text plan's …, names and
+    tags as declared): where stdout cannot encode them (a Windows runner's pipe is cp1252, a
+    ``PYTHONIOENCODING=ascii`` job) each is written as an escape such as ``\\u2705``, as
+    Python already does on stderr, instead of the plan dying half-written on an encoding
+    error. A UTF-8 stdout is left exactly as it is."""
+    reconfigure = getattr(sys.stdout, "reconfigure", None)
+    if reconfigure is not None and sys.stdout.errors == "strict":
+        reconfigure(errors="backslashreplace")
 
 
 def _reader_gone() -> int:
