@@ -24,8 +24,10 @@ _LINE = re.compile(r"^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
 def parse(text: str, source: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines. A leading byte order mark is not part of the first line: Windows
+    editors and PowerShell's ``Out-File -Encoding utf8`` start UTF-8 files with one."""
     values: dict[str, str] = {}
-    for number, raw in enumerate(text.splitlines(), start=1):
+    for number, raw in enumerate(text.removeprefix("\ufeff").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue

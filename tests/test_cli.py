@@ -105,6 +105,24 @@ def test_bad_env_file_line_is_reported_without_its_content(
     assert "canary" not in out.out + out.err
 
 
+def test_an_env_file_written_on_windows_reads_as_any_other(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], repo: Path
+) -> None:
+    """Notepad or PowerShell's ``Out-File -Encoding utf8``: a byte order mark, CRLF endings."""
+    from reconciler import envfile
+
+    unix = repo / "manifests/examples/demo.env"
+    text = unix.read_text(encoding="utf-8")
+    windows = tmp_path / "demo.env"
+    windows.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    first = tmp_path / "first.env"
+    first.write_bytes(b"\xef\xbb\xbfAZURE_OPENAI_API_KEY=x\r\n")
+    assert envfile.read([windows]) == envfile.read([unix])
+    assert envfile.read([first]) == {"AZURE_OPENAI_API_KEY": "x"}
+    code = main(["validate", "--env-file", str(windows), str(repo / "manifests/examples")])
+    assert code == 0, capsys.readouterr().err
+
+
 def test_output_cut_short_by_its_reader_exits_1_without_a_traceback(tmp_path: Path) -> None:
     """``reconciler validate . | head``: the reader closes the pipe after a few lines."""
     path = tmp_path / "many.yaml"
