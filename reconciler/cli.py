@@ -96,6 +96,24 @@ def _survive_narrow_encodings() -> None:
         reconfigure(errors="backslashreplace")
 
 
+def _terminate_as_interrupt() -> None:
+    """SIGTERM is how CI cancels a job (Azure DevOps, GitLab, Jenkins, ``timeout``, a runner's
+    pod or container stopping): handled as Ctrl-C is, so apply starts nothing new, lists the
+    operations still running in Azure and exits 130, instead of dying without a word. The
+    signal is passed on as SIGINT to whoever handles that at the time (asyncio cancels the
+    command's task). Where SIGINT is ignored (a background job of a script), so is nothing
+    else: SIGTERM keeps its default."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        signal.raise_signal(signal.SIGINT)
+
+    signal.signal(signal.SIGTERM, interrupt)
+
+
 def _reader_gone() -> int:
     """Whoever read the output has stopped (``reconciler validate . | head``): one line on
     stderr, exit 1 (the output is incomplete), no traceback. What is still buffered for stdout
@@ -116,6 +134,8 @@ def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> i
         # --version action, which answers it among other options.
         print(f"reconciler {__version__}")
         return 0
+    if whole_process:
+        _terminate_as_interrupt()
     from reconciler.commands.common import EXIT_ERROR, check_usage
     from reconciler.commands.parser import build_parser
     from reconciler.errors import ReconcilerError

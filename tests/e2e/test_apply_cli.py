@@ -10,6 +10,8 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from tests.e2e.conftest import (
     CANARIES,
@@ -78,7 +80,11 @@ class _Clock:
         return time.time() + self.offset
 
 
-def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(
+    tmp_path: Path, stop: signal.Signals
+) -> None:
+    """Ctrl-C, or SIGTERM as CI sends it to cancel a job."""
     clock = _Clock()
     emulator = Emulator(
         knobs=Knobs(provisioning_seconds=3600, retry_after_seconds=1),
@@ -109,7 +115,7 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(tmp_path: Pat
                 if polled and len(stats["puts"]) >= INDEPENDENT_WORKSPACES:
                     break
                 time.sleep(0.05)
-            process.send_signal(signal.SIGINT)
+            process.send_signal(stop)
             out, err = process.communicate(timeout=60)
         assert process.returncode == 130, out + err
         assert "no further changes were started" in err
