@@ -124,6 +124,12 @@ def _show(parts: tuple[str, str, int | None]) -> str:
 
 def check_endpoint(url: str) -> str:
     """The endpoint, validated: https, or http on loopback only."""
+    if any(c.isspace() or not c.isprintable() for c in url):
+        # urlsplit drops a newline or tab silently and httpx then refuses the URL with a
+        # traceback: a CI variable read from a file keeps its trailing newline.
+        raise UsageError(
+            f"endpoint {url!r} holds whitespace or a control character (a trailing newline?)"
+        )
     try:
         parts = urlsplit(url)
         hostname = parts.hostname

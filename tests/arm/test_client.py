@@ -5,8 +5,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
+import subprocess
+import sys
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,6 +28,7 @@ from reconciler.errors import (
     UnsafeUrlError,
     UsageError,
 )
+from tests.e2e.conftest import EXAMPLES
 from tests.fakes import FakeTime
 
 Handler = Callable[[httpx.Request], httpx.Response]
@@ -265,6 +270,39 @@ def test_plain_http_only_on_loopback(url: str, ok: bool) -> None:
     else:
         with pytest.raises(UsageError):
             check_endpoint(url)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://management.azure.com\n",
+        "http://127.0.0.1:8765\r\n",
+        " https://management.azure.com",
+    ],
+)
+def test_an_endpoint_with_whitespace_is_refused_in_one_line(url: str) -> None:
+    """A CI variable read from a file keeps its newline; urlsplit would drop it unseen."""
+    with pytest.raises(UsageError, match="whitespace or a control character"):
+        check_endpoint(url)
+
+
+def test_an_endpoint_variable_with_a_trailing_newline_is_one_line_not_a_traceback(
+    tmp_path: Path,
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", "plan", "--secrets", "skip", str(EXAMPLES)],
+        cwd=tmp_path,
+        env={**os.environ, "RECONCILER_ARM_ENDPOINT": "http://127.0.0.1:9\n"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 1
+    assert done.stderr == (
+        "error: endpoint 'http://127.0.0.1:9\\n' holds whitespace or a control character "
+        "(a trailing newline?)\n"
+    )
 
 
 def test_azure_identity_tokens_are_cached_until_near_expiry() -> None:
