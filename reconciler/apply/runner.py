@@ -24,7 +24,7 @@ from reconciler.arm.connect import Target, arm_client
 from reconciler.arm.loop import run_async
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
-from reconciler.plan.model import FORMAT_VERSION, Plan
+from reconciler.plan.model import FORMAT_VERSION, Action, Plan
 from reconciler.render import safe
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
@@ -107,13 +107,37 @@ def check_saved(
             )
     if len(current) != len(changes):
         raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
-    if secret_values is not None and "secret_check" in saved:
-        differ = secretcheck.changed(saved["secret_check"], secret_values)
-        if differ:
+    if secret_values is None:
+        return
+    if "secret_check" not in saved:
+        # A plan written to stdout (``--format json > plan.json``) carries no stamp: nothing
+        # vouches that the secrets it would send are the ones in force when it was reviewed.
+        unvouched = _sending_secrets(plan, secret_values)
+        if unvouched:
             raise UsageError(
-                f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
-                "made; the reviewed plan never showed these values: plan again"
+                f"{saved_path} carries no secret stamp (it was written to stdout, not saved "
+                f"with `plan --out`), and applying it would send the secrets referenced by "
+                f"{', '.join(unvouched)}: save the plan with `plan --out FILE`"
             )
+        return
+    differ = secretcheck.changed(saved["secret_check"], secret_values)
+    if differ:
+        raise UsageError(
+            f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
+            "made; the reviewed plan never showed these values: plan again"
+        )
+
+
+_WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE_REQUIRED})
+
+
+def _sending_secrets(plan: Plan, secret_values: Mapping[SecretKey, str]) -> list[str]:
+    """The resources the plan writes (a PUT carries the whole body, credentials included)
+    whose manifests reference secrets."""
+    referencing = {"/".join(p for p in key if p).lower() for key, _ in secret_values}
+    return sorted(
+        c.address for c in plan.changes if c.action in _WRITES and c.address.lower() in referencing
+    )
 
 
 def confirm(auto_approve: bool) -> None:

@@ -92,3 +92,36 @@ def test_apply_refuses_a_saved_plan_whose_secret_changed_since(
     monkeypatch.setenv("STALE_PAT", "reviewed-value-1")
     code, _, err = _cli(capsys, "apply", *emulated, "--plan", str(saved), str(manifest))
     assert code == 0, err
+
+
+def test_apply_refuses_a_plan_written_to_stdout_that_would_send_secrets(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``plan --format json > plan.json`` (Terraform's habit) carries no stamp: nothing could
+    tell a rotated secret from the reviewed one. Refused when it would send secrets; a plan
+    that sends none applies as before."""
+    manifest = tmp_path / "m.yaml"
+    manifest.write_text(MANIFEST, encoding="utf-8")
+    emulated = ["--emulator", "--emulator-state", str(tmp_path / "state.json")]
+    monkeypatch.setenv("STALE_PAT", "reviewed-value-1")
+    code, out, err = _cli(capsys, "plan", *emulated, "--format", "json", str(manifest))
+    assert code == 0, err
+    printed = tmp_path / "printed.json"
+    printed.write_text(out, encoding="utf-8")
+
+    monkeypatch.setenv("STALE_PAT", "swapped-value-2")
+    code, _, err = _cli(capsys, "apply", *emulated, "--plan", str(printed), str(manifest))
+    assert code == 1
+    assert err.count("\n") == 1 and "git-stale" in err and "plan --out" in err
+    code, out, _ = _cli(capsys, "plan", *emulated, "--format", "json", str(manifest))
+    assert json.loads(out)["summary"]["create"] == 2  # nothing was written
+
+    no_secrets = MANIFEST.replace("authType: PAT", "authType: None").replace(
+        ",\n                      credentials: {pat: {fromEnv: STALE_PAT}}", ""
+    )
+    assert "STALE_PAT" not in no_secrets
+    manifest.write_text(no_secrets, encoding="utf-8")
+    code, out, err = _cli(capsys, "plan", *emulated, "--format", "json", str(manifest))
+    printed.write_text(out, encoding="utf-8")
+    code, _, err = _cli(capsys, "apply", *emulated, "--plan", str(printed), str(manifest))
+    assert code == 0, err
