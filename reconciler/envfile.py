@@ -41,11 +41,45 @@ def parse(text: str, source: str) -> dict[str, str]:
                 "from an env file (a file in the repository): give it on the command line or "
                 "in the process environment; an env file sets values for ${VAR} and fromEnv only"
             )
-        value = match.group(2).strip()
-        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
-            value = value[1:-1]
+        value = _value(match.group(2).strip())
+        if value is None:
+            raise UsageError(
+                f"{source}:{number}: {match.group(1)}'s quoted value has no closing quote, or "
+                "text after it that is not a comment"
+            )
         values[match.group(1)] = value
     return values
+
+
+def _value(text: str) -> str | None:
+    """A value as docker compose reads it: inside quotes, everything up to the closing quote
+    (what follows may only be a ``# comment``); unquoted, everything up to a ``#`` that follows
+    whitespace. Kept whole, ``KEY=abc # note`` or ``KEY="abc"  # note`` sent a secret nobody
+    wrote. None when a quote is not closed or stray text follows it."""
+    if text[:1] in ("'", '"'):
+        end = _closing(text)
+        if end < 0:
+            return None
+        rest = text[end + 1 :].strip()
+        return text[1:end] if not rest or rest.startswith("#") else None
+    return _INLINE_COMMENT.split(text, maxsplit=1)[0]
+
+
+_INLINE_COMMENT = re.compile(r"\s+#")
+
+
+def _closing(text: str) -> int:
+    """Where the quote opening ``text`` closes (-1: never); in double quotes a backslash
+    escapes the next character."""
+    quote, index = text[0], 1
+    while index < len(text):
+        if quote == '"' and text[index] == "\\":
+            index += 2
+            continue
+        if text[index] == quote:
+            return index
+        index += 1
+    return -1
 
 
 def read(files: Iterable[Path]) -> dict[str, str]:
