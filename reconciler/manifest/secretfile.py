@@ -87,7 +87,8 @@ def read(base_dir: Path, name: str) -> tuple[str | None, str | None]:
     if len(raw) > MAX_BYTES:
         return None, f"{shown} is larger than {MAX_BYTES // 1024} KiB"
     try:
-        value = raw.decode("utf-8").rstrip("\r\n")
+        # A byte order mark (Notepad, PowerShell's Out-File) is no part of the secret.
+        value = raw.decode("utf-8").removeprefix("\ufeff").rstrip("\r\n")
     except UnicodeDecodeError:
         return None, f"{shown} cannot be read: not UTF-8 text"
     if not value:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.manifest import secretfile
 from tests.e2e.conftest import Azure
 from tests.security.conftest import (
     Completed,
@@ -113,3 +114,11 @@ def test_files_in_the_repository_and_a_secrets_dir_are_sent(azure: Azure, repo: 
     assert done.returncode == 0, done.stderr
     assert _stored(azure) == [{"key": OUTSIDE_CANARY}]
     assert OUTSIDE_CANARY not in done.stdout + done.stderr
+
+
+def test_a_file_saved_with_a_byte_order_mark_sends_the_secret_without_it(tmp_path: Path) -> None:
+    """Notepad and PowerShell's ``Out-File -Encoding utf8`` start a file with one: sent, it
+    would be a key nobody wrote."""
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "key").write_bytes("\ufeffs3cret-ü\r\n".encode())
+    assert secretfile.read(tmp_path, "key") == ("s3cret-ü", None)
