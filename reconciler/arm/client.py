@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import ssl
 import time
@@ -51,7 +50,7 @@ from reconciler.arm.pacing import MAX_PACE as MAX_PACE
 from reconciler.arm.pacing import MAX_RETRY_AFTER as MAX_RETRY_AFTER
 from reconciler.arm.pacing import Budget
 from reconciler.arm.pacing import retry_after as retry_after
-from reconciler.arm.routes import routes_for
+from reconciler.arm.routes import routes_for, untrusted
 from reconciler.errors import DeadlineExceeded, TransportError
 
 log = logging.getLogger("reconciler.arm")
@@ -96,27 +95,6 @@ def _untrusted_certificate(exc: BaseException) -> str | None:
             return str(cause.verify_message or cause.reason or cause)
         cause = cause.__cause__ or cause.__context__
     return None
-
-
-# Where other tools read a CA bundle (requests, so the Azure CLI and azure-identity's sign-in;
-# curl); httpx, so this tool, reads SSL_CERT_FILE and SSL_CERT_DIR.
-_OTHER_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
-
-
-def _untrusted(host: str, problem: str) -> str:
-    """An untrusted certificate in words that say what to set. Behind a corporate proxy that
-    inspects TLS, the certificate is the proxy's, and the CA bundle set for the Azure CLI
-    (REQUESTS_CA_BUNDLE) is not one this tool reads: say so rather than leave the user
-    wondering why ``az`` signs in and this does not."""
-    text = (
-        f"{host} presented a certificate this machine does not trust ({problem}): "
-        "set SSL_CERT_FILE to a PEM file holding the CA that issued it (a corporate proxy's "
-        "CA; for the emulator's --https certificate, the path it printed)"
-    )
-    unread = [n for n in _OTHER_BUNDLES if os.environ.get(n)]
-    if unread and not os.environ.get("SSL_CERT_FILE"):
-        text += f"; {unread[0]} is set, but this tool reads SSL_CERT_FILE and SSL_CERT_DIR"
-    return text
 
 
 # What httpx's client would add to every request, but naming this tool (ARM's request logs
@@ -306,7 +284,7 @@ class ArmClient:
         host = urlsplit(url).netloc
         problem = _untrusted_certificate(exc)
         if problem is not None:
-            raise TransportError(_untrusted(host, problem), request_id=request_id) from exc
+            raise TransportError(untrusted(host, problem), request_id=request_id) from exc
         status = _proxy_status(exc)
         if status is not None and status not in RETRY_STATUSES:
             # A proxy that refuses the tunnel (407 wants credentials, 403 forbids the host)

@@ -1,4 +1,5 @@
-"""Which connections carry a request: the client's own, or the proxy the environment names.
+"""Which connections carry a request (the client's own, or the proxy the environment names),
+and which certificates they trust: the CA bundle, and what an untrusted one's error says.
 
 CI runners often reach Azure only through a proxy (``HTTPS_PROXY``, with ``NO_PROXY`` for the
 hosts inside). httpx's client reads those variables only when it builds its own transport;
@@ -148,3 +149,24 @@ def trust_store(verify: bool | str = True) -> ssl.SSLContext:
             "of the certificates to trust (a corporate proxy's CA, the emulator's "
             "certificate), or unset it to trust the usual public CAs"
         ) from exc
+
+
+# Where other tools read a CA bundle (requests, so the Azure CLI and azure-identity's sign-in;
+# curl); httpx, so this tool, reads SSL_CERT_FILE and SSL_CERT_DIR.
+_OTHER_BUNDLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
+
+
+def untrusted(host: str, problem: str) -> str:
+    """An untrusted certificate in words that say what to set. Behind a corporate proxy that
+    inspects TLS, the certificate is the proxy's, and the CA bundle set for the Azure CLI
+    (REQUESTS_CA_BUNDLE) is not one this tool reads: say so rather than leave the user
+    wondering why ``az`` signs in and this does not."""
+    text = (
+        f"{host} presented a certificate this machine does not trust ({problem}): "
+        "set SSL_CERT_FILE to a PEM file holding the CA that issued it (a corporate proxy's "
+        "CA; for the emulator's --https certificate, the path it printed)"
+    )
+    unread = [n for n in _OTHER_BUNDLES if os.environ.get(n)]
+    if unread and not os.environ.get("SSL_CERT_FILE"):
+        text += f"; {unread[0]} is set, but this tool reads SSL_CERT_FILE and SSL_CERT_DIR"
+    return text
