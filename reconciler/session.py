@@ -132,6 +132,8 @@ def run_apply(
 
     # A saved plan that cannot be applied (unreadable, another format) costs no call to Azure.
     saved = runner.read_saved(saved_plan) if saved_plan is not None else None
+    if saved_plan is not None and saved is not None:
+        targets = runner.targets_for(saved_plan, saved, targets)
     if deadline is not None:
         # The deadline covers the whole command: the plan apply makes first included.
         target = replace(target, deadline_at=(target.clock or time.monotonic)() + deadline)

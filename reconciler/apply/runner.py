@@ -72,7 +72,37 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
             f"{saved_path} is not a plan this tool wrote: 'changes' must be a list of "
             "changes with an address; plan again"
         )
+    targets = saved.get("targets", [])
+    if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
+        raise UsageError(
+            f"{saved_path} is not a plan this tool wrote: 'targets' must be a list of "
+            "addresses; plan again"
+        )
     return saved
+
+
+def targets_for(
+    saved_path: Path, saved: Mapping[str, Any], given: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The --target values to plan with when applying ``saved``: the ones it was made with.
+
+    Applying a plan made with ``--target`` plans the same slice without repeating the flag
+    (a reviewer approved that slice, not a whole-estate plan); naming other targets is refused
+    rather than guessed at."""
+    recorded = tuple(saved.get("targets", ()))
+    if not given:
+        return recorded
+    if {t.lower() for t in given} != {t.lower() for t in recorded}:
+        made = f"--target {', '.join(map(_quoted, recorded))}" if recorded else "no --target"
+        raise UsageError(
+            f"{saved_path} was made with {made}; apply it without --target (it plans the "
+            "slice it was made for), or plan again with the targets you want"
+        )
+    return recorded
+
+
+def _quoted(text: str) -> str:
+    return repr(safe.terminal(text))
 
 
 def check_saved(
@@ -106,7 +136,10 @@ def check_saved(
                 "made; the saved plan is stale: plan again"
             )
     if len(current) != len(changes):
-        raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
+        raise UsageError(
+            f"the set of resources changed since {saved_path} was made (it holds "
+            f"{len(changes)}, a plan now finds {len(current)}); plan again"
+        )
     if secret_values is None:
         return
     if "secret_check" not in saved:

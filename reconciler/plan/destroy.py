@@ -181,4 +181,5 @@ def destroy_plan(
     changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
     changes = _warn_named_by_survivors(changes, live)
     notes = _notes(changes, options)
-    return Plan(tuple(changes), live.calls, tuple(notes), manifest_digest(manifests))
+    digest = manifest_digest(manifests)
+    return Plan(tuple(changes), live.calls, tuple(notes), digest, targets=targets)

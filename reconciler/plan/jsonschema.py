@@ -118,6 +118,11 @@ def plan_schema() -> dict[str, Any]:
             "calls": _calls(),
             "notes": STRINGS,
             "manifest_digest": {"type": "string"},
+            "targets": {
+                **STRINGS,
+                "description": "The --target values the plan was cut to (absent: none). "
+                "apply --plan plans the same slice.",
+            },
             "changes": {"type": "array", "items": {"$ref": "#/$defs/Change"}},
             "secret_check": _secret_check(),
         },

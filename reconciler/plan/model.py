@@ -106,6 +106,9 @@ class Plan:
     calls: Mapping[str, int] = field(default_factory=dict)
     notes: tuple[str, ...] = ()
     manifest_digest: str = ""
+    # The --target values the plan was cut to: a saved plan carries them, so that applying it
+    # plans the same slice (as Terraform's saved plans carry theirs).
+    targets: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         # A frozen value must not share a mutable dict with whoever built it.

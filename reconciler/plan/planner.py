@@ -496,4 +496,5 @@ def plan(
     changes += extra
     changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
     notes = _notes(manifests, live, options)
-    return Plan(tuple(changes), live.calls, tuple(notes), manifest_digest(manifests))
+    digest = manifest_digest(manifests)
+    return Plan(tuple(changes), live.calls, tuple(notes), digest, targets=targets)

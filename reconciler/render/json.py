@@ -38,6 +38,7 @@ def _change(change: Change) -> dict[str, Any]:
 
 
 def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:
+    targets = {"targets": list(plan.targets)} if plan.targets else {}
     return {
         "format_version": FORMAT_VERSION,
         "tool": {"name": "azureml-reconciler", "version": __version__},
@@ -48,6 +49,7 @@ def plan_document(plan: Plan, command: str = "plan") -> dict[str, Any]:
         "calls": {"total": plan.total_calls, "by_kind": dict(plan.calls)},
         "notes": list(plan.notes),
         "manifest_digest": plan.manifest_digest,
+        **targets,
         "changes": [_change(c) for c in plan.changes],
     }
 

@@ -40,6 +40,30 @@ def test_a_saved_plan_that_is_not_a_json_object_is_refused(tmp_path: Path, text:
         check_saved(path, Plan(changes=(), manifest_digest="d"))
 
 
+@pytest.mark.parametrize("targets", [None, "testworkspace", [1], {"a": "b"}])
+def test_a_saved_plan_whose_targets_are_not_a_list_of_addresses_is_refused(
+    tmp_path: Path, targets: object
+) -> None:
+    path = _saved(tmp_path, targets=targets)
+    with pytest.raises(UsageError, match="'targets' must be a list of addresses"):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def test_a_saved_plan_that_lost_resources_says_how_many_it_holds(tmp_path: Path) -> None:
+    """A plan cut by hand (or by an older tool's --target) is refused, with both counts."""
+    change = Change(
+        address="Workspace/s/rg/ws",
+        kind=Kind("Workspace"),
+        action=Action.CREATE,
+        code=ReasonCode.NOT_FOUND,
+        reason="not found in Azure",
+        fingerprint="f",
+    )
+    path = _saved(tmp_path)
+    with pytest.raises(UsageError, match=r"it holds 0, a plan now finds 1"):
+        check_saved(path, Plan(changes=(change,), manifest_digest="d"))
+
+
 def test_an_empty_saved_plan_matching_an_empty_plan_is_accepted(tmp_path: Path) -> None:
     check_saved(_saved(tmp_path), Plan(changes=(), manifest_digest="d"))
 

@@ -52,6 +52,52 @@ def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(
     assert "testworkspace changed in Azure since" in stale.stderr
 
 
+def test_a_saved_plan_made_with_target_applies_that_slice_without_repeating_it(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """`plan --target X --out p.json` then `apply --plan p.json`: the reviewer approved X,
+    so apply plans X again (as Terraform's saved plans carry their targeting) and creates
+    nothing else. Before, the whole estate was planned and refused as "the set of resources
+    changed"."""
+    saved = tmp_path / "plan.json"
+    made = azure.process(
+        "plan", "--endpoint", azure.url, "--target", "testworkspace", "--out", str(saved),
+        str(EXAMPLES),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    assert json.loads(saved.read_text(encoding="utf-8"))["targets"] == ["testworkspace"]
+    applied = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(EXAMPLES))
+    assert applied.returncode == 0, applied.stderr
+    created = {path.rsplit("/", 1)[-1] for path in azure.emulator.stats()["puts"]}
+    assert "testworkspace" in created and "isolated-workspace" not in created, created
+
+
+def test_applying_a_targeted_plan_with_other_targets_is_refused_before_reading_azure(
+    azure: Azure, tmp_path: Path
+) -> None:
+    saved = tmp_path / "plan.json"
+    made = azure.process(
+        "plan", "--endpoint", azure.url, "--target", "testworkspace", "--out", str(saved),
+        str(EXAMPLES),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    before = azure.emulator.stats()["total"]
+    other = azure.process(
+        "apply", "--endpoint", azure.url, "--plan", str(saved), "--target", "team-hub",
+        str(EXAMPLES),
+    )  # fmt: skip
+    assert other.returncode == 1
+    assert other.stderr.count("\n") == 1 and "Traceback" not in other.stderr, other.stderr
+    assert "was made with --target 'testworkspace'" in other.stderr, other.stderr
+    assert azure.emulator.stats()["total"] == before
+    # The same targets, in another case, are the same slice.
+    same = azure.process(
+        "apply", "--endpoint", azure.url, "--plan", str(saved), "--target", "TestWorkspace",
+        str(EXAMPLES),
+    )  # fmt: skip
+    assert same.returncode == 0, same.stderr
+
+
 def test_a_saved_plan_of_format_version_1_is_refused_in_one_line_before_reading_azure(
     azure: Azure, tmp_path: Path
 ) -> None:
