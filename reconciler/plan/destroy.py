@@ -29,6 +29,7 @@ from reconciler.plan.planner import (
     _matches,
     _sort_key,
     _unmanaged,
+    targeted_note,
 )
 from reconciler.plan.record import manifest_digest, redact
 from reconciler.read.livestate import LiveState, without_nulls
@@ -180,6 +181,6 @@ def destroy_plan(
     changes += undeclared
     changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
     changes = _warn_named_by_survivors(changes, live)
-    notes = _notes(changes, options)
+    notes = targeted_note(targets) + _notes(changes, options)
     digest = manifest_digest(manifests)
     return Plan(tuple(changes), live.calls, tuple(notes), digest, targets=targets)

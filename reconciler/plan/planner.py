@@ -400,6 +400,15 @@ def _matches(change: Change, targets: tuple[str, ...]) -> bool:
     return False
 
 
+def targeted_note(targets: tuple[str, ...]) -> list[str]:
+    """Said in every rendering of a plan cut by ``--target``: a reviewer approving it must know
+    that what the manifests declare elsewhere was left out, not found unchanged."""
+    if not targets:
+        return []
+    named = ", ".join(repr(t) for t in targets)
+    return [f"Cut to --target {named}: resources outside it are not shown and not applied."]
+
+
 def unmatched_targets(changes: tuple[Change, ...], targets: tuple[str, ...]) -> list[str]:
     """The ``--target`` values that select nothing: a typo there would otherwise plan
     nothing and report "No changes" — a false green in CI."""
@@ -495,6 +504,6 @@ def plan(
     changes += _unmanaged(manifests, live, options.prune)
     changes += extra
     changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
-    notes = _notes(manifests, live, options)
+    notes = targeted_note(targets) + _notes(manifests, live, options)
     digest = manifest_digest(manifests)
     return Plan(tuple(changes), live.calls, tuple(notes), digest, targets=targets)

@@ -199,3 +199,16 @@ def test_target_limits_the_plan(azure: Azure, capsys: pytest.CaptureFixture[str]
     assert code == 0
     addresses = [c["address"] for c in json.loads(out)["changes"]]
     assert [a.rsplit("/", 1)[-1] for a in addresses] == ["aoai-prod"]
+
+
+def test_a_targeted_plan_says_so_in_every_format(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A reviewer must not read a slice as the whole: the rest is left out, not unchanged."""
+    said = "Cut to --target 'testworkspace/aoai-prod': resources outside it are not shown"
+    for fmt in ("text", "markdown", "json"):
+        code, out, _ = azure.cli(
+            "plan", "--endpoint", azure.url, "--format", fmt, "--target",
+            "testworkspace/aoai-prod", str(EXAMPLES), capsys=capsys,
+        )  # fmt: skip
+        assert code == 0 and said in out, (fmt, out)
