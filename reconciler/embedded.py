@@ -8,6 +8,7 @@ It is imported only by commands that run it, and imports the emulator only when 
 from __future__ import annotations
 
 import contextlib
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -40,16 +41,39 @@ def demo_seed(
     return tuple(sorted(groups)), accounts
 
 
+def _state_directory(state_file: Path, *, writes: bool) -> None:
+    """Make the state file's directory, and for a command that changes the emulated Azure,
+    prove it can be written before any request: otherwise every PUT of an apply fails alike
+    with the emulator's HTTP 500, one line per resource, for one cause."""
+    from reconciler.errors import UsageError
+
+    directory = state_file.parent
+    hint = "pass --emulator-state FILE in a writable directory"
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"cannot keep the emulator state in {directory}: not a directory; {hint}")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if writes:
+            with tempfile.TemporaryFile(dir=directory):
+                pass
+    except OSError as exc:
+        raise UsageError(
+            f"cannot write the emulator state in {directory}: {exc.strerror or exc}; {hint}"
+        ) from None
+
+
 @contextlib.contextmanager
-def embedded_emulator(manifests: ManifestSet, state_file: Path) -> Iterator[str]:
+def embedded_emulator(
+    manifests: ManifestSet, state_file: Path, *, writes: bool = False
+) -> Iterator[str]:
     """Serve the emulator on a free loopback port, seeded with the manifests' resource groups.
 
     State persists in ``state_file`` so that plan, apply and plan again (separate commands)
-    see the same emulated Azure.
+    see the same emulated Azure. ``writes``: the command changes it (apply, destroy).
     """
     from reconciler.emulator import Emulator, running
 
-    state_file.parent.mkdir(parents=True, exist_ok=True)
+    _state_directory(state_file, writes=writes)
     groups, accounts = demo_seed(manifests, datetime.now(UTC))
     emulator = Emulator(state_file=state_file, resource_groups=groups)
     for account, tokens in accounts.items():

@@ -27,12 +27,13 @@ def color(stream: object) -> bool:
 
 @contextlib.contextmanager
 def session(
-    args: argparse.Namespace, *, require_secrets: bool
+    args: argparse.Namespace, *, require_secrets: bool, writes: bool = False
 ) -> Iterator[tuple[Any, Any, dict[str, str]]]:
     """Manifests, where to send requests, and the environment, for plan/drift/apply.
 
     ``require_secrets``: apply sends secrets and plan/drift compare them (unless
-    ``--secrets skip``); other commands need not have their values.
+    ``--secrets skip``); other commands need not have their values. ``writes``: the command
+    changes Azure (with ``--emulator``, its state file must be writable).
     """
     from reconciler import envfile
     from reconciler.arm.connect import Target, resolve_endpoint
@@ -66,7 +67,7 @@ def session(
         if args.emulator:
             state = args.emulator_state or DEFAULT_EMULATOR_STATE
             with emulator_state(state):
-                endpoint = stack.enter_context(embedded_emulator(manifests, state))
+                endpoint = stack.enter_context(embedded_emulator(manifests, state, writes=writes))
         else:
             endpoint = resolve_endpoint(args.endpoint)
         yield (

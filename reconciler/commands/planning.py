@@ -176,7 +176,7 @@ def cmd_drift(args: argparse.Namespace) -> int:
 def cmd_apply(args: argparse.Namespace) -> int:
     from reconciler.session import run_apply
 
-    with session(args, require_secrets=True) as (manifests, target, env):
+    with session(args, require_secrets=True, writes=True) as (manifests, target, env):
         return run_apply(
             manifests,
             target,
@@ -218,7 +218,8 @@ def cmd_destroy(args: argparse.Namespace) -> int:
     check_destroy_usage(args)
     check_out(args, "destroy")
     wanted = DestroyOptions(include_workspaces=args.include_workspaces, purge=args.purge)
-    with session(args, require_secrets=False) as (manifests, target, _env):
+    writes = not args.plan_only
+    with session(args, require_secrets=False, writes=writes) as (manifests, target, _env):
         if args.deadline is not None:  # the whole command, its plan included
             now = (target.clock or time.monotonic)()
             target = replace(target, deadline_at=now + args.deadline)

@@ -165,6 +165,40 @@ def test_a_corrupt_emulator_state_is_one_line(
     _one_line(err, "emulator state", "state.json")
 
 
+def test_an_emulator_state_whose_directory_is_a_file_is_one_line_saying_so(
+    manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Was "cannot read the emulator state …: File exists", naming a read that never ran."""
+    (tmp_path / "taken").write_text("", encoding="utf-8")
+    state = tmp_path / "taken" / "state.json"
+    code, _, err = _run(capsys, "plan", "--emulator", "--emulator-state", str(state), str(manifest))
+    assert code == 1
+    _one_line(err, f"{tmp_path / 'taken'}: not a directory", "--emulator-state")
+
+
+def test_an_apply_whose_emulator_state_cannot_be_written_stops_before_any_put(
+    manifest: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A read-only checkout: every PUT used to fail alike with the emulator's HTTP 500
+    ("The emulator failed: PermissionError"), one line per resource. Plan still runs: it
+    writes nothing."""
+    import tempfile
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", refused)
+    code, out, err = _run(capsys, "apply", "--auto-approve", *_emulated(tmp_path), str(manifest))
+    assert code == 1
+    _one_line(err, f"cannot write the emulator state in {tmp_path}", "Permission denied")
+    assert "failed:" not in out
+    code, _, err = _run(capsys, "plan", *_emulated(tmp_path), str(manifest))
+    assert code == 0, err
+
+
 def test_output_files_are_replaced_whole_or_not_at_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
