@@ -28,7 +28,8 @@ from reconciler.manifest.model import ManifestSet
 from reconciler.plan.deciding import Deciding
 from reconciler.plan.destroy import DestroyOptions, destroy_plan
 from reconciler.plan.model import Plan
-from reconciler.plan.planner import Options, plan, unmatched_targets
+from reconciler.plan.planner import Options, plan
+from reconciler.plan.targeting import unmatched_targets
 from reconciler.playwright.audit import evaluate
 from reconciler.read.live import read
 from reconciler.read.livestate import LiveState

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from reconciler import kinds
-from reconciler.apply import deletion
+from reconciler.apply import deletion, stopping
 from reconciler.apply.applier import ApplyReport, Event, Notify, Result
 from reconciler.apply.budget import Budget
 from reconciler.apply.progress import LiveProgress, PlainProgress
@@ -263,16 +263,17 @@ def execute(
             holder["destroyer"] = Destroyer(client, options=options, notify=progress)
             return await holder["destroyer"].destroy(plan)
 
+    rerun = "rerun destroy to converge; what is gone is a no-op."
     try:
         with progress:
             report = run_async(go())
     except KeyboardInterrupt:
-        print("\ninterrupted: no further deletes were started.", file=sys.stderr)
         running = holder["destroyer"].report.in_flight if holder else {}
-        for address, url in running.items():
-            print(safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr)
-        print("rerun destroy to converge; what is gone is a no-op.", file=sys.stderr)
-        return 130
+        stopping.stopped("\ninterrupted: no further deletes were started.", running, rerun)
+        return stopping.INTERRUPTED
+    except BrokenPipeError:
+        running = holder["destroyer"].report.in_flight if holder else {}
+        return stopping.reader_gone("deletes", running, rerun)
     for address, (result, detail) in sorted(report.results.items()):
         if result in (Result.FAILED, Result.SKIPPED):
             print(safe.terminal(f"{result.value}: {address}: {detail}"), file=sys.stderr)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler import textfile
-from reconciler.apply import secretcheck
+from reconciler.apply import secretcheck, stopping
 from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
 from reconciler.apply.outputs import workspace_outputs
 from reconciler.apply.progress import LiveProgress, PlainProgress
@@ -211,22 +211,19 @@ def execute(
             holder["applier"] = applier
             return await applier.apply(plan)
 
+    rerun = "rerun apply to converge; `plan` shows what remains."
     try:
         with progress:
             report = run_async(go())
     except KeyboardInterrupt:
-        _interrupted(holder.get("applier"))
-        return 130
+        running = holder["applier"].report.in_flight if holder else {}
+        stopping.stopped("\ninterrupted: no further changes were started.", running, rerun)
+        return stopping.INTERRUPTED
+    except BrokenPipeError:
+        running = holder["applier"].report.in_flight if holder else {}
+        return stopping.reader_gone("changes", running, rerun)
     _report(report, manifests)
     return 0 if report.ok else 1
-
-
-def _interrupted(applier: Applier | None) -> None:
-    print("\ninterrupted: no further changes were started.", file=sys.stderr)
-    if applier is not None:
-        for address, url in applier.report.in_flight.items():
-            print(safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr)
-    print("rerun apply to converge; `plan` shows what remains.", file=sys.stderr)
 
 
 def _report(report: ApplyReport, manifests: ManifestSet) -> None:

@@ -100,7 +100,7 @@ def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any,
 
 def check_targets(plan: Any, targets: tuple[str, ...]) -> None:
     from reconciler.errors import UsageError
-    from reconciler.plan.planner import unmatched_targets
+    from reconciler.plan.targeting import unmatched_targets
 
     missing = unmatched_targets(plan.changes, targets)
     if missing:

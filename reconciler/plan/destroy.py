@@ -26,12 +26,11 @@ from reconciler.plan.planner import (
     Verdict,
     _absent,
     _compared,
-    _matches,
     _sort_key,
     _unmanaged,
-    targeted_note,
 )
 from reconciler.plan.record import manifest_digest, redact
+from reconciler.plan.targeting import selected, targeted_note
 from reconciler.read.livestate import LiveState, without_nulls
 
 ABSENT = Verdict(Action.NO_OP, ReasonCode.ALREADY_ABSENT, "not in Azure: nothing to delete")
@@ -179,7 +178,7 @@ def destroy_plan(
         for m in sorted(declared, key=lambda m: m.address.key):
             changes.append(_declared(kind, m, live, options, undeclared, manifests.owner))
     changes += undeclared
-    changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
+    changes = sorted((c for c in changes if selected(c, targets)), key=_sort_key)
     changes = _warn_named_by_survivors(changes, live)
     notes = targeted_note(targets) + _notes(changes, options)
     digest = manifest_digest(manifests)

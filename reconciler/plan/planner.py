@@ -25,6 +25,7 @@ from reconciler.plan.compare import Node, create_only_paths, diff
 from reconciler.plan.model import Action, Change, FieldDiff, Plan, ReasonCode
 from reconciler.plan.ownership import OWNER_KEY
 from reconciler.plan.record import fingerprint, manifest_digest, redact, strip_credentials
+from reconciler.plan.targeting import selected, targeted_note
 from reconciler.plan.writeback import (
     credentials_missing,
     credentials_reason,
@@ -389,32 +390,6 @@ def _unmanaged(manifests: ManifestSet, live: LiveState, prune: bool) -> list[Cha
     return changes
 
 
-def _matches(change: Change, targets: tuple[str, ...]) -> bool:
-    if not targets:
-        return True
-    candidates = (change.address.lower(), change.workspace.lower())
-    for target in targets:
-        t = target.lower().strip("/")
-        if any(c == t or c.endswith("/" + t) for c in candidates):
-            return True
-    return False
-
-
-def targeted_note(targets: tuple[str, ...]) -> list[str]:
-    """Said in every rendering of a plan cut by ``--target``: a reviewer approving it must know
-    that what the manifests declare elsewhere was left out, not found unchanged."""
-    if not targets:
-        return []
-    named = ", ".join(repr(t) for t in targets)
-    return [f"Cut to --target {named}: resources outside it are not shown and not applied."]
-
-
-def unmatched_targets(changes: tuple[Change, ...], targets: tuple[str, ...]) -> list[str]:
-    """The ``--target`` values that select nothing: a typo there would otherwise plan
-    nothing and report "No changes" — a false green in CI."""
-    return [t for t in targets if not any(_matches(c, (t,)) for c in changes)]
-
-
 # The order changes are listed in, within a workspace: what needs attention first.
 ORDER = {
     a: i
@@ -503,7 +478,7 @@ def plan(
     changes = _declared_changes(manifests, live, options, secret_values or {}, decided or {})
     changes += _unmanaged(manifests, live, options.prune)
     changes += extra
-    changes = sorted((c for c in changes if _matches(c, targets)), key=_sort_key)
+    changes = sorted((c for c in changes if selected(c, targets)), key=_sort_key)
     notes = targeted_note(targets) + _notes(manifests, live, options)
     digest = manifest_digest(manifests)
     return Plan(tuple(changes), live.calls, tuple(notes), digest, targets=targets)

@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     Azure,
     seed_example_account,
 )
+from tests.linked import LINKED_YAML
 
 WS_ID = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
@@ -183,6 +184,58 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(
             plan, capture_output=True, text=True, env=env, timeout=120, check=False
         )
         assert again.returncode == 0, again.stdout
+
+
+def test_a_reader_that_closes_the_output_mid_apply_leaves_the_running_operations_listed(
+    tmp_path: Path,
+) -> None:
+    """`apply --auto-approve | head`: the reader goes mid-apply. Nothing new
+    is started, and the operation already running in Azure is listed on stderr, as on Ctrl-C
+    (before: one line, "broken pipe", and no word of what was still running)."""
+    manifest = tmp_path / "one.yaml"
+    manifest.write_text(
+        "apiVersion: reconciler/v1\nkind: Defaults\n"
+        f"spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: rg-piped, "
+        "location: westeurope}\n---\napiVersion: reconciler/v1\nkind: Workspace\n"
+        f"metadata: {{name: ws-piped}}\nspec: {{properties: {{{LINKED_YAML}}}}}\n",
+        encoding="utf-8",
+    )
+    clock = _Clock()
+    emulator = Emulator(
+        knobs=Knobs(provisioning_seconds=3600),
+        clock=clock,
+        resource_groups=((DEFAULT_SUBSCRIPTION, "rg-piped"),),
+    )
+    with running(emulator) as url:
+        command = [sys.executable, "-m", "reconciler", "apply", "--endpoint", url]
+        with subprocess.Popen(
+            [*command, "--auto-approve", str(manifest)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        ) as process:
+            assert process.stdout is not None and process.stderr is not None
+            # Gone once the workspace is started: every poll of its operation (provisioning
+            # never ends on the emulator's stopped clock) writes a line that meets the pipe.
+            for line in process.stdout:
+                if "ws-piped  started" in line:
+                    break
+            process.stdout.close()
+            err = process.stderr.read()
+            assert process.wait(timeout=60) == 1, err
+        assert "Traceback" not in err and "Exception ignored" not in err, err
+        assert "reader closed it early (broken pipe): no further changes were started" in err
+        assert "still running in Azure: Workspace/" in err and "/ws-piped (" in err, err
+        assert "mlworkspaceOperationsStatus" in err, err
+        clock.offset += 3600  # Azure finishes on its own; the next plan finds nothing to do
+        again = subprocess.run(
+            [*command[:3], "plan", *command[4:], "--detailed-exitcode", str(manifest)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert again.returncode == 0, again.stdout + again.stderr
 
 
 def test_a_failed_resource_names_its_manifest_file_and_line(azure: Azure) -> None:

@@ -205,7 +205,7 @@ def test_a_targeted_plan_says_so_in_every_format(
     azure: Azure, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A reviewer must not read a slice as the whole: the rest is left out, not unchanged."""
-    said = "Cut to --target 'testworkspace/aoai-prod': resources outside it are not shown"
+    said = "This plan is cut to --target 'testworkspace/aoai-prod': what the manifests declare"
     for fmt in ("text", "markdown", "json"):
         code, out, _ = azure.cli(
             "plan", "--endpoint", azure.url, "--format", fmt, "--target",
