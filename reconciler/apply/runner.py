@@ -135,10 +135,14 @@ def check_saved(
                 f"{change['address']} changed in Azure since {saved_path} was "
                 "made; the saved plan is stale: plan again"
             )
-    if len(current) != len(changes):
+    # By address, not by count: a change written twice must not make room for one never shown.
+    held = {change["address"].lower() for change in changes}
+    unseen = sorted(now.address for key, now in current.items() if key not in held)
+    if unseen:
         raise UsageError(
             f"the set of resources changed since {saved_path} was made (it holds "
-            f"{len(changes)}, a plan now finds {len(current)}); plan again"
+            f"{len(held)}, a plan now finds {len(current)}: {unseen[0]} is not in it); "
+            "plan again"
         )
     if secret_values is None:
         return

@@ -64,6 +64,30 @@ def test_a_saved_plan_that_lost_resources_says_how_many_it_holds(tmp_path: Path)
         check_saved(path, Plan(changes=(change,), manifest_digest="d"))
 
 
+def _created(name: str) -> Change:
+    return Change(
+        address=f"Workspace/s/rg/{name}",
+        kind=Kind("Workspace"),
+        action=Action.CREATE,
+        code=ReasonCode.NOT_FOUND,
+        reason="not found in Azure",
+        fingerprint="f",
+    )
+
+
+def test_a_saved_plan_padded_with_a_repeated_change_cannot_let_another_one_through(
+    tmp_path: Path,
+) -> None:
+    """A hand edit (its ``targets`` widened to take in ws-b, one of ws-a's changes written
+    twice) must not make apply create ws-b, which the saved plan never showed: the plan's
+    resources are compared by address, not counted."""
+    reviewed = {"address": "Workspace/s/rg/ws-a", "action": "create", "code": "not_found"}
+    reviewed["fingerprint"] = "f"
+    path = _saved(tmp_path, changes=[reviewed, reviewed], targets=["ws-a", "ws-b"])
+    with pytest.raises(UsageError, match="Workspace/s/rg/ws-b is not in it"):
+        check_saved(path, Plan(changes=(_created("ws-a"), _created("ws-b")), manifest_digest="d"))
+
+
 def test_an_empty_saved_plan_matching_an_empty_plan_is_accepted(tmp_path: Path) -> None:
     check_saved(_saved(tmp_path), Plan(changes=(), manifest_digest="d"))
 
