@@ -25,6 +25,7 @@ from reconciler.arm.loop import run_async
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.model import FORMAT_VERSION, Action, Plan
+from reconciler.plan.targeting import normalised
 from reconciler.render import safe
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
@@ -92,17 +93,14 @@ def targets_for(
     recorded = tuple(saved.get("targets", ()))
     if not given:
         return recorded
-    if {t.lower() for t in given} != {t.lower() for t in recorded}:
-        made = f"--target {', '.join(map(_quoted, recorded))}" if recorded else "no --target"
+    if {normalised(t) for t in given} != {normalised(t) for t in recorded}:
+        # repr only: main() makes the whole line safe for a terminal or a CI log.
+        made = f"--target {', '.join(map(repr, recorded))}" if recorded else "no --target"
         raise UsageError(
             f"{saved_path} was made with {made}; apply it without --target (it plans the "
             "slice it was made for), or plan again with the targets you want"
         )
     return recorded
-
-
-def _quoted(text: str) -> str:
-    return repr(safe.terminal(text))
 
 
 def check_saved(

@@ -15,10 +15,15 @@ def selected(change: Change, targets: tuple[str, ...]) -> bool:
         return True
     candidates = (change.address.lower(), change.workspace.lower())
     for target in targets:
-        t = target.lower().strip("/")
+        t = normalised(target)
         if any(c == t or c.endswith("/" + t) for c in candidates):
             return True
     return False
+
+
+def normalised(target: str) -> str:
+    """A target as it selects: ``TestWorkspace/`` and ``testworkspace`` name the same slice."""
+    return target.lower().strip("/")
 
 
 def targeted_note(targets: tuple[str, ...]) -> list[str]:

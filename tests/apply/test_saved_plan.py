@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.apply.runner import check_saved
+from reconciler.apply.runner import check_saved, targets_for
 from reconciler.errors import UsageError
 from reconciler.manifest.model import Kind
 from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan, ReasonCode
@@ -86,6 +86,27 @@ def test_a_saved_plan_padded_with_a_repeated_change_cannot_let_another_one_throu
     path = _saved(tmp_path, changes=[reviewed, reviewed], targets=["ws-a", "ws-b"])
     with pytest.raises(UsageError, match="Workspace/s/rg/ws-b is not in it"):
         check_saved(path, Plan(changes=(_created("ws-a"), _created("ws-b")), manifest_digest="d"))
+
+
+def test_a_targeted_saved_plan_is_applied_with_the_same_targets_however_written(
+    tmp_path: Path,
+) -> None:
+    """In another case or with the slashes --target tolerates, a target names the same slice."""
+    path = tmp_path / "plan.json"
+    saved = {"targets": ["testworkspace", "team-hub/aoai"]}
+    for given in ((), ("TestWorkspace", "team-hub/AOAI"), ("/testworkspace/", "team-hub/aoai")):
+        assert targets_for(path, saved, given) == ("testworkspace", "team-hub/aoai"), given
+
+
+def test_other_targets_are_refused_naming_the_recorded_ones_escaped_once(tmp_path: Path) -> None:
+    """The recorded targets come from a file anyone may edit: shown as ``repr`` shows them
+    (the one-line error is made safe for a terminal or a CI log where it is printed), not
+    escaped twice into ``'\\\\x1b'``."""
+    path = tmp_path / "plan.json"
+    saved = {"targets": ["\x1b[31mws", "::error::x"]}
+    with pytest.raises(UsageError) as refused:
+        targets_for(path, saved, ("other",))
+    assert "was made with --target '\\x1b[31mws', '::error::x';" in str(refused.value)
 
 
 def test_an_empty_saved_plan_matching_an_empty_plan_is_accepted(tmp_path: Path) -> None:
