@@ -8,6 +8,8 @@ says so and what to do."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import jsonschema
@@ -192,3 +194,37 @@ def test_destroy_with_purge_frees_the_name(azure: Azure, tmp_path: Path) -> None
     again = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(main))
     assert again.returncode == 0, again.stdout + again.stderr
     assert "3 created" in again.stdout
+
+
+def test_a_reader_that_closes_the_output_mid_destroy_leaves_the_running_deletes_listed(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """`destroy --auto-approve | head`: as apply does, destroy starts no further delete and
+    lists on stderr the one still running in Azure, exit 1 (before: one line, "broken pipe",
+    and no word of the workspace still being deleted)."""
+    manifest = tmp_path / "ws.yaml"
+    manifest.write_text(WORKSPACE, encoding="utf-8")
+    applied = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(manifest))
+    assert applied.returncode == 0, applied.stderr
+    azure.emulator.knobs.update({"provisioning_seconds": 3600})  # the delete never ends here
+    command = [sys.executable, "-m", "reconciler", "destroy", "--endpoint", azure.url]
+    command += ["--include-workspaces", "--confirm-workspaces", "hub-d", "--auto-approve"]
+    with subprocess.Popen(
+        [*command, str(manifest)],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        # Gone once the delete is started: every poll of it then writes a line to the pipe.
+        for line in process.stdout:
+            if "hub-d  started" in line:
+                break
+        process.stdout.close()
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == 1, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert "reader closed it early (broken pipe): no further deletes were started" in err, err
+    assert "still running in Azure: Workspace/" in err and "/hub-d (" in err, err
+    assert "rerun destroy to converge" in err, err
