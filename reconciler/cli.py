@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import os
 import sys
 from collections.abc import Sequence
 
@@ -118,7 +117,9 @@ def _reader_gone() -> int:
     """Whoever read the output has stopped (``reconciler validate . | head``): one line on
     stderr, exit 1 (the output is incomplete), no traceback. What is still buffered for stdout
     goes to the null device, or the interpreter's flush at exit would fail again, aloud."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    from reconciler.apply.stopping import discard_stdout
+
+    discard_stdout()
     with contextlib.suppress(OSError):  # stderr may be gone too
         print("error: the output's reader closed it early (broken pipe)", file=sys.stderr)
     return 1

@@ -253,8 +253,9 @@ def confirm(auto_approve: bool, ask: Callable[[str], str] | None) -> None:
 def execute(
     plan: Plan, target: Target, options: DeleteOptions, *, stream: IO[str], live_view: bool
 ) -> int:
-    """Delete what ``plan`` deletes and report: 0 when all of it went, 1 when not, 130 on
-    Ctrl-C (the operations already running in Azure go on; a rerun converges)."""
+    """Delete what ``plan`` deletes and report: 0 when all of it went, 1 when not (or when the
+    output's reader is gone), 130 on Ctrl-C (the operations already running in Azure go on; a
+    rerun converges)."""
     progress: Any = LiveProgress() if live_view else PlainProgress(stream)
     holder: dict[str, Destroyer] = {}
 
@@ -267,13 +268,9 @@ def execute(
     try:
         with progress:
             report = run_async(go())
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError) as reason:
         running = holder["destroyer"].report.in_flight if holder else {}
-        stopping.stopped("\ninterrupted: no further deletes were started.", running, rerun)
-        return stopping.INTERRUPTED
-    except BrokenPipeError:
-        running = holder["destroyer"].report.in_flight if holder else {}
-        return stopping.reader_gone("deletes", running, rerun)
+        return stopping.stopped(reason, "deletes", running, rerun)
     for address, (result, detail) in sorted(report.results.items()):
         if result in (Result.FAILED, Result.SKIPPED):
             print(safe.terminal(f"{result.value}: {address}: {detail}"), file=sys.stderr)

@@ -2,8 +2,9 @@
 apply, report (:func:`reconciler.session.run_apply` wires them after the plan).
 
 Progress goes to stdout as timestamped lines (CI logs keep them); the exit code is 0 only
-when every change succeeded. On Ctrl-C no new PUT is issued; operations already running in
-Azure are listed with their URLs, and rerunning apply converges.
+when every change succeeded. On Ctrl-C, or when the reader of the output is gone
+(``apply | head``), no new PUT is issued; operations already running in Azure are listed
+with their URLs (:mod:`reconciler.apply.stopping`), and rerunning apply converges.
 """
 
 from __future__ import annotations
@@ -203,7 +204,8 @@ def execute(
     *,
     live_view: bool = False,
 ) -> int:
-    """Apply ``plan`` and report: 0 when every change succeeded, 1 when not, 130 on Ctrl-C."""
+    """Apply ``plan`` and report: 0 when every change succeeded, 1 when not (or when the
+    output's reader is gone), 130 on Ctrl-C."""
     holder: dict[str, Applier] = {}
     progress: Any = LiveProgress() if live_view else PlainProgress(sys.stdout)
 
@@ -217,13 +219,9 @@ def execute(
     try:
         with progress:
             report = run_async(go())
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, BrokenPipeError) as reason:
         running = holder["applier"].report.in_flight if holder else {}
-        stopping.stopped("\ninterrupted: no further changes were started.", running, rerun)
-        return stopping.INTERRUPTED
-    except BrokenPipeError:
-        running = holder["applier"].report.in_flight if holder else {}
-        return stopping.reader_gone("changes", running, rerun)
+        return stopping.stopped(reason, "changes", running, rerun)
     _report(report, manifests)
     return 0 if report.ok else 1
 

@@ -18,21 +18,28 @@ from reconciler.render import safe
 INTERRUPTED = 130
 
 
-def stopped(headline: str, in_flight: Mapping[str, str], rerun: str) -> None:
-    print(headline, file=sys.stderr)
-    for address, url in in_flight.items():
-        print(safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr)
-    print(rerun, file=sys.stderr)
-
-
-def reader_gone(verb: str, in_flight: Mapping[str, str], rerun: str) -> int:
-    """stdout's reader closed it: what is still buffered for it goes to the null device (or
-    the interpreter's flush at exit would fail again, aloud), the rest is said on stderr; exit
-    1, the run is incomplete."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    headline = (
-        f"error: the output's reader closed it early (broken pipe): no further {verb} were started."
-    )
+def stopped(
+    reason: KeyboardInterrupt | BrokenPipeError, verb: str, in_flight: Mapping[str, str], rerun: str
+) -> int:
+    """Say on stderr why no further ``verb`` (changes, deletes) were started, what is still
+    running in Azure, and ``rerun``; the exit code: 130 on Ctrl-C, 1 when the reader is gone
+    (the run is incomplete, as its output is)."""
+    if isinstance(reason, BrokenPipeError):
+        discard_stdout()
+        headline, code = "error: the output's reader closed it early (broken pipe)", 1
+    else:
+        headline, code = "\ninterrupted", INTERRUPTED
     with contextlib.suppress(OSError):  # stderr may be gone too
-        stopped(headline, in_flight, rerun)
-    return 1
+        print(f"{headline}: no further {verb} were started.", file=sys.stderr)
+        for address, url in in_flight.items():
+            print(safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr)
+        print(rerun, file=sys.stderr)
+    return code
+
+
+def discard_stdout() -> None:
+    """stdout's reader closed it: what is still buffered for it goes to the null device, or
+    the interpreter's flush at exit would fail again, aloud."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(null, sys.stdout.fileno())
+    os.close(null)
