@@ -42,20 +42,22 @@ def demo_seed(
 
 
 def _state_directory(state_file: Path, *, writes: bool) -> None:
-    """Make the state file's directory, and for a command that changes the emulated Azure,
+    """For a command that changes the emulated Azure, make the state file's directory and
     prove it can be written before any request: otherwise every PUT of an apply fails alike
-    with the emulator's HTTP 500, one line per resource, for one cause."""
+    with the emulator's HTTP 500, one line per resource, for one cause. A command that only
+    reads it needs neither (a read-only checkout serves it), only a directory that is one."""
     from reconciler.errors import UsageError
 
     directory = state_file.parent
     hint = "pass --emulator-state FILE in a writable directory"
     if directory.exists() and not directory.is_dir():
         raise UsageError(f"cannot keep the emulator state in {directory}: not a directory; {hint}")
+    if not writes:
+        return
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        if writes:
-            with tempfile.TemporaryFile(dir=directory):
-                pass
+        with tempfile.TemporaryFile(dir=directory):
+            pass
     except OSError as exc:
         raise UsageError(
             f"cannot write the emulator state in {directory}: {exc.strerror or exc}; {hint}"
@@ -69,13 +71,17 @@ def embedded_emulator(
     """Serve the emulator on a free loopback port, seeded with the manifests' resource groups.
 
     State persists in ``state_file`` so that plan, apply and plan again (separate commands)
-    see the same emulated Azure. ``writes``: the command changes it (apply, destroy).
+    see the same emulated Azure. ``writes``: the command changes it (apply, destroy); any
+    other reads the state and keeps nothing, though its POSTs (listsecrets, a notebook
+    token) would have the emulator save it.
     """
     from reconciler.emulator import Emulator, running
 
     _state_directory(state_file, writes=writes)
     groups, accounts = demo_seed(manifests, datetime.now(UTC))
     emulator = Emulator(state_file=state_file, resource_groups=groups)
+    if not writes:
+        emulator.state_file = None  # read above, never written
     for account, tokens in accounts.items():
         if account not in emulator.state.playwright:
             emulator.playwright.seed(account, tokens)

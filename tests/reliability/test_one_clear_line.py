@@ -199,6 +199,34 @@ def test_an_apply_whose_emulator_state_cannot_be_written_stops_before_any_put(
     assert code == 0, err
 
 
+def test_a_plan_keeps_nothing_in_the_emulator_state_so_a_read_only_one_serves_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Comparing a connection's secret is a POST (listsecrets), after which the emulator
+    saved its state: with the state's directory read-only (a CI checkout) a plan failed, six
+    retries of HTTP 500 per connection. A command that changes nothing now keeps nothing."""
+    from reconciler.emulator.state import State
+
+    monkeypatch.setenv("CLEAR_KEY", "k1")
+    path = tmp_path / "secret.yaml"
+    path.write_text(
+        f"{MANIFEST}---\napiVersion: reconciler/v1\nkind: Connection\n"
+        "metadata: {name: aoai, workspace: ws-clear}\nspec: {properties: {category: AzureOpenAI, "
+        "authType: ApiKey, target: 'https://x.openai.azure.com/', "
+        "credentials: {key: {fromEnv: CLEAR_KEY}}}}\n",
+        encoding="utf-8",
+    )
+    code, out, err = _run(capsys, "apply", "--auto-approve", *_emulated(tmp_path), str(path))
+    assert code == 0, out + err
+
+    def refused(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(State, "save", refused)
+    code, out, err = _run(capsys, "plan", "--detailed-exitcode", *_emulated(tmp_path), str(path))
+    assert code == 0, out + err  # the state was read: no changes
+
+
 def test_output_files_are_replaced_whole_or_not_at_all(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
