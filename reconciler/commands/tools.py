@@ -54,6 +54,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         state = args.emulator_state or DEFAULT_EMULATOR_STATE
         with emulator_state(state):
             emulator = Emulator(state_file=state)
+        emulator.state_file = None  # read, never written: export changes nothing
         with running(emulator) as url:
             exported = run(url)
     else:

@@ -204,16 +204,17 @@ def test_a_plan_keeps_nothing_in_the_emulator_state_so_a_read_only_one_serves_it
 ) -> None:
     """Comparing a connection's secret is a POST (listsecrets), after which the emulator
     saved its state: with the state's directory read-only (a CI checkout) a plan failed, six
-    retries of HTTP 500 per connection. A command that changes nothing now keeps nothing."""
+    retries of HTTP 500 per connection; so did export. A command that changes nothing now
+    keeps nothing."""
     from reconciler.emulator.state import State
 
     monkeypatch.setenv("CLEAR_KEY", "k1")
     path = tmp_path / "secret.yaml"
     path.write_text(
         f"{MANIFEST}---\napiVersion: reconciler/v1\nkind: Connection\n"
-        "metadata: {name: aoai, workspace: ws-clear}\nspec: {properties: {category: AzureOpenAI, "
-        "authType: ApiKey, target: 'https://x.openai.azure.com/', "
-        "credentials: {key: {fromEnv: CLEAR_KEY}}}}\n",
+        "metadata: {name: keyed, workspace: ws-clear}\nspec: {properties: {category: CustomKeys, "
+        "authType: CustomKeys, target: 'https://x.example.com/', "
+        "credentials: {keys: {x-api-key: {fromEnv: CLEAR_KEY}}}}}\n",
         encoding="utf-8",
     )
     code, out, err = _run(capsys, "apply", "--auto-approve", *_emulated(tmp_path), str(path))
@@ -225,6 +226,10 @@ def test_a_plan_keeps_nothing_in_the_emulator_state_so_a_read_only_one_serves_it
     monkeypatch.setattr(State, "save", refused)
     code, out, err = _run(capsys, "plan", "--detailed-exitcode", *_emulated(tmp_path), str(path))
     assert code == 0, out + err  # the state was read: no changes
+    # export learns a CustomKeys connection's key names by the same POST.
+    exported = ["export", *_emulated(tmp_path), "--subscription", DEFAULT_SUBSCRIPTION]
+    code, out, err = _run(capsys, *exported, "--out", str(tmp_path / "exported"))
+    assert code == 0 and "1 secret variable(s) to set" in out, out + err
 
 
 def test_output_files_are_replaced_whole_or_not_at_all(
