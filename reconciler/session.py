@@ -147,15 +147,16 @@ def run_apply(
         playwright_endpoint=playwright_endpoint,
     )
     the_plan = run_async(made)
+    if saved_plan is not None:
+        # First: a saved plan's targets were not typed, and a stale plan is why they miss.
+        values = secrets.values_for_comparison(manifests.resources, env)
+        runner.check_saved(saved_plan, the_plan, values, saved=saved)
     missing = unmatched_targets(the_plan.changes, targets)
     if missing:
         raise UsageError(
             f"--target {', '.join(repr(t) for t in missing)} matches nothing declared or found "
             "in Azure; nothing was applied"
         )
-    if saved_plan is not None:
-        values = secrets.values_for_comparison(manifests.resources, env)
-        runner.check_saved(saved_plan, the_plan, values, saved=saved)
     sys.stdout.write(render_text(the_plan, color=color))
     if not the_plan.has_changes:
         return 0

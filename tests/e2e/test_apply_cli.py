@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -97,6 +98,27 @@ def test_applying_a_targeted_plan_with_other_targets_is_refused_before_reading_a
         str(EXAMPLES),
     )  # fmt: skip
     assert same.returncode == 0, same.stderr
+
+
+def test_a_targeted_saved_plan_whose_target_the_manifests_no_longer_declare_is_stale(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """The hub the plan was cut to is renamed in the manifests: apply says the manifests
+    changed (plan again), not "--target 'team-hub' matches nothing", a flag nobody typed."""
+    manifests = tmp_path / "manifests"
+    shutil.copytree(EXAMPLES, manifests)
+    saved = tmp_path / "plan.json"
+    made = azure.process(
+        "plan", "--endpoint", azure.url, "--target", "team-hub", "--out", str(saved),
+        str(manifests),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    hub = manifests / "hub.yaml"
+    hub.write_text(hub.read_text(encoding="utf-8").replace("team-hub", "team-hub2"), "utf-8")
+    applied = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(manifests))
+    assert applied.returncode == 1
+    assert "the manifests changed since" in applied.stderr, applied.stderr
+    assert azure.emulator.stats()["puts"] == {}
 
 
 def test_a_saved_plan_of_format_version_1_is_refused_in_one_line_before_reading_azure(
