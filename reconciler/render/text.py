@@ -148,6 +148,8 @@ def render_text(plan: Plan, *, color: bool = False, title: str = "plan") -> str:
         lines.append(f"Nothing to apply; {plan.count(Action.READ)} finding(s) to review.")
     elif not plan.has_changes and title == "destroy plan":
         lines.append("Nothing to delete.")  # what is declared is gone: Azure does not match
+    elif not plan.has_changes and plan.targets:  # the rest was left out, not found unchanged
+        lines.append("No changes within --target: Azure matches the manifests there.")
     elif not plan.has_changes:
         lines.append("No changes: Azure matches the manifests.")
     return "\n".join(lines) + "\n"

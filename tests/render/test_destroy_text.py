@@ -35,3 +35,11 @@ def test_a_destroy_plan_with_nothing_to_delete_says_nothing_is_left_to_delete() 
 
 def test_a_plan_with_no_changes_still_says_azure_matches_the_manifests() -> None:
     assert render_text(_all_gone()).rstrip().endswith("No changes: Azure matches the manifests.")
+
+
+def test_a_targeted_plan_with_no_changes_claims_no_more_than_its_slice() -> None:
+    """Its note says the rest was left out, not found unchanged: the last line, which a CI log
+    shows first, must not say the opposite."""
+    targeted = Plan(changes=(), notes=("This plan is cut to --target 'ws1': …",), targets=("ws1",))
+    last = render_text(targeted).rstrip().splitlines()[-1]
+    assert last == "No changes within --target: Azure matches the manifests there.", last
