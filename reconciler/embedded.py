@@ -12,8 +12,12 @@ import tempfile
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.manifest.model import ManifestSet
+
+if TYPE_CHECKING:
+    from reconciler.emulator import Emulator
 
 DEFAULT_EMULATOR_STATE = Path(".reconciler") / "emulator-state.json"
 
@@ -64,6 +68,21 @@ def _state_directory(state_file: Path, *, writes: bool) -> None:
         ) from None
 
 
+def stored_emulator(
+    state_file: Path, *, writes: bool, resource_groups: tuple[tuple[str, str], ...] = ()
+) -> Emulator:
+    """The emulator holding the state ``state_file`` keeps, if any. Only a command that
+    changes it (``writes``) has it saved back: the emulator saves after every request but a
+    GET, and a read-only command's POSTs (listsecrets, a notebook token) change nothing, so a
+    read-only state directory (a CI checkout) serves plan, drift and export."""
+    from reconciler.emulator import Emulator
+
+    emulator = Emulator(state_file=state_file, resource_groups=resource_groups)
+    if not writes:
+        emulator.state_file = None  # read above, never written
+    return emulator
+
+
 @contextlib.contextmanager
 def embedded_emulator(
     manifests: ManifestSet, state_file: Path, *, writes: bool = False
@@ -72,16 +91,13 @@ def embedded_emulator(
 
     State persists in ``state_file`` so that plan, apply and plan again (separate commands)
     see the same emulated Azure. ``writes``: the command changes it (apply, destroy); any
-    other reads the state and keeps nothing, though its POSTs (listsecrets, a notebook
-    token) would have the emulator save it.
+    other only reads it (:func:`stored_emulator`).
     """
-    from reconciler.emulator import Emulator, running
+    from reconciler.emulator import running
 
     _state_directory(state_file, writes=writes)
     groups, accounts = demo_seed(manifests, datetime.now(UTC))
-    emulator = Emulator(state_file=state_file, resource_groups=groups)
-    if not writes:
-        emulator.state_file = None  # read above, never written
+    emulator = stored_emulator(state_file, writes=writes, resource_groups=groups)
     for account, tokens in accounts.items():
         if account not in emulator.state.playwright:
             emulator.playwright.seed(account, tokens)

@@ -48,13 +48,12 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     if args.emulator:
         from reconciler.commands.common import emulator_state
-        from reconciler.embedded import DEFAULT_EMULATOR_STATE
-        from reconciler.emulator import Emulator, running
+        from reconciler.embedded import DEFAULT_EMULATOR_STATE, stored_emulator
+        from reconciler.emulator import running
 
         state = args.emulator_state or DEFAULT_EMULATOR_STATE
         with emulator_state(state):
-            emulator = Emulator(state_file=state)
-        emulator.state_file = None  # read, never written: export changes nothing
+            emulator = stored_emulator(state, writes=False)
         with running(emulator) as url:
             exported = run(url)
     else:
