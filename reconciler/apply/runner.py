@@ -119,30 +119,7 @@ def check_saved(
     changes = saved["changes"]
     if saved.get("manifest_digest") != plan.manifest_digest:
         raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
-    current = {c.address.lower(): c for c in plan.changes}
-    for change in changes:
-        now = current.get(change["address"].lower())
-        # The code too: a workspace reviewed as still provisioning (apply waits) that has
-        # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
-        if (
-            now is None
-            or now.fingerprint != change.get("fingerprint")
-            or now.action.value != change.get("action")
-            or now.code.value != change.get("code")
-        ):
-            raise UsageError(
-                f"{change['address']} changed in Azure since {saved_path} was "
-                "made; the saved plan is stale: plan again"
-            )
-    # By address, not by count: a change written twice must not make room for one never shown.
-    held = {change["address"].lower() for change in changes}
-    unseen = sorted(now.address for key, now in current.items() if key not in held)
-    if unseen:
-        raise UsageError(
-            f"the set of resources changed since {saved_path} was made (it holds "
-            f"{len(held)}, a plan now finds {len(current)}: {unseen[0]} is not in it); "
-            "plan again"
-        )
+    _same_changes(saved_path, changes, plan)
     if secret_values is None:
         return
     if "secret_check" not in saved:
@@ -161,6 +138,39 @@ def check_saved(
         raise UsageError(
             f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
             "made; the reviewed plan never showed these values: plan again"
+        )
+
+
+def _same_changes(saved_path: Path, changes: list[dict[str, Any]], plan: Plan) -> None:
+    """Refuse unless the plan apply makes now holds exactly the saved changes, each as it
+    was reviewed (what it found in Azure, what it would do and why)."""
+    current = {c.address.lower(): c for c in plan.changes}
+    for change in changes:
+        now = current.get(change["address"].lower())
+        if now is None:  # outside the slice the plan now makes, or gone from Azure (unmanaged)
+            raise UsageError(
+                f"{change['address']} is in {saved_path} but not in the plan apply makes now; "
+                "the saved plan is stale: plan again"
+            )
+        # The code too: a workspace reviewed as still provisioning (apply waits) that has
+        # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
+        if (
+            now.fingerprint != change.get("fingerprint")
+            or now.action.value != change.get("action")
+            or now.code.value != change.get("code")
+        ):
+            raise UsageError(
+                f"{change['address']} changed in Azure since {saved_path} was "
+                "made; the saved plan is stale: plan again"
+            )
+    # By address, not by count: a change written twice must not make room for one never shown.
+    held = {change["address"].lower() for change in changes}
+    unseen = sorted(now.address for key, now in current.items() if key not in held)
+    if unseen:
+        raise UsageError(
+            f"the set of resources changed since {saved_path} was made (it holds "
+            f"{len(held)}, a plan now finds {len(current)}: {unseen[0]} is not in it); "
+            "plan again"
         )
 
 

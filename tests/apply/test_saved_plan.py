@@ -88,6 +88,20 @@ def test_a_saved_plan_padded_with_a_repeated_change_cannot_let_another_one_throu
         check_saved(path, Plan(changes=(_created("ws-a"), _created("ws-b")), manifest_digest="d"))
 
 
+def test_a_saved_change_missing_from_the_plan_now_is_not_said_to_have_changed_in_azure(
+    tmp_path: Path,
+) -> None:
+    """Its targets narrowed by hand, the plan apply makes lacks a change the file holds: that
+    is what the refusal says, rather than blaming Azure, which nothing read as changed."""
+    reviewed = {"address": "Workspace/s/rg/ws-a", "action": "create", "code": "not_found"}
+    path = _saved(tmp_path, changes=[{**reviewed, "fingerprint": "f"}], targets=["ws-b"])
+    with pytest.raises(UsageError) as refused:
+        check_saved(path, Plan(changes=(_created("ws-b"),), manifest_digest="d"))
+    assert "Workspace/s/rg/ws-a is in" in str(refused.value)
+    assert "but not in the plan apply makes now" in str(refused.value)
+    assert "changed in Azure" not in str(refused.value)
+
+
 def test_a_targeted_saved_plan_is_applied_with_the_same_targets_however_written(
     tmp_path: Path,
 ) -> None:
