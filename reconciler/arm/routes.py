@@ -15,6 +15,7 @@ import os
 import ssl
 import urllib.request
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -34,6 +35,12 @@ def proxy_for(scheme: str, host: str, port: int | None = None) -> str | None:
 
     One named without a scheme (``proxy.corp:3128``) is an http:// proxy, as curl, requests
     and httpx read it (``urlsplit`` would take ``proxy.corp`` for its scheme)."""
+    named = _named_proxy(scheme, host, port)
+    return None if named is None else named[0]
+
+
+def _named_proxy(scheme: str, host: str, port: int | None) -> tuple[str, str] | None:
+    """:func:`proxy_for`'s proxy, and the variable it came from (errors name it)."""
     if hosts.is_loopback_literal(host):
         # No proxy can reach this machine's loopback: a request to it sent through one would
         # carry its token and body (in the clear, to an http:// endpoint) to a machine that
@@ -41,12 +48,40 @@ def proxy_for(scheme: str, host: str, port: int | None = None) -> str | None:
         # and with it Terraform, decides).
         return None
     proxies = urllib.request.getproxies_environment()
-    proxy = proxies.get(scheme) or proxies.get("all")
+    key = scheme if proxies.get(scheme) else "all"
+    proxy = proxies.get(key)
     if not proxy or urllib.request.proxy_bypass(host):
         return None
     if port is not None and urllib.request.proxy_bypass(f"{host}:{port}"):
         return None
-    return proxy if "://" in proxy else f"http://{proxy}"
+    return (proxy if "://" in proxy else f"http://{proxy}"), _variable(f"{key}_proxy", proxy)
+
+
+def _variable(lower: str, value: str) -> str:
+    """The variable urllib read ``value`` from: ``https_proxy`` over ``HTTPS_PROXY``, as it
+    reads them (either spelling, whichever holds the value)."""
+    if os.environ.get(lower) == value:
+        return lower
+    same = [name for name in os.environ if name.lower() == lower and os.environ[name] == value]
+    return same[0] if same else lower.upper()
+
+
+@dataclass(frozen=True)
+class Via:
+    """A proxy as errors name it: where it listens and the variable naming it; never its URL
+    (it may carry a user name and password)."""
+
+    address: str  # host:port, https://host:port for an https:// proxy
+    variable: str
+
+    def __str__(self) -> str:
+        return f"{self.address} ({self.variable})"
+
+    @classmethod
+    def of(cls, url: httpx.URL, variable: str) -> Via:
+        host = f"[{url.host}]" if ":" in url.host else url.host
+        port = url.port or (443 if url.scheme == "https" else 80)
+        return cls(f"{'https://' if url.scheme == 'https' else ''}{host}:{port}", variable)
 
 
 class Routes(httpx.AsyncBaseTransport):
@@ -61,6 +96,7 @@ class Routes(httpx.AsyncBaseTransport):
         self._through = through
         self._proxies: dict[str, httpx.AsyncBaseTransport] = {}
         self._by_origin: dict[tuple[str, str, int | None], httpx.AsyncBaseTransport] = {}
+        self._via: dict[tuple[str, str, int | None], Via] = {}
 
     def transport_for(self, url: httpx.URL) -> httpx.AsyncBaseTransport:
         origin = (url.scheme, url.host, url.port)
@@ -69,10 +105,15 @@ class Routes(httpx.AsyncBaseTransport):
             transport = self._by_origin[origin] = self._route(*origin)
         return transport
 
+    def via(self, url: httpx.URL) -> Via | None:
+        """The proxy requests to ``url`` went through, if they went through one."""
+        return self._via.get((url.scheme, url.host, url.port))
+
     def _route(self, scheme: str, host: str, port: int | None) -> httpx.AsyncBaseTransport:
-        proxy = proxy_for(scheme, host, port)
-        if proxy is None:
+        named = _named_proxy(scheme, host, port)
+        if named is None:
             return self.direct
+        proxy, variable = named
         if proxy not in self._proxies:
             # Never the proxy's URL itself, nor httpx's words on it: it may carry a user name
             # and password.
@@ -90,6 +131,7 @@ class Routes(httpx.AsyncBaseTransport):
                     f"proxy; this tool speaks to http:// and https:// proxies only"
                 )
             self._proxies[proxy] = self._through(proxy)
+        self._via[scheme, host, port] = Via.of(httpx.URL(proxy), variable)
         return self._proxies[proxy]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
@@ -98,6 +140,12 @@ class Routes(httpx.AsyncBaseTransport):
     async def aclose(self) -> None:
         for transport in (self.direct, *self._proxies.values()):
             await transport.aclose()
+
+
+def via(transport: httpx.AsyncBaseTransport, url: httpx.URL) -> Via | None:
+    """The proxy ``transport`` sent requests to ``url`` through, if any (a transport given by
+    the caller, or the client's own pools alone, send none through one)."""
+    return transport.via(url) if isinstance(transport, Routes) else None
 
 
 def routes_for(

@@ -8,6 +8,7 @@ import asyncio
 import os
 import random
 import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -464,3 +465,77 @@ def test_the_process_says_which_ca_bundle_it_cannot_load(tmp_path: Path, variabl
     assert done.returncode == 1
     assert done.stderr.startswith(f"error: cannot load the CA certificates of {variable}=")
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"HTTPS_PROXY": "http://ci:hunter2@proxy.corp:3128"}, "proxy.corp:3128 (HTTPS_PROXY)"),
+        ({"https_proxy": "http://proxy.corp:3128"}, "proxy.corp:3128 (https_proxy)"),
+        ({"HTTPS_PROXY": "ci:hunter2@proxy.corp:3128"}, "proxy.corp:3128 (HTTPS_PROXY)"),
+        ({"ALL_PROXY": "http://proxy.corp"}, "proxy.corp:80 (ALL_PROXY)"),
+        ({"HTTPS_PROXY": "https://ci:hunter2@proxy.corp"}, "https://proxy.corp:443 (HTTPS_PROXY)"),
+        ({"HTTPS_PROXY": "http://[fd00::1]:3128"}, "[fd00::1]:3128 (HTTPS_PROXY)"),
+    ],
+)
+def test_a_proxy_is_named_by_where_it_listens_and_its_variable(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], named: str
+) -> None:
+    """What an error says of the proxy a request went through: never its URL (user name and
+    password), but which of the variables to fix."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    routes = Routes(_direct(), _Proxies())
+    routes.transport_for(ARM)
+    assert str(routes.via(ARM)) == named
+    assert routes.via(httpx.URL("https://127.0.0.1:8443/x")) is None
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_proxy_that_is_down_is_what_the_error_and_the_retries_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not "no answer from management.azure.com: connection refused", which sends users to
+    debug Azure. Retried as any refused connection (a proxy restarting), said out loud."""
+    port = _closed_port()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://ci:hunter2@127.0.0.1:{port}")
+    time, said = FakeTime(), []
+    client = ArmClient(
+        "https://management.azure.com",
+        StaticToken("tok-canary"),
+        clock=time,
+        sleep=time.sleep,
+        notify=said.append,
+    )
+
+    async def go() -> None:
+        async with client:
+            await client.request("GET", "/subscriptions")
+
+    with pytest.raises(TransportError) as failed:
+        asyncio.run(go())
+    proxy = f"could not connect to the proxy 127.0.0.1:{port} (HTTPS_PROXY): connection refused"
+    assert str(failed.value).startswith(f"{proxy}, after 3 attempt(s) to send GET /subscriptions")
+    assert time.slept == [0.5, 1.0]
+    assert [line.split(";")[0] for line in said] == [f"{proxy} (GET /subscriptions)"] * 2
+    assert all("hunter2" not in text and "ci:" not in text for text in [*said, str(failed.value)])
+
+
+def test_a_failure_past_the_proxy_names_the_proxy_it_went_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy that opens the tunnel and hangs up was reached: not "could not connect to the
+    proxy", but ARM's host was not reached either; the proxy is named beside it."""
+    time = FakeTime()
+    error, connects = asyncio.run(
+        _through_a_proxy_answering(b"HTTP/1.1 200 Connection established", monkeypatch, time)
+    )
+    assert connects == 3
+    assert str(error).startswith("no answer from management.azure.com through the proxy 127.0.0.1:")
+    assert "(HTTPS_PROXY) for GET /subscriptions after 3 attempt(s)" in str(error)
+    assert "could not connect" not in str(error) and "hunter2" not in str(error)

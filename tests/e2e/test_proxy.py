@@ -13,6 +13,7 @@ certificate stands for that CA here.
 from __future__ import annotations
 
 import json
+import socket
 from pathlib import Path
 
 import pytest
@@ -133,3 +134,31 @@ def test_ssl_cert_file_wins_over_requests_ca_bundle(tmp_path: Path) -> None:
     assert untrusted.returncode == 1
     assert untrusted.stderr.count("\n") == 1, untrusted.stderr
     assert f"not in the CA bundle SSL_CERT_FILE names ({wrong})" in untrusted.stderr
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_proxy_that_is_down_is_named_not_azure(tmp_path: Path) -> None:
+    """HTTPS_PROXY at a closed port: the error names the proxy (host and port, never its user
+    name or password) and the variable, not "connection refused" from management.azure.com,
+    which sends users to debug Azure."""
+    (tmp_path / "ws.yaml").write_text(WORKSPACE)
+    port = _closed_port()
+    planned = cli(
+        tmp_path,
+        *("plan", "--endpoint", f"https://{ARM}", "--retries", "0", "--secrets", "skip"),
+        "ws.yaml",
+        HTTPS_PROXY=f"http://user:secretpw@127.0.0.1:{port}",
+        **_signed_in_with_the_azure_cli(tmp_path),
+    )
+    assert planned.returncode == 1
+    assert planned.stderr.startswith(
+        f"error: could not connect to the proxy 127.0.0.1:{port} (HTTPS_PROXY): connection refused"
+    ), planned.stderr
+    assert planned.stderr.count("\n") == 1 and "Traceback" not in planned.stderr
+    said = planned.stdout + planned.stderr
+    assert "secretpw" not in said and "user" not in said
