@@ -288,21 +288,21 @@ class ArmClient:
         problem = _untrusted_certificate(exc)
         if problem is not None:
             raise TransportError(untrusted(host, problem), request_id=request_id) from exc
+        # Through a proxy, a connection that could not be made is one to the proxy: naming
+        # the ARM host would send the user to debug Azure.
+        proxy = via(self._transport, httpx.URL(url))
         status = _proxy_status(exc)
         if status is not None and status not in RETRY_STATUSES:
             # A proxy that refuses the tunnel (407 wants credentials, 403 forbids the host)
             # refuses it again: say so at once, not after a minute of retries.
             raise TransportError(
-                f"the proxy refused to carry {where} to {host} (HTTP {status} from the "
-                f"proxy{_PROXY_HINTS.get(status, '')})",
+                f"the proxy{f' {proxy}' if proxy else ''} refused to carry {where} to {host} "
+                f"(HTTP {status} from the proxy{_PROXY_HINTS.get(status, '')})",
                 request_id=request_id,
             ) from exc
         refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         limit = self.retry.connect_attempts if refused else self.retry.max_attempts
         delay = 0.5 * 2 ** (attempt - 1) if refused else self._backoff(attempt)
-        # Through a proxy, a connection that could not be made is one to the proxy: naming
-        # the ARM host would send the user to debug Azure.
-        proxy = via(self._transport, httpx.URL(url))
         unreached = _unreached(exc) if proxy is not None and refused else None
         if attempt >= min(limit, self.retry.max_attempts) or not self._may_wait(started, delay):
             raise TransportError(

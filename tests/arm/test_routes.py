@@ -183,11 +183,11 @@ def test_a_proxy_refusing_the_tunnel_fails_at_once_saying_so(
     line = f"HTTP/1.1 {status} Go away ##vso[task.setvariable variable=x]y".encode()
     error, connects = asyncio.run(_through_a_proxy_answering(line, monkeypatch, time))
     assert connects == 1 and time.slept == []
-    assert (
-        f"the proxy refused to carry GET /subscriptions to management.azure.com (HTTP {status}"
-        in str(error)
+    assert "the proxy 127.0.0.1:" in str(error) and "(HTTPS_PROXY) refused to carry" in str(error)
+    assert f"refused to carry GET /subscriptions to management.azure.com (HTTP {status}" in str(
+        error
     )
-    assert "##vso" not in str(error) and "hunter2" not in str(error)
+    assert "##vso" not in str(error) and "hunter2" not in str(error) and "ci:" not in str(error)
 
 
 def test_a_proxy_whose_upstream_fails_is_retried_like_any_gateway(
