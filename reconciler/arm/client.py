@@ -445,7 +445,9 @@ def _transport_reason(exc: BaseException, timeout: float) -> str:
     if status is not None:
         return f"the proxy answered HTTP {status}"
     if isinstance(exc, httpx.ConnectError):
-        return "connection refused or unreachable"
+        # Refused and unreachable reach no server; otherwise one answered the connection and
+        # hung up on it (a load balancer with no backend, a port speaking something else).
+        return _unreached(exc) or "the connection was closed before its TLS handshake completed"
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"timed out: no complete answer within {timeout:g} s"
     return type(exc).__name__
