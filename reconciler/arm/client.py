@@ -436,6 +436,15 @@ def _unreached(exc: BaseException) -> str | None:
     return None
 
 
+def _hung_up(exc: BaseException) -> str | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLEOFError | ConnectionResetError):
+            return "the connection was closed before its TLS handshake completed"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 _UNREACHABLE = {errno.EHOSTUNREACH: "host unreachable", errno.ENETUNREACH: "network unreachable"}
 
 
@@ -445,9 +454,9 @@ def _transport_reason(exc: BaseException, timeout: float) -> str:
     if status is not None:
         return f"the proxy answered HTTP {status}"
     if isinstance(exc, httpx.ConnectError):
-        # Refused and unreachable reach no server; otherwise one answered the connection and
-        # hung up on it (a load balancer with no backend, a port speaking something else).
-        return _unreached(exc) or "the connection was closed before its TLS handshake completed"
+        # Refused and unreachable reach no server; a hang-up in the TLS handshake did (a load
+        # balancer with no backend, a port speaking something else).
+        return _unreached(exc) or _hung_up(exc) or "the connection could not be made"
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"timed out: no complete answer within {timeout:g} s"
     return type(exc).__name__
