@@ -24,8 +24,9 @@ from reconciler.arm.connect import Target, arm_client
 from reconciler.arm.loop import run_async
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
-from reconciler.plan.model import FORMAT_VERSION, Action, Plan
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan
 from reconciler.render import safe
+from reconciler.render.json import field_diffs
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
 
@@ -47,6 +48,8 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read saved plan {where}: {error.reason}") from None
     except ValueError as exc:
         raise UsageError(f"cannot read saved plan {saved_path}: {exc}") from exc
+    except RecursionError:  # brackets nested past the decoder's recursion: no plan of ours
+        raise UsageError(f"cannot read saved plan {saved_path}: nested too deeply") from None
     if not isinstance(saved, dict) or "format_version" not in saved:
         raise UsageError(f"{saved_path} is not a plan of format version {FORMAT_VERSION}")
     version = saved["format_version"]
@@ -72,7 +75,23 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
             f"{saved_path} is not a plan this tool wrote: 'changes' must be a list of "
             "changes with an address; plan again"
         )
+    seen: set[str] = set()
+    for change in changes:
+        address = change["address"]
+        if address.lower() in seen:
+            # One entry matched twice could stand for another never reviewed.
+            raise UsageError(
+                f"{saved_path} lists {address} twice: not a plan this tool wrote; plan again"
+            )
+        seen.add(address.lower())
     return saved
+
+
+def check_manifests(saved_path: Path, saved: Mapping[str, Any], digest: str) -> None:
+    """Refuse a saved plan made from other manifests (edited since, another commit's) before
+    Azure is read: ``digest`` is the manifests' own, which no answer of Azure changes."""
+    if saved.get("manifest_digest") != digest:
+        raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
 
 
 def check_saved(
@@ -88,8 +107,7 @@ def check_saved(
     if saved is None:
         saved = read_saved(saved_path)
     changes = saved["changes"]
-    if saved.get("manifest_digest") != plan.manifest_digest:
-        raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
+    check_manifests(saved_path, saved, plan.manifest_digest)
     current = {c.address.lower(): c for c in plan.changes}
     for change in changes:
         now = current.get(change["address"].lower())
@@ -104,6 +122,13 @@ def check_saved(
             raise UsageError(
                 f"{change['address']} changed in Azure since {saved_path} was "
                 "made; the saved plan is stale: plan again"
+            )
+        unshown = _fields_unlike(change, now)
+        if unshown:
+            raise UsageError(
+                f"{now.address}: apply would change {unshown} otherwise than "
+                f"{saved_path} showed (were plan and apply given the same options, such as "
+                "--strict?); plan again"
             )
     if len(current) != len(changes):
         raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
@@ -126,6 +151,22 @@ def check_saved(
             f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
             "made; the reviewed plan never showed these values: plan again"
         )
+
+
+def _fields_unlike(saved_change: Mapping[str, Any], now: Change) -> str:
+    """The field paths whose diff is not the one the saved plan shows ('' when all match):
+    the same manifests over the same Azure still differ under other options (``--strict``)."""
+    saved_diffs = saved_change.get("field_diffs")
+    reviewed = {
+        str(d.get("path")): d
+        for d in (saved_diffs if isinstance(saved_diffs, list) else [])
+        if isinstance(d, dict)
+    }
+    # Through JSON, as the saved plan went: tuples read back as lists.
+    current = {d["path"]: d for d in json.loads(json.dumps(field_diffs(now)))}
+    unlike = [path for path, diff in current.items() if reviewed.get(path) != diff]
+    unlike += [path for path in reviewed if path not in current]
+    return ", ".join(unlike)  # shown escaped, as every error line is
 
 
 _WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE_REQUIRED})

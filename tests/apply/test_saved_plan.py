@@ -11,7 +11,7 @@ import pytest
 from reconciler.apply.runner import check_saved
 from reconciler.errors import UsageError
 from reconciler.manifest.model import Kind
-from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan, ReasonCode
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, FieldDiff, Plan, ReasonCode
 
 
 def _saved(tmp_path: Path, **fields: object) -> Path:
@@ -112,3 +112,59 @@ def test_a_saved_destroy_plan_is_never_applied(tmp_path: Path) -> None:
     path = _saved(tmp_path, command="destroy")
     with pytest.raises(UsageError, match="is a destroy plan; apply does not delete"):
         check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def test_a_saved_plan_nested_too_deep_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A hand-edited or hostile plan of nested brackets exhausts the JSON decoder's recursion:
+    refused as a plan it cannot read, naming the file."""
+    path = tmp_path / "plan.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(UsageError, match=rf"cannot read saved plan {path}: nested too deeply"):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def _update(address: str, *diffs: FieldDiff) -> Change:
+    return Change(
+        address=address,
+        kind=Kind("Workspace"),
+        action=Action.UPDATE,
+        code=ReasonCode.FIELDS_DIFFER,
+        reason="fields differ",
+        workspace=address,
+        fingerprint="sha256:aa",
+        diffs=diffs,
+    )
+
+
+def _saved_change(change: Change) -> dict[str, object]:
+    from reconciler.render.json import plan_document
+
+    document = plan_document(Plan(changes=(change,), manifest_digest="d"))
+    return dict(json.loads(json.dumps(document))["changes"][0])
+
+
+def test_a_saved_plan_listing_a_resource_twice_is_refused(tmp_path: Path) -> None:
+    """Two entries for one resource and none for another (a hand-edited plan): the other was
+    never reviewed, so the plan is refused, not matched by its count of entries."""
+    first, second = _update("Workspace/s/rg/ws1"), _update("Workspace/s/rg/ws2")
+    path = _saved(tmp_path, changes=[_saved_change(first), _saved_change(first)])
+    with pytest.raises(UsageError, match=rf"{path} lists Workspace/s/rg/ws1 twice"):
+        check_saved(path, Plan(changes=(first, second), manifest_digest="d"))
+
+
+def test_a_saved_plan_is_refused_when_apply_would_change_other_fields(tmp_path: Path) -> None:
+    """Same manifests, same Azure, but apply run with other options than the plan (say
+    ``--strict``, which also removes live fields the manifest leaves out): the fields apply
+    would change are not the ones the reviewed plan showed, so it is refused, naming them."""
+    address = "Workspace/s/rg/ws1"
+    reviewed = _update(address, FieldDiff("properties.friendlyName", "Portal", "Ours"))
+    now = _update(
+        address,
+        FieldDiff("properties.friendlyName", "Portal", "Ours"),
+        FieldDiff("tags", {"costcenter": "42"}, None),
+    )
+    path = _saved(tmp_path, changes=[_saved_change(reviewed)])
+    shown = rf"{address}: apply would change tags otherwise than {path} showed"
+    with pytest.raises(UsageError, match=shown):
+        check_saved(path, Plan(changes=(now,), manifest_digest="d"))
+    check_saved(path, Plan(changes=(reviewed,), manifest_digest="d"))  # the same: applied
