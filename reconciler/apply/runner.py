@@ -109,13 +109,13 @@ def check_saved(
     changes = saved["changes"]
     check_manifests(saved_path, saved, plan.manifest_digest)
     current = {c.address.lower(): c for c in plan.changes}
+    _check_same_resources(saved_path, changes, current)
     for change in changes:
-        now = current.get(change["address"].lower())
+        now = current[change["address"].lower()]
         # The code too: a workspace reviewed as still provisioning (apply waits) that has
         # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
         if (
-            now is None
-            or now.fingerprint != change.get("fingerprint")
+            now.fingerprint != change.get("fingerprint")
             or now.action.value != change.get("action")
             or now.code.value != change.get("code")
         ):
@@ -130,8 +130,6 @@ def check_saved(
                 f"{saved_path} showed (were plan and apply given the same options, such as "
                 "--strict?); plan again"
             )
-    if len(current) != len(changes):
-        raise UsageError(f"the set of resources changed since {saved_path} was made; plan again")
     if secret_values is None:
         return
     if "secret_check" not in saved:
@@ -151,6 +149,23 @@ def check_saved(
             f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
             "made; the reviewed plan never showed these values: plan again"
         )
+
+
+def _check_same_resources(
+    saved_path: Path, changes: list[dict[str, Any]], current: Mapping[str, Change]
+) -> None:
+    """Refuse a saved plan listing other resources than this plan, naming one: Azure moved
+    (a resource made or deleted since), or plan and apply chose other resources."""
+    listed = {c["address"].lower(): c["address"] for c in changes}
+    why = "(changed in Azure since, or plan and apply were given other --target or --shard)"
+    for key, address in listed.items():
+        if key not in current:
+            raise UsageError(f"{address} is in {saved_path} but not in this plan {why}; plan again")
+    for key, change in current.items():
+        if key not in listed:
+            raise UsageError(
+                f"{change.address} is in this plan but not in {saved_path} {why}; plan again"
+            )
 
 
 def _fields_unlike(saved_change: Mapping[str, Any], now: Change) -> str:

@@ -168,3 +168,22 @@ def test_a_saved_plan_is_refused_when_apply_would_change_other_fields(tmp_path: 
     with pytest.raises(UsageError, match=shown):
         check_saved(path, Plan(changes=(now,), manifest_digest="d"))
     check_saved(path, Plan(changes=(reviewed,), manifest_digest="d"))  # the same: applied
+
+
+def test_a_saved_plan_for_other_targets_says_so_not_that_azure_changed(tmp_path: Path) -> None:
+    """``plan --target A --out`` applied with ``apply --plan`` alone (or the other way round,
+    or another ``--shard``): the resource sets differ though nothing moved in Azure. The
+    refusal names a resource on one side only and says both causes."""
+    first, second = _update("Workspace/s/rg/ws1"), _update("Workspace/s/rg/ws2")
+    (tmp_path / "narrow").mkdir(), (tmp_path / "wide").mkdir()
+    narrow = _saved(tmp_path / "narrow", changes=[_saved_change(first)])
+    with pytest.raises(
+        UsageError, match=rf"Workspace/s/rg/ws2 is in this plan but not in {narrow}"
+    ):
+        check_saved(narrow, Plan(changes=(first, second), manifest_digest="d"))
+    wide = _saved(tmp_path / "wide", changes=[_saved_change(first), _saved_change(second)])
+    with pytest.raises(UsageError, match=rf"Workspace/s/rg/ws2 is in {wide} but not in this plan"):
+        check_saved(wide, Plan(changes=(first,), manifest_digest="d"))
+    for path in (narrow, wide):
+        with pytest.raises(UsageError, match=r"other --target or --shard"):
+            check_saved(path, Plan(changes=(second,), manifest_digest="d"))
