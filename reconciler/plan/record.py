@@ -65,8 +65,13 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 def manifest_digest(manifests: ManifestSet) -> str:
     """Digest of what is declared (secret references, never values)."""
-    # Resolved: a Project's hub reference is part of what it declares.
-    parts = [[str(m.address), kinds.resolve(m).spec] for m in manifests.resources] + [
+    # Resolved: a Project's hub reference is part of what it declares. So is the api-version
+    # a document is written for, which decides what apply reads and writes (named only when
+    # not its kind's default, so the digests of plans without one stay as they were).
+    parts = [
+        [str(m.address), kinds.resolve(m).spec, *([m.api_version] if m.api_version else [])]
+        for m in manifests.resources
+    ] + [
         [
             p.name,
             p.endpoint,

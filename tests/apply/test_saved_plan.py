@@ -187,3 +187,32 @@ def test_a_saved_plan_for_other_targets_says_so_not_that_azure_changed(tmp_path:
     for path in (narrow, wide):
         with pytest.raises(UsageError, match=r"other --target or --shard"):
             check_saved(path, Plan(changes=(second,), manifest_digest="d"))
+
+
+SUB = "00000000-1111-2222-3333-444444444444"
+
+
+def test_a_saved_plan_is_refused_when_a_document_names_another_api_version(
+    tmp_path: Path,
+) -> None:
+    """The api-version a document is written for (metadata.apiVersion, or its Defaults'
+    apiVersions) decides what apply reads and writes: a plan reviewed at the default version
+    is not the plan of the same spec at 2025-09-01, so the manifests changed."""
+    from reconciler.manifest.load import load
+    from reconciler.plan.record import manifest_digest
+
+    document = """apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: av-ws, subscription: {sub}, resourceGroup: rg{extra}}}
+spec: {{location: westeurope, properties: {{friendlyName: two}}}}
+"""
+    digests = []
+    for extra in ("", ', apiVersion: "2025-09-01"'):
+        path = tmp_path / "ws.yaml"
+        path.write_text(document.format(sub=SUB, extra=extra), encoding="utf-8")
+        loaded = load([path], env={})
+        assert loaded.ok, [p.render() for p in loaded.problems]
+        digests.append(manifest_digest(loaded.manifests))
+    saved = _saved(tmp_path, manifest_digest=digests[0])
+    with pytest.raises(UsageError, match=rf"the manifests changed since {saved} was made"):
+        check_saved(saved, Plan(changes=(), manifest_digest=digests[1]))
