@@ -85,9 +85,22 @@ def _export(kind: ResourceKind, body: Body, parent: Body | None, names: Any) -> 
     it (``metadata.apiVersion``), so plan and apply speak that version too."""
     assert kind.export is not None, f"{kind} declares no export"
     document, env_vars = kind.export(kind, body, parent, names)
+    _literal(document)
     if kind.api_version != kinds.of(kind.kind).api_version:
         document["metadata"]["apiVersion"] = kind.api_version
     return document, env_vars
+
+
+def _literal(node: Any) -> None:
+    """Write every ``${`` of a value as ``$${``, in place: in a manifest ``${NAME}`` is a
+    variable, and a value read from Azure (a shell snippet in a description) is a literal.
+    Keys are never substituted, so they stay as they are."""
+    items = node.items() if isinstance(node, dict) else enumerate(node)
+    for key, value in list(items):
+        if isinstance(value, str) and "${" in value:
+            node[key] = value.replace("${", "$${")
+        elif isinstance(value, (dict, list)):
+            _literal(value)
 
 
 def at_version(kind: ResourceKind, api_version: str) -> ResourceKind:

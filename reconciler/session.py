@@ -29,6 +29,7 @@ from reconciler.plan.deciding import Deciding
 from reconciler.plan.destroy import DestroyOptions, destroy_plan
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options, plan
+from reconciler.plan.record import manifest_digest
 from reconciler.plan.targeting import unmatched_targets
 from reconciler.playwright.audit import evaluate
 from reconciler.read.live import read
@@ -132,8 +133,11 @@ def run_apply(
     from reconciler.render.text import render_text
 
     # A saved plan that cannot be applied (unreadable, another format) costs no call to Azure.
-    saved = runner.read_saved(saved_plan) if saved_plan is not None else None
-    if saved_plan is not None and saved is not None:
+    saved = None
+    if saved_plan is not None:
+        saved = runner.read_saved(saved_plan)
+        # Nor does one made from other manifests: they are known before anything is read.
+        runner.check_manifests(saved_plan, saved, manifest_digest(manifests))
         targets = runner.targets_for(saved_plan, saved, targets)
     if deadline is not None:
         # The deadline covers the whole command: the plan apply makes first included.

@@ -38,10 +38,15 @@ os.environ["PYTHONPATH"] = os.pathsep.join(
     p for p in (str(NETGUARD), str(REPO), os.environ.get("PYTHONPATH", "")) if p
 )
 # Nothing in the suite may pick up a real Azure identity from the machine, nor its proxy (a
-# runner's HTTPS_PROXY would carry the loopback emulator's traffic).
+# runner's HTTPS_PROXY would carry the loopback emulator's traffic), nor its CA bundles (the
+# trust store is read from them, first set wins: a machine's SSL_CERT_FILE would decide tests
+# of REQUESTS_CA_BUNDLE; tests reach only loopback, and name the certificates they trust).
+_CA_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")
 for _name in [n for n in os.environ if n.startswith(("AZURE_", "IDENTITY_", "MSI_"))]:
     del os.environ[_name]
 for _name in [n for n in os.environ if n.lower() in ("https_proxy", "http_proxy", "all_proxy")]:
+    del os.environ[_name]
+for _name in [n for n in os.environ if n.upper() in _CA_VARIABLES]:
     del os.environ[_name]
 
 

@@ -274,7 +274,10 @@ class Applier:
             return False
         manifest = self.manifests[change.address]
         kind = kind.at(manifest.api_version)  # written at the version its document is for
-        self.notify(Event(change.address, "started", change.action.value))
+        # Under a replaced parent, whatever the plan said, the resource is written anew.
+        parent = kind.parent.noun if kind.parent is not None else "parent"
+        doing = f"create (its {parent} was replaced)" if force else change.action.value
+        self.notify(Event(change.address, "started", doing))
         body: Any = None  # not built yet when a secret fails to resolve
         try:
             body = self._body(kind, manifest, change, force=force)

@@ -25,9 +25,10 @@ from reconciler.arm.connect import Target, arm_client
 from reconciler.arm.loop import run_async
 from reconciler.errors import UsageError
 from reconciler.manifest.model import ManifestSet
-from reconciler.plan.model import FORMAT_VERSION, Action, Plan
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan
 from reconciler.plan.targeting import normalised
 from reconciler.render import safe
+from reconciler.render.json import field_diffs
 
 MAX_SAVED_PLAN_BYTES = 64 * 1024 * 1024  # thousands of resources with their bodies fit well
 
@@ -49,6 +50,8 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
         raise UsageError(f"cannot read saved plan {where}: {error.reason}") from None
     except ValueError as exc:
         raise UsageError(f"cannot read saved plan {saved_path}: {exc}") from exc
+    except RecursionError:  # brackets nested past the decoder's recursion: no plan of ours
+        raise UsageError(f"cannot read saved plan {saved_path}: nested too deeply") from None
     if not isinstance(saved, dict) or "format_version" not in saved:
         raise UsageError(f"{saved_path} is not a plan of format version {FORMAT_VERSION}")
     version = saved["format_version"]
@@ -74,6 +77,15 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
             f"{saved_path} is not a plan this tool wrote: 'changes' must be a list of "
             "changes with an address; plan again"
         )
+    seen: set[str] = set()
+    for change in changes:
+        address = change["address"]
+        if address.lower() in seen:
+            # One entry matched twice could stand for another never reviewed.
+            raise UsageError(
+                f"{saved_path} lists {address} twice: not a plan this tool wrote; plan again"
+            )
+        seen.add(address.lower())
     targets = saved.get("targets", [])
     if not isinstance(targets, list) or not all(isinstance(t, str) for t in targets):
         raise UsageError(
@@ -81,6 +93,13 @@ def read_saved(saved_path: Path) -> dict[str, Any]:
             "addresses; plan again"
         )
     return saved
+
+
+def check_manifests(saved_path: Path, saved: Mapping[str, Any], digest: str) -> None:
+    """Refuse a saved plan made from other manifests (edited since, another commit's) before
+    Azure is read: ``digest`` is the manifests' own, which no answer of Azure changes."""
+    if saved.get("manifest_digest") != digest:
+        raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
 
 
 def targets_for(
@@ -117,9 +136,29 @@ def check_saved(
     if saved is None:
         saved = read_saved(saved_path)
     changes = saved["changes"]
-    if saved.get("manifest_digest") != plan.manifest_digest:
-        raise UsageError(f"the manifests changed since {saved_path} was made; plan again")
-    _same_changes(saved_path, changes, plan)
+    check_manifests(saved_path, saved, plan.manifest_digest)
+    current = {c.address.lower(): c for c in plan.changes}
+    _check_same_resources(saved_path, changes, current)
+    for change in changes:
+        now = current[change["address"].lower()]
+        # The code too: a workspace reviewed as still provisioning (apply waits) that has
+        # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
+        if (
+            now.fingerprint != change.get("fingerprint")
+            or now.action.value != change.get("action")
+            or now.code.value != change.get("code")
+        ):
+            raise UsageError(
+                f"{change['address']} changed in Azure since {saved_path} was "
+                "made; the saved plan is stale: plan again"
+            )
+        unshown = _fields_unlike(change, now)
+        if unshown:
+            raise UsageError(
+                f"{now.address}: apply would change {unshown} otherwise than "
+                f"{saved_path} showed (were plan and apply given the same options, such as "
+                "--strict?); plan again"
+            )
     if secret_values is None:
         return
     if "secret_check" not in saved:
@@ -141,37 +180,37 @@ def check_saved(
         )
 
 
-def _same_changes(saved_path: Path, changes: list[dict[str, Any]], plan: Plan) -> None:
-    """Refuse unless the plan apply makes now holds exactly the saved changes, each as it
-    was reviewed (what it found in Azure, what it would do and why)."""
-    current = {c.address.lower(): c for c in plan.changes}
-    for change in changes:
-        now = current.get(change["address"].lower())
-        if now is None:  # outside the slice the plan now makes, or gone from Azure (unmanaged)
+def _check_same_resources(
+    saved_path: Path, changes: list[dict[str, Any]], current: Mapping[str, Change]
+) -> None:
+    """Refuse a saved plan listing other resources than this plan, naming one: Azure moved
+    (a resource made or deleted since), or plan and apply chose other resources."""
+    listed = {c["address"].lower(): c["address"] for c in changes}
+    why = "(changed in Azure since, or plan and apply were given other --target or --shard)"
+    for key, address in listed.items():
+        if key not in current:
+            raise UsageError(f"{address} is in {saved_path} but not in this plan {why}; plan again")
+    for key, change in current.items():
+        if key not in listed:
             raise UsageError(
-                f"{change['address']} is in {saved_path} but not in the plan apply makes now; "
-                "the saved plan is stale: plan again"
+                f"{change.address} is in this plan but not in {saved_path} {why}; plan again"
             )
-        # The code too: a workspace reviewed as still provisioning (apply waits) that has
-        # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
-        if (
-            now.fingerprint != change.get("fingerprint")
-            or now.action.value != change.get("action")
-            or now.code.value != change.get("code")
-        ):
-            raise UsageError(
-                f"{change['address']} changed in Azure since {saved_path} was "
-                "made; the saved plan is stale: plan again"
-            )
-    # By address, not by count: a change written twice must not make room for one never shown.
-    held = {change["address"].lower() for change in changes}
-    unseen = sorted(now.address for key, now in current.items() if key not in held)
-    if unseen:
-        raise UsageError(
-            f"the set of resources changed since {saved_path} was made (it holds "
-            f"{len(held)}, a plan now finds {len(current)}: {unseen[0]} is not in it); "
-            "plan again"
-        )
+
+
+def _fields_unlike(saved_change: Mapping[str, Any], now: Change) -> str:
+    """The field paths whose diff is not the one the saved plan shows ('' when all match):
+    the same manifests over the same Azure still differ under other options (``--strict``)."""
+    saved_diffs = saved_change.get("field_diffs")
+    reviewed = {
+        str(d.get("path")): d
+        for d in (saved_diffs if isinstance(saved_diffs, list) else [])
+        if isinstance(d, dict)
+    }
+    # Through JSON, as the saved plan went: tuples read back as lists.
+    current = {d["path"]: d for d in json.loads(json.dumps(field_diffs(now)))}
+    unlike = [path for path, diff in current.items() if reviewed.get(path) != diff]
+    unlike += [path for path in reviewed if path not in current]
+    return ", ".join(unlike)  # shown escaped, as every error line is
 
 
 _WRITES = frozenset({Action.CREATE, Action.UPDATE, Action.REPLACE_REQUIRED})

@@ -86,18 +86,42 @@ def decode(answer: httpx.Response, method: str, url: str, request_id: str) -> An
     if not answer.content:
         return None
     try:
-        return answer.json()
+        body = answer.json()
+        if _within(body, MAX_DEPTH):
+            return body
+        why = f"JSON nested deeper than {MAX_DEPTH} levels"
+    except RecursionError:  # nested past the decoder's own recursion
+        why = f"JSON nested deeper than {MAX_DEPTH} levels"
     except ValueError:
-        if answer.status_code >= 400:
-            return None
         kind = answer.headers.get("content-type", "").split(";")[0].strip() or "no content type"
-        raise UnreadableAnswer(
-            f"HTTP {answer.status_code} with a body that is not JSON ({kind}, "
-            f"{len(answer.content)} bytes)",
-            method=method,
-            url=display(url),
-            request_id=request_id,
-        ) from None
+        why = f"a body that is not JSON ({kind}, {len(answer.content)} bytes)"
+    if answer.status_code >= 400:
+        return None
+    raise UnreadableAnswer(
+        f"HTTP {answer.status_code} with {why}",
+        method=method,
+        url=display(url),
+        request_id=request_id,
+    )
+
+
+# No ARM body nests more than a dozen levels; reading and comparing walk bodies recursively,
+# so a deeper one (a broken or hostile server's) is refused here, as the emulator refuses
+# requests nested deeper than 64 levels.
+MAX_DEPTH = 64
+
+
+def _within(node: Any, levels: int) -> bool:
+    """Whether ``node`` nests objects and arrays at most ``levels`` deep (the recursion is
+    bounded by ``levels``, so the check itself cannot run out of stack)."""
+    if not isinstance(node, (dict, list)):
+        return True
+    if levels == 0:
+        return False
+    for child in node.values() if isinstance(node, dict) else node:
+        if isinstance(child, (dict, list)) and not _within(child, levels - 1):
+            return False
+    return True
 
 
 def is_arm_error(body: Any) -> bool:

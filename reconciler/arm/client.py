@@ -5,7 +5,8 @@
   exponentially with full jitter, capped; everything stops at a total deadline.
 * A refused connection is retried briefly (an endpoint that is down or mistyped stays so),
   and every wait worth noticing is announced through ``notify``: a run is never silent while
-  it waits.
+  it waits. Through a proxy, a connection that could not be made is the proxy's: the error
+  names it (host and port, and its variable), not the ARM host.
 * ``timeout`` bounds a whole request, body included: a server trickling a byte at a time
   cannot hold a run past it (httpx's own timeouts bound each socket read only).
 * Values from the server that set a wait (``Retry-After``, ``x-ms-ratelimit-remaining-*``) are
@@ -28,8 +29,10 @@ escape (they are chained as the cause of a :class:`~reconciler.errors.TransportE
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
 import random
+import socket
 import ssl
 import time
 import uuid
@@ -50,7 +53,7 @@ from reconciler.arm.pacing import MAX_PACE as MAX_PACE
 from reconciler.arm.pacing import MAX_RETRY_AFTER as MAX_RETRY_AFTER
 from reconciler.arm.pacing import Budget
 from reconciler.arm.pacing import retry_after as retry_after
-from reconciler.arm.routes import routes_for, untrusted
+from reconciler.arm.routes import Via, routes_for, untrusted, via
 from reconciler.errors import DeadlineExceeded, TransportError
 
 log = logging.getLogger("reconciler.arm")
@@ -285,28 +288,40 @@ class ArmClient:
         problem = _untrusted_certificate(exc)
         if problem is not None:
             raise TransportError(untrusted(host, problem), request_id=request_id) from exc
+        # Through a proxy, a connection that could not be made is one to the proxy: naming
+        # the ARM host would send the user to debug Azure.
+        proxy = via(self._transport, httpx.URL(url))
         status = _proxy_status(exc)
         if status is not None and status not in RETRY_STATUSES:
             # A proxy that refuses the tunnel (407 wants credentials, 403 forbids the host)
             # refuses it again: say so at once, not after a minute of retries.
             raise TransportError(
-                f"the proxy refused to carry {where} to {host} (HTTP {status} from the "
-                f"proxy{_PROXY_HINTS.get(status, '')})",
+                f"the proxy{f' {proxy}' if proxy else ''} refused to carry {where} to {host} "
+                f"(HTTP {status} from the proxy{_PROXY_HINTS.get(status, '')})",
                 request_id=request_id,
             ) from exc
         refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         limit = self.retry.connect_attempts if refused else self.retry.max_attempts
         delay = 0.5 * 2 ** (attempt - 1) if refused else self._backoff(attempt)
+        unreached = _unreached(exc) if proxy is not None and refused else None
         if attempt >= min(limit, self.retry.max_attempts) or not self._may_wait(started, delay):
             raise TransportError(
-                f"no answer from {host} for {where} after {attempt} attempt(s): {reason}",
+                f"could not connect to the proxy {proxy}: {unreached}, after {attempt} "
+                f"attempt(s) to send {where} to {host}"
+                if unreached
+                else f"no answer from {_through(host, proxy)} for {where} after {attempt} "
+                f"attempt(s): {reason}",
                 request_id=request_id,
             ) from exc
         if refused or delay >= ANNOUNCE_WAITS_FROM:
             # Refused: the likeliest cause is a wrong or stopped endpoint; say so now.
             self.notify(
-                f"{reason} ({host}, {where}); "
-                f"retry {attempt} of {min(limit, self.retry.max_attempts) - 1} "
+                (
+                    f"could not connect to the proxy {proxy}: {unreached} ({where})"
+                    if unreached
+                    else f"{reason} ({_through(host, proxy)}, {where})"
+                )
+                + f"; retry {attempt} of {min(limit, self.retry.max_attempts) - 1} "
                 f"in {delay:.1f} s"
             )
         return delay
@@ -402,13 +417,46 @@ def _proxy_status(exc: BaseException) -> int | None:
     return int(words[0]) if words[0].isdigit() and len(words[0]) == 3 else None
 
 
+def _through(host: str, proxy: Via | None) -> str:
+    return host if proxy is None else f"{host} through the proxy {proxy}"
+
+
+def _unreached(exc: BaseException) -> str | None:
+    """Why a connection could not be made at all, when its cause says so unmistakably: then
+    no byte reached the far end (a TLS handshake that failed did reach it)."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ConnectionRefusedError):
+            return "connection refused"
+        if isinstance(cause, socket.gaierror):
+            return "its host name does not resolve"
+        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE:
+            return _UNREACHABLE[cause.errno]
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+def _hung_up(exc: BaseException) -> str | None:
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLEOFError | ConnectionResetError):
+            return "the connection was closed before its TLS handshake completed"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
+_UNREACHABLE = {errno.EHOSTUNREACH: "host unreachable", errno.ENETUNREACH: "network unreachable"}
+
+
 def _transport_reason(exc: BaseException, timeout: float) -> str:
     """What went wrong, in words; never the exception's text (it may quote a URL's query)."""
     status = _proxy_status(exc)
     if status is not None:
         return f"the proxy answered HTTP {status}"
     if isinstance(exc, httpx.ConnectError):
-        return "connection refused or unreachable"
+        # Refused and unreachable reach no server; a hang-up in the TLS handshake did (a load
+        # balancer with no backend, a port speaking something else).
+        return _unreached(exc) or _hung_up(exc) or "the connection could not be made"
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"timed out: no complete answer within {timeout:g} s"
     return type(exc).__name__

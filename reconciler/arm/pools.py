@@ -10,8 +10,8 @@ on two cores. A client's ``parallelism`` connections are therefore split into po
 :data:`POOL_SIZE`, and each request goes to the pool with the fewest requests in flight: the
 cost per request stays that of the smallest pool (~1.1 ms) whatever the parallelism.
 
-Nothing else changes: every pool is httpx's own transport, with one TLS context for all (built
-as httpx builds it, from ``verify`` and ``SSL_CERT_FILE``/``SSL_CERT_DIR``), the same
+Nothing else changes: every pool is httpx's own transport, with one TLS context for all (the
+client's trust store, :func:`reconciler.arm.routes.trust_store`), the same
 keep-alive rules and together the same number of connections. A request never waits in a full
 pool while another has room: the client sends at most ``parallelism`` requests at once (its
 semaphore), and the least busy pool then always has a free connection. Requests to be sent

@@ -177,7 +177,7 @@ def emulator_state(path: Path) -> Iterator[None]:
 
     try:
         yield
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         raise UsageError(
             f"cannot read the emulator state {path}: it is not a state file this version "
             f"wrote ({type(exc).__name__}); delete it to start from an empty emulator"

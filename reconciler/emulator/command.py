@@ -127,7 +127,7 @@ def run(
     except OSError as exc:
         print(f"error: cannot read the state file {args.state}: {exc.strerror}", file=sys.stderr)
         return 1
-    except (ValueError, KeyError, TypeError, AttributeError, IndexError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
         # Hand-edited or cut short by a kill: say what to do, not where the loader tripped.
         print(
             f"error: {args.state} is not a state file this emulator wrote "

@@ -17,11 +17,14 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 
-def self_signed(directory: Path, *names: str) -> tuple[Path, Path]:
+def self_signed(
+    directory: Path, *names: str, subject: str = "reconciler emulator"
+) -> tuple[Path, Path]:
     """Write ``cert.pem`` and ``key.pem`` for localhost/127.0.0.1/::1 and ``names``; return
-    their paths. (A test serving as management.azure.com behind a tunnelling proxy names it.)"""
+    their paths. (A test serving as management.azure.com behind a tunnelling proxy names it;
+    tests of several CAs give each its own ``subject``, as OpenSSL looks issuers up by it.)"""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "reconciler emulator")])
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()

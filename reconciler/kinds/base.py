@@ -119,8 +119,8 @@ class ResourceKind:
     # Whether a parent's list of this kind is read where none is declared in it (to report
     # what is there undeclared); False keeps plans of parents that declare none as they were.
     listed_where_undeclared: bool = True
-    # The POST action that returns the stored secrets (GET never does), and where in its
-    # answer they are; None: the kind holds no secrets.
+    # The POST action that returns the stored secrets (GET never does), and the object of its
+    # answer holding the secret fields (manifest.secrets.SECRET_FIELDS); None: no secrets.
     secrets_action: str | None = None
     secrets_at: tuple[str, ...] = ()
     # How apply writes the ownership marker into a body; None: the kind is never marked, so

@@ -19,6 +19,7 @@ from reconciler.kinds import document
 from reconciler.kinds.base import Body, Exported, ResourceKind
 from reconciler.kinds.workspace import WORKSPACE
 from reconciler.manifest.model import Kind
+from reconciler.manifest.secrets import SECRET_FIELDS
 from reconciler.schemas.node import Node
 
 KIND = Kind("Connection")
@@ -99,7 +100,10 @@ def export(
     # is, it stays in Azure and out of the exported manifest.
     metadata.pop(OWNER_KEY, None)
     props["metadata"] = metadata
-    props.pop("credentials", None)
+    # Secrets are never written, whatever the answer held: credentials become references
+    # below; the legacy value, a secret too, is left out.
+    for field in SECRET_FIELDS:
+        props.pop(field, None)
     cleaned = document.clean({"properties": props}, kind.node()) or CommentedMap()
     spec_props = cleaned.get("properties") or CommentedMap()
     credentials, env_vars = _credentials(kind, parent["name"], body, key_names)
@@ -138,7 +142,7 @@ CONNECTION = ResourceKind(
     server_defaults={"properties.isSharedToAll": False},
     ignored=frozenset({f"properties.metadata.{OWNER_KEY}"}),
     secrets_action="listsecrets",
-    secrets_at=("properties", "credentials"),
+    secrets_at=("properties",),  # credentials, and the legacy value beside them
     mark=mark,
     export=export,
     wants_key_names=wants_key_names,

@@ -277,7 +277,7 @@ def _at_version(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: C
 def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: Context) -> Change:
     """What to do with one declared resource, of any kind."""
     address = m.address
-    body = live.get(address)
+    body = strip_credentials(live.get(address))  # compared, shown: never a secret it answered
     after = redact(kind.without_inherited(m.spec, body))  # what a create sends
     parent = str(address) if kind.parent is None else str(kind.parent_address(address))
     warnings = _resource_group_warnings(address, live) if kind.top else []

@@ -30,13 +30,15 @@ def redact(spec: Any) -> Any:
 
 
 def strip_credentials(body: Any) -> Any:
-    """Live bodies never carry credentials; make sure a listsecrets answer cannot leak in."""
+    """Live bodies never carry secrets; make sure a listsecrets answer, or a service that
+    answers a GET with ``credentials`` or the legacy ``value`` (the fields a manifest may only
+    reference), cannot leak into a plan, compared or shown."""
     if not isinstance(body, dict):
         return body
     out = dict(body)
     props = out.get("properties")
-    if isinstance(props, dict) and "credentials" in props:
-        out["properties"] = {k: v for k, v in props.items() if k != "credentials"}
+    if isinstance(props, dict) and any(f in props for f in secrets.SECRET_FIELDS):
+        out["properties"] = {k: v for k, v in props.items() if k not in secrets.SECRET_FIELDS}
     return out
 
 
@@ -63,8 +65,13 @@ _CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"))
 
 def manifest_digest(manifests: ManifestSet) -> str:
     """Digest of what is declared (secret references, never values)."""
-    # Resolved: a Project's hub reference is part of what it declares.
-    parts = [[str(m.address), kinds.resolve(m).spec] for m in manifests.resources] + [
+    # Resolved: a Project's hub reference is part of what it declares. So is the api-version
+    # a document is written for, which decides what apply reads and writes (named only when
+    # not its kind's default, so the digests of plans without one stay as they were).
+    parts = [
+        [str(m.address), kinds.resolve(m).spec, *([m.api_version] if m.api_version else [])]
+        for m in manifests.resources
+    ] + [
         [
             p.name,
             p.endpoint,

@@ -279,7 +279,8 @@ async def _credentials(
             url=answer.url,
             request_id=answer.request_id,
         )
-    return found
+    # The secrets only (credentials, the legacy value): nothing else of the answer is kept.
+    return None if found is None else {k: found[k] for k in secrets.SECRET_FIELDS if k in found}
 
 
 def resource(body: Any, answer: Response, method: str) -> dict[str, Any]:

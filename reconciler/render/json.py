@@ -9,6 +9,20 @@ from reconciler.plan.model import FORMAT_VERSION, Change, Plan
 from reconciler.render import jsontext, safe
 
 
+def field_diffs(change: Change) -> list[dict[str, Any]]:
+    """The change's field diffs as the JSON plan (and a saved plan) holds them."""
+    return [
+        {
+            "path": d.path,
+            "before": d.before,
+            "after": d.after,
+            "sensitive": d.sensitive,
+            "create_only": d.create_only,
+        }
+        for d in change.diffs
+    ]
+
+
 def _change(change: Change) -> dict[str, Any]:
     out = {
         "address": change.address,
@@ -17,16 +31,7 @@ def _change(change: Change) -> dict[str, Any]:
         "code": change.code.value,
         "reason": change.reason,
         "workspace": change.workspace,
-        "field_diffs": [
-            {
-                "path": d.path,
-                "before": d.before,
-                "after": d.after,
-                "sensitive": d.sensitive,
-                "create_only": d.create_only,
-            }
-            for d in change.diffs
-        ],
+        "field_diffs": field_diffs(change),
         "warnings": list(change.warnings),
         "fingerprint": change.fingerprint,
         "before": change.before,

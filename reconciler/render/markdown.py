@@ -49,9 +49,12 @@ def _details(change: Change) -> str:
     lines += [f"! {w}" for w in change.warnings]
     if not lines:
         return ""
+    # One line per field, as the text plan shows it: a line break in a path (a tag key set in
+    # the portal) or a warning is an escape, never a line of the fence that reads as a diff.
+    body = "\n".join(safe.terminal(line) for line in lines)
     return (
         f"<details><summary>{SYMBOLS[change.action]} <code>{safe.html_text(change.address)}"
-        f"</code></summary>\n\n{safe.md_fence(chr(10).join(lines), 'diff')}\n\n</details>\n"
+        f"</code></summary>\n\n{safe.md_fence(body, 'diff')}\n\n</details>\n"
     )
 
 

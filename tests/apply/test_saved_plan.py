@@ -11,7 +11,7 @@ import pytest
 from reconciler.apply.runner import check_saved, targets_for
 from reconciler.errors import UsageError
 from reconciler.manifest.model import Kind
-from reconciler.plan.model import FORMAT_VERSION, Action, Change, Plan, ReasonCode
+from reconciler.plan.model import FORMAT_VERSION, Action, Change, FieldDiff, Plan, ReasonCode
 
 
 def _saved(tmp_path: Path, **fields: object) -> Path:
@@ -49,8 +49,8 @@ def test_a_saved_plan_whose_targets_are_not_a_list_of_addresses_is_refused(
         check_saved(path, Plan(changes=(), manifest_digest="d"))
 
 
-def test_a_saved_plan_that_lost_resources_says_how_many_it_holds(tmp_path: Path) -> None:
-    """A plan cut by hand (or by an older tool's --target) is refused, with both counts."""
+def test_a_saved_plan_that_lost_resources_names_one_it_lacks(tmp_path: Path) -> None:
+    """A plan cut by hand (or by an older tool's --target) is refused, naming a resource."""
     change = Change(
         address="Workspace/s/rg/ws",
         kind=Kind("Workspace"),
@@ -60,7 +60,7 @@ def test_a_saved_plan_that_lost_resources_says_how_many_it_holds(tmp_path: Path)
         fingerprint="f",
     )
     path = _saved(tmp_path)
-    with pytest.raises(UsageError, match=r"it holds 0, a plan now finds 1"):
+    with pytest.raises(UsageError, match=r"Workspace/s/rg/ws is in this plan but not in"):
         check_saved(path, Plan(changes=(change,), manifest_digest="d"))
 
 
@@ -84,22 +84,22 @@ def test_a_saved_plan_padded_with_a_repeated_change_cannot_let_another_one_throu
     reviewed = {"address": "Workspace/s/rg/ws-a", "action": "create", "code": "not_found"}
     reviewed["fingerprint"] = "f"
     path = _saved(tmp_path, changes=[reviewed, reviewed], targets=["ws-a", "ws-b"])
-    with pytest.raises(UsageError, match="Workspace/s/rg/ws-b is not in it"):
+    with pytest.raises(UsageError, match="lists Workspace/s/rg/ws-a twice"):
         check_saved(path, Plan(changes=(_created("ws-a"), _created("ws-b")), manifest_digest="d"))
 
 
 def test_a_saved_change_missing_from_the_plan_now_is_not_said_to_have_changed_in_azure(
     tmp_path: Path,
 ) -> None:
-    """Its targets narrowed by hand, the plan apply makes lacks a change the file holds: that
-    is what the refusal says, rather than blaming Azure, which nothing read as changed."""
+    """Its targets narrowed by hand, the plan apply makes lacks a change the file holds: the
+    refusal names it, and says it may be the options rather than Azure that differ."""
     reviewed = {"address": "Workspace/s/rg/ws-a", "action": "create", "code": "not_found"}
     path = _saved(tmp_path, changes=[{**reviewed, "fingerprint": "f"}], targets=["ws-b"])
     with pytest.raises(UsageError) as refused:
         check_saved(path, Plan(changes=(_created("ws-b"),), manifest_digest="d"))
     assert "Workspace/s/rg/ws-a is in" in str(refused.value)
-    assert "but not in the plan apply makes now" in str(refused.value)
-    assert "changed in Azure" not in str(refused.value)
+    assert "but not in this plan" in str(refused.value)
+    assert "other --target or --shard" in str(refused.value)
 
 
 def test_a_targeted_saved_plan_is_applied_with_the_same_targets_however_written(
@@ -195,3 +195,107 @@ def test_a_saved_destroy_plan_is_never_applied(tmp_path: Path) -> None:
     path = _saved(tmp_path, command="destroy")
     with pytest.raises(UsageError, match="is a destroy plan; apply does not delete"):
         check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def test_a_saved_plan_nested_too_deep_is_one_line_not_a_traceback(tmp_path: Path) -> None:
+    """A hand-edited or hostile plan of nested brackets exhausts the JSON decoder's recursion:
+    refused as a plan it cannot read, naming the file."""
+    path = tmp_path / "plan.json"
+    path.write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
+    with pytest.raises(UsageError, match=rf"cannot read saved plan {path}: nested too deeply"):
+        check_saved(path, Plan(changes=(), manifest_digest="d"))
+
+
+def _update(address: str, *diffs: FieldDiff) -> Change:
+    return Change(
+        address=address,
+        kind=Kind("Workspace"),
+        action=Action.UPDATE,
+        code=ReasonCode.FIELDS_DIFFER,
+        reason="fields differ",
+        workspace=address,
+        fingerprint="sha256:aa",
+        diffs=diffs,
+    )
+
+
+def _saved_change(change: Change) -> dict[str, object]:
+    from reconciler.render.json import plan_document
+
+    document = plan_document(Plan(changes=(change,), manifest_digest="d"))
+    return dict(json.loads(json.dumps(document))["changes"][0])
+
+
+def test_a_saved_plan_listing_a_resource_twice_is_refused(tmp_path: Path) -> None:
+    """Two entries for one resource and none for another (a hand-edited plan): the other was
+    never reviewed, so the plan is refused, not matched by its count of entries."""
+    first, second = _update("Workspace/s/rg/ws1"), _update("Workspace/s/rg/ws2")
+    path = _saved(tmp_path, changes=[_saved_change(first), _saved_change(first)])
+    with pytest.raises(UsageError, match=rf"{path} lists Workspace/s/rg/ws1 twice"):
+        check_saved(path, Plan(changes=(first, second), manifest_digest="d"))
+
+
+def test_a_saved_plan_is_refused_when_apply_would_change_other_fields(tmp_path: Path) -> None:
+    """Same manifests, same Azure, but apply run with other options than the plan (say
+    ``--strict``, which also removes live fields the manifest leaves out): the fields apply
+    would change are not the ones the reviewed plan showed, so it is refused, naming them."""
+    address = "Workspace/s/rg/ws1"
+    reviewed = _update(address, FieldDiff("properties.friendlyName", "Portal", "Ours"))
+    now = _update(
+        address,
+        FieldDiff("properties.friendlyName", "Portal", "Ours"),
+        FieldDiff("tags", {"costcenter": "42"}, None),
+    )
+    path = _saved(tmp_path, changes=[_saved_change(reviewed)])
+    shown = rf"{address}: apply would change tags otherwise than {path} showed"
+    with pytest.raises(UsageError, match=shown):
+        check_saved(path, Plan(changes=(now,), manifest_digest="d"))
+    check_saved(path, Plan(changes=(reviewed,), manifest_digest="d"))  # the same: applied
+
+
+def test_a_saved_plan_for_other_targets_says_so_not_that_azure_changed(tmp_path: Path) -> None:
+    """``plan --target A --out`` applied with ``apply --plan`` alone (or the other way round,
+    or another ``--shard``): the resource sets differ though nothing moved in Azure. The
+    refusal names a resource on one side only and says both causes."""
+    first, second = _update("Workspace/s/rg/ws1"), _update("Workspace/s/rg/ws2")
+    (tmp_path / "narrow").mkdir(), (tmp_path / "wide").mkdir()
+    narrow = _saved(tmp_path / "narrow", changes=[_saved_change(first)])
+    with pytest.raises(
+        UsageError, match=rf"Workspace/s/rg/ws2 is in this plan but not in {narrow}"
+    ):
+        check_saved(narrow, Plan(changes=(first, second), manifest_digest="d"))
+    wide = _saved(tmp_path / "wide", changes=[_saved_change(first), _saved_change(second)])
+    with pytest.raises(UsageError, match=rf"Workspace/s/rg/ws2 is in {wide} but not in this plan"):
+        check_saved(wide, Plan(changes=(first,), manifest_digest="d"))
+    for path in (narrow, wide):
+        with pytest.raises(UsageError, match=r"other --target or --shard"):
+            check_saved(path, Plan(changes=(second,), manifest_digest="d"))
+
+
+SUB = "00000000-1111-2222-3333-444444444444"
+
+
+def test_a_saved_plan_is_refused_when_a_document_names_another_api_version(
+    tmp_path: Path,
+) -> None:
+    """The api-version a document is written for (metadata.apiVersion, or its Defaults'
+    apiVersions) decides what apply reads and writes: a plan reviewed at the default version
+    is not the plan of the same spec at 2025-09-01, so the manifests changed."""
+    from reconciler.manifest.load import load
+    from reconciler.plan.record import manifest_digest
+
+    document = """apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: av-ws, subscription: {sub}, resourceGroup: rg{extra}}}
+spec: {{location: westeurope, properties: {{friendlyName: two}}}}
+"""
+    digests = []
+    for extra in ("", ', apiVersion: "2025-09-01"'):
+        path = tmp_path / "ws.yaml"
+        path.write_text(document.format(sub=SUB, extra=extra), encoding="utf-8")
+        loaded = load([path], env={})
+        assert loaded.ok, [p.render() for p in loaded.problems]
+        digests.append(manifest_digest(loaded.manifests))
+    saved = _saved(tmp_path, manifest_digest=digests[0])
+    with pytest.raises(UsageError, match=rf"the manifests changed since {saved} was made"):
+        check_saved(saved, Plan(changes=(), manifest_digest=digests[1]))

@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import shutil
+import socket
 import ssl
 import subprocess
 import sys
@@ -21,6 +23,7 @@ from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.arm.pools import Pools
 from reconciler.arm.routes import Routes, routes_for
+from reconciler.emulator.tls import self_signed
 from reconciler.errors import TransportError, UsageError
 from tests.e2e.conftest import EXAMPLES
 from tests.fakes import FakeTime
@@ -180,11 +183,11 @@ def test_a_proxy_refusing_the_tunnel_fails_at_once_saying_so(
     line = f"HTTP/1.1 {status} Go away ##vso[task.setvariable variable=x]y".encode()
     error, connects = asyncio.run(_through_a_proxy_answering(line, monkeypatch, time))
     assert connects == 1 and time.slept == []
-    assert (
-        f"the proxy refused to carry GET /subscriptions to management.azure.com (HTTP {status}"
-        in str(error)
+    assert "the proxy 127.0.0.1:" in str(error) and "(HTTPS_PROXY) refused to carry" in str(error)
+    assert f"refused to carry GET /subscriptions to management.azure.com (HTTP {status}" in str(
+        error
     )
-    assert "##vso" not in str(error) and "hunter2" not in str(error)
+    assert "##vso" not in str(error) and "hunter2" not in str(error) and "ci:" not in str(error)
 
 
 def test_a_proxy_whose_upstream_fails_is_retried_like_any_gateway(
@@ -286,37 +289,253 @@ def test_an_https_proxys_certificate_is_checked_against_the_clients_trust_store(
     assert routes._proxy("http://proxy.corp:3128", context).ssl_context is None
 
 
-@pytest.mark.parametrize("bundle", ["missing.pem", "empty.pem", "not-pem.pem", "."])
-def test_a_ca_bundle_that_cannot_be_loaded_is_one_line_naming_ssl_cert_file(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bundle: str
+def _trusts(context: ssl.SSLContext, cert: Path, key: Path) -> bool:
+    """Whether a client with ``context`` completes a TLS handshake with a server presenting
+    ``cert`` (for localhost): in memory, no socket."""
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    to_server, to_client = ssl.MemoryBIO(), ssl.MemoryBIO()
+    client = context.wrap_bio(to_client, to_server, server_hostname="localhost")
+    server = server_context.wrap_bio(to_server, to_client, server_side=True)
+    for _ in range(8):
+        for side in (client, server):
+            try:
+                side.do_handshake()
+            except ssl.SSLWantReadError:
+                continue
+            except ssl.SSLCertVerificationError:
+                return False
+            if side is client:
+                return True
+    raise AssertionError("the handshake neither completed nor failed")
+
+
+@pytest.fixture
+def cas(tmp_path: Path) -> dict[str, tuple[Path, Path]]:
+    """Three unrelated self-signed CAs (certificate, key), as three corporate proxies'."""
+    return {name: self_signed(tmp_path / name, subject=f"CA {name}") for name in ("a", "b", "c")}
+
+
+@pytest.mark.parametrize(
+    ("named", "trusted"),
+    [
+        ({"REQUESTS_CA_BUNDLE": "a"}, "a"),
+        ({"CURL_CA_BUNDLE": "a"}, "a"),
+        ({"SSL_CERT_FILE": "a", "REQUESTS_CA_BUNDLE": "b", "CURL_CA_BUNDLE": "c"}, "a"),
+        ({"REQUESTS_CA_BUNDLE": "b", "CURL_CA_BUNDLE": "c"}, "b"),
+        ({"SSL_CERT_FILE": "", "REQUESTS_CA_BUNDLE": "b"}, "b"),
+        ({"SSL_CERT_FILE": "a", "REQUESTS_CA_BUNDLE": "gone.pem"}, "a"),
+    ],
+)
+def test_the_trust_store_is_the_first_ca_bundle_set(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    cas: dict[str, tuple[Path, Path]],
+    named: dict[str, str],
+    trusted: str,
 ) -> None:
-    """A CI image's stale ``SSL_CERT_FILE`` (or one holding no PEM certificate) says which
-    variable to fix, before any request."""
+    """SSL_CERT_FILE, else REQUESTS_CA_BUNDLE (what a runner behind a TLS-inspecting proxy
+    sets for the Azure CLI), else CURL_CA_BUNDLE; an empty one is not set, and one after the
+    first set is not read (a stale one there is no error)."""
+    for name, ca in named.items():
+        monkeypatch.setenv(name, str(cas[ca][0]) if ca in cas else ca and str(tmp_path / ca))
+    context = routes.trust_store()
+    assert {ca for ca, pair in cas.items() if _trusts(context, *pair)} == {trusted}
+
+
+def test_a_requests_ca_bundle_may_be_a_directory_as_requests_reads_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, cas: dict[str, tuple[Path, Path]]
+) -> None:
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(_hashed_directory(tmp_path, cas["a"][0])))
+    assert _trusts(routes.trust_store(), *cas["a"])
+
+
+def _hashed_directory(tmp_path: Path, cert: Path) -> Path:
+    """A directory OpenSSL looks certificates up in (``capath``): each under its subject's
+    hash, as ``openssl rehash`` names them."""
+    openssl = shutil.which("openssl")
+    if openssl is None:
+        pytest.skip("no openssl command to name a certificate by its subject hash")
+    digest = subprocess.run(
+        [openssl, "x509", "-noout", "-subject_hash", "-in", str(cert)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    directory = tmp_path / "certs"
+    directory.mkdir()
+    shutil.copy(cert, directory / f"{digest}.0")
+    return directory
+
+
+@pytest.mark.parametrize("bundle", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", None])
+def test_ssl_cert_dir_is_trusted_too_as_openssl_reads_it(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    cas: dict[str, tuple[Path, Path]],
+    bundle: str | None,
+) -> None:
+    """What worked before keeps working: an image's SSL_CERT_DIR (its system CAs, or a
+    proxy's CA put there) is trusted beside whichever bundle is named, as OpenSSL reads the
+    pair; alone, it is all that is trusted, as before."""
+    monkeypatch.setenv("SSL_CERT_DIR", str(_hashed_directory(tmp_path, cas["a"][0])))
+    if bundle is not None:
+        monkeypatch.setenv(bundle, str(cas["b"][0]))
+    context = routes.trust_store()
+    expected = {"a", "b"} if bundle else {"a"}
+    assert {ca for ca, pair in cas.items() if _trusts(context, *pair)} == expected
+
+
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])
+@pytest.mark.parametrize("bundle", ["missing.pem", "empty.pem", "not-pem.pem"])
+def test_a_ca_bundle_that_cannot_be_loaded_is_one_line_naming_its_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, bundle: str, variable: str
+) -> None:
+    """A CI image's stale bundle (or one holding no PEM certificate) says which variable to
+    fix, before any request; never the file's content."""
     (tmp_path / "empty.pem").write_text("")
-    (tmp_path / "not-pem.pem").write_text("not a certificate\n")
+    (tmp_path / "not-pem.pem").write_text("not a certificate canary-7d1e\n")
     path = tmp_path / bundle
-    monkeypatch.setenv("SSL_CERT_FILE", str(path))
+    monkeypatch.setenv(variable, str(path))
     with pytest.raises(UsageError) as refused:
         routes_for(1)
     message = str(refused.value)
-    assert message.startswith(f"cannot load the CA certificates of SSL_CERT_FILE={path}: ")
-    assert "\n" not in message
+    assert message.startswith(f"cannot load the CA certificates of {variable}={path}: ")
+    assert "\n" not in message and "canary-7d1e" not in message
+
+
+def test_ssl_cert_file_naming_a_directory_cannot_be_loaded(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """OpenSSL reads SSL_CERT_FILE as a file (SSL_CERT_DIR names a directory)."""
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path))
+    with pytest.raises(UsageError, match=f"of SSL_CERT_FILE={tmp_path}: "):
+        routes_for(1)
+
+
+@pytest.mark.parametrize(
+    ("named", "said"),
+    [
+        ({}, "no CA bundle is set (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE)"),
+        ({"REQUESTS_CA_BUNDLE": "/ci/corp.pem"}, "not in the CA bundle REQUESTS_CA_BUNDLE"),
+        ({"CURL_CA_BUNDLE": "/ci/corp.pem"}, "not in the CA bundle CURL_CA_BUNDLE"),
+        (
+            {"SSL_CERT_FILE": "/ci/corp.pem", "REQUESTS_CA_BUNDLE": "/ci/other.pem"},
+            "not in the CA bundle SSL_CERT_FILE names (/ci/corp.pem)",
+        ),
+        (
+            {"SSL_CERT_DIR": "/etc/ssl/certs"},
+            "no CA bundle is set (SSL_CERT_FILE, REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE), and the "
+            "CA that issued it is not in SSL_CERT_DIR (/etc/ssl/certs)",
+        ),
+        (
+            {"REQUESTS_CA_BUNDLE": "/ci/corp.pem", "SSL_CERT_DIR": "/etc/ssl/certs"},
+            "names (/ci/corp.pem) nor in SSL_CERT_DIR (/etc/ssl/certs)",
+        ),
+    ],
+)
+def test_an_untrusted_certificate_names_the_bundle_that_was_used(
+    monkeypatch: pytest.MonkeyPatch, named: dict[str, str], said: str
+) -> None:
+    """Not "set SSL_CERT_FILE" to a user whose REQUESTS_CA_BUNDLE was read and lacks the CA:
+    which variable was used, or that none was."""
+    for name, value in named.items():
+        monkeypatch.setenv(name, value)
+    text = routes.untrusted("management.azure.com", "self-signed certificate")
+    assert text.startswith("management.azure.com presented a certificate this machine does not")
+    assert said in text
+    assert "/ci/other.pem" not in text and "\n" not in text
 
 
 PLAN = ["--secrets", "skip", "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES)]
 
 
-def test_the_process_says_which_ca_bundle_it_cannot_load(tmp_path: Path) -> None:
+@pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE"])
+def test_the_process_says_which_ca_bundle_it_cannot_load(tmp_path: Path, variable: str) -> None:
     """The real CLI, against the emulator it runs itself: one line, exit 1, no traceback."""
     done = subprocess.run(
         [sys.executable, "-m", "reconciler", "plan", "--emulator", *PLAN],
         cwd=tmp_path,
-        env={**os.environ, "SSL_CERT_FILE": str(tmp_path / "gone.pem")},
+        env={**os.environ, variable: str(tmp_path / "gone.pem")},
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
     assert done.returncode == 1
-    assert done.stderr.startswith("error: cannot load the CA certificates of SSL_CERT_FILE=")
+    assert done.stderr.startswith(f"error: cannot load the CA certificates of {variable}=")
     assert done.stderr.count("\n") == 1, done.stderr
+
+
+@pytest.mark.parametrize(
+    ("environment", "named"),
+    [
+        ({"HTTPS_PROXY": "http://ci:hunter2@proxy.corp:3128"}, "proxy.corp:3128 (HTTPS_PROXY)"),
+        ({"https_proxy": "http://proxy.corp:3128"}, "proxy.corp:3128 (https_proxy)"),
+        ({"HTTPS_PROXY": "ci:hunter2@proxy.corp:3128"}, "proxy.corp:3128 (HTTPS_PROXY)"),
+        ({"ALL_PROXY": "http://proxy.corp"}, "proxy.corp:80 (ALL_PROXY)"),
+        ({"HTTPS_PROXY": "https://ci:hunter2@proxy.corp"}, "https://proxy.corp:443 (HTTPS_PROXY)"),
+        ({"HTTPS_PROXY": "http://[fd00::1]:3128"}, "[fd00::1]:3128 (HTTPS_PROXY)"),
+    ],
+)
+def test_a_proxy_is_named_by_where_it_listens_and_its_variable(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], named: str
+) -> None:
+    """What an error says of the proxy a request went through: never its URL (user name and
+    password), but which of the variables to fix."""
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    routes = Routes(_direct(), _Proxies())
+    routes.transport_for(ARM)
+    assert str(routes.via(ARM)) == named
+    assert routes.via(httpx.URL("https://127.0.0.1:8443/x")) is None
+
+
+def _closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_a_proxy_that_is_down_is_what_the_error_and_the_retries_name(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Not "no answer from management.azure.com: connection refused", which sends users to
+    debug Azure. Retried as any refused connection (a proxy restarting), said out loud."""
+    port = _closed_port()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://ci:hunter2@127.0.0.1:{port}")
+    time, said = FakeTime(), []
+    client = ArmClient(
+        "https://management.azure.com",
+        StaticToken("tok-canary"),
+        clock=time,
+        sleep=time.sleep,
+        notify=said.append,
+    )
+
+    async def go() -> None:
+        async with client:
+            await client.request("GET", "/subscriptions")
+
+    with pytest.raises(TransportError) as failed:
+        asyncio.run(go())
+    proxy = f"could not connect to the proxy 127.0.0.1:{port} (HTTPS_PROXY): connection refused"
+    assert str(failed.value).startswith(f"{proxy}, after 3 attempt(s) to send GET /subscriptions")
+    assert time.slept == [0.5, 1.0]
+    assert [line.split(";")[0] for line in said] == [f"{proxy} (GET /subscriptions)"] * 2
+    assert all("hunter2" not in text and "ci:" not in text for text in [*said, str(failed.value)])
+
+
+def test_a_failure_past_the_proxy_names_the_proxy_it_went_through(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A proxy that opens the tunnel and hangs up was reached: not "could not connect to the
+    proxy", but ARM's host was not reached either; the proxy is named beside it."""
+    time = FakeTime()
+    error, connects = asyncio.run(
+        _through_a_proxy_answering(b"HTTP/1.1 200 Connection established", monkeypatch, time)
+    )
+    assert connects == 3
+    assert str(error).startswith("no answer from management.azure.com through the proxy 127.0.0.1:")
+    assert "(HTTPS_PROXY) for GET /subscriptions after 3 attempt(s)" in str(error)
+    assert "could not connect" not in str(error) and "hunter2" not in str(error)

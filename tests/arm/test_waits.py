@@ -94,7 +94,9 @@ def test_a_refused_connection_is_retried_briefly_and_said_out_loud() -> None:
     said: list[str] = []
 
     def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+        # As httpx raises it: its own error, caused by the system's.
+        refused = ConnectionRefusedError(111, "Connection refused")
+        raise httpx.ConnectError("[Errno 111] Connection refused", request=request) from refused
 
     client = _client(refuse, time, notify=said.append, retry=RetryPolicy(max_attempts=6))
     with pytest.raises(TransportError, match="connection refused") as caught:

@@ -141,6 +141,48 @@ def test_a_saved_plan_of_format_version_1_is_refused_in_one_line_before_reading_
     assert azure.emulator.stats()["total"] == before  # refused before any call to Azure
 
 
+def test_a_saved_plan_whose_manifests_changed_is_refused_before_reading_azure(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """The manifests are read before Azure is: a plan made from other manifests (edited since,
+    another commit's) is refused without a call, not after reading every workspace and
+    listing every connection's secrets."""
+    manifests = tmp_path / "manifests"
+    shutil.copytree(EXAMPLES, manifests)
+    saved = tmp_path / "plan.json"
+    made = azure.process("plan", "--endpoint", azure.url, "--out", str(saved), str(manifests))
+    assert made.returncode == 0, made.stderr
+    workspace = manifests / "workspace.yaml"
+    workspace.write_text(workspace.read_text().replace("HelloName", "Edited"))
+    before = azure.emulator.stats()["total"]
+    edited = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(manifests))
+    assert edited.returncode == 1
+    assert edited.stderr == f"error: the manifests changed since {saved} was made; plan again\n"
+    assert azure.emulator.stats()["total"] == before
+
+
+def test_a_saved_plan_applied_with_strict_is_refused_when_strict_would_remove_more(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """Reviewed without ``--strict`` (the portal's friendly name put back, its tag kept);
+    applied with it, the PUT would also remove the tag nobody saw go: refused, nothing sent."""
+    saved = tmp_path / "plan.json"
+    first = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(EXAMPLES))
+    assert first.returncode == 0, first.stderr
+    azure.emulator.edit(WS_ID, {"tags": {"costcenter": "42"}, "properties": {"friendlyName": "P"}})
+    made = azure.process("plan", "--endpoint", azure.url, "--out", str(saved), str(EXAMPLES))
+    assert made.returncode == 0, made.stderr
+    puts = azure.emulator.stats()["puts"]
+    strict = azure.process(
+        "apply", "--endpoint", azure.url, "--plan", str(saved), "--strict", str(EXAMPLES)
+    )
+    assert strict.returncode == 1
+    assert "testworkspace: apply would change tags otherwise than" in strict.stderr
+    assert azure.emulator.stats()["puts"] == puts
+    applied = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(EXAMPLES))
+    assert applied.returncode == 0, applied.stderr
+
+
 class _Clock:
     def __init__(self) -> None:
         self.offset = 0.0

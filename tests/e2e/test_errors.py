@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import threading
 from pathlib import Path
 
 import pytest
@@ -33,8 +34,45 @@ def test_unreachable_endpoint(capsys: pytest.CaptureFixture[str]) -> None:
     err = capsys.readouterr().err
     assert code == 1
     assert err.startswith("error: no answer from 127.0.0.1:")
+    assert "after 1 attempt(s): connection refused" in err
     assert "x-ms-client-request-id" in err
     assert "Traceback" not in err and "httpx" not in err
+
+
+def test_an_endpoint_that_hangs_up_during_the_tls_handshake_is_not_called_refused(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Something listens (a load balancer with no backend, a port speaking another protocol)
+    and closes the connection: "connection refused or unreachable" sent users to check a
+    firewall that let them through."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+
+        def hang_up() -> None:
+            while True:  # every connection the plan opens, until the listener shuts down
+                try:
+                    connection, _ = listener.accept()
+                except OSError:
+                    return
+                connection.close()
+
+        thread = threading.Thread(target=hang_up, daemon=True)
+        thread.start()
+        code = main(
+            [
+                "plan", "--endpoint", f"https://127.0.0.1:{port}", "--retries", "0",
+                "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES),
+            ]
+        )  # fmt: skip
+        listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() waiting in the thread
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"error: no answer from 127.0.0.1:{port}"), err
+    assert "before its TLS handshake completed" in err and "refused" not in err, err
 
 
 def test_plain_http_is_refused_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,7 @@ from reconciler.schemas import load_schema
 from tests.e2e.conftest import CANARIES, EXAMPLE_RESOURCES, EXAMPLE_WORKSPACES, EXAMPLES, Azure
 from tests.linked import LINKED_YAML
 
+SUB, RG = "00000000-1111-2222-3333-444444444444", "workspace-1234"
 WS_ID = (
     "/subscriptions/00000000-1111-2222-3333-444444444444/resourceGroups/workspace-1234/"
     "providers/Microsoft.MachineLearningServices/workspaces/testworkspace"
@@ -108,6 +109,48 @@ def test_a_rotated_secret_is_drift_without_showing_either_value(
         assert "(sensitive value changed)" in out
         assert "canary-rotated-in-portal" not in out + err
         assert CANARIES["AZURE_OPENAI_API_KEY"] not in out + err
+
+
+def test_a_legacy_value_secret_converges_and_its_rotation_is_drift(
+    azure: Azure,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The legacy ``value`` is a secret like ``credentials`` (a reference, compared through
+    listsecrets, which returns it beside them): applied, it shows no change; changed in the
+    portal, it is drift — never a perpetual "(sensitive value changed)"."""
+    monkeypatch.setenv("LEGACY_VALUE", "canary-legacy-value")
+    (tmp_path / "legacy.yaml").write_text(f"""apiVersion: reconciler/v1
+kind: Workspace
+metadata: {{name: legacy-ws, subscription: {SUB}, resourceGroup: {RG}}}
+spec:
+  location: westeurope
+  properties: {{{LINKED_YAML}}}
+---
+apiVersion: reconciler/v1
+kind: Connection
+metadata: {{name: legacy-git, workspace: legacy-ws, subscription: {SUB}, resourceGroup: {RG}}}
+spec:
+  properties:
+    category: Git
+    target: https://github.com/contoso/models
+    authType: PAT
+    value: {{fromEnv: LEGACY_VALUE}}
+    credentials: {{pat: {{fromEnv: LEGACY_VALUE}}}}
+""")
+    args = ("--endpoint", azure.url, str(tmp_path / "legacy.yaml"))
+    code, out, err = azure.cli("apply", "--auto-approve", *args, capsys=capsys)
+    assert code == 0, out + err
+    code, out, err = azure.cli("plan", "--detailed-exitcode", *args, capsys=capsys)
+    assert code == 0, out + err
+    connection = WS_ID.replace("testworkspace", "legacy-ws") + "/connections/legacy-git"
+    azure.emulator.edit(connection, {"properties": {"value": "canary-set-in-portal"}})
+    code, out, err = azure.cli("drift", *args, capsys=capsys)
+    assert code == 2, out + err
+    assert "properties.value: (sensitive value changed)" in out
+    assert "properties.credentials.pat" not in out
+    assert "canary-set-in-portal" not in out + err and "canary-legacy-value" not in out + err
 
 
 def test_unreadable_secrets_are_a_note_not_a_failure(

@@ -10,7 +10,9 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "content", ['{"workspaces": [1,', '{"workspaces": 5}', "[]", "\xff\xfe"], ids=repr
+    "content",
+    ['{"workspaces": [1,', '{"workspaces": 5}', "[]", "\xff\xfe", "[" * 100_000 + "]" * 100_000],
+    ids=lambda c: repr(c[:24]),
 )
 def test_a_corrupt_state_file_is_one_line_not_a_traceback(tmp_path: Path, content: str) -> None:
     state = tmp_path / "state.json"

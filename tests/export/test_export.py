@@ -143,6 +143,30 @@ def test_export_round_trips_every_auth_type(
     assert "No changes" in out
 
 
+def test_a_dollar_brace_in_a_live_value_is_exported_as_the_literal_it_is(
+    azure: Azure,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A value set in the portal may hold ``${`` (a shell snippet in a description, a tag).
+    In a manifest ``${NAME}`` is a variable, so export writes ``$${`` for it: the file
+    validates without variables it never meant, and plan shows no changes (nothing read from
+    ``--var`` or an env file lands in Azure)."""
+    env = _populate(azure, capsys)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    odd = {"description": "run ${HOME}/train.sh", "friendlyName": "costs $${X} and $5"}
+    azure.emulator.edit(WS_PATH, {"tags": {"cmd": "${PATH}"}, "properties": odd})
+    out = tmp_path / "out"
+    _export(azure, out, capsys)
+    code, text, err = azure.cli("validate", str(out), capsys=capsys)
+    assert code == 0, text + err
+    args = ("--endpoint", azure.url, "--var", "HOME=/root", "--var", "PATH=/bin", "--var", "X=1")
+    code, text, err = azure.cli("plan", *args, "--detailed-exitcode", str(out), capsys=capsys)
+    assert code == 0, text + err
+
+
 def test_re_export_of_unchanged_resources_is_identical(
     azure: Azure, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

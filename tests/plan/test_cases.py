@@ -74,7 +74,10 @@ def _live(data: dict[str, Any], declared: list[str], compare: bool) -> LiveState
     if compare:
         for ref, creds in (data.get("credentials") or {}).items():
             ws, name = ref.split("/")
-            live.credentials[Address(Kind("Connection"), SUB, RG, name, ws).key] = creds
+            # as the reader keeps a listsecrets answer: its properties' secret fields
+            live.credentials[Address(Kind("Connection"), SUB, RG, name, ws).key] = {
+                "credentials": creds
+            }
     live.secrets_note = data.get("secrets_note")
     return live
 

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Result
+from reconciler.apply.applier import Applier, ApplyOptions, ApplyReport, Event, Result
 from reconciler.apply.runner import check_saved
 from reconciler.arm.connect import Target, arm_client
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
@@ -84,16 +84,17 @@ class World:
     def plan(self) -> Plan:
         return asyncio.run(make_plan(self.manifests(), self.target, ENV, options=Options()))
 
-    def apply(self, **options: Any) -> ApplyReport:
+    def apply(self, notify: Any = None, **options: Any) -> ApplyReport:
         manifests = self.manifests()
 
         async def go() -> ApplyReport:
             strict = bool(options.get("strict", False))
             plan = await make_plan(manifests, self.target, ENV, options=Options(strict=strict))
             async with arm_client(self.target) as client:
-                return await Applier(client, manifests, ENV, options=ApplyOptions(**options)).apply(
-                    plan
+                applier = Applier(
+                    client, manifests, ENV, options=ApplyOptions(**options), notify=notify
                 )
+                return await applier.apply(plan)
 
         return asyncio.run(go())
 
@@ -210,9 +211,14 @@ def test_replacement_is_refused_unless_allowed(tmp_path: Path) -> None:
     assert _results(refused)["ws-a"] is Result.SKIPPED
     assert _results(refused)["git-a"] is Result.UNCHANGED  # nothing touched it
     assert "--allow-replace" in refused.results[ws_a.address][1]
-    replaced = world.apply(allow_replace=True)
+    events: list[Event] = []
+    replaced = world.apply(allow_replace=True, notify=events.append)
     assert replaced.ok, replaced.results
     assert _results(replaced)["ws-a"] is Result.REPLACED
+    # Planned unchanged, but its workspace came back empty: the progress says what is done.
+    assert _results(replaced)["git-a"] is Result.CREATED
+    started = {e.address.rsplit("/", 1)[-1]: e.detail for e in events if e.status == "started"}
+    assert started["git-a"] == "create (its workspace was replaced)"
     assert not world.plan().has_changes
 
 

@@ -149,7 +149,11 @@ def test_a_non_utf8_env_file_names_line_and_column_and_never_the_bytes(
     assert "abc" not in err
 
 
-@pytest.mark.parametrize("content", ["{bad", "[1]", '{"workspaces": 5}', ""])
+@pytest.mark.parametrize(
+    "content",
+    ["{bad", "[1]", '{"workspaces": 5}', "", "[" * 100_000 + "]" * 100_000],
+    ids=lambda c: repr(c[:24]),
+)
 @pytest.mark.parametrize("command", ["plan", "export"])
 def test_a_corrupt_emulator_state_is_one_line(
     content: str, command: str, manifest: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]

@@ -33,6 +33,20 @@ FAULTS = {
     "array-for-a-connection-page": (CONNS, 200, b"[]", "application/json"),
     "page-without-value": (CONNS, 200, b'{"nextLink": null}', "application/json"),
     "string-item-in-a-page": (CONNS, 200, b'{"value": ["aoai"]}', "application/json"),
+    # Nested past the JSON decoder's recursion, or only past what reading and comparing
+    # walk (no ARM body nests more than a few levels deep).
+    "nested-100000-levels": (
+        WS,
+        200,
+        b'{"name": "ws-real", "tags": {"t": ' + b"[" * 100_000 + b"]" * 100_000 + b"}}",
+        "application/json",
+    ),
+    "nested-700-levels": (
+        WS,
+        200,
+        b'{"name": "ws-real", "tags": {"t": ' + b"[" * 700 + b"]" * 700 + b"}}",
+        "application/json",
+    ),
 }
 
 

@@ -271,3 +271,38 @@ def test_unicode_line_and_paragraph_separators_are_escaped_like_next_line() -> N
     shown = safe.json_text(json.dumps({"a": value}, ensure_ascii=False))
     assert shown == '{"a": "x\\u2028No changes: Azure matches the manifests.\\u2029"}'
     assert json.loads(shown) == {"a": value}
+
+
+def test_a_line_break_in_a_server_tag_key_cannot_forge_a_diff_line_in_markdown() -> None:
+    """A drift report's Markdown (the drift issue, the PR comment) folds field diffs in a
+    ``diff`` fence, one line per field. A tag key someone set in the portal is the server's
+    word: a line break in it must show as an escape, as the text plan shows it, and never
+    start a line of its own that reads as another field's change."""
+    from reconciler.manifest.model import Kind
+    from reconciler.plan.model import Action, Change, FieldDiff, Plan, ReasonCode
+    from reconciler.render.markdown import render_markdown
+
+    forged = '+ properties.publicNetworkAccess: "Disabled"'
+    address = "Workspace/00000000-1111-2222-3333-444444444444/rg/ws"
+    plan = Plan(
+        changes=(
+            Change(
+                address=address,
+                kind=Kind("Workspace"),
+                action=Action.UPDATE,
+                code=ReasonCode.FIELDS_DIFFER,
+                reason="tags differ",
+                workspace=address,
+                diffs=(FieldDiff(path=f"tags.k\n{forged}", before="v", after=None),),
+                warnings=(f"a warning\n{forged}",),
+            ),
+        )
+    )
+    markdown = render_markdown(plan)
+    assert_markdown_is_inert(markdown)
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    fence = next(t for t in tokens if t.type == "fence" and t.info == "diff")
+    assert fence.content.splitlines() == [
+        f'- tags.k\\x0a{forged}: "v"',
+        f"! a warning\\x0a{forged}",
+    ]
