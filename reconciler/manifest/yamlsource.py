@@ -199,8 +199,9 @@ class _Builder:
                 node,
                 path,
                 (
-                    f"document expands to more than {MAX_NODES_PER_DOCUMENT} values "
-                    "(aliases nested too deeply?); refusing to expand it"
+                    f"document expands to more than {MAX_NODES_PER_DOCUMENT} values (a manifest "
+                    "holds a few hundred; aliases repeating aliases multiply them): split it "
+                    "into documents; refusing to expand it"
                 ),
             )
 

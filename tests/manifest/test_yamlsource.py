@@ -107,6 +107,15 @@ def test_alias_bombs_are_refused_quickly() -> None:
     assert "expands to more than" in problems[0].message
 
 
+def test_a_document_too_large_without_aliases_is_not_blamed_on_aliases() -> None:
+    """Was "(aliases nested too deeply?)" for a document that has none."""
+    text = "tags:\n" + "".join(f"  k{i}: v\n" for i in range(20_001))
+    _, problems = read_documents(F, text)
+    assert len(problems) == 1
+    assert "expands to more than 20000 values" in problems[0].message
+    assert "nested too deeply?" not in problems[0].message and "split it" in problems[0].message
+
+
 def test_merging_empty_mappings_over_and_over_is_refused_quickly() -> None:
     """An empty mapping merged builds no value, yet each level of ``<<: [*e, *e]`` doubles the
     work: 16 levels are 65,536 merges, 40 would never finish. Each merge spends the budget."""
