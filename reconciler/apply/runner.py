@@ -141,16 +141,21 @@ def check_saved(
     _check_same_resources(saved_path, changes, current)
     for change in changes:
         now = current[change["address"].lower()]
-        # The code too: a workspace reviewed as still provisioning (apply waits) that has
-        # since failed (apply PUTs again) keeps its action and fingerprint, not its code.
-        if (
-            now.fingerprint != change.get("fingerprint")
-            or now.action.value != change.get("action")
-            or now.code.value != change.get("code")
-        ):
+        if now.fingerprint != change.get("fingerprint"):
             raise UsageError(
                 f"{change['address']} changed in Azure since {saved_path} was "
                 "made; the saved plan is stale: plan again"
+            )
+        # Azure as it was read, another verdict: the provisioning state (which the fingerprint
+        # leaves out) moved, as a workspace reviewed while provisioning (apply waits) that has
+        # since failed (apply PUTs again); or plan and apply were given other options.
+        was = (change.get("action"), change.get("code"))
+        if (now.action.value, now.code.value) != was:
+            raise UsageError(
+                f"{now.address}: {saved_path} showed {was[0]!r} ({was[1]!r}) and apply would "
+                f"now {now.action.value!r} ({now.code.value!r}): its provisioning state moved in "
+                "Azure, or plan and apply were given other options (--prune, --secrets, "
+                "--strict); the saved plan is stale: plan again"
             )
         unshown = _fields_unlike(change, now)
         if unshown:

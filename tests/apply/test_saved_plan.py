@@ -182,12 +182,47 @@ def test_a_saved_plan_whose_reason_code_moved_is_stale(tmp_path: Path) -> None:
         fingerprint="sha256:aa",
     )
     path = _saved(tmp_path, changes=[saved_change])
-    with pytest.raises(UsageError, match=r"ws1 changed in Azure since .*plan again"):
+    with pytest.raises(
+        UsageError,
+        match=r"ws1: .* showed 'update' \('in_progress'\) and apply "
+        r"would now 'update' \('last_failed'\): its provisioning state moved",
+    ):
         check_saved(path, Plan(changes=(now,), manifest_digest="d"))
     check_saved(
         _saved(tmp_path, changes=[{**saved_change, "code": "last_failed"}]),
         Plan(changes=(now,), manifest_digest="d"),
     )
+
+
+def test_a_saved_plan_applied_with_other_options_says_so_not_that_azure_changed(
+    tmp_path: Path,
+) -> None:
+    """Azure read the same (same fingerprint), another verdict: `plan --out` then
+    `apply --plan --prune` would delete what the review showed as unmanaged. Was "changed in
+    Azure since", which sent users to look for a change nobody made (field test finding)."""
+    address = "Connection/s/rg/ws1/old"
+    saved_change = {
+        "address": address,
+        "action": "unmanaged",
+        "code": "unmanaged_owned",
+        "fingerprint": "sha256:aa",
+    }
+    now = Change(
+        address=address,
+        kind=Kind("Connection"),
+        action=Action.DELETE,
+        code=ReasonCode.PRUNED,
+        reason="undeclared, marked as ours: --prune deletes it",
+        fingerprint="sha256:aa",
+    )
+    path = _saved(tmp_path, changes=[saved_change])
+    with pytest.raises(UsageError) as refused:
+        check_saved(path, Plan(changes=(now,), manifest_digest="d"))
+    assert "showed 'unmanaged' ('unmanaged_owned') and apply would now 'delete'" in str(
+        refused.value
+    )
+    assert "other options (--prune" in str(refused.value)
+    assert "changed in Azure since" not in str(refused.value)
 
 
 def test_a_saved_destroy_plan_is_never_applied(tmp_path: Path) -> None:
