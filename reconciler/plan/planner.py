@@ -20,7 +20,7 @@ from reconciler import kinds
 from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
 from reconciler.manifest.model import Address, ManifestSet, ResourceManifest
-from reconciler.plan import ownership
+from reconciler.plan import ownership, replacing
 from reconciler.plan.compare import Node, create_only_paths, diff
 from reconciler.plan.model import Action, Change, FieldDiff, Plan, ReasonCode
 from reconciler.plan.ownership import OWNER_KEY
@@ -478,6 +478,7 @@ def plan(
     changes = _declared_changes(manifests, live, options, secret_values or {}, decided or {})
     changes += _unmanaged(manifests, live, options.prune)
     changes += extra
+    changes = replacing.with_contents_named(changes)
     changes = sorted((c for c in changes if selected(c, targets)), key=_sort_key)
     notes = targeted_note(targets) + _notes(manifests, live, options)
     digest = manifest_digest(manifests)

@@ -1,0 +1,54 @@
+"""What replacing a workspace does to what lives in it, said on the workspace's change.
+
+A workspace whose create-only field differs is shown "replace-required"; what it holds is
+decided on its own and shown unchanged, because it matches. Yet ``apply --allow-replace``
+deletes the workspace with everything in it and then creates the declared resources again,
+and what was never declared (a connection made in the portal, its secret with it) is gone for
+good. A reviewer approving the replacement must see both counts on the change they approve.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import replace
+
+from reconciler.plan.model import Action, Change, ReasonCode
+
+
+def with_contents_named(changes: list[Change]) -> list[Change]:
+    """``changes``, each workspace to replace warned of the resources it holds (Azure's own
+    rules excepted: Azure makes them again)."""
+    replaced = {
+        c.address.lower()
+        for c in changes
+        if c.action is Action.REPLACE_REQUIRED and c.workspace.lower() == c.address.lower()
+    }
+    if not replaced:
+        return changes
+    recreated: Counter[str] = Counter()
+    lost: Counter[str] = Counter()
+    for change in changes:
+        parent = change.workspace.lower()
+        if parent not in replaced or change.address.lower() == parent:
+            continue
+        if change.code is ReasonCode.MADE_BY_SERVICE:
+            continue
+        (lost if change.action is Action.UNMANAGED else recreated)[parent] += 1
+    return [
+        _warned(c, recreated[c.address.lower()], lost[c.address.lower()])
+        if c.address.lower() in replaced and c.workspace.lower() == c.address.lower()
+        else c
+        for c in changes
+    ]
+
+
+def _warned(change: Change, recreated: int, lost: int) -> Change:
+    if not recreated and not lost:
+        return change
+    said = []
+    if recreated:
+        said.append(f"the {recreated} declared resource(s) in it are created again")
+    if lost:
+        said.append(f"the {lost} undeclared one(s) in it are deleted for good, secrets included")
+    text = "apply --allow-replace deletes it with all it holds: " + "; ".join(said)
+    return replace(change, warnings=(*change.warnings, text))
