@@ -31,7 +31,13 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import unquote
 
-from reconciler.apply.lro import TERMINAL, OperationTimeout, Progress, provisioning_state
+from reconciler.apply.lro import (
+    TERMINAL,
+    OperationTimeout,
+    Progress,
+    poll_interval,
+    provisioning_state,
+)
 from reconciler.arm.client import ArmClient, retry_after
 from reconciler.errors import ReconcilerError
 
@@ -50,6 +56,7 @@ class _Watch:
     what: str
     progress: Progress | None
     future: asyncio.Future[tuple[str, Any]] = field(repr=False)
+    quick: int = 0  # polls in a row asked to come within a second (lro.poll_interval)
 
 
 @dataclass
@@ -75,17 +82,19 @@ class ListPoller:
         resource's)."""
         collection, _, name = resource_url.rpartition("/")
         now = self.client.clock()
+        first, quick = poll_interval(delay, 0)
         watch = _Watch(
             url=resource_url,
             operation=operation or resource_url,
             name=unquote(name).lower(),
             delay=delay,
-            due=now + delay,
+            due=now + first,
             ends=now + timeout,
             timeout=timeout,
             what=what,
             progress=progress,
             future=asyncio.get_running_loop().create_future(),
+            quick=quick,
         )
         key = collection.lower()
         self._waiting.setdefault(key, []).append(watch)
@@ -174,7 +183,9 @@ class ListPoller:
                 watches.remove(watch)
                 watch.future.set_result((state, found[watch.name]))
             else:  # just read, due or not: next read one interval from now, never earlier
-                watch.due = max(watch.due, now + (watch.delay if pause is None else pause))
+                asked = watch.delay if pause is None else pause
+                wait, watch.quick = poll_interval(asked, watch.quick)
+                watch.due = max(watch.due, now + wait)
 
 
 def _round_at(watches: list[_Watch]) -> float:

@@ -32,6 +32,24 @@ if TYPE_CHECKING:
     from reconciler.apply.listpoll import ListPoller
 
 DEFAULT_POLL = 30.0  # seconds, when the service sends no Retry-After (azure-core's ARM default)
+QUICK_POLL = 1.0  # seconds: a poll interval shorter than this is taken once in a row
+
+
+def poll_interval(asked: float, quick: int) -> tuple[float, int]:
+    """The wait before an operation's next poll, and how many quick ones came in a row.
+
+    The service's ``Retry-After`` (``asked``) sets it. But one under a second, asked again and
+    again (``Retry-After: 0`` from a broken or hostile service, or a gateway), would poll as
+    fast as answers come and drain the read budget every plan of the subscription shares
+    (azure-core and the Go SDK read 0 as unset): the first is taken as asked, those after it
+    grow 1, 2, 4 … s, up to :data:`DEFAULT_POLL`."""
+    if asked >= QUICK_POLL:
+        return asked, 0
+    if quick == 0:
+        return asked, 1
+    return max(asked, min(DEFAULT_POLL, QUICK_POLL * 2 ** (quick - 1))), quick + 1
+
+
 TERMINAL = ("succeeded", "failed", "canceled")
 
 Progress = Callable[[str], None]
@@ -217,6 +235,7 @@ async def _poll_until_done(
     op: Operation, strategy: Strategy, *, delay: float, timeout: float
 ) -> Outcome:
     started = op.client.clock()
+    delay, quick = poll_interval(delay, 0)
     while True:
         if op.client.clock() - started + delay > timeout:
             raise OperationTimeout(op.what, timeout, strategy.url)
@@ -224,7 +243,7 @@ async def _poll_until_done(
         outcome, answer = await strategy.poll()
         if outcome is not None:
             return outcome
-        delay = retry_after(answer.headers, DEFAULT_POLL)
+        delay, quick = poll_interval(retry_after(answer.headers, DEFAULT_POLL), quick)
 
 
 async def _follow_by_list(

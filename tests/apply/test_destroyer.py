@@ -138,6 +138,19 @@ def test_deletes_follow_their_long_running_operations(tmp_path: Path, mode: LroM
     assert WORKSPACE_KEY not in setup.emulator.state.soft_deleted  # purged: the name is free
 
 
+def test_a_delete_answering_poll_again_at_once_is_polled_less_and_less_often(
+    tmp_path: Path,
+) -> None:
+    """Retry-After: 0 on every status answer while a delete takes 90 s: not a hot loop (on
+    this fake clock, one that never ended) but waits growing from 1 s to 30 s."""
+    setup = _applied(tmp_path, retry_after_seconds=0)
+    setup.emulator.knobs.provisioning_seconds = 90.0
+    report = setup.destroy(setup.destroy_plan(purge=True))
+    assert report.ok
+    polls = [r for r in setup.sent if r.method == "GET"]
+    assert 0 < len(polls) <= 3 * 9, len(polls)
+
+
 def test_without_purge_no_purge_parameter_is_sent(tmp_path: Path) -> None:
     setup = _applied(tmp_path)
     assert setup.destroy(setup.destroy_plan()).ok

@@ -16,7 +16,7 @@ import pytest
 
 from reconciler.apply.applier import Applier, ApplyReport, Result
 from reconciler.apply.listpoll import ListPoller
-from reconciler.apply.lro import OperationTimeout
+from reconciler.apply.lro import OperationTimeout, poll_interval
 from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, LroMode, transport
@@ -86,6 +86,29 @@ def test_a_lone_workspace_is_polled_with_a_get_not_a_list(tmp_path: Path) -> Non
     assert report.ok, report.results
     assert client.stats.by_kind["operation.list"] == 0
     assert 0 < client.stats.by_kind["operation.poll"] <= 2 * (60 // 15 + 1)
+
+
+@pytest.mark.parametrize("per_group", [1, 3], ids=["one-get-a-round", "one-list-a-round"])
+def test_a_service_asking_to_poll_again_at_once_is_polled_less_and_less_often(
+    tmp_path: Path, per_group: int
+) -> None:
+    """Retry-After: 0 on every answer, a minute of provisioning: polled as fast as answers came
+    before (on this fake clock, forever), which would drain the read budget a subscription's
+    plans share. Now the first wait is as asked, then 1, 2, 4, 8, 16, 30 s."""
+    report, client, _ = _apply(
+        tmp_path, per_group=per_group, provisioning_seconds=60, retry_after_seconds=0
+    )
+    assert report.ok, report.results
+    polls = client.stats.by_kind["operation.poll"] + client.stats.by_kind["operation.list"]
+    assert 0 < polls <= 2 * len(GROUPS) * 8
+
+
+def test_a_poll_interval_under_a_second_is_taken_once_then_grows() -> None:
+    waits, quick = [], 0
+    for asked in [0.0] * 8 + [15.0, 0.5, 0.0]:
+        wait, quick = poll_interval(asked, quick)
+        waits.append(wait)
+    assert waits == [0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 15.0, 0.5, 1.0]
 
 
 def test_a_failure_found_by_the_list_carries_the_operations_own_error(tmp_path: Path) -> None:
