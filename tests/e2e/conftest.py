@@ -112,3 +112,24 @@ def azure(monkeypatch: pytest.MonkeyPatch) -> Iterator[Azure]:
         # The example audit's Playwright endpoint points at the emulator too.
         monkeypatch.setenv("PLAYWRIGHT_ENDPOINT", url)
         yield Azure(emulator, url)
+
+
+def stderr_once_the_reader_goes(argv: list[str], after: str) -> str:
+    """Run the CLI with ``argv`` as ``… | head`` does: read its stdout until a line holding
+    ``after``, close it, and return its stderr once it exits 1 (the run cut short)."""
+    with subprocess.Popen(
+        [sys.executable, "-m", "reconciler", *argv],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    ) as process:
+        assert process.stdout is not None and process.stderr is not None
+        for line in process.stdout:
+            if after in line:
+                break
+        process.stdout.close()
+        err = process.stderr.read()
+        assert process.wait(timeout=60) == 1, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    return err

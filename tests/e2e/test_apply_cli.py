@@ -21,6 +21,7 @@ from tests.e2e.conftest import (
     INDEPENDENT_WORKSPACES,
     Azure,
     seed_example_account,
+    stderr_once_the_reader_goes,
 )
 from tests.linked import LINKED_YAML
 
@@ -54,6 +55,17 @@ def test_a_saved_plan_is_applied_exactly_and_refused_when_stale(
     assert "testworkspace changed in Azure since" in stale.stderr
 
 
+def _plan_of_testworkspace(azure: Azure, tmp_path: Path) -> Path:
+    """`plan --target testworkspace --out`: the saved plan's path."""
+    saved = tmp_path / "plan.json"
+    made = azure.process(
+        "plan", "--endpoint", azure.url, "--target", "testworkspace", "--out", str(saved),
+        str(EXAMPLES),
+    )  # fmt: skip
+    assert made.returncode == 0, made.stderr
+    return saved
+
+
 def test_a_saved_plan_made_with_target_applies_that_slice_without_repeating_it(
     azure: Azure, tmp_path: Path
 ) -> None:
@@ -61,12 +73,7 @@ def test_a_saved_plan_made_with_target_applies_that_slice_without_repeating_it(
     so apply plans X again (as Terraform's saved plans carry their targeting) and creates
     nothing else. Before, the whole estate was planned and refused as "the set of resources
     changed"."""
-    saved = tmp_path / "plan.json"
-    made = azure.process(
-        "plan", "--endpoint", azure.url, "--target", "testworkspace", "--out", str(saved),
-        str(EXAMPLES),
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    saved = _plan_of_testworkspace(azure, tmp_path)
     assert json.loads(saved.read_text(encoding="utf-8"))["targets"] == ["testworkspace"]
     applied = azure.process("apply", "--endpoint", azure.url, "--plan", str(saved), str(EXAMPLES))
     assert applied.returncode == 0, applied.stderr
@@ -77,12 +84,7 @@ def test_a_saved_plan_made_with_target_applies_that_slice_without_repeating_it(
 def test_applying_a_targeted_plan_with_other_targets_is_refused_before_reading_azure(
     azure: Azure, tmp_path: Path
 ) -> None:
-    saved = tmp_path / "plan.json"
-    made = azure.process(
-        "plan", "--endpoint", azure.url, "--target", "testworkspace", "--out", str(saved),
-        str(EXAMPLES),
-    )  # fmt: skip
-    assert made.returncode == 0, made.stderr
+    saved = _plan_of_testworkspace(azure, tmp_path)
     before = azure.emulator.stats()["total"]
     other = azure.process(
         "apply", "--endpoint", azure.url, "--plan", str(saved), "--target", "team-hub",
@@ -272,22 +274,11 @@ def test_a_reader_that_closes_the_output_mid_apply_leaves_the_running_operations
     )
     with running(emulator) as url:
         command = [sys.executable, "-m", "reconciler", "apply", "--endpoint", url]
-        with subprocess.Popen(
-            [*command, "--auto-approve", str(manifest)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        ) as process:
-            assert process.stdout is not None and process.stderr is not None
-            # Gone once the workspace is started: every poll of its operation (provisioning
-            # never ends on the emulator's stopped clock) writes a line that meets the pipe.
-            for line in process.stdout:
-                if "ws-piped  started" in line:
-                    break
-            process.stdout.close()
-            err = process.stderr.read()
-            assert process.wait(timeout=60) == 1, err
-        assert "Traceback" not in err and "Exception ignored" not in err, err
+        # Gone once the workspace is started: every poll of its operation (provisioning never
+        # ends on the emulator's stopped clock) writes a line that meets the pipe.
+        err = stderr_once_the_reader_goes(
+            [*command[3:], "--auto-approve", str(manifest)], after="ws-piped  started"
+        )
         assert "reader closed it early (broken pipe): no further changes were started" in err
         assert "still running in Azure: Workspace/" in err and "/ws-piped (" in err, err
         assert "mlworkspaceOperationsStatus" in err, err
