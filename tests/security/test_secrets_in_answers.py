@@ -9,6 +9,8 @@ and drift's report: a plan is a PR comment and a CI artifact.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +38,10 @@ def _leaking(request: Request, response: Response) -> None:
         _with_secrets(response.body)
 
 
-def test_credentials_and_value_in_a_connection_answer_never_reach_a_plan(tmp_path: Path) -> None:
+@contextlib.contextmanager
+def _applied_behind_a_leaking_server(tmp_path: Path) -> Iterator[str]:
+    """A workspace and its connection applied to a server whose GETs answer with the
+    connection's secrets; its URL."""
     emulator = RewritingEmulator(
         _leaking,
         knobs=Knobs(retry_after_seconds=0),
@@ -46,6 +51,11 @@ def test_credentials_and_value_in_a_connection_answer_never_reach_a_plan(tmp_pat
     with running(emulator) as url:
         done = run_cli("apply", "--endpoint", url, "--auto-approve", "ws.yaml", cwd=tmp_path)
         assert done.returncode == 0, done.stdout + done.stderr
+        yield url
+
+
+def test_credentials_and_value_in_a_connection_answer_never_reach_a_plan(tmp_path: Path) -> None:
+    with _applied_behind_a_leaking_server(tmp_path) as url:
         for strict in ((), ("--strict",)):
             for fmt in ("text", "json", "markdown"):
                 out = tmp_path / f"{fmt}{len(strict)}.plan"
@@ -61,15 +71,7 @@ def test_credentials_and_value_in_a_connection_answer_never_reach_a_plan(tmp_pat
 def test_a_legacy_value_in_a_connection_answer_is_never_exported(tmp_path: Path) -> None:
     """export writes manifests that go to git: a secret the service answered with, under
     ``credentials`` or the legacy ``value``, is never written (credentials become references)."""
-    emulator = RewritingEmulator(
-        _leaking,
-        knobs=Knobs(retry_after_seconds=0),
-        resource_groups=((DEFAULT_SUBSCRIPTION, "workspace-1234"),),
-    )
-    (tmp_path / "ws.yaml").write_text(workspace_manifest() + connection_manifest("aoai"))
-    with running(emulator) as url:
-        done = run_cli("apply", "--endpoint", url, "--auto-approve", "ws.yaml", cwd=tmp_path)
-        assert done.returncode == 0, done.stdout + done.stderr
+    with _applied_behind_a_leaking_server(tmp_path) as url:
         for version in ((), ("--api-version", "2025-09-01")):
             out = tmp_path / f"exported{len(version)}"
             args = ("--subscription", DEFAULT_SUBSCRIPTION, "--out", str(out), *version)
