@@ -29,6 +29,11 @@ def _token_like(value: Any) -> bool:
     return isinstance(value, str) and _TOKEN.fullmatch(value) is not None
 
 
+def _text(value: Any) -> str:
+    """A field as shown: JSON null (or absence) is blank, never the word "None"."""
+    return "" if value is None else str(value)
+
+
 @dataclass(frozen=True)
 class NotebookToken:
     host_name: str
@@ -74,6 +79,8 @@ async def fetch(
     expires_in = body.get("expiresIn") or 0 if body is not None else None
     if (
         body is None
+        # No access token is no answer to "give me the token" (it printed "None" or a blank).
+        or not body.get("accessToken")
         or any(t is not None and not _token_like(t) for t in tokens)
         or not (
             isinstance(expires_in, int)
@@ -89,14 +96,14 @@ async def fetch(
         )
     moment = now or datetime.now(UTC)
     return NotebookToken(
-        host_name=str(body.get("hostName", "")),
-        public_dns=str(body.get("publicDns", "")),
-        notebook_resource_id=str(body.get("notebookResourceId", "")),
-        token_type=str(body.get("tokenType", "")),
-        scope=str(body.get("scope", "")),
+        host_name=_text(body.get("hostName")),
+        public_dns=_text(body.get("publicDns")),
+        notebook_resource_id=_text(body.get("notebookResourceId")),
+        token_type=_text(body.get("tokenType")),
+        scope=_text(body.get("scope")),
         expires_at=moment + timedelta(seconds=int(body.get("expiresIn") or 0)),
-        access_token=str(body.get("accessToken", "")),
-        refresh_token=str(body.get("refreshToken", "")),
+        access_token=_text(body.get("accessToken")),
+        refresh_token=_text(body.get("refreshToken")),
     )
 
 

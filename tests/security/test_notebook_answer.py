@@ -68,3 +68,30 @@ def test_shown_tokens_are_masked_and_the_rest_escaped() -> None:
     assert out.startswith(f"::add-mask::{GOOD['accessToken']}\n::add-mask::refresh-opaque\n")
     workflow_lines = [line for line in out.splitlines() if line.startswith("::")]
     assert all(line.startswith("::add-mask::") for line in workflow_lines)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [{"accessToken": None}, {"accessToken": ""}, {"accessToken": "absent"}],
+)
+def test_an_answer_without_an_access_token_is_refused_not_printed_as_one(
+    change: dict[str, Any],
+) -> None:
+    # Before: a null accessToken was printed as the token "None" (and `::add-mask::None` hid
+    # every "None" in the CI log); a missing or empty one printed a blank token, exit 0.
+    body = {**GOOD, **change}
+    if change.get("accessToken") == "absent":
+        del body["accessToken"]
+    with pytest.raises(ReconcilerError, match="unreadable answer to listNotebookAccessToken"):
+        _fetch(body)
+
+
+def test_null_or_missing_descriptive_fields_are_blank_not_the_word_none() -> None:
+    body = {**GOOD, "hostName": None, "refreshToken": None, "scope": None}
+    del body["publicDns"]
+    token = _fetch(body)
+    assert (token.host_name, token.public_dns, token.scope) == ("", "", "")
+    assert token.refresh_token == ""
+    out = render(token, fmt="text", show_secrets=True, github_actions=True)
+    assert "None" not in out
+    assert "::add-mask::\n" not in out and out.count("::add-mask::") == 1
