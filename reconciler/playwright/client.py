@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from reconciler.arm.client import ArmClient
+from reconciler.errors import ReconcilerError
 from reconciler.kinds import paths
 
 API_VERSION = "2024-12-01"
@@ -28,13 +29,38 @@ class TokenInfo:
     state: str
 
 
-def _when(text: object) -> datetime | None:
-    if not isinstance(text, str) or not text:
+def _unreadable(account_id: str, why: str) -> ReconcilerError:
+    return ReconcilerError(
+        f"unreadable answer listing the access tokens of Playwright account {account_id!r}: {why}"
+    )
+
+
+def _when(item: dict[str, object], field: str, account_id: str) -> datetime | None:
+    """A date, or None when the service gave none. A value that is no date is an error: read
+    as None, an expiry nobody can read made the audit call the token valid."""
+    text = item.get(field)
+    if text is None or text == "":
         return None
     try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if isinstance(text, str):
+            return datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
-        return None
+        pass
+    why = f"{field} {str(text)[:40]!r} of token {str(item.get('name'))[:80]!r} is no date"
+    raise _unreadable(account_id, why)
+
+
+def _token(item: object, account_id: str) -> TokenInfo:
+    if not isinstance(item, dict):
+        # Left out, a token the audit must flag (unlisted) would pass unseen.
+        raise _unreadable(account_id, f"an item that is no object ({type(item).__name__})")
+    return TokenInfo(
+        id=str(item.get("id", "")),
+        name=str(item.get("name", "")),
+        created_at=_when(item, "createdAt", account_id),
+        expiry_at=_when(item, "expiryAt", account_id),
+        state=str(item.get("state", "")),
+    )
 
 
 async def list_tokens(
@@ -60,14 +86,4 @@ async def list_tokens(
         params=params,
         kind="playwright.accessTokens.list",
     )
-    return [
-        TokenInfo(
-            id=str(i.get("id", "")),
-            name=str(i.get("name", "")),
-            created_at=_when(i.get("createdAt")),
-            expiry_at=_when(i.get("expiryAt")),
-            state=str(i.get("state", "")),
-        )
-        for i in items
-        if isinstance(i, dict)
-    ]
+    return [_token(item, account_id) for item in items]
