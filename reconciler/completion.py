@@ -14,7 +14,16 @@ def _commands(parser: argparse.ArgumentParser) -> dict[str, list[str]]:
                     o for a in sub._actions for o in a.option_strings if a.help != argparse.SUPPRESS
                 )
                 nested = _commands(sub)
-                found[name] = options + sorted(nested)
+                # The words a positional takes (`completion bash|zsh`) are offered like options.
+                words = [
+                    str(choice)
+                    for a in sub._actions
+                    if not a.option_strings
+                    and a.choices
+                    and not isinstance(a, argparse._SubParsersAction)
+                    for choice in a.choices
+                ]
+                found[name] = options + sorted(nested) + sorted(words)
     return found
 
 
@@ -25,15 +34,18 @@ def bash(parser: argparse.ArgumentParser) -> str:
     )
     return f"""# bash completion for reconciler: eval "$(reconciler completion bash)"
 _reconciler() {{
-  local cur="${{COMP_WORDS[COMP_CWORD]}}" opts=""
-  if [[ $COMP_CWORD -eq 1 ]]; then
+  local cur="${{COMP_WORDS[COMP_CWORD]}}" opts="" sub="" i
+  # The command is the first word that is no option: -v may come before it.
+  for ((i = 1; i < COMP_CWORD; i++)); do
+    if [[ "${{COMP_WORDS[i]}}" != -* ]]; then sub="${{COMP_WORDS[i]}}"; break; fi
+  done
+  if [[ -z "$sub" ]]; then
     COMPREPLY=($(compgen -W "{" ".join(sorted(commands))} --help --version" -- "$cur"))
     return
   fi
-  case "${{COMP_WORDS[1]}}" in
+  case "$sub" in
 {cases}
   esac
-  local sub="${{COMP_WORDS[1]}}"
   if [[ "$cur" == -* || "$sub" == schemas || "$sub" == completion ]]; then
     COMPREPLY=($(compgen -W "$opts" -- "$cur"))
   else

@@ -107,6 +107,38 @@ def test_completion_scripts_know_every_command(
     assert checked.returncode == 0, checked.stderr
 
 
+def _complete(script: Path, words: list[str]) -> list[str]:
+    """What bash offers after typing ``words`` (the last one being completed)."""
+    line = " ".join(f"'{w}'" for w in words)
+    program = (
+        f"source {script}\nCOMP_WORDS=({line})\nCOMP_CWORD={len(words) - 1}\n"
+        '_reconciler\nprintf "%s\\n" "${COMPREPLY[@]}"\n'
+    )
+    done = subprocess.run(["bash", "-c", program], capture_output=True, text=True, check=True)
+    return done.stdout.split()
+
+
+@pytest.mark.parametrize(
+    ("words", "offered"),
+    [
+        # Before: `reconciler completion <TAB>` offered only --help/--verbose, not the shells.
+        (["reconciler", "completion", ""], {"bash", "zsh"}),
+        (["reconciler", "schemas", ""], {"generate"}),
+        # Before: with -v ahead of the command (which the CLI accepts) nothing was offered.
+        (["reconciler", "-v", "plan", "--det"], {"--detailed-exitcode"}),
+        (["reconciler", "-vv", ""], {"plan", "apply"}),
+        (["reconciler", "plan", "--det"], {"--detailed-exitcode"}),
+    ],
+)
+def test_bash_completion_offers_the_next_word(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], words: list[str], offered: set[str]
+) -> None:
+    assert main(["completion", "bash"]) == 0
+    script = tmp_path / "c.bash"
+    script.write_text(capsys.readouterr().out)
+    assert offered <= set(_complete(script, words))
+
+
 def test_every_command_has_an_example_in_its_help(capsys: pytest.CaptureFixture[str]) -> None:
     parser = build_parser()
     commands = next(a for a in parser._actions if a.dest == "command")
