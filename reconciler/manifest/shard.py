@@ -31,9 +31,19 @@ def _bucket(key: str, count: int) -> int:
 
 
 def select(manifests: ManifestSet, index: int, count: int) -> ManifestSet:
+    # A Project goes with the Hub it names: apply writes the hub first, so a shard holding the
+    # project alone failed on a new estate ("Hub workspace ... not found") or raced the hub's.
+    hub_of = {
+        (m.address.subscription.lower(), m.address.name.lower()): ref.name
+        for m in manifests.resources
+        if not m.address.workspace
+        for _, ref in m.refs
+    }
+
     def mine(address: Address) -> bool:
-        # A resource's top-level ancestor (the workspace it lives in), or itself.
+        # A resource's top-level ancestor (the workspace it lives in, or that one's hub).
         top = address.workspace or address.name
+        top = hub_of.get((address.subscription.lower(), top.lower()), top)
         return _bucket(f"{address.subscription}/{top}", count) == index
 
     # The same configuration (its owner) with a share of what it declares.

@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
+from reconciler import kinds
 from reconciler.cli import main
 from reconciler.commands.parser import EXAMPLES as HELP_EXAMPLES
 from reconciler.commands.parser import build_parser
 from reconciler.errors import UsageError
 from reconciler.manifest import shard
-from reconciler.manifest.load import load
+from reconciler.manifest.load import LoadOptions, load
 from reconciler.manifest.model import Kind
 from tests.e2e.conftest import Azure
 
@@ -50,6 +51,22 @@ def test_shards_partition_the_workspaces_and_keep_connections_with_them(tmp_path
         assert part == shard.select(manifests, index, 3)  # deterministic
     assert sorted(seen) == sorted(w.address.name for w in manifests.of(Kind("Workspace")))
     assert len(set(seen)) == len(seen)
+
+
+def test_a_project_is_in_the_shard_of_its_hub_with_the_hub_s_connections() -> None:
+    # Before: a project was sharded by its own name, so `apply --shard` of its shard on a new
+    # estate failed with "Hub workspace ... of this project was not found" (examples/, 1/2).
+    examples = Path(__file__).resolve().parents[2] / "manifests" / "examples"
+    options = LoadOptions(cross_check=kinds.cross_check, check_secrets=False)
+    manifests = load([examples / "defaults.yaml", examples / "hub.yaml"], options, {}).manifests
+    assert len(manifests.resources) == 3
+    for count in range(2, 9):
+        holders = {
+            index: {m.address.workspace or m.address.name for m in part.resources}
+            for index in range(1, count + 1)
+            if (part := shard.select(manifests, index, count)).resources
+        }
+        assert list(holders.values()) == [{"team-hub", "team-project"}], (count, holders)
 
 
 @pytest.mark.parametrize("text", ["0/3", "4/3", "x/3", "3", "1/0"])
