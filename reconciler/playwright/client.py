@@ -50,16 +50,21 @@ def _when(item: dict[str, object], field: str, account_id: str) -> datetime | No
     raise _unreadable(account_id, why)
 
 
+def _text(value: object) -> str:
+    """JSON null (or absence) is blank, never the word "None"."""
+    return "" if value is None else str(value)
+
+
 def _token(item: object, account_id: str) -> TokenInfo:
     if not isinstance(item, dict):
         # Left out, a token the audit must flag (unlisted) would pass unseen.
         raise _unreadable(account_id, f"an item that is no object ({type(item).__name__})")
     return TokenInfo(
-        id=str(item.get("id", "")),
-        name=str(item.get("name", "")),
+        id=_text(item.get("id")),
+        name=_text(item.get("name")),
         created_at=_when(item, "createdAt", account_id),
         expiry_at=_when(item, "expiryAt", account_id),
-        state=str(item.get("state", "")),
+        state=_text(item.get("state")),
     )
 
 

@@ -66,3 +66,9 @@ def test_dates_in_any_iso_form_and_an_absent_expiry_are_read() -> None:
     tokens = _list([{**TOKEN, "expiryAt": "2020-01-01T00:00:00.123456789Z"}, {"name": "x"}])
     assert tokens[0].expiry_at is not None and tokens[0].expiry_at.year == 2020
     assert tokens[1].expiry_at is None and tokens[1].name == "x"
+
+
+def test_a_null_name_or_state_is_blank_not_the_word_none() -> None:
+    # Before: JSON null came out as the text "None" (`"state": "None"` in --format json).
+    (token,) = _list([{**TOKEN, "state": None, "id": None}])
+    assert (token.state, token.id, token.name) == ("", "", "ciPipelineToken")
