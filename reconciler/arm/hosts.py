@@ -100,6 +100,9 @@ def follow(base_url: str, reference: str, *, what: str) -> str:
     ``what`` says where the reference came from (``nextLink``, ``Azure-AsyncOperation`` …);
     the error names it and the origins, never the path or query, which may be long or hostile.
     """
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in reference):
+        # urlsplit drops a line break silently; httpx then refused the URL with a traceback.
+        raise UnsafeUrlError(f"refusing {what}: not a valid URL (it holds a control character)")
     if reference.startswith("/") and not reference.startswith("//"):
         return base_url.rstrip("/") + reference
     try:

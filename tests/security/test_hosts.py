@@ -202,6 +202,37 @@ def test_a_next_link_cannot_downgrade_to_plain_http() -> None:
 
 
 @pytest.mark.parametrize(
+    "next_link",
+    [
+        "https://management.example/page2\n::error::pwned",
+        "/page2\r\nX-Injected: 1",
+        "https://management.example/page\x7f2",
+        "https://management.example/page\x002",
+    ],
+)
+def test_a_next_link_holding_a_control_character_is_refused_not_a_traceback(
+    next_link: str,
+) -> None:
+    # Before: httpx raised InvalidURL ("Invalid non-printable ASCII character in URL"), which
+    # the command line printed as a Python traceback.
+    sent: list[str] = []
+
+    def handle(request: httpx.Request) -> httpx.Response:
+        sent.append(str(request.url))
+        return httpx.Response(200, json={"value": [1], "nextLink": next_link})
+
+    async def go() -> None:
+        async with ArmClient(
+            "https://management.example", StaticToken(), transport=httpx.MockTransport(handle)
+        ) as client:
+            await client.list_all("/things")
+
+    with pytest.raises(UnsafeUrlError, match=r"refusing a nextLink .*: not a valid URL"):
+        asyncio.run(go())
+    assert sent == ["https://management.example/things"]
+
+
+@pytest.mark.parametrize(
     "url",
     [
         "http://127.1:8765",
