@@ -17,7 +17,7 @@ from reconciler.plan.model import Action, Change, ReasonCode
 
 def with_contents_named(changes: list[Change]) -> list[Change]:
     """``changes``, each workspace to replace warned of the resources it holds (Azure's own
-    rules excepted: Azure makes them again)."""
+    rules excepted: Azure makes them again; and those --prune deletes, shown deleted)."""
     replaced = {
         c.address.lower()
         for c in changes
@@ -31,8 +31,8 @@ def with_contents_named(changes: list[Change]) -> list[Change]:
         parent = change.workspace.lower()
         if parent not in replaced or change.address.lower() == parent:
             continue
-        if change.code is ReasonCode.MADE_BY_SERVICE:
-            continue
+        if change.code is ReasonCode.MADE_BY_SERVICE or change.action is Action.DELETE:
+            continue  # Azure makes its own again; a pruned one is deleted by the plan anyway
         (lost if change.action is Action.UNMANAGED else recreated)[parent] += 1
     return [
         _warned(c, recreated[c.address.lower()], lost[c.address.lower()])
