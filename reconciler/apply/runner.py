@@ -152,10 +152,10 @@ def check_saved(
         was = (change.get("action"), change.get("code"))
         if (now.action.value, now.code.value) != was:
             raise UsageError(
-                f"{now.address}: {saved_path} showed {was[0]!r} ({was[1]!r}) and apply would "
-                f"now {now.action.value!r} ({now.code.value!r}): its provisioning state moved in "
-                "Azure, or plan and apply were given other options (--prune, --secrets, "
-                "--strict); the saved plan is stale: plan again"
+                f"{now.address}: {saved_path} showed {_shown(was[0])} ({_shown(was[1])}) and "
+                f"apply would now {now.action.value!r} ({now.code.value!r}): its provisioning "
+                "state moved in Azure, or plan and apply were given other options (--prune, "
+                "--secrets, --strict); the saved plan is stale: plan again"
             )
         unshown = _fields_unlike(change, now)
         if unshown:
@@ -183,6 +183,18 @@ def check_saved(
             f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
             "made; the reviewed plan never showed these values: plan again"
         )
+
+
+def _shown(value: Any) -> str:
+    """A value read from a saved plan, named in one short line: the file may have been edited
+    by hand (a megabyte string, a nested array, null), and the error must stay readable."""
+    if isinstance(value, str):
+        text = repr(value)
+    elif value is None or isinstance(value, bool | int | float):
+        text = json.dumps(value)
+    else:
+        text = "an array" if isinstance(value, list) else "an object"
+    return text if len(text) <= 40 else text[:39] + "…"
 
 
 def _check_same_resources(

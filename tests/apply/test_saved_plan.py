@@ -334,3 +334,22 @@ spec: {{location: westeurope, properties: {{friendlyName: two}}}}
     saved = _saved(tmp_path, manifest_digest=digests[0])
     with pytest.raises(UsageError, match=rf"the manifests changed since {saved} was made"):
         check_saved(saved, Plan(changes=(), manifest_digest=digests[1]))
+
+
+def test_a_hand_edited_verdict_is_shown_short_and_as_json_says_it(tmp_path: Path) -> None:
+    """The saved action and code come from the file as it is: a value of any size or type is
+    named in a bounded line (as the format version is), JSON's null as null, not Python's."""
+    now = Change(
+        address="ws1",
+        kind=Kind("Workspace"),
+        action=Action.UPDATE,
+        code=ReasonCode.IN_PROGRESS,
+        reason="provisioning",
+        fingerprint="sha256:aa",
+    )
+    saved_change = {"address": "ws1", "action": "x" * 100_000, "code": None}
+    path = _saved(tmp_path, changes=[{**saved_change, "fingerprint": "sha256:aa"}])
+    with pytest.raises(UsageError) as refused:
+        check_saved(path, Plan(changes=(now,), manifest_digest="d"))
+    assert len(str(refused.value)) < 600
+    assert "(null)" in str(refused.value)
