@@ -423,7 +423,10 @@ def _through(host: str, proxy: Via | None) -> str:
 
 def _unreached(exc: BaseException) -> str | None:
     """Why a connection could not be made at all, when its cause says so unmistakably: then
-    no byte reached the far end (a TLS handshake that failed did reach it)."""
+    no byte reached the far end (a TLS handshake that failed did reach it).
+
+    A host with several addresses (``localhost``: ::1 and 127.0.0.1) fails from a group of
+    attempts (anyio's): named only when every one of them says why, each reason once."""
     cause: BaseException | None = exc
     while cause is not None:
         if isinstance(cause, ConnectionRefusedError):
@@ -432,6 +435,11 @@ def _unreached(exc: BaseException) -> str | None:
             return "its host name does not resolve"
         if isinstance(cause, OSError) and cause.errno in _UNREACHABLE:
             return _UNREACHABLE[cause.errno]
+        if isinstance(cause, BaseExceptionGroup):
+            each = [_unreached(attempt) for attempt in cause.exceptions]
+            if not each or None in each:
+                return None
+            return ", ".join(dict.fromkeys(r for r in each if r is not None))
         cause = cause.__cause__ or cause.__context__
     return None
 

@@ -153,3 +153,52 @@ def test_endless_distinct_next_links_stop_at_a_page_cap_without_a_deadline() -> 
     with pytest.raises(TransportError, match="more than 1000 pages"):
         _list(_client(handle, time))
     assert len(sent) == 1000
+
+
+def _failing_on_every_address(*causes: OSError) -> Handler:
+    """As httpx raises it for a host with several addresses (``localhost``: ::1 and
+    127.0.0.1): anyio tries each and raises one OSError from a group of their failures."""
+
+    def fail(request: httpx.Request) -> httpx.Response:
+        every = ExceptionGroup("multiple connection attempts failed", list(causes))
+        try:
+            raise OSError("All connection attempts failed") from every
+        except OSError as failed:
+            raise httpx.ConnectError(str(failed), request=request) from failed
+
+    return fail
+
+
+@pytest.mark.parametrize(
+    ("causes", "said"),
+    [
+        (
+            (ConnectionRefusedError(111, "refused"), ConnectionRefusedError(111, "refused")),
+            "connection refused",
+        ),
+        (
+            (OSError(101, "Network is unreachable"), ConnectionRefusedError(111, "refused")),
+            "network unreachable, connection refused",
+        ),
+    ],
+    ids=["refused-on-both", "ipv6-unreachable-ipv4-refused"],
+)
+def test_a_host_with_several_addresses_says_what_each_attempt_met(
+    causes: tuple[OSError, ...], said: str
+) -> None:
+    """Not "the connection could not be made": the causes are in the group anyio raises."""
+    time = FakeTime()
+    client = _client(_failing_on_every_address(*causes), time, retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(TransportError) as caught:
+        _gets(client, 1)
+    assert said in str(caught.value)
+    assert "could not be made" not in str(caught.value)
+
+
+def test_a_group_with_an_unexplained_failure_is_not_guessed() -> None:
+    """One attempt failed for a reason the client cannot name: no cause is claimed."""
+    time = FakeTime()
+    causes = (ConnectionRefusedError(111, "refused"), OSError("something else"))
+    client = _client(_failing_on_every_address(*causes), time, retry=RetryPolicy(max_attempts=1))
+    with pytest.raises(TransportError, match="the connection could not be made"):
+        _gets(client, 1)
