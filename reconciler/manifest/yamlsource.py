@@ -182,6 +182,26 @@ def _scalar(tag: str | None, text: str) -> Any:
     raise ValueError(f"unsupported YAML tag {tag!r}")
 
 
+def _distinct_values(root: Node) -> int:
+    """How many values the document holds, each counted once however many aliases name it
+    (counting stops past the budget): asked only of a document over it, to say why."""
+    seen = {id(root)}
+    todo = [root]
+    while todo and len(seen) <= MAX_NODES_PER_DOCUMENT:
+        node = todo.pop()
+        if isinstance(node, MappingNode):
+            children = [value for _, value in node.value]  # keys are no values
+        elif isinstance(node, SequenceNode):
+            children = list(node.value)
+        else:
+            continue
+        for child in children:
+            if id(child) not in seen:
+                seen.add(id(child))
+                todo.append(child)
+    return len(seen)
+
+
 class _Builder:
     """Plain data from one document's nodes; given ``located``, also where each value and key
     was written (asked for only when there is a problem to report: see _FilePositions)."""
@@ -189,23 +209,30 @@ class _Builder:
     def __init__(self, located: _Located | None = None) -> None:
         self.located = located
         self.budget = MAX_NODES_PER_DOCUMENT
+        self.root: Node | None = None  # the document's, to tell what made it too large
 
     def _spend(self, node: Node, path: JsonPath) -> None:
         """One more value, or one more merge source (an empty mapping merged builds no value,
         yet each level of ``<<: [*e, *e]`` doubles the work), within the document's budget."""
         self.budget -= 1
         if self.budget < 0:
+            if self.root is not None and _distinct_values(self.root) <= MAX_NODES_PER_DOCUMENT:
+                why = (
+                    "through aliases repeating aliases (a manifest holds a few hundred): write "
+                    "fewer of them"
+                )
+            else:  # large in itself: splitting it is what helps
+                why = "(a manifest holds a few hundred): split it into documents"
             raise _Bad(
                 node,
                 path,
-                (
-                    f"document expands to more than {MAX_NODES_PER_DOCUMENT} values (a manifest "
-                    "holds a few hundred; aliases repeating aliases multiply them): split it "
-                    "into documents; refusing to expand it"
-                ),
+                f"document expands to more than {MAX_NODES_PER_DOCUMENT} values {why}; "
+                "refusing to expand it",
             )
 
     def build(self, node: Node, path: JsonPath) -> Any:
+        if not path:
+            self.root = node
         self._spend(node, path)
         if len(path) > MAX_DEPTH:
             raise _Bad(node, path, f"nesting deeper than {MAX_DEPTH} levels")

@@ -417,3 +417,24 @@ def test_through_yaml_as_without_the_c_parser_it_reads_the_same(
     docs, problems = read_documents(F, text)
     assert [(d.data, d.start, d.values, d.keys) for d in docs] == with_c
     assert not problems
+
+
+def test_an_alias_bomb_is_not_told_to_split_the_document() -> None:
+    """Splitting a document whose aliases repeat aliases leaves each part as large: the message
+    names the aliases; only a document large in itself is told to split."""
+    lines = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]']
+    for prev, name in zip("abcdefgh", "bcdefghi", strict=True):
+        lines.append(f"{name}: &{name} [" + ",".join([f"*{prev}"] * 10) + "]")
+    _, problems = read_documents(F, "\n".join(lines) + "\n")
+    assert len(problems) == 1
+    assert "expands to more than 20000 values" in problems[0].message
+    assert "aliases" in problems[0].message and "split it" not in problems[0].message
+
+
+def test_a_large_document_its_aliases_push_over_the_limit_names_the_aliases() -> None:
+    """15,000 values written out, and an alias repeating them: the keys are no values, so
+    the document in itself is under the limit and the aliases are what took it over."""
+    text = "a: &a\n" + "".join(f"  k{i}: v\n" for i in range(15_000)) + "b: *a\n"
+    _, problems = read_documents(F, text)
+    assert len(problems) == 1
+    assert "aliases" in problems[0].message and "split it" not in problems[0].message
