@@ -75,23 +75,6 @@ def test_an_endpoint_that_hangs_up_during_the_tls_handshake_is_not_called_refuse
     assert "before its TLS handshake completed" in err and "refused" not in err, err
 
 
-def test_https_to_a_plain_http_port_says_the_server_does_not_speak_tls(
-    azure: Azure, capsys: pytest.CaptureFixture[str]
-) -> None:
-    """The emulator serves plain http by default: `--endpoint https://127.0.0.1:PORT` met
-    "the connection could not be made", which sent users to look for a firewall."""
-    code = main(
-        [
-            "plan", "--endpoint", azure.url.replace("http://", "https://"), "--retries", "0",
-            "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES),
-        ]
-    )  # fmt: skip
-    err = capsys.readouterr().err
-    assert code == 1
-    assert "the server does not speak TLS there (an http:// endpoint given as https://?)" in err
-    assert "Traceback" not in err
-
-
 def test_plain_http_is_refused_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(
         [
