@@ -10,8 +10,13 @@ a CustomKeys connection's keys. Each kind writes its own documents
 this module reads and lays them out.
 
 Fields the api-version does not define (server-only ones such as
-``sdkTelemetryAppInsightsKey``, newer ones such as ``enableDataIsolation`` or a top-level
-``kind``) are left out — the ones whose loss would matter are named in the file's header.
+``sdkTelemetryAppInsightsKey``, newer ones such as ``enableDataIsolation``) are left out — the
+ones whose loss would matter are named in the file's header. What the service fixed at a
+resource's creation is never left out: a hub's or a project's ``kind``, which a workspace's
+default api-version cannot write, takes that document to the first api-version of its kind
+that can (named in its ``metadata.apiVersion``), as a hub re-created from a document without
+it would be a Default workspace; an export asked for at a version that cannot write it is
+refused.
 
 Re-exporting an unchanged resource writes an identical file, so exports diff cleanly in git.
 """
@@ -29,7 +34,7 @@ from ruamel.yaml.emitter import Emitter
 
 from reconciler import kinds
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmAuthError, OutputError, UnreadableAnswer
+from reconciler.errors import ArmAuthError, OutputError, UnreadableAnswer, UsageError
 from reconciler.kinds import ResourceKind, paths
 from reconciler.kinds.document import env_name, scope
 from reconciler.plan.writeback import uncarried
@@ -222,8 +227,81 @@ async def read(
         bodies = [_scoped(listed(item, url), url) for item in items]
         if workspace:
             bodies = [b for b in bodies if str(b.get("name", "")).lower() == workspace.lower()]
-        trees += await asyncio.gather(*(_tree(client, top, b, api_version) for b in bodies))
+        placed = await _placed(client, top, url, bodies, api_version)
+        trees += await asyncio.gather(*(_tree(client, k, b, api_version) for k, b in placed))
     return trees
+
+
+def _fixed_lost(kind: ResourceKind, body: Body) -> list[str]:
+    """What the service fixed at the resource's creation (a workspace's ``kind``: Hub,
+    Project) that ``kind``'s api-version cannot write: a resource re-created from the export
+    would lose it (a hub would come back a Default workspace)."""
+    return [f for f in uncarried(body, kind.node(), fixed=True) if f in kind.kept_by_service]
+
+
+def _version_for(kind: ResourceKind, body: Body) -> str | None:
+    """The first of the kind's api-versions that writes all ``body`` fixed at creation
+    (a workspace's newest for a hub or a project), or None where none does."""
+    return next((v for v in kind.api_versions if not _fixed_lost(kind.at(v), body)), None)
+
+
+async def _placed(
+    client: ArmClient, top: ResourceKind, url: str, bodies: list[Body], api_version: str
+) -> list[tuple[ResourceKind, Body]]:
+    """Each listed resource with the kind (at an api-version) it is written at: ``top``, or,
+    where ``top``'s version cannot write what the service fixed at its creation, the first
+    version that can, the resource read again at it (one list per such version, whatever
+    the number of hubs and projects), so a hub or project exported by default round-trips.
+    An ``api_version`` asked for is never changed: such resources are refused instead."""
+    base = kinds.of(top.kind)
+    if api_version in base.api_versions:
+        _refuse_lost(top, bodies)
+        return [(top, body) for body in bodies]
+    placed: list[tuple[ResourceKind, Body]] = []
+    again: dict[str, set[str]] = {}
+    for body in bodies:
+        version = _version_for(base, body) if _fixed_lost(top, body) else None
+        if version is None:
+            placed.append((top, body))
+        else:
+            again.setdefault(version, set()).add(str(body["id"]).lower())
+    for version, ids in sorted(again.items()):
+        kind = base.at(version)
+        items = await client.list_all(url, params={"api-version": version}, kind=kind.call("list"))
+        # One deleted since the first list is gone: there is nothing left to export.
+        read = (_scoped(listed(item, url), url) for item in items)
+        placed += [(kind, body) for body in read if str(body["id"]).lower() in ids]
+    return placed
+
+
+def _refuse_lost(top: ResourceKind, bodies: list[Body]) -> None:
+    """Refuse an export at ``top``'s api-version, asked for, that would silently write
+    resources without what the service fixed at their creation (hubs and projects as
+    Default workspaces)."""
+    base = kinds.of(top.kind)
+    lost = [(body, fields) for body in bodies if (fields := _fixed_lost(top, body))]
+    if not lost:
+        return
+    field = lost[0][1][0]
+    named = ", ".join(f"{body['name']} ({_value(body, fields[0])})" for body, fields in lost)
+    versions = sorted({v for body, _ in lost if (v := _version_for(base, body))})
+    instead = base.assumed_when_absent.get(field, "another")
+    raise UsageError(
+        _comment(
+            f"--api-version {top.api_version} cannot write the {field} of {top.noun} {named}: "
+            f"re-created from the export, each would be a {instead} {top.noun}. Export at "
+            f"{' or '.join(versions) or 'another api-version'}, or without --api-version "
+            "(each document then names the api-version that writes it)"
+        )
+    )
+
+
+def _value(body: Body, path: str) -> Any:
+    """The member of ``body`` at the dotted ``path`` (None where absent)."""
+    value: Any = body
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
 
 
 def _scoped(body: Body, url: str) -> Body:

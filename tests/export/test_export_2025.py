@@ -1,7 +1,8 @@
 """``export --api-version 2025-09-01`` reads and writes every kind that has that version at it,
 naming it in each document (``metadata.apiVersion``): a hub's kind and managed network, its
 2025-09-01 connections and its outbound rules (the user's, never Azure's) round-trip to a
-clean plan. The default export is unchanged: no document names an api-version."""
+clean plan. The default export names 2025-09-01 only where a hub or project needs it
+(tests/export/test_export_hub_kinds.py)."""
 
 from __future__ import annotations
 
@@ -95,19 +96,21 @@ def test_export_at_2025_09_01_round_trips_a_hub_its_connections_and_rules(
     assert clean.returncode == 0, clean.stdout + clean.stderr
 
 
-def test_the_default_export_names_no_api_version(azure: Azure, tmp_path: Path) -> None:
+def test_the_default_export_writes_a_hub_at_the_version_that_has_kinds(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """A hub's kind is fixed at creation and 2023-04-01 cannot write it: the default export
+    writes the hub at 2025-09-01 (a hub re-created from a 2023-04-01 document would be a
+    Default workspace), and its connection at its kind's default, naming no api-version."""
     file = tmp_path / "m.yaml"
     file.write_text(MANIFEST, encoding="utf-8")
     applied = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(file))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     text = _export(azure, tmp_path / "out")
-    assert "apiVersion: '2025" not in text and "isolationMode" not in text
-    header = text.split("apiVersion: reconciler/v1")[0]
-    assert "managedNetwork" in header  # named as not exported
-    # So is its kind: an update never loses it, but a hub re-created from this file would be
-    # a Default workspace.
-    assert "kind" in header.split("Not exported")[1].split("\n")[1], header
-    assert "name: pypi" in text
+    assert text.count("apiVersion: '2025-09-01'") == 1, text  # the hub only
+    assert "kind: Hub" in text and "isolationMode: AllowOnlyApprovedOutbound" in text
+    assert "Not exported" not in text, text
+    assert "name: pypi" in text and "category: Pinecone" in text
 
 
 def test_an_api_version_no_kind_has_is_refused(azure: Azure, tmp_path: Path) -> None:
