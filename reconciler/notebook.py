@@ -8,6 +8,7 @@ a shown token is first registered with ``::add-mask::`` so the log masks it.
 from __future__ import annotations
 
 import json
+import math
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -41,7 +42,7 @@ class NotebookToken:
     notebook_resource_id: str
     token_type: str
     scope: str
-    expires_at: datetime
+    expires_at: datetime | None  # None: the answer did not say
     access_token: str
     refresh_token: str
 
@@ -73,27 +74,15 @@ async def fetch(
                 f"{error.message} (request {error.request_id})"
             ) from error
         raise
-    # An answer that is not an object is no token (read as {} it printed blanks and exit 0).
-    body = answer.body if isinstance(answer.body, dict) else None
-    tokens = [body.get("accessToken"), body.get("refreshToken")] if body is not None else []
-    expires_in = body.get("expiresIn") or 0 if body is not None else None
-    if (
-        body is None
-        # No access token is no answer to "give me the token" (it printed "None" or a blank).
-        or not body.get("accessToken")
-        or any(t is not None and not _token_like(t) for t in tokens)
-        or not (
-            isinstance(expires_in, int)
-            and not isinstance(expires_in, bool)
-            and 0 <= expires_in <= 10 * 365 * 86400
-        )
-    ):
-        # A token with a line break would break out of `::add-mask::` into a workflow command
-        # of the server's choosing; an expiry that is no duration cannot be shown.
+    body = _token_body(answer.body, f"{workspace.name!r} (request {answer.request_id})")
+    try:
+        expires_in = _seconds(body.get("expiresIn"))
+    except ValueError:
         raise ReconcilerError(
             f"unreadable answer to listNotebookAccessToken of workspace {workspace.name!r}: "
-            f"not a token and a duration (request {answer.request_id})"
-        )
+            f"expiresIn {_shown(body.get('expiresIn'))} is not a number of seconds from 0 to "
+            f"ten years (request {answer.request_id})"
+        ) from None
     moment = now or datetime.now(UTC)
     return NotebookToken(
         host_name=_text(body.get("hostName")),
@@ -101,10 +90,51 @@ async def fetch(
         notebook_resource_id=_text(body.get("notebookResourceId")),
         token_type=_text(body.get("tokenType")),
         scope=_text(body.get("scope")),
-        expires_at=moment + timedelta(seconds=int(body.get("expiresIn") or 0)),
+        expires_at=None if expires_in is None else moment + timedelta(seconds=expires_in),
         access_token=_text(body.get("accessToken")),
         refresh_token=_text(body.get("refreshToken")),
     )
+
+
+def _token_body(answer: Any, which: str) -> dict[str, Any]:
+    """The answer as a token's fields, or refused: ``which`` names the workspace and request."""
+    # An answer that is not an object is no token (read as {} it printed blanks and exit 0).
+    body = answer if isinstance(answer, dict) else None
+    tokens = [body.get("accessToken"), body.get("refreshToken")] if body is not None else []
+    if (
+        body is None
+        # No access token is no answer to "give me the token" (it printed "None" or a blank).
+        or not body.get("accessToken")
+        or any(t is not None and not _token_like(t) for t in tokens)
+    ):
+        # A token with a line break would break out of `::add-mask::` into a workflow command
+        # of the server's choosing.
+        raise ReconcilerError(
+            f"unreadable answer to listNotebookAccessToken of workspace {which}: not a token"
+        )
+    return body
+
+
+_LONGEST = 10 * 365 * 86400  # no token lives ten years: a larger value is no duration either
+
+
+def _seconds(value: Any) -> float | None:
+    """``expiresIn`` as seconds: None where the answer says nothing (absent or null: the
+    expiry is unknown, never "now", which sent scripts refreshing forever); a ValueError where
+    it is no number of seconds (text, a flag, negative, beyond ten years)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError(value)
+    if not math.isfinite(value) or not 0 <= value <= _LONGEST:
+        raise ValueError(value)
+    return float(value)
+
+
+def _shown(value: Any) -> str:
+    """A served value in one line of an error, cut short: the server's words, not ours."""
+    text = json.dumps(value)
+    return ascii(text[:40] + ("…" if len(text) > 40 else ""))[1:-1]
 
 
 def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions: bool) -> str:
@@ -122,7 +152,9 @@ def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions
         "notebookResourceId": token.notebook_resource_id,
         "tokenType": token.token_type,
         "scope": token.scope,
-        "expiresAt": token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "expiresAt": (
+            token.expires_at.strftime("%Y-%m-%dT%H:%M:%SZ") if token.expires_at else None
+        ),
         "accessToken": access,
         "refreshToken": refresh,
     }
@@ -135,5 +167,6 @@ def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions
     else:
         width = max(len(k) for k in fields)
         # The service's words, escaped: nothing it sends can start a workflow command.
-        lines += [safe.terminal(f"{k.ljust(width)}  {v}") for k, v in fields.items()]
+        shown = {**fields, "expiresAt": fields["expiresAt"] or "unknown"}
+        lines += [safe.terminal(f"{k.ljust(width)}  {v}") for k, v in shown.items()]
     return "\n".join(lines) + "\n"
