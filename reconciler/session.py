@@ -26,13 +26,13 @@ from reconciler.errors import UsageError
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
 from reconciler.plan.deciding import Deciding
-from reconciler.plan.destroy import DestroyOptions, destroy_plan
+from reconciler.plan.destroy import DestroyOptions, destroy_plan, groups_to_list
 from reconciler.plan.model import Plan
 from reconciler.plan.planner import Options, plan
 from reconciler.plan.record import manifest_digest
 from reconciler.plan.targeting import unmatched_targets
 from reconciler.playwright.audit import evaluate
-from reconciler.read.live import read
+from reconciler.read.live import read, read_groups
 from reconciler.read.livestate import LiveState
 from reconciler.read.playwright import read_playwright
 
@@ -104,9 +104,16 @@ async def make_destroy_plan(
     targets: tuple[str, ...] = (),
 ) -> Plan:
     """What ``destroy`` would delete: the live state of what is declared (secrets are never
-    read: nothing is compared), then the pure destroy planner."""
+    read: nothing is compared), then the pure destroy planner. Where it deletes a hub, one
+    list of the hub's resource group finds the projects naming it that stay in Azure,
+    undeclared ones too, and the plan is made again with them (its delete warns by name)."""
     async with arm_client(target) as client:
         live = await read(client, manifests, compare_secrets=False)
+        made = destroy_plan(manifests, live, options=options, targets=targets)
+        groups = groups_to_list(made, live)
+        if not groups:
+            return made
+        await read_groups(client, live, groups)
     return destroy_plan(manifests, live, options=options, targets=targets)
 
 

@@ -102,6 +102,10 @@ class ResourceKind:
     # Dotted paths holding the ARM id of another resource it needs (a Project's hub): apply
     # writes that one first when the same run declares it.
     id_references: tuple[str, ...] = ()
+    # Whether others of its kind in its resource group may name this resource by id (a Hub,
+    # its projects' ``id_references``), which destroy then lists them to find (undeclared
+    # ones included): deleting it would leave them naming what is gone. None: never.
+    named_by_others: Callable[[Body], bool] | None = None
     # Its rule across documents, run by the manifest loader (a Project's hub is declared and
     # a Hub); None: none.
     cross_check: CrossCheck | None = None

@@ -38,6 +38,12 @@ _WORKSPACE_ID = re.compile(
 )
 
 
+def is_hub(body: dict[str, Any]) -> bool:
+    """A live workspace that is a hub (ARM answers vary in case): its projects name it."""
+    value = body.get("kind")
+    return isinstance(value, str) and value.lower() == HUB.lower()
+
+
 def _kind(spec: dict[str, Any]) -> str:
     value = spec.get("kind")
     return value if isinstance(value, str) else "Default"

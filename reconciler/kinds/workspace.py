@@ -182,6 +182,7 @@ WORKSPACE = ResourceKind(
     kept_by_service=frozenset({"kind"}),
     inherited={"Project": INHERITED_FROM_HUB},
     id_references=(hubs.HUB_ID,),
+    named_by_others=hubs.is_hub,
     cross_check=functools.partial(hubs.resolve, KIND),
     refused_update=network_loosened,
     # 2025-09-01: a trigger of the create ("or else it does nothing"), answered ``false``

@@ -11,6 +11,9 @@
   its name stays taken for the retention period unless ``purge``.
 * What is not declared is never deleted: it is listed as the plan lists it (``unmanaged``),
   and a workspace that goes takes it with it — its change warns of that by name.
+* A resource others may name by id (a hub, by its projects) that goes warns of those staying
+  in Azure by name; where it goes, the session lists its resource group once
+  (:func:`groups_to_list`) so undeclared ones are found too, and plans again.
 """
 
 from __future__ import annotations
@@ -144,6 +147,23 @@ def _warn_named_by_survivors(changes: list[Change], live: LiveState) -> list[Cha
         else c
         for c in changes
     ]
+
+
+def groups_to_list(plan: Plan, live: LiveState) -> set[tuple[str, str, str]]:
+    """(kind, subscription, resource group) of each group where ``plan`` deletes a resource
+    others there may name by id (a hub): one list of that kind there finds them, undeclared
+    ones included (:func:`_warn_named_by_survivors` then names those staying), however many
+    resources it holds."""
+    deleted = {c.address.lower() for c in plan.changes if c.action is Action.DELETE}
+    groups: set[tuple[str, str, str]] = set()
+    for found in live.present():
+        kind = kinds.get(found.address.kind)
+        named = kind.named_by_others if kind is not None else None
+        body = found.body or {}
+        if named is not None and str(found.address).lower() in deleted and named(body):
+            a = found.address
+            groups.add((str(a.kind), a.subscription.lower(), a.resource_group.lower()))
+    return groups
 
 
 def _notes(changes: list[Change], options: DestroyOptions) -> list[str]:

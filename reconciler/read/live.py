@@ -148,6 +148,37 @@ async def _read_group(
     await asyncio.gather(*(_get(client, live, kind, a) for a in missing))
 
 
+async def read_groups(
+    client: ArmClient, live: LiveState, groups: set[tuple[str, str, str]]
+) -> None:
+    """Per (kind, subscription, resource group), one list of that top-level kind there, at
+    its newest api-version (the one defining the most, ids of others included): what it
+    shows that was not read yet goes into ``live`` (undeclared resources beside the declared
+    ones; those read already stay as read, at their documents' versions)."""
+
+    async def one(kind: ResourceKind, subscription: str, group: str) -> None:
+        url = kind.in_group(subscription, group)
+        try:
+            items = await client.list_all(
+                url, params={"api-version": kind.api_version}, kind=kind.call("list")
+            )
+        except ArmNotFound:
+            return  # the group went away since it was read: nothing stays there
+        for item in items:
+            body = listed(item, url)
+            address = kind.address(subscription, group, str(body["name"]))
+            if address.key not in live.resources:
+                live.put(address, body)
+
+    await asyncio.gather(
+        *(
+            one(kinds.of(k).at(max(kinds.of(k).api_versions)), sub, rg)
+            for k, sub, rg in sorted(groups)
+        )
+    )
+    live.calls = dict(client.stats.by_kind)
+
+
 async def _get(client: ArmClient, live: LiveState, kind: ResourceKind, address: Address) -> None:
     """One resource by GET: absent only if ARM's 404 says so."""
     answer = await client.request(
