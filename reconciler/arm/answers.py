@@ -8,6 +8,7 @@ client (:mod:`reconciler.arm.client`) sends and retries, this module reads.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -76,29 +77,32 @@ def error_from(
     )
 
 
-def decode(answer: httpx.Response, method: str, url: str, request_id: str) -> Any:
-    """The JSON body of an answer; None when there is none.
+def decode(
+    status: int, headers: httpx.Headers, content: bytes, method: str, url: str, request_id: str
+) -> Any:
+    """The JSON body of an answer (``content``, read whole by :mod:`reconciler.arm.bodies`);
+    None when there is none.
 
     A success whose body is not JSON (a proxy's HTML page, a truncated body) is unreadable,
     never "no body": read as absent it would turn into a create that overwrites. An error
     answer may carry anything; its status says enough.
     """
-    if not answer.content:
+    if not content:
         return None
     try:
-        body = answer.json()
+        body = json.loads(content)
         if _within(body, MAX_DEPTH):
             return body
         why = f"JSON nested deeper than {MAX_DEPTH} levels"
     except RecursionError:  # nested past the decoder's own recursion
         why = f"JSON nested deeper than {MAX_DEPTH} levels"
     except ValueError:
-        kind = answer.headers.get("content-type", "").split(";")[0].strip() or "no content type"
-        why = f"a body that is not JSON ({kind}, {len(answer.content)} bytes)"
-    if answer.status_code >= 400:
+        kind = headers.get("content-type", "").split(";")[0].strip() or "no content type"
+        why = f"a body that is not JSON ({kind}, {len(content)} bytes)"
+    if status >= 400:
         return None
     raise UnreadableAnswer(
-        f"HTTP {answer.status_code} with {why}",
+        f"HTTP {status} with {why}",
         method=method,
         url=display(url),
         request_id=request_id,

@@ -8,7 +8,9 @@
   it waits. Through a proxy, a connection that could not be made is the proxy's: the error
   names it (host and port, and its variable), not the ARM host.
 * ``timeout`` bounds a whole request, body included: a server trickling a byte at a time
-  cannot hold a run past it (httpx's own timeouts bound each socket read only).
+  cannot hold a run past it (httpx's own timeouts bound each socket read only). Its size is
+  bounded too (:mod:`reconciler.arm.bodies`): a body larger than 32 MiB, as sent or decoded,
+  is refused as it streams in, and its connection closed.
 * Values from the server that set a wait (``Retry-After``, ``x-ms-ratelimit-remaining-*``) are
   clamped to sane ranges, and no wait crosses ``deadline_at`` (``apply --deadline``).
 * 401 refreshes the token once (a token can expire mid-run).
@@ -45,7 +47,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import __version__
-from reconciler.arm import hosts
+from reconciler.arm import bodies, hosts
 from reconciler.arm.answers import Response as Response
 from reconciler.arm.answers import checked, decode, display, error_from, list_page
 from reconciler.arm.auth import TokenProvider
@@ -238,7 +240,7 @@ class ArmClient:
         request_id: str,
     ) -> tuple[httpx.Response, Any]:
         """One attempt: sign, wait for a slot and the budget, send, read the whole answer
-        within ``timeout``."""
+        within ``timeout`` and at most :data:`~reconciler.arm.bodies.MAX_BODY` of it."""
         token = await self.tokens.token()
         async with self._semaphore:
             await self._pace(method, where)
@@ -260,12 +262,11 @@ class ArmClient:
                 )
                 async with asyncio.timeout(self.timeout):
                     answer = await self._transport.handle_async_request(request)
-                    try:
-                        await answer.aread()
-                    finally:
-                        await answer.aclose()
+                    content = await bodies.read(
+                        answer, method=method, url=url, request_id=request_id
+                    )
                 headers = answer.headers
-                body = decode(answer, method, url, request_id)
+                body = decode(answer.status_code, headers, content, method, url, request_id)
             finally:
                 self._budget.answered(method, headers, self.clock())
         return answer, body

@@ -108,12 +108,30 @@ class Proxy:
     # lowercased resource path -> provisioningStates to show on its next GETs, one per GET,
     # the last one kept (with Retry-After: 0, so a client polling it does not wait)
     states: dict[str, list[str]] = field(default_factory=dict)
+    # (method, lowercased path suffix, writer): answers written raw to the socket instead
+    # (tests/bombs.py: answers too large to read)
+    raw: list[tuple[str, str, Callable[[BaseHTTPRequestHandler], None]]] = field(
+        default_factory=list
+    )
 
     def fault(self, method: str, suffix: str, status: int, body: bytes, **kw: Any) -> None:
         self.faults.append(Fault(method, suffix.lower(), status, body, **kw))
 
     def html(self, method: str, suffix: str) -> None:
         self.fault(method, suffix, 200, HTML, content_type="text/html")
+
+    def hostile(
+        self, method: str, suffix: str, writer: Callable[[BaseHTTPRequestHandler], None]
+    ) -> None:
+        """Answer requests matching ``method`` and ``suffix`` with what ``writer`` writes."""
+        self.raw.append((method, suffix.lower(), writer))
+
+    def raw_for(self, method: str, target: str) -> Callable[[BaseHTTPRequestHandler], None] | None:
+        path = target.split("?", 1)[0].lower()
+        for wanted, suffix, writer in self.raw:
+            if wanted == method and path.endswith(suffix):
+                return writer
+        return None
 
     def put_bodies(self, fragment: str) -> list[Any]:
         return [body for path, body in self.puts if fragment.lower() in path.lower()]
@@ -163,6 +181,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _serve(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        writer = self.server.proxy.raw_for(self.command, self.path)
+        if writer is not None:
+            self.close_connection = True
+            writer(self)
+            return
         status, headers, content = self.server.proxy.answer(
             self.command, self.path, dict(self.headers.items()), body
         )
