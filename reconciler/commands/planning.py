@@ -112,11 +112,21 @@ def check_targets(plan: Any, targets: tuple[str, ...]) -> None:
 
 
 def emit(plan: object, args: argparse.Namespace, command: str, secret_stamp: Any = None) -> None:
+    from reconciler.manifest.load import collector_paused
     from reconciler.plan.model import Plan
+
+    assert isinstance(plan, Plan)
+    # Rendering builds the output's dicts and strings, no cycle among them, while everything
+    # read is still alive: each full pass of the collector set off by those allocations walks
+    # the whole read estate and frees next to nothing (~0.2 s of CPU, 10,000 resources).
+    with collector_paused():
+        _emit(plan, args, command, secret_stamp)
+
+
+def _emit(plan: Any, args: argparse.Namespace, command: str, secret_stamp: Any) -> None:
     from reconciler.render import render
     from reconciler.render.json import render_json, render_saved
 
-    assert isinstance(plan, Plan)
     # stdout first: should the file fail after all, the plan is still on screen / in the log.
     shown = None
     if args.format == "json":

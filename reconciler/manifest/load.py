@@ -191,8 +191,9 @@ def _is_defaults(doc: SourceDocument) -> bool:
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """The cyclic garbage collector off for a load, back as it was after. A load allocates
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for a load, back as it was after (commands.planning
+    pauses it so while rendering a plan, which makes no cycle either). A load allocates
     hundreds of thousands of containers (nodes, documents, their dicts) and keeps most of them
     to the end, so the collector's passes, set off by allocation counts, free nothing and walk
     an ever larger heap: ~20 % of loading 10,000 documents. A load makes no cycle but the node
@@ -212,7 +213,7 @@ def _collector_paused() -> Iterator[None]:
 def load(
     paths: Sequence[Path], options: LoadOptions | None = None, env: Mapping[str, str] | None = None
 ) -> LoadResult:
-    with _collector_paused():
+    with collector_paused():
         return _load(paths, options or LoadOptions(), env)
 
 
