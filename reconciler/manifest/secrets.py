@@ -102,19 +102,45 @@ def _wrap(value: Any) -> Any:
 
 
 def find_refs(data: Any, path: JsonPath = ()) -> Iterator[tuple[JsonPath, SecretRef]]:
-    ref = as_ref(data)
-    if ref is not None:
-        yield path, ref
-    # Only containers are walked into: a reference is a mapping, never a scalar (a generator
-    # per scalar was most of the cost; specs are scanned several times a plan).
-    elif isinstance(data, dict):
+    """Every reference in ``data`` with its path, in document order (depth first)."""
+    # Collected by plain recursion into a list: specs are scanned several times a plan, and a
+    # generator per container (with ``yield from`` up the chain) cost more than the walk.
+    found: list[tuple[JsonPath, SecretRef]] = []
+    _collect_refs(data, path, found)
+    return iter(found)
+
+
+def has_refs(data: Any) -> bool:
+    """Whether ``data`` holds a reference: ``any(find_refs(data))``, without collecting them
+    (asked of every declared resource while reading and deciding)."""
+    if isinstance(data, dict):
+        if len(data) == 1 and as_ref(data) is not None:
+            return True
+        values: Iterable[Any] = data.values()
+    elif isinstance(data, list):
+        values = data
+    else:
+        return False
+    for value in values:  # noqa: SIM110  (a loop: any() would make a generator per container)
+        if isinstance(value, dict | list) and has_refs(value):
+            return True
+    return False
+
+
+def _collect_refs(data: Any, path: JsonPath, found: list[tuple[JsonPath, SecretRef]]) -> None:
+    # Only containers are walked into: a reference is a mapping, never a scalar.
+    if isinstance(data, dict):
+        ref = as_ref(data) if len(data) == 1 else None
+        if ref is not None:
+            found.append((path, ref))
+            return
         for key, value in data.items():
             if isinstance(value, dict | list):
-                yield from find_refs(value, (*path, key))
+                _collect_refs(value, (*path, key), found)
     elif isinstance(data, list):
         for i, value in enumerate(data):
             if isinstance(value, dict | list):
-                yield from find_refs(value, (*path, i))
+                _collect_refs(value, (*path, i), found)
 
 
 def read_ref(

@@ -48,7 +48,7 @@ class Deciding:
         return (
             self._ctx.options.compare_secrets
             and kinds.of(m.address.kind).secrets_action is not None
-            and any(True for _ in secrets.find_refs(m.spec))
+            and secrets.has_refs(m.spec)
         )
 
     def settled(self, live: LiveState, top: Address) -> None:

@@ -288,7 +288,7 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: Conte
     diffs = _field_diffs(kind, m, body, kind.node(), ctx.options)
     if kind.secrets_action is not None:
         secret_diffs, compared = _secret_diffs(kind, m, live, ctx.secret_values)
-        if not compared and ctx.options.compare_secrets and any(secrets.find_refs(m.spec)):
+        if not compared and ctx.options.compare_secrets and secrets.has_refs(m.spec):
             warnings.append("secrets not compared (see notes)")
         diffs += secret_diffs
     state = provisioning_state(body) if kind.long_running else None

@@ -265,7 +265,7 @@ async def _read_credentials(client: ArmClient, live: LiveState, manifests: Manif
         m
         for m in manifests.resources
         if kinds.of(m.address.kind).secrets_action is not None
-        and any(True for _ in secrets.find_refs(m.spec))
+        and secrets.has_refs(m.spec)
         and live.get(m.address) is not None
     ]
     forbidden = asyncio.Event()
