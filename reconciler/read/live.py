@@ -21,6 +21,7 @@ planner, the applier and export see one shape. What the answers mean is the plan
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -50,16 +51,10 @@ async def read(
     versions = {m.address.key: m.api_version for m in manifests.resources}
     declared = _declared_in(manifests)
 
-    async def subtree(parent: Address) -> None:
-        """The children of a parent just read, of every child kind, at once; theirs next."""
-        if live.get(parent):
-            await asyncio.gather(
-                *(
-                    _read_children(client, live, child, declared, versions, parent, subtree)
-                    for child in kinds.children(kinds.of(parent.kind))
-                    if child.listed_where_undeclared or (child.kind, parent.key) in declared
-                )
-            )
+    # A partial, not a nested function calling itself: that would be a cycle through its
+    # closure, holding ``live`` (every body read) until the cyclic collector came by, which a
+    # plan's own process pauses (commands.planning); so it is freed with the plan instead.
+    subtree = functools.partial(_subtree, client, live, declared, versions)
 
     async def then(top: Address) -> None:
         await subtree(top)
@@ -81,6 +76,25 @@ async def read(
 
 Then = Callable[[Address], Awaitable[None]]
 Declared = dict[tuple[str, tuple[str, ...]], list[Address]]  # (kind, parent's key) -> children
+
+
+async def _subtree(
+    client: ArmClient,
+    live: LiveState,
+    declared: Declared,
+    versions: dict[tuple[str, ...], str],
+    parent: Address,
+) -> None:
+    """The children of a parent just read, of every child kind, at once; theirs next."""
+    if live.get(parent):
+        again = functools.partial(_subtree, client, live, declared, versions)
+        await asyncio.gather(
+            *(
+                _read_children(client, live, child, declared, versions, parent, again)
+                for child in kinds.children(kinds.of(parent.kind))
+                if child.listed_where_undeclared or (child.kind, parent.key) in declared
+            )
+        )
 
 
 def _declared_in(manifests: ManifestSet) -> Declared:

@@ -73,10 +73,13 @@ def test_the_reconcilers_own_process_freezes_what_it_loaded(
     whole_process: bool,
 ) -> None:
     """Loaded manifests live until the process exits: frozen, the collector's full passes no
-    longer walk them while the plan reads. A program calling ``main`` keeps its collector."""
+    longer walk them while the plan reads; nor, once the plan is made (read with the
+    collector paused), what it read while it renders. A program calling ``main`` keeps its
+    collector, running."""
     frozen: list[int] = []
     monkeypatch.setattr(gc, "freeze", lambda: frozen.append(1))
     argv = [*("plan", "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES))]
     code = main([*argv, "--endpoint", azure.url], whole_process=whole_process)
     assert code in (0, 2), capsys.readouterr().err
-    assert frozen == ([1] if whole_process else [])
+    assert frozen == ([1, 1] if whole_process else [])
+    assert gc.isenabled()

@@ -11,8 +11,10 @@ every read. On virtual time: the event loop jumps to its next timer whenever eve
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -25,9 +27,11 @@ from reconciler.manifest.load import load
 from reconciler.plan import deciding
 from reconciler.plan.deciding import Deciding
 from reconciler.plan.planner import Options, decide
+from reconciler.read.live import read
+from reconciler.read.livestate import LiveState
 from reconciler.render.json import render_json
 from reconciler.render.text import render_text
-from reconciler.session import Target, make_plan
+from reconciler.session import Target, arm_client, make_plan
 from tests.fakes import run_in_virtual_time
 
 GROUPS = ("rg-a", "rg-b", "rg-c")
@@ -282,3 +286,25 @@ def test_a_decision_that_fails_while_reading_is_made_again_after_reading(
     monkeypatch.setattr(deciding, "decide", fail_on_ws_007)
     assert _plan(files, _Delayed(estate, lambda _: 0.05), 8) == expected
     assert failed == ["ws-007"]
+
+
+def test_what_was_read_is_freed_without_the_cyclic_collector(tmp_path: Path) -> None:
+    """A plan's own process reads with the collector paused (commands.planning): the live
+    state, every body read, must go with its last reference, not wait in a cycle."""
+    manifests = load(_manifests(tmp_path, 1), env={}).manifests
+    app = _Delayed(_estate(), lambda _: 0.01)
+
+    async def main(loop: asyncio.AbstractEventLoop) -> weakref.ref[LiveState]:
+        target = Target("http://127.0.0.1", transport=httpx.ASGITransport(app=app), clock=loop.time)
+        async with arm_client(target) as client:
+            live = await read(client, manifests)
+        assert live.present()
+        return weakref.ref(live)
+
+    gc.collect()
+    gc.disable()
+    try:
+        read_state = run_in_virtual_time(main)
+        assert read_state() is None
+    finally:
+        gc.enable()
