@@ -40,7 +40,7 @@ SENSITIVE = "(sensitive)"
 SecretKey = tuple[tuple[str, ...], str]  # (resource address key, dotted path in spec)
 
 IN_PROGRESS_NOTE = "apply waits for it to end before changing it or its connections"
-ENDED_BADLY = ("Failed", "Canceled")  # provisioning states after which apply PUTs again
+ENDED_BADLY = ("failed", "canceled")  # provisioning states (any case) that apply PUTs again
 
 
 def provisioning_state(body: Any) -> str | None:
@@ -217,7 +217,7 @@ def _verdict(
             "and fails if it ends otherwise than Succeeded"
         )
         return Verdict(Action.UPDATE, ReasonCode.IN_PROGRESS, reason)
-    if state in ENDED_BADLY:
+    if state is not None and state.lower() in ENDED_BADLY:
         reason = f"last provisioning ended {state}; applying again"
         return Verdict(Action.UPDATE, ReasonCode.LAST_FAILED, reason)
     return MATCHES
@@ -243,7 +243,7 @@ def _update_warnings(
         warnings.append(
             f"an operation is in progress (provisioningState {state}); {IN_PROGRESS_NOTE}"
         )
-    if differs or state in ENDED_BADLY:
+    if differs or (state is not None and state.lower() in ENDED_BADLY):
         warnings += update_warnings(body, node, ctx.options, kind.api_version)
     if differs and kind.secrets_action is not None and credentials_missing(m.spec, node):
         warnings.append(credentials_reason(m.address.name))

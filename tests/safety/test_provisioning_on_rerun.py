@@ -58,3 +58,14 @@ def test_ending_succeeded_is_waited_for_then_its_connections_go_on(rerun: World)
     assert rerun.proxy.states[f"{WS_PATH}/ws-real".lower()] == ["Succeeded"]
     assert [path for path, _ in rerun.proxy.puts] == [f"{WS_PATH}/ws-real/connections/aoai"]
     assert rerun.cli("plan", "--detailed-exitcode")[0] == 0
+
+
+@pytest.mark.parametrize("state", ["failed", "CANCELED"])
+def test_ended_badly_in_any_case_is_applied_again(rerun: World, state: str) -> None:
+    """ARM's provisioning states are case-insensitive (as apply's polling reads them): a
+    lower-cased ``failed`` is not "unchanged"."""
+    rerun.write(WORKSPACE, GIT)
+    rerun.proxy.states[f"{WS_PATH}/ws-real".lower()] = [state]
+    code, out, _ = rerun.cli("plan", "--detailed-exitcode")
+    assert code == 2, out
+    assert f"last provisioning ended {state}; applying again" in out
