@@ -135,7 +135,10 @@ class ArmError(ReconcilerError):
             f"; {d.get('target') or ''}: {d.get('message') or d.get('code')}" for d in self.details
         )
         rid = f" (x-ms-client-request-id {request_id})" if request_id else ""
-        super().__init__(f"{code}{target_text}: {message}{detail_text} — HTTP {status}{where}{rid}")
+        # A long-running operation's failure (status 0) had no HTTP status of its own.
+        answered = f"HTTP {status}{where}" if status else where.strip()
+        tail = f" — {answered}" if answered else ""
+        super().__init__(f"{code}{target_text}: {message}{detail_text}{tail}{rid}")
 
 
 class ArmNotFound(ArmError):

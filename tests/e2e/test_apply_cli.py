@@ -304,3 +304,5 @@ def test_a_failed_resource_names_its_manifest_file_and_line(azure: Azure) -> Non
     )
     assert f"({EXAMPLES / 'workspace.yaml'}:3)" in failed
     assert "InternalServerError" in failed
+    # The operation's failure had no HTTP status of its own: none is made up.
+    assert "HTTP 0" not in failed, failed
