@@ -128,16 +128,25 @@ def _short_name(change: Change) -> str:
     return change.address.rsplit("/", 1)[-1]
 
 
+def _fit(text: str, parts: list[str], budget: int) -> tuple[str, int]:
+    """``text`` followed by each of ``parts`` that fits in ``budget`` characters, and how many
+    did not: a pull-request comment over GitHub's limit is refused whole."""
+    omitted = 0
+    for part in parts:
+        if len(text) + len(part) > budget:
+            omitted += 1
+            continue
+        text += part + "\n"
+    return text, omitted
+
+
 def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [f"### azureml-reconciler {title}", "", f"**{summary_line(plan)}**", ""]
-    replace = [c for c in plan.changes if c.action is Action.REPLACE_REQUIRED]
-    for change in replace:
-        head.append(
-            f"> [!WARNING]\n> {safe.md_code(change.address)}: {safe.md_text(change.reason)}\n"
-        )
-    graph = mermaid(plan)
-    if graph:
-        head.append(graph)
+    warnings = [
+        f"> [!WARNING]\n> {safe.md_code(c.address)}: {safe.md_text(c.reason)}\n"
+        for c in plan.changes
+        if c.action is Action.REPLACE_REQUIRED
+    ]
     sections: list[str] = []
     groups: dict[str, list[Change]] = {}
     for change in plan.changes:
@@ -164,14 +173,15 @@ def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMM
         f"<sub>{plan.total_calls} call(s) to Azure · plan digest "
         f"`{plan.manifest_digest[:19]}`</sub>"
     )
-    text = "\n".join(head) + "\n"
     budget = limit - _MARGIN - len("\n".join(tail))
-    omitted = 0
-    for section in sections:
-        if len(text) + len(section) > budget:
-            omitted += 1
-            continue
-        text += section + "\n"
+    # The warnings are bounded as the sections are: hundreds of replacements fit no comment.
+    text, unwarned = _fit("\n".join(head) + "\n", warnings, budget - _MARGIN)
+    if unwarned:
+        text += f"> [!WARNING]\n> {unwarned} more replacement warning(s) omitted here\n\n"
+    graph = mermaid(plan)
+    if graph:
+        text += graph + "\n"
+    text, omitted = _fit(text, sections, budget)
     if omitted:
         text += (
             f"> [!NOTE]\n> {omitted} workspace section(s) omitted to stay under GitHub's "

@@ -167,3 +167,24 @@ def test_colour_follows_the_terminal_and_no_color(monkeypatch: pytest.MonkeyPatc
     assert _color(object()) is False
     monkeypatch.setenv("NO_COLOR", "1")
     assert _color(Terminal()) is False
+
+
+def test_markdown_stays_under_the_limit_with_many_replacements_and_says_so() -> None:
+    """Every replacement's warning heads the comment: hundreds of them are bounded too."""
+    changes = []
+    for w in range(400):
+        ws = f"Workspace/00000000-1111-2222-3333-444444444444/rg-1/workspace-{w:03d}"
+        changes.append(
+            Change(
+                address=ws,
+                kind=Kind("Workspace"),
+                action=Action.REPLACE_REQUIRED,
+                code=ReasonCode.CREATE_ONLY,
+                reason="properties.keyVault is create-only: replacement required. " + "x" * 200,
+                workspace=ws,
+            )
+        )
+    text = render_markdown(Plan(tuple(changes)))
+    assert len(text) <= 65_536
+    assert "replacement warning(s) omitted" in text
+    assert "omitted to stay under GitHub's 65,536-character comment limit" in text
