@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import replace
 
+from reconciler import kinds
 from reconciler.plan.model import Action, Change, ReasonCode
 
 
@@ -34,21 +35,47 @@ def with_contents_named(changes: list[Change]) -> list[Change]:
         if change.code is ReasonCode.MADE_BY_SERVICE or change.action is Action.DELETE:
             continue  # Azure makes its own again; a pruned one is deleted by the plan anyway
         (lost if change.action is Action.UNMANAGED else recreated)[parent] += 1
+    naming = _naming(changes, replaced)
     return [
-        _warned(c, recreated[c.address.lower()], lost[c.address.lower()])
-        if c.address.lower() in replaced and c.workspace.lower() == c.address.lower()
+        _warned(c, recreated[c.address.lower()], lost[c.address.lower()], naming.get(key, []))
+        if (key := c.address.lower()) in replaced and c.workspace.lower() == key
         else c
         for c in changes
     ]
 
 
-def _warned(change: Change, recreated: int, lost: int) -> Change:
-    if not recreated and not lost:
-        return change
+def _naming(changes: list[Change], replaced: set[str]) -> dict[str, list[str]]:
+    """Per workspace to replace, the names of the declared resources naming it by id (a
+    project its hub, ``ResourceKind.id_references``): deleted under them, as destroy warns."""
+    ids = {
+        str((c.before or {}).get("id", "")).lower(): c.address.lower()
+        for c in changes
+        if c.address.lower() in replaced and isinstance(c.before, dict)
+    }
+    naming: dict[str, list[str]] = {}
+    for change in changes:
+        kind = kinds.get(change.kind)
+        for path in kind.id_references if kind is not None else ():
+            value: object = change.after if change.after is not None else change.before
+            for part in path.split("."):
+                value = value.get(part) if isinstance(value, dict) else None
+            if isinstance(value, str) and value.lower() in ids:
+                naming.setdefault(ids[value.lower()], []).append(change.address.rsplit("/")[-1])
+    return naming
+
+
+def _warned(change: Change, recreated: int, lost: int, naming: list[str]) -> Change:
+    warnings = list(change.warnings)
+    if naming:
+        warnings.append(
+            f"{', '.join(sorted(naming))} name(s) it by id (a project names its hub): apply "
+            "--allow-replace deletes what they name and creates a new one in its place"
+        )
     said = []
     if recreated:
         said.append(f"the {recreated} declared resource(s) in it are created again")
     if lost:
         said.append(f"the {lost} undeclared one(s) in it are deleted for good, secrets included")
-    text = "apply --allow-replace deletes it with all it holds: " + "; ".join(said)
-    return replace(change, warnings=(*change.warnings, text))
+    if said:
+        warnings.append("apply --allow-replace deletes it with all it holds: " + "; ".join(said))
+    return replace(change, warnings=tuple(warnings))

@@ -10,6 +10,7 @@ reference naming no declared hub is a validate error at its file and line, befor
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import httpx
@@ -238,3 +239,18 @@ def test_a_hub_its_project_and_the_hubs_outbound_rules_apply_then_plan_clean_eve
     assert planned.returncode == 0, planned.stdout + planned.stderr
     assert "to delete" not in planned.stdout.splitlines()[0], planned.stdout
     assert _rules(azure) == listed
+
+
+def test_replacing_a_hub_warns_of_the_project_that_names_it(azure: Azure, tmp_path: Path) -> None:
+    """Replacing a hub deletes the one its project names (by id): the reviewer approving the
+    replacement sees the project on the hub's change, as destroy says it."""
+    file = _manifests(tmp_path)
+    _apply(azure, file)
+    file.write_text(
+        file.read_text(encoding="utf-8").replace("kv-linked", "kv-other"), encoding="utf-8"
+    )
+    planned = azure.process("plan", "--endpoint", azure.url, "--format", "json", str(file))
+    assert planned.returncode == 0, planned.stderr
+    changes = {c["address"].rsplit("/", 1)[-1]: c for c in json.loads(planned.stdout)["changes"]}
+    assert changes["team-hub"]["action"] == "replace-required"
+    assert any("team-project" in w for w in changes["team-hub"]["warnings"]), changes["team-hub"]
