@@ -222,7 +222,9 @@ async def follow(
         if on_operation is not None:
             on_operation(strategy.url)
     elif first.status in (200, 201):
-        state = _state_of(first)
+        state = provisioning_state(
+            first.body, url=first.url, request_id=first.request_id, method=method
+        )
         if state.lower() in TERMINAL:
             return _finish(state, first.body, what, first.url, first.request_id)
     delay = retry_after(first.headers, DEFAULT_POLL)
@@ -266,13 +268,14 @@ async def _follow_by_list(
     raise ended_badly(state, op.what, op.resource_url, None)
 
 
-def provisioning_state(body: Any, *, url: str, request_id: str | None) -> str:
-    """A resource's ``properties.provisioningState``; "Succeeded" when it has none."""
+def provisioning_state(body: Any, *, url: str, request_id: str | None, method: str = "GET") -> str:
+    """A resource's ``properties.provisioningState`` (in the answer to ``method``);
+    "Succeeded" when it has none."""
     if not isinstance(body, dict) or not isinstance(body.get("properties") or {}, dict):
         # Read as "done" it would let a failed operation pass for a success.
         raise UnreadableAnswer(
             "expected the resource (a JSON object with object properties)",
-            method="GET",
+            method=method,
             url=url,
             request_id=request_id,
         )

@@ -103,3 +103,17 @@ def test_a_404_page_on_the_workspace_list_is_not_a_missing_resource_group(
     assert "HTTP 404 without an ARM error body" in err and "create" not in out
     world.proxy.faults.clear()
     assert world.cli("plan", "--detailed-exitcode")[0] == 0
+
+
+def test_an_unreadable_answer_to_a_put_names_the_put(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A workspace PUT answered 201 with no body and no operation to follow: the failure names
+    the request that was answered so, not a GET that was never sent."""
+    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
+    world.write(WORKSPACE)
+    world.proxy.fault("PUT", WS, 201, b"", times=1)
+    code, out, err = world.cli("apply", "--auto-approve")
+    assert code == 1, out + err
+    failed = next(line for line in err.splitlines() if line.startswith("failed: Workspace/"))
+    assert "unreadable answer to PUT" in failed, failed
