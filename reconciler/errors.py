@@ -83,8 +83,11 @@ class UsageError(ReconcilerError):
 class TransportError(ReconcilerError):
     """The request never got an answer (connection refused, reset, timed out)."""
 
-    def __init__(self, message: str, *, request_id: str | None = None) -> None:
+    def __init__(
+        self, message: str, *, request_id: str | None = None, refused: bool = False
+    ) -> None:
         self.request_id = request_id
+        self.refused = refused  # the connection was never made: the request never left
         suffix = f" (x-ms-client-request-id {request_id})" if request_id else ""
         super().__init__(f"{message}{suffix}")
 

@@ -37,7 +37,7 @@ from reconciler.apply.budget import Budget
 from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmError, ReconcilerError
+from reconciler.errors import ArmError, ReconcilerError, TransportError
 from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet, ResourceManifest
@@ -285,6 +285,9 @@ class Applier:
         except ReconcilerError as error:
             # A service may quote the request back in its error: never let a secret through.
             detail = scrub(str(error), secret_values(manifest.spec, body))
+            running = self.report.in_flight.get(change.address)
+            if running and isinstance(error, TransportError):  # no word of how it ended
+                detail += f"; it may still be running in Azure ({running}): rerun to converge"
             self._done(change, Result.FAILED, explained(kind, manifest.address.name, error, detail))
             return False
 
@@ -403,7 +406,12 @@ class Applier:
             return
         # Until Azure answers, all that is known is that a PUT went out.
         self.report.in_flight[change.address] = f"PUT {url} sent, no answer yet"
-        first = await self._put(url, body, kind.api_version, kind.call("put"))
+        try:
+            first = await self._put(url, body, kind.api_version, kind.call("put"))
+        except TransportError as error:
+            if error.refused:  # never sent: nothing of it runs in Azure
+                self.report.in_flight.pop(change.address, None)
+            raise
 
         def track(operation: str) -> None:
             self.report.in_flight[change.address] = operation

@@ -313,6 +313,7 @@ class ArmClient:
                 else f"no answer from {_through(host, proxy)} for {where} after {attempt} "
                 f"attempt(s): {reason}",
                 request_id=request_id,
+                refused=refused,
             ) from exc
         if refused or delay >= ANNOUNCE_WAITS_FROM:
             # Refused: the likeliest cause is a wrong or stopped endpoint; say so now.

@@ -189,6 +189,9 @@ class _Handler(BaseHTTPRequestHandler):
         status, headers, content = self.server.proxy.answer(
             self.command, self.path, dict(self.headers.items()), body
         )
+        if status == 0:  # a fault with status 0: the connection drops, no answer at all
+            self.close_connection = True
+            return
         self.send_response(status)
         for name, value in headers.items():
             self.send_header(name, value)

@@ -69,3 +69,19 @@ def test_ended_badly_in_any_case_is_applied_again(rerun: World, state: str) -> N
     code, out, _ = rerun.cli("plan", "--detailed-exitcode")
     assert code == 2, out
     assert f"last provisioning ended {state}; applying again" in out
+
+
+def test_a_put_left_without_an_answer_says_it_may_still_run_and_a_rerun_converges(
+    rerun: World,
+) -> None:
+    """The connection drops on every attempt of a PUT: Azure may have taken it, so the
+    failure says so (as an interrupted apply lists what still runs), and a rerun converges."""
+    rerun.proxy.fault("PUT", "/workspaces/ws-real", 0, b"")
+    rerun.write(WORKSPACE.replace("description: first", "description: second"), AOAI, GIT)
+    code, out, err = rerun.cli("apply", "--auto-approve", "--retries", "0")
+    assert code == 1, out + err
+    failed = next(line for line in err.splitlines() if line.startswith("failed: Workspace/"))
+    assert "may still be running in Azure" in failed, failed
+    rerun.proxy.faults.clear()
+    assert rerun.cli("apply", "--auto-approve")[0] == 0
+    assert rerun.cli("plan", "--detailed-exitcode")[0] == 0
