@@ -16,7 +16,9 @@ resource's creation is never left out: a hub's or a project's ``kind``, which a 
 default api-version cannot write, takes that document to the first api-version of its kind
 that can (named in its ``metadata.apiVersion``), as a hub re-created from a document without
 it would be a Default workspace; an export asked for at a version that cannot write it is
-refused.
+refused. A document validate would refuse at its kind's default api-version (a connection's
+category ``Pinecone``, which only its newest api-version allows) is likewise written at the
+version whose schema accepts it.
 
 Re-exporting an unchanged resource writes an identical file, so exports diff cleanly in git.
 """
@@ -37,6 +39,7 @@ from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmAuthError, OutputError, UnreadableAnswer, UsageError
 from reconciler.kinds import ResourceKind, paths
 from reconciler.kinds.document import env_name, scope
+from reconciler.manifest import schemacheck
 from reconciler.plan.writeback import uncarried
 from reconciler.read.live import listed, resource
 
@@ -58,15 +61,17 @@ class Tree:
 
     kind: ResourceKind
     body: Body
-    children: tuple[tuple[ResourceKind, tuple[Body, ...]], ...]  # per child kind
+    # Each child with the kind (at the api-version) it is written at, per child kind.
+    children: tuple[tuple[ResourceKind, Body], ...]
     key_names: dict[tuple[str, str], list[str] | None]  # (kind, name) -> its stored keys' names
 
     def sorted_children(self) -> list[tuple[ResourceKind, Body]]:
-        return [
-            (kind, body)
-            for kind, bodies in self.children
-            for body in sorted(bodies, key=lambda c: str(c.get("name", "")).lower())
-        ]
+        """Per child kind in registry order, by name: whatever api-version each is read at."""
+        order = [k.kind for k in kinds.children(self.kind)]
+        return sorted(
+            self.children,
+            key=lambda c: (order.index(c[0].kind), str(c[1].get("name", "")).lower()),
+        )
 
 
 class _Emitter(Emitter):
@@ -182,7 +187,7 @@ async def _key_names(
 async def _tree(client: ArmClient, top: ResourceKind, body: Body, api_version: str) -> Tree:
     sub, rg = scope(body)
     address = top.address(sub, rg, str(body["name"]))
-    children = []
+    children: list[tuple[ResourceKind, Body]] = []
     names: dict[tuple[str, str], list[str] | None] = {}
     for kind in (at_version(k, api_version) for k in kinds.children(top)):
         collection = kind.under(address)
@@ -191,16 +196,17 @@ async def _tree(client: ArmClient, top: ResourceKind, body: Body, api_version: s
         )
         made = kind.made_by_service
         # What the service made itself is never declared, so never exported.
-        bodies = tuple(
-            body
-            for body in (listed(item, collection) for item in items)
-            if made is None or not made(body)
-        )
-        children.append((kind, bodies))
-        for child in bodies:
-            if kind.wants_key_names is not None and kind.wants_key_names(child):
-                key = (kind.noun, str(child["name"]))
-                names[key] = await _key_names(client, kind, collection, child)
+        bodies = [
+            child
+            for child in (listed(item, collection) for item in items)
+            if made is None or not made(child)
+        ]
+        placed = await _placed(client, kind, collection, bodies, api_version, body)
+        children += placed
+        for at, child in placed:
+            if at.wants_key_names is not None and at.wants_key_names(child):
+                key = (at.noun, str(child["name"]))
+                names[key] = await _key_names(client, at, collection, child)
     return Tree(top, body, tuple(children), names)
 
 
@@ -227,7 +233,7 @@ async def read(
         bodies = [_scoped(listed(item, url), url) for item in items]
         if workspace:
             bodies = [b for b in bodies if str(b.get("name", "")).lower() == workspace.lower()]
-        placed = await _placed(client, top, url, bodies, api_version)
+        placed = await _placed(client, top, url, bodies, api_version, None)
         trees += await asyncio.gather(*(_tree(client, k, b, api_version) for k, b in placed))
     return trees
 
@@ -239,38 +245,54 @@ def _fixed_lost(kind: ResourceKind, body: Body) -> list[str]:
     return [f for f in uncarried(body, kind.node(), fixed=True) if f in kind.kept_by_service]
 
 
-def _version_for(kind: ResourceKind, body: Body) -> str | None:
-    """The first of the kind's api-versions that writes all ``body`` fixed at creation
-    (a workspace's newest for a hub or a project), or None where none does."""
-    return next((v for v in kind.api_versions if not _fixed_lost(kind.at(v), body)), None)
+def _misses(kind: ResourceKind, body: Body, parent: Body | None) -> tuple[int, bool]:
+    """What the document written at ``kind``'s api-version would miss of ``body``: how many
+    fields fixed at its creation it cannot write (a hub's kind), and whether validate would
+    refuse it (a value only another version allows: a connection's category ``Pinecone``).
+    The generated schemas decide, never a list of what each version lacks."""
+    document, _ = _export(kind, body, parent, None)
+    return len(_fixed_lost(kind, body)), not schemacheck.is_valid(document)
+
+
+def _version_for(base: ResourceKind, body: Body, parent: Body | None) -> str:
+    """The api-version to write ``body`` at: its kind's default where that expresses it,
+    else the one missing least of it (the earliest of those)."""
+    if _misses(base, body, parent) == (0, False):
+        return base.api_version
+    return min(base.api_versions, key=lambda v: _misses(base.at(v), body, parent))
 
 
 async def _placed(
-    client: ArmClient, top: ResourceKind, url: str, bodies: list[Body], api_version: str
+    client: ArmClient,
+    kind: ResourceKind,
+    url: str,
+    bodies: list[Body],
+    api_version: str,
+    parent: Body | None,
 ) -> list[tuple[ResourceKind, Body]]:
-    """Each listed resource with the kind (at an api-version) it is written at: ``top``, or,
-    where ``top``'s version cannot write what the service fixed at its creation, the first
-    version that can, the resource read again at it (one list per such version, whatever
-    the number of hubs and projects), so a hub or project exported by default round-trips.
-    An ``api_version`` asked for is never changed: such resources are refused instead."""
-    base = kinds.of(top.kind)
+    """Each resource listed at ``url`` (in ``parent``) with the kind, at an api-version, it
+    is written at: ``kind``, or where ``kind``'s version cannot express it, the one that
+    does (:func:`_version_for`), the resource read again at it (one list per such version,
+    whatever the number of resources), so the default export round-trips. An
+    ``api_version`` asked for is never changed: a resource it cannot re-create is refused."""
+    base = kinds.of(kind.kind)
     if api_version in base.api_versions:
-        _refuse_lost(top, bodies)
-        return [(top, body) for body in bodies]
+        _refuse_lost(kind, bodies)
+        return [(kind, body) for body in bodies]
     placed: list[tuple[ResourceKind, Body]] = []
     again: dict[str, set[str]] = {}
     for body in bodies:
-        version = _version_for(base, body) if _fixed_lost(top, body) else None
-        if version is None:
-            placed.append((top, body))
+        version = _version_for(base, body, parent)
+        if version == kind.api_version:
+            placed.append((kind, body))
         else:
             again.setdefault(version, set()).add(str(body["id"]).lower())
     for version, ids in sorted(again.items()):
-        kind = base.at(version)
-        items = await client.list_all(url, params={"api-version": version}, kind=kind.call("list"))
+        at = base.at(version)
+        items = await client.list_all(url, params={"api-version": version}, kind=at.call("list"))
         # One deleted since the first list is gone: there is nothing left to export.
-        read = (_scoped(listed(item, url), url) for item in items)
-        placed += [(kind, body) for body in read if str(body["id"]).lower() in ids]
+        read = (listed(item, url) for item in items)
+        placed += [(at, body) for body in read if str(body["id"]).lower() in ids]
     return placed
 
 
@@ -284,7 +306,9 @@ def _refuse_lost(top: ResourceKind, bodies: list[Body]) -> None:
         return
     field = lost[0][1][0]
     named = ", ".join(f"{body['name']} ({_value(body, fields[0])})" for body, fields in lost)
-    versions = sorted({v for body, _ in lost if (v := _version_for(base, body))})
+    versions = sorted(
+        {v for body, _ in lost for v in base.api_versions if not _fixed_lost(base.at(v), body)}
+    )
     instead = base.assumed_when_absent.get(field, "another")
     raise UsageError(
         _comment(

@@ -1,8 +1,8 @@
 """``export --api-version 2025-09-01`` reads and writes every kind that has that version at it,
 naming it in each document (``metadata.apiVersion``): a hub's kind and managed network, its
 2025-09-01 connections and its outbound rules (the user's, never Azure's) round-trip to a
-clean plan. The default export names 2025-09-01 only where a hub or project needs it
-(tests/export/test_export_hub_kinds.py)."""
+clean plan. The default export names 2025-09-01 only where the default cannot express a
+resource (tests/export/test_export_hub_kinds.py, tests/export/test_export_newer_versions.py)."""
 
 from __future__ import annotations
 
@@ -96,21 +96,31 @@ def test_export_at_2025_09_01_round_trips_a_hub_its_connections_and_rules(
     assert clean.returncode == 0, clean.stdout + clean.stderr
 
 
-def test_the_default_export_writes_a_hub_at_the_version_that_has_kinds(
+def test_the_default_export_writes_what_the_default_cannot_express_at_2025_09_01(
     azure: Azure, tmp_path: Path
 ) -> None:
-    """A hub's kind is fixed at creation and 2023-04-01 cannot write it: the default export
-    writes the hub at 2025-09-01 (a hub re-created from a 2023-04-01 document would be a
-    Default workspace), and its connection at its kind's default, naming no api-version."""
+    """A hub's kind is fixed at creation and 2023-04-01 cannot write it, and 2024-04-01
+    refuses the category Pinecone: the default export writes the hub and that connection at
+    2025-09-01 (a hub re-created from a 2023-04-01 document would be a Default workspace; a
+    Pinecone connection at 2024-04-01 would not validate), and a plan of it shows no
+    changes."""
     file = tmp_path / "m.yaml"
     file.write_text(MANIFEST, encoding="utf-8")
     applied = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(file))
     assert applied.returncode == 0, applied.stdout + applied.stderr
     text = _export(azure, tmp_path / "out")
-    assert text.count("apiVersion: '2025-09-01'") == 1, text  # the hub only
+    assert text.count("apiVersion: '2025-09-01'") == 2, text  # the hub, the connection
     assert "kind: Hub" in text and "isolationMode: AllowOnlyApprovedOutbound" in text
     assert "Not exported" not in text, text
     assert "name: pypi" in text and "category: Pinecone" in text
+
+    validated = azure.process("validate", str(tmp_path / "out"))
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    clean = azure.process(
+        "plan", "--endpoint", azure.url, "--detailed-exitcode", str(tmp_path / "out")
+    )
+    assert clean.returncode == 0, clean.stdout + clean.stderr
+    assert "No changes" in clean.stdout, clean.stdout
 
 
 def test_an_api_version_no_kind_has_is_refused(azure: Azure, tmp_path: Path) -> None:
