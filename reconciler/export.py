@@ -9,16 +9,16 @@ a CustomKeys connection's keys. Each kind writes its own documents
 (:attr:`~reconciler.kinds.base.ResourceKind.export`, helpers in :mod:`reconciler.kinds.document`);
 this module reads and lays them out.
 
-Fields the api-version does not define (server-only ones such as
-``sdkTelemetryAppInsightsKey``, newer ones such as ``enableDataIsolation``) are left out — the
-ones whose loss would matter are named in the file's header. What the service fixed at a
-resource's creation is never left out: a hub's or a project's ``kind``, which a workspace's
-default api-version cannot write, takes that document to the first api-version of its kind
-that can (named in its ``metadata.apiVersion``), as a hub re-created from a document without
-it would be a Default workspace; an export asked for at a version that cannot write it is
-refused. A document validate would refuse at its kind's default api-version (a connection's
-category ``Pinecone``, which only its newest api-version allows) is likewise written at the
-version whose schema accepts it.
+Without ``--api-version`` a document is written at its kind's default api-version where that
+version expresses the live resource, else at the one that does (named in its
+``metadata.apiVersion``): a hub's or a project's ``kind``, fixed at creation and which a
+workspace's default api-version cannot write (a hub re-created without it would be a Default
+workspace), a managed network or ``enableDataIsolation``, a connection's category ``Pinecone``
+that the default's schema refuses. The generated schemas decide, never a list of what each
+version lacks. Fields no api-version defines (server-only ones such as
+``sdkTelemetryAppInsightsKey``, a newer service's) are left out — the ones whose loss would
+matter are named in the file's header. An export asked for at a version that cannot write what
+the service fixed at a resource's creation is refused.
 
 Re-exporting an unchanged resource writes an identical file, so exports diff cleanly in git.
 """
@@ -245,19 +245,22 @@ def _fixed_lost(kind: ResourceKind, body: Body) -> list[str]:
     return [f for f in uncarried(body, kind.node(), fixed=True) if f in kind.kept_by_service]
 
 
-def _misses(kind: ResourceKind, body: Body, parent: Body | None) -> tuple[int, bool]:
+def _misses(kind: ResourceKind, body: Body, parent: Body | None) -> tuple[int, bool, int]:
     """What the document written at ``kind``'s api-version would miss of ``body``: how many
-    fields fixed at its creation it cannot write (a hub's kind), and whether validate would
-    refuse it (a value only another version allows: a connection's category ``Pinecone``).
-    The generated schemas decide, never a list of what each version lacks."""
+    fields fixed at its creation it cannot write (a hub's kind), whether validate would
+    refuse it (a value only another version allows: a connection's category ``Pinecone``),
+    and how many live fields it leaves out (a managed network). The generated schemas
+    decide, never a list of what each version lacks."""
+    lost = uncarried(body, kind.node(), fixed=True)
+    fixed = [f for f in lost if f in kind.kept_by_service]
     document, _ = _export(kind, body, parent, None)
-    return len(_fixed_lost(kind, body)), not schemacheck.is_valid(document)
+    return len(fixed), not schemacheck.is_valid(document), len(lost)
 
 
 def _version_for(base: ResourceKind, body: Body, parent: Body | None) -> str:
     """The api-version to write ``body`` at: its kind's default where that expresses it,
     else the one missing least of it (the earliest of those)."""
-    if _misses(base, body, parent) == (0, False):
+    if _misses(base, body, parent) == (0, False, 0):
         return base.api_version
     return min(base.api_versions, key=lambda v: _misses(base.at(v), body, parent))
 

@@ -350,7 +350,7 @@ def _export(commands: Subcommands) -> None:
         metavar="VERSION",
         help="read and write every kind that has it at this api-version, naming it in each "
         "document's metadata.apiVersion (the newest: managed networks, hubs and projects); "
-        "default: each kind's own, a hub's or project's the first that writes its kind",
+        "default: each kind's own, or where it cannot express a resource the one that can",
     )
     add_azure_options(export, parallelism=DEFAULT_PARALLELISM)
     export.set_defaults(func=cmd_export)

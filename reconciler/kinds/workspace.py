@@ -143,6 +143,11 @@ def export(
     sub, rg = document.scope(body)
     body = kind.without_inherited(body)
     spec = document.clean(_without_rules(body), kind.node()) or CommentedMap()
+    # A Default workspace's kind is the one assumed where none is written (a 2023-04-01
+    # document writes none): left out, whatever the api-version.
+    assumed = str(kind.assumed_when_absent.get("kind", "")).lower()
+    if str(spec.get("kind", "")).lower() == assumed:
+        del spec["kind"]
     metadata: list[tuple[str, Any]] = [
         ("name", body["name"]),
         ("subscription", sub),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.emulator import DEFAULT_SUBSCRIPTION
+from reconciler.emulator.state import State
 from tests.e2e.conftest import Azure
 from tests.linked import LINKED_YAML
 
@@ -98,3 +99,45 @@ def test_a_connection_whose_category_only_a_newer_version_allows_is_written_at_i
     # A list per workspace at the default, one more where a connection needs 2025-09-01.
     assert sum(lists.values()) == 3 + 1, azure.emulator.requests
     _plans_no_changes(azure, out)
+
+
+def test_a_workspace_with_a_managed_network_is_written_at_the_version_that_has_it(
+    azure: Azure, tmp_path: Path
+) -> None:
+    _apply(azure, tmp_path)
+    out = tmp_path / "out"
+    azure.emulator.requests.clear()
+    _export(azure, out)
+
+    netted = (out / RG / "netted.yaml").read_text(encoding="utf-8")
+    assert "Not exported" not in netted, netted
+    (workspace,) = [d for d in _documents(netted) if "kind: Workspace" in d]
+    assert "apiVersion: '2025-09-01'" in workspace, netted
+    assert "isolationMode: AllowOnlyApprovedOutbound" in workspace, netted
+    assert "kind: Default" not in workspace and "outboundRules" not in workspace, netted
+    assert "name: pypi" in netted
+    features = (out / RG / "features.yaml").read_text(encoding="utf-8")
+    assert "kind: FeatureStore" in features and "apiVersion: '2025-09-01'" in features
+    assert "Not exported" not in features, features
+    plain = (out / RG / "plain.yaml").read_text(encoding="utf-8")
+    assert "apiVersion: '2025" not in plain.split("kind: Connection")[0], plain
+    # The subscription listed once at the default, once more at 2025-09-01.
+    listed = {k: v for k, v in azure.emulator.requests.items() if "workspace" in k.lower()}
+    assert sum(v for k, v in listed.items() if "list" in k.lower()) == 2, listed
+    _plans_no_changes(azure, out)
+
+
+def test_the_header_names_only_what_no_api_version_can_express(
+    azure: Azure, tmp_path: Path
+) -> None:
+    _apply(azure, tmp_path)
+    stored = azure.emulator.state.workspaces[State.ws_key(DEFAULT_SUBSCRIPTION, RG, "netted")]
+    stored.body["properties"]["futureSetting"] = "on"  # set by an api-version yet to come
+    out = tmp_path / "out"
+    _export(azure, out)
+
+    netted = (out / RG / "netted.yaml").read_text(encoding="utf-8")
+    header = netted.split("\napiVersion:", 1)[0]
+    assert "properties.futureSetting" in header, header
+    assert "managedNetwork" not in header, header
+    assert "isolationMode: AllowOnlyApprovedOutbound" in netted, netted

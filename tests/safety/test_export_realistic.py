@@ -2,7 +2,8 @@
 
 Real answers carry explicit nulls, empty strings, a server-only ``sdkTelemetryAppInsightsKey``,
 newer-version fields (``kind``, ``enableDataIsolation``) and the identity type spelled
-``SystemAssigned, UserAssigned``; each of them, written out as it came, is a validate error.
+``SystemAssigned, UserAssigned``; each of them, written out as it came, is a validate error. A
+newer field set is kept: the workspace is then written at the api-version that defines it.
 """
 
 from __future__ import annotations
@@ -34,10 +35,12 @@ def test_export_writes_only_what_validates_and_plans_clean(
     assert code == 0, err
     text = (out_dir / RG / "ws-real.yaml").read_text(encoding="utf-8")
     body = text.split("\napiVersion:", 1)[1]  # the documents, after the header comments
-    for unwanted in ("sdkTelemetryAppInsightsKey", "enableDataIsolation", "kind: Default", "null"):
+    for unwanted in ("sdkTelemetryAppInsightsKey", "kind: Default", "null"):
         assert unwanted not in body, unwanted
     assert "type: SystemAssigned,UserAssigned" in body
-    assert "enableDataIsolation" in text.split("\napiVersion:", 1)[0], "the header names it"
+    # 2023-04-01 cannot write it and 2025-09-01 can: the workspace is written at that one.
+    assert "enableDataIsolation: true" in body and "apiVersion: '2025-09-01'" in body, text
+    assert "Not exported" not in text, text
 
     monkeypatch.setenv("WS_REAL_AOAI_KEY", "canary-key-one")
     code, out, err = world.run("validate", str(out_dir))
