@@ -25,6 +25,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 
 import httpx
 
+from reconciler.arm.sockets import closing_sockets
+
 # Connections of one pool. Measured at 16 and 32 in flight, a request costs ~1.1 ms of CPU
 # with 1, ~1.2 with 2 or 4, more with 8: each pool then checks only the connection it reuses.
 POOL_SIZE = 1
@@ -99,6 +101,6 @@ def pools_for(
     each = -(-connections // count)
     # One trust store for all the pools: loading a CA bundle takes ~20 ms of CPU.
     context = verify if isinstance(verify, ssl.SSLContext) else httpx.create_ssl_context(verify)
-    return Pools(
-        [make(verify=context, limits=httpx.Limits(max_connections=each)) for _ in range(count)]
-    )
+    # Sockets closed however a connection attempt ends (reconciler.arm.sockets).
+    made = (make(verify=context, limits=httpx.Limits(max_connections=each)) for _ in range(count))
+    return Pools([closing_sockets(transport) for transport in made])

@@ -22,6 +22,7 @@ import httpx
 
 from reconciler.arm import hosts
 from reconciler.arm.pools import pools_for
+from reconciler.arm.sockets import closing_sockets
 from reconciler.errors import UsageError
 
 PROXIED_SCHEMES = ("http", "https")  # of the proxy's own URL: what httpx speaks without extras
@@ -163,10 +164,12 @@ def routes_for(
         return direct
     return Routes(
         direct,
-        lambda proxy: httpx.AsyncHTTPTransport(
-            proxy=_proxy(proxy, context),
-            verify=context,
-            limits=httpx.Limits(max_connections=connections),
+        lambda proxy: closing_sockets(
+            httpx.AsyncHTTPTransport(
+                proxy=_proxy(proxy, context),
+                verify=context,
+                limits=httpx.Limits(max_connections=connections),
+            )
         ),
     )
 
