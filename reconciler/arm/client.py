@@ -451,9 +451,15 @@ def _hung_up(exc: BaseException) -> str | None:
     while cause is not None:
         if isinstance(cause, ssl.SSLEOFError | ConnectionResetError):
             return "the connection was closed before its TLS handshake completed"
+        if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS:
+            # The usual cause: https:// given for a plain-http port (the emulator's default).
+            return "the server does not speak TLS there (an http:// endpoint given as https://?)"
         cause = cause.__cause__ or cause.__context__
     return None
 
+
+# OpenSSL's words for a first answer that is no TLS record (plain HTTP, most often).
+_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE"})
 
 _UNREACHABLE = {errno.EHOSTUNREACH: "host unreachable", errno.ENETUNREACH: "network unreachable"}
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import socket
 import threading
+import warnings
 from pathlib import Path
 
 import pytest
@@ -73,6 +75,31 @@ def test_an_endpoint_that_hangs_up_during_the_tls_handshake_is_not_called_refuse
     assert code == 1
     assert err.startswith(f"error: no answer from 127.0.0.1:{port}"), err
     assert "before its TLS handshake completed" in err and "refused" not in err, err
+
+
+def test_https_to_a_plain_http_port_says_the_server_does_not_speak_tls(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The emulator serves plain http by default: `--endpoint https://127.0.0.1:PORT` met
+    "the connection could not be made", which sent users to look for a firewall.
+
+    The requests still in their handshake when the first one fails are cancelled as the
+    command ends: their sockets are closed then, not left for the collector to warn about in
+    whichever test runs next (tests/arm/test_sockets.py)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        code = main(
+            [
+                "plan", "--endpoint", azure.url.replace("http://", "https://"), "--retries", "0",
+                "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES),
+            ]
+        )  # fmt: skip
+        gc.collect()
+    assert [w for w in caught if issubclass(w.category, ResourceWarning)] == []
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "the server does not speak TLS there (an http:// endpoint given as https://?)" in err
+    assert "Traceback" not in err
 
 
 def test_plain_http_is_refused_off_loopback(capsys: pytest.CaptureFixture[str]) -> None:
