@@ -212,7 +212,7 @@ class ArmClient:
             self.stats.by_kind[kind or method] += 1
             try:
                 answer, body = await self._send(method, url, where, params, json, request_id)
-            except (httpx.HTTPError, TimeoutError) as exc:
+            except (httpx.HTTPError, TimeoutError, ssl.SSLError) as exc:  # httpcore lets some out
                 delay = self._transport_retry(exc, attempt, started, url, where, request_id)
                 await self.sleep(delay)
                 continue
@@ -273,7 +273,7 @@ class ArmClient:
 
     def _transport_retry(
         self,
-        exc: httpx.HTTPError | TimeoutError,
+        exc: httpx.HTTPError | TimeoutError | ssl.SSLError,
         attempt: int,
         started: float,
         url: str,
@@ -458,6 +458,18 @@ def _hung_up(exc: BaseException) -> str | None:
     return None
 
 
+def _alerted(exc: BaseException) -> str | None:
+    """The TLS alert with which the server rejected this client, in OpenSSL's words (a client
+    certificate it requires, a TLS version or cipher this side does not offer): it was
+    reached, so "could not be made" would send the user to look for a firewall."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, ssl.SSLError) and "_ALERT_" in (cause.reason or ""):
+            return f"the TLS handshake failed: the server sent the alert {cause.reason}"
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 # OpenSSL's words for a first answer that is no TLS record (plain HTTP, most often).
 _NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE"})
 
@@ -472,7 +484,11 @@ def _transport_reason(exc: BaseException, timeout: float) -> str:
     if isinstance(exc, httpx.ConnectError):
         # Refused and unreachable reach no server; a hang-up in the TLS handshake did (a load
         # balancer with no backend, a port speaking something else).
-        return _unreached(exc) or _hung_up(exc) or "the connection could not be made"
+        reason = _unreached(exc) or _hung_up(exc) or _alerted(exc)
+        return reason or "the connection could not be made"
+    # TLS 1.3 rejects a client that sent no certificate after its handshake: at the first read.
+    if (alert := _alerted(exc)) is not None:
+        return alert
     if isinstance(exc, TimeoutError | httpx.TimeoutException):
         return f"timed out: no complete answer within {timeout:g} s"
     return type(exc).__name__
