@@ -134,22 +134,30 @@ def test_colour_only_when_asked() -> None:
     assert "\x1b[31m" in render(sample_plan(), "text", color=True)
 
 
-def test_markdown_stays_under_the_github_comment_limit_and_says_so() -> None:
-    changes = []
-    for w in range(400):
-        ws = f"Workspace/00000000-1111-2222-3333-444444444444/rg-1/workspace-{w:03d}"
-        changes.append(
-            Change(
-                address=ws,
-                kind=Kind("Workspace"),
-                action=Action.CREATE,
-                code=ReasonCode.NOT_FOUND,
-                reason="not found in Azure",
-                workspace=ws,
-                after={"properties": {"description": "x" * 200}},
-            )
+def _workspaces(count: int, **change: object) -> Plan:
+    """A plan of ``count`` workspaces, each with the same ``change``."""
+    addresses = (
+        f"Workspace/00000000-1111-2222-3333-444444444444/rg-1/workspace-{w:03d}"
+        for w in range(count)
+    )
+    return Plan(
+        tuple(
+            Change(address=ws, kind=Kind("Workspace"), workspace=ws, **change)  # type: ignore[arg-type]
+            for ws in addresses
         )
-    text = render_markdown(Plan(tuple(changes)))
+    )
+
+
+def test_markdown_stays_under_the_github_comment_limit_and_says_so() -> None:
+    text = render_markdown(
+        _workspaces(
+            400,
+            action=Action.CREATE,
+            code=ReasonCode.NOT_FOUND,
+            reason="not found in Azure",
+            after={"properties": {"description": "x" * 200}},
+        )
+    )
     assert len(text) <= 65_536
     assert "omitted to stay under GitHub's 65,536-character comment limit" in text
     assert text.startswith("### azureml-reconciler plan")
@@ -171,20 +179,14 @@ def test_colour_follows_the_terminal_and_no_color(monkeypatch: pytest.MonkeyPatc
 
 def test_markdown_stays_under_the_limit_with_many_replacements_and_says_so() -> None:
     """Every replacement's warning heads the comment: hundreds of them are bounded too."""
-    changes = []
-    for w in range(400):
-        ws = f"Workspace/00000000-1111-2222-3333-444444444444/rg-1/workspace-{w:03d}"
-        changes.append(
-            Change(
-                address=ws,
-                kind=Kind("Workspace"),
-                action=Action.REPLACE_REQUIRED,
-                code=ReasonCode.CREATE_ONLY,
-                reason="properties.keyVault is create-only: replacement required. " + "x" * 200,
-                workspace=ws,
-            )
+    text = render_markdown(
+        _workspaces(
+            400,
+            action=Action.REPLACE_REQUIRED,
+            code=ReasonCode.CREATE_ONLY,
+            reason="properties.keyVault is create-only: replacement required. " + "x" * 200,
         )
-    text = render_markdown(Plan(tuple(changes)))
+    )
     assert len(text) <= 65_536
     assert "replacement warning(s) omitted" in text
     assert "omitted to stay under GitHub's 65,536-character comment limit" in text
