@@ -139,13 +139,9 @@ def check_saved(
     check_manifests(saved_path, saved, plan.manifest_digest)
     current = {c.address.lower(): c for c in plan.changes}
     _check_same_resources(saved_path, changes, current)
+    _check_fingerprints(saved_path, changes, current)
     for change in changes:
         now = current[change["address"].lower()]
-        if now.fingerprint != change.get("fingerprint"):
-            raise UsageError(
-                f"{change['address']} changed in Azure since {saved_path} was "
-                "made; the saved plan is stale: plan again"
-            )
         # Azure as it was read, another verdict: the provisioning state (which the fingerprint
         # leaves out) moved, as a workspace reviewed while provisioning (apply waits) that has
         # since failed (apply PUTs again); or plan and apply were given other options.
@@ -183,6 +179,19 @@ def check_saved(
             f"the secrets referenced by {', '.join(differ)} changed since {saved_path} was "
             "made; the reviewed plan never showed these values: plan again"
         )
+
+
+def _check_fingerprints(
+    saved_path: Path, changes: list[dict[str, Any]], current: Mapping[str, Change]
+) -> None:
+    """Refuse the plan if anything it read moved, naming the resource that did: a child
+    (an outbound rule) before its parent, whose body holds a copy of it and so moves too."""
+    for change in sorted(changes, key=lambda c: -str(c["address"]).count("/")):
+        if current[change["address"].lower()].fingerprint != change.get("fingerprint"):
+            raise UsageError(
+                f"{change['address']} changed in Azure since {saved_path} was "
+                "made; the saved plan is stale: plan again"
+            )
 
 
 def _shown(value: Any) -> str:

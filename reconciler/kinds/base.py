@@ -95,6 +95,10 @@ class ResourceKind:
     case_insensitive: frozenset[str] = frozenset()
     # Dotted paths never compared, declared or not (apply's own marker, a rule's status).
     ignored: frozenset[str] = frozenset()
+    # Dotted paths (``*``: any key of a map) of what the service reports about the resource,
+    # which moves on its own (a managed network's provisioning status): left out of the
+    # fingerprint that makes a saved plan stale, as read-only fields are.
+    reported_by_service: frozenset[str] = frozenset()
     # Dotted paths a resource inherits from another one, by the value of its body's ``kind``
     # (a Project's key vault, storage, network … are its hub's): never sent in its PUT, never
     # compared, declared or live.

@@ -79,6 +79,7 @@ OUTBOUND_RULE = ResourceKind(
     long_running=True,
     server_defaults={"properties.category": "UserDefined"},
     ignored=frozenset({"properties.status", "properties.destination.sparkStatus"}),
+    reported_by_service=frozenset({"properties.status", "properties.destination.sparkStatus"}),
     # An FQDN rule's destination is a host name.
     case_insensitive=frozenset({"properties.destination"}),
     one_write_at_a_time=True,

@@ -194,6 +194,14 @@ WORKSPACE = ResourceKind(
     # afterwards: sent as declared, never compared; and the managed network's provisioning
     # status, the service's to report (the definition does not mark it read-only).
     ignored=frozenset({"properties.provisionNetworkNow", "properties.managedNetwork.status"}),
+    # The network's status and its rules' (the copy of each rule in the workspace's body).
+    reported_by_service=frozenset(
+        {
+            "properties.managedNetwork.status",
+            "properties.managedNetwork.outboundRules.*.status",
+            "properties.managedNetwork.outboundRules.*.destination.sparkStatus",
+        }
+    ),
     # 2025-09-01 answers list the network's rules in the workspace too: they are each their
     # own OutboundRule (reconciler.kinds.outbound_rule), and Azure's are never the user's.
     managed_elsewhere=frozenset({"properties.managedNetwork.outboundRules"}),

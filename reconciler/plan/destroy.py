@@ -104,6 +104,7 @@ def _declared(
     warnings = _taken_along(parent, undeclared) if deleted else []
     return _compared(
         verdict,
+        kind=kind.at(m.api_version),
         address=address,
         workspace=parent,
         body=without_nulls(body),

@@ -115,6 +115,7 @@ def _absent(
 def _compared(
     verdict: Verdict,
     *,
+    kind: ResourceKind,
     address: Address,
     workspace: str,
     body: Any,
@@ -123,7 +124,8 @@ def _compared(
     warnings: list[str],
 ) -> Change:
     """The change for a resource found in Azure: carries the live state it was computed
-    against (redacted) and its fingerprint, so apply can notice it moved."""
+    against (redacted) and its fingerprint (at ``kind``'s api-version), so apply can notice it
+    moved."""
     return Change(
         address=str(address),
         kind=address.kind,
@@ -134,7 +136,7 @@ def _compared(
         diffs=tuple(diffs),
         before=strip_credentials(body),
         after=after,
-        fingerprint=fingerprint(body),
+        fingerprint=fingerprint(body, kind),
         warnings=tuple(warnings),
     )
 
@@ -299,6 +301,7 @@ def _change(kind: ResourceKind, m: ResourceManifest, live: LiveState, ctx: Conte
     warnings += _update_warnings(kind, m, verdict, body, state=state, ctx=ctx)
     return _compared(
         verdict,
+        kind=kind,
         address=address,
         workspace=parent,
         body=body,
@@ -363,7 +366,14 @@ def _undeclared_change(
         reason = f"no longer declared, and {why} (this configuration; --prune)"
         verdict = Verdict(Action.DELETE, ReasonCode.PRUNED, reason)
     return _compared(
-        verdict, address=address, workspace=workspace, body=body, after=None, diffs=[], warnings=[]
+        verdict,
+        kind=kind,
+        address=address,
+        workspace=workspace,
+        body=body,
+        after=None,
+        diffs=[],
+        warnings=[],
     )
 
 

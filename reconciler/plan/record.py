@@ -15,6 +15,7 @@ from typing import Any
 from reconciler import kinds
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet
+from reconciler.schemas.node import Node
 
 
 def redact(spec: Any) -> Any:
@@ -42,11 +43,19 @@ def strip_credentials(body: Any) -> Any:
     return out
 
 
-def fingerprint(body: Any) -> str | None:
-    """A stable digest of a live resource, to notice it moved between plan and apply."""
+def fingerprint(body: Any, kind: kinds.ResourceKind | None = None) -> str | None:
+    """A stable digest of a live resource, to notice it moved between plan and apply.
+
+    Given its ``kind``, what the service sets about itself is left out: read-only fields and
+    the statuses it reports (``reported_by_service``, such as a managed network's, which moves
+    on its own while the network is set up). Neither is compared nor decides what apply sends
+    (the service ignores them in a PUT), so their moving must not make a reviewed plan stale.
+    Everything else (what an update carries from the live state) still counts."""
     if body is None:
         return None
     clean = strip_credentials(body)
+    if kind is not None:
+        clean = _without_service_set(clean, kind.node(), "", kind.reported_by_service)
     if isinstance(clean, dict) and isinstance(clean.get("properties"), dict):
         clean = {
             **clean,
@@ -56,6 +65,28 @@ def fingerprint(body: Any) -> str | None:
         }
     text = _CANONICAL.encode(clean)
     return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
+def _without_service_set(value: Any, node: Node, path: str, reported: frozenset[str]) -> Any:
+    """``value`` without read-only fields and the ``reported`` paths (``*``: any key of a map).
+    Fields the schema does not know are kept as they are: an update must not lose them."""
+    if isinstance(value, list):
+        return [_without_service_set(v, node.items(), path, reported) for v in value]
+    if not isinstance(value, dict):
+        return value
+    known = node.branch(value).s.get("properties", {})
+    out = {}
+    for key, item in value.items():
+        here = f"{path}.{'*' if node.is_map else key}" if path else key
+        if here in reported:
+            continue
+        if not node.is_map and key not in known:
+            out[key] = item
+            continue
+        child = node.child(key, value)
+        if not child.flag("readOnly"):
+            out[key] = _without_service_set(item, child, here, reported)
+    return out
 
 
 # json.dumps(sort_keys=True, separators=(",", ":")), made once: a plan fingerprints every
