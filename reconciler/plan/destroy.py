@@ -167,6 +167,26 @@ def groups_to_list(plan: Plan, live: LiveState) -> set[tuple[str, str, str]]:
     return groups
 
 
+def _undeclared_in_destroy(undeclared: list[Change], declared: list[Change]) -> list[Change]:
+    """What the plan says of an undeclared resource, in a destroy: destroy has no --prune. One
+    in a workspace destroy deletes goes with it (the workspace's DELETE takes it, none of its
+    own is sent); one elsewhere is left alone, whatever --prune would do in an apply."""
+    deleted = {c.address.lower(): c.address for c in declared if c.action is Action.DELETE}
+    out = []
+    for c in undeclared:
+        parent = deleted.get(c.workspace.lower())
+        if parent is not None:
+            name = parent.rsplit("/", 1)[-1]
+            reason = f"not declared; deleted with its workspace {name}, which destroy deletes"
+            out.append(replace(c, reason=reason))
+        elif "--prune" in c.reason:
+            reason = "exists in Azure but is not declared; left alone (destroy deletes only "
+            out.append(replace(c, reason=reason + "what the manifests declare)"))
+        else:
+            out.append(c)
+    return out
+
+
 def _notes(changes: list[Change], options: DestroyOptions) -> list[str]:
     notes = []
     kept = [c for c in changes if c.code is ReasonCode.WORKSPACE_KEPT]
@@ -198,7 +218,7 @@ def destroy_plan(
         declared = [m for m in manifests.resources if m.address.kind == kind.kind]
         for m in sorted(declared, key=lambda m: m.address.key):
             changes.append(_declared(kind, m, live, options, undeclared, manifests.owner))
-    changes += undeclared
+    changes += _undeclared_in_destroy(undeclared, changes)
     changes = sorted((c for c in changes if selected(c, targets)), key=_sort_key)
     changes = _warn_named_by_survivors(changes, live)
     notes = targeted_note(targets) + _notes(changes, options)

@@ -212,3 +212,34 @@ def test_a_reader_that_closes_the_output_mid_destroy_leaves_the_running_deletes_
     assert "reader closed it early (broken pipe): no further deletes were started" in err, err
     assert "still running in Azure: Workspace/" in err and "/hub-d (" in err, err
     assert "rerun destroy to converge" in err, err
+
+
+def test_an_undeclared_rule_of_a_hub_it_deletes_is_said_to_go_with_it(
+    azure: Azure, tmp_path: Path
+) -> None:
+    """destroy has no --prune: an undeclared rule of a workspace it deletes is not "left alone
+    (--prune deletes it)", it goes with the workspace; under a workspace kept, no --prune."""
+    main, _ = _files(tmp_path)
+    with_npm = tmp_path / "with-npm.yaml"
+    with_npm.write_text(MANIFEST + NPM_RULE, encoding="utf-8")
+    done = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(with_npm))
+    assert done.returncode == 0, done.stdout + done.stderr
+    code, out, err = _destroy(
+        azure, "--plan-only", "--include-workspaces", "--format", "json", str(main)
+    )
+    assert code == 0, out + err
+    rule = next(c for c in json.loads(out)["changes"] if c["address"].endswith("/npm"))
+    assert rule["action"] == "unmanaged"
+    assert "--prune" not in rule["reason"] and "left alone" not in rule["reason"]
+    assert "deleted with its workspace hub-d" in rule["reason"]
+    code, out, err = _destroy(azure, "--plan-only", str(main))
+    assert code == 0, out + err
+    assert "npm" in out and "--prune" not in out
+
+
+NPM_RULE = """---
+apiVersion: reconciler/v1
+kind: OutboundRule
+metadata: {name: npm, workspace: hub-d}
+spec: {properties: {type: FQDN, destination: registry.npmjs.org}}
+"""
