@@ -100,17 +100,19 @@ def _terminate_as_interrupt() -> None:
     pod or container stopping): handled as Ctrl-C is, so apply starts nothing new, lists the
     operations still running in Azure and exits 130, instead of dying without a word. The
     signal is passed on as SIGINT to whoever handles that at the time (asyncio cancels the
-    command's task). Where SIGINT is ignored (a background job of a script), so is nothing
-    else: SIGTERM keeps its default."""
+    command's task). Where SIGINT is ignored (a job a script starts with ``&``), it stays
+    ignored, and SIGTERM raises the KeyboardInterrupt a Ctrl-C would have: asyncio installs
+    no handler of its own then, and the interrupt leaves the loop as a second Ctrl-C does."""
     import signal
-
-    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
-        return
 
     def interrupt(signum: int, frame: object) -> None:
         signal.raise_signal(signal.SIGINT)
 
-    signal.signal(signal.SIGTERM, interrupt)
+    def raise_interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    signal.signal(signal.SIGTERM, raise_interrupt if ignored else interrupt)
 
 
 def _reader_gone() -> int:

@@ -193,11 +193,21 @@ class _Clock:
         return time.time() + self.offset
 
 
-@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def _ignore_sigint() -> None:
+    """What a non-interactive shell does to a job it starts with ``&``: inherited by exec."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@pytest.mark.parametrize(
+    ("stop", "background"),
+    [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGTERM, True)],
+    ids=["ctrl-c", "sigterm", "sigterm-with-sigint-ignored"],
+)
 def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(
-    tmp_path: Path, stop: signal.Signals
+    tmp_path: Path, stop: signal.Signals, background: bool
 ) -> None:
-    """Ctrl-C, or SIGTERM as CI sends it to cancel a job."""
+    """Ctrl-C, or SIGTERM as CI sends it to cancel a job, also to one a script started in
+    the background (``reconciler apply … &``), where SIGINT is ignored."""
     clock = _Clock()
     emulator = Emulator(
         knobs=Knobs(provisioning_seconds=3600, retry_after_seconds=1),
@@ -220,7 +230,12 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(
             str(EXAMPLES),
         ]
         with subprocess.Popen(
-            command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env
+            command,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            preexec_fn=_ignore_sigint if background else None,
         ) as process:
             for _ in range(400):  # until the client polls the operations it started
                 stats = emulator.stats()
