@@ -74,18 +74,21 @@ def _without_service_set(value: Any, node: Node, path: str, reported: frozenset[
         return [_without_service_set(v, node.items(), path, reported) for v in value]
     if not isinstance(value, dict):
         return value
-    known = node.branch(value).s.get("properties", {})
+    node = node.branch(value)
+    known, is_map = node.s.get("properties", {}), node.is_map
     out = {}
     for key, item in value.items():
-        here = f"{path}.{'*' if node.is_map else key}" if path else key
+        here = f"{path}.{'*' if is_map else key}" if path else key
         if here in reported:
             continue
-        if not node.is_map and key not in known:
+        if not is_map and key not in known:
             out[key] = item
             continue
-        child = node.child(key, value)
-        if not child.flag("readOnly"):
-            out[key] = _without_service_set(item, child, here, reported)
+        child = node.child(key)
+        if child.flag("readOnly"):
+            continue
+        nested = isinstance(item, dict | list)
+        out[key] = _without_service_set(item, child, here, reported) if nested else item
     return out
 
 
