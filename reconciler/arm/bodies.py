@@ -17,7 +17,8 @@ a gzip bomb (a few hundred kilobytes inflating to gigabytes) is stopped after th
 of output, never inflated in one piece. Every stage counts, the bytes as sent included, so
 trailing bytes after a compressed stream (which zlib sets aside) cannot go on for ever either.
 Codings httpx does not know are left as sent, as httpx leaves them (the JSON reader refuses
-what is then not JSON).
+what is then not JSON). A chain of more than :data:`MAX_CODINGS` codings is refused unread:
+each holds a decoder, and ``gzip, gzip, ...`` could list thousands.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ from reconciler.errors import UnreadableAnswer
 # under 10 kB. 32 MiB leaves room for ten times the largest page one could meet, while bounding
 # what a run can be made to hold: at most ``--parallelism`` answers of 32 MiB at once.
 MAX_BODY = 32 * 1024 * 1024
+# Codings decoded in one answer: each holds a decoder (~35 kB once it inflates), and a header
+# of 100 kB (httpcore's bound) lists 16,000 of them. urllib3 bounds the chain at 5 as well.
+MAX_CODINGS = 5
 
 
 def size_text(count: int) -> str:
@@ -87,11 +91,11 @@ class _Inflate:
             raise httpx.DecodingError(str(exc)) from exc
 
 
-def _codings(headers: httpx.Headers) -> list[_Inflate]:
-    """The decoders of the codings ``Content-Encoding`` lists, in the order to undo them
-    (the last applied first); ``identity`` and codings httpx does not know are skipped."""
+def _codings(headers: httpx.Headers) -> list[str]:
+    """The codings ``Content-Encoding`` lists, in the order to undo them (the last applied
+    first); ``identity`` and codings httpx does not know are skipped."""
     named = [c.strip().lower() for c in headers.get_list("content-encoding", split_commas=True)]
-    return [_Inflate(c) for c in reversed(named) if c in ("gzip", "deflate")]
+    return [c for c in reversed(named) if c in ("gzip", "deflate")]
 
 
 class _Reader:
@@ -166,7 +170,15 @@ async def read(
         declared = _declared(answer.headers)
         if declared is not None and declared > limit:
             raise too_large(f" ({declared} bytes by its Content-Length)")
-        reader = _Reader(limit, _codings(answer.headers))
+        codings = _codings(answer.headers)
+        if len(codings) > MAX_CODINGS:
+            raise UnreadableAnswer(
+                f"the body has {len(codings)} content codings, more than {MAX_CODINGS}: refused",
+                method=method,
+                url=where(url),
+                request_id=request_id,
+            )
+        reader = _Reader(limit, [_Inflate(c) for c in codings])  # none made before
         try:
             async for chunk in answer.stream:  # type: ignore[union-attr]
                 reader.feed(chunk)

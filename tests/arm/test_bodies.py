@@ -197,3 +197,23 @@ def test_a_refused_answer_is_not_retried_and_its_connection_not_reused(
     assert sent.answers == 1 and sent.completed == 0  # sent once, cut off
     # One connection for the first small answer and the refused one, a new one after it.
     assert server.connections == 2
+
+
+def test_a_chain_of_codings_longer_than_five_is_refused_before_it_is_decoded() -> None:
+    """Each gzip or deflate coding holds a decoder of ~35 kB once it inflates: 16,000 of them
+    (``gzip, gzip, ...``, a header httpcore accepts) held half a GiB for a 700 kB answer.
+    urllib3 bounds the chain at 5 since 2.6.0; so does the reader."""
+    body = b"{}"
+    for _ in range(50):
+        body = gzip.compress(body)
+    stream = _Stream(_pieces(body))
+    with pytest.raises(UnreadableAnswer, match="50 content codings, more than 5: refused"):
+        _read(stream, {"Content-Encoding": ", ".join(["gzip"] * 50)})
+    assert stream.taken == 0 and stream.closed
+
+
+def test_a_chain_of_five_codings_is_read() -> None:
+    body = b"{}"
+    for _ in range(5):
+        body = gzip.compress(body)
+    assert _read(_Stream([body]), {"Content-Encoding": ", ".join(["gzip"] * 5)}) == b"{}"
