@@ -36,6 +36,7 @@ from reconciler.apply.body import refusal, update_body
 from reconciler.apply.budget import Budget
 from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
+from reconciler.arm.bodies import where
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ArmError, ReconcilerError, TransportError
 from reconciler.kinds import ResourceKind
@@ -414,7 +415,8 @@ class Applier:
             raise
 
         def track(operation: str) -> None:
-            self.report.in_flight[change.address] = operation
+            # Shown (failed, interrupted) without its query: ARM signs operation URLs there.
+            self.report.in_flight[change.address] = where(operation)
 
         outcome = await follow(
             self.client,

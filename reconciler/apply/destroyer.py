@@ -34,6 +34,7 @@ from reconciler.apply import deletion, stopping
 from reconciler.apply.applier import ApplyReport, Event, Notify, Result
 from reconciler.apply.budget import Budget
 from reconciler.apply.progress import LiveProgress, PlainProgress
+from reconciler.arm.bodies import where
 from reconciler.arm.client import ArmClient
 from reconciler.arm.connect import Target, arm_client
 from reconciler.arm.loop import run_async
@@ -141,7 +142,8 @@ class Destroyer:
 
     async def _send(self, kind: ResourceKind, change: Change) -> None:
         def track(operation: str) -> None:
-            self.report.in_flight[change.address] = operation
+            # Shown (failed, interrupted) without its query: ARM signs operation URLs there.
+            self.report.in_flight[change.address] = where(operation)
 
         # Purged exactly when the plan said so: what was reviewed is what is sent.
         purge = change.code is ReasonCode.DESTROYED_PURGED

@@ -85,3 +85,33 @@ def test_a_put_left_without_an_answer_says_it_may_still_run_and_a_rerun_converge
     rerun.proxy.faults.clear()
     assert rerun.cli("apply", "--auto-approve")[0] == 0
     assert rerun.cli("plan", "--detailed-exitcode")[0] == 0
+
+
+def test_an_operation_left_without_an_answer_is_named_without_its_query(
+    rerun: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """ARM signs its operation URLs in their query (``t``, ``c``, ``s``, ``h``): the line
+    saying the write may still run names the operation by host and path, as every other
+    message names a URL, never by its query."""
+    answer = rerun.proxy.answer
+    put: list[str] = []
+
+    def signed(
+        method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        if method == "GET" and put:
+            return 0, {}, b""  # once the PUT is sent, every poll's connection drops
+        status, out, content = answer(method, target, headers, body)
+        if method == "PUT":
+            put.append(target)
+        for name in [k for k in out if k.lower() in ("azure-asyncoperation", "location")]:
+            out[name] += "&t=639&c=MIIHcert&s=SIGNATURE&h=HASH"
+        return status, out, content
+
+    monkeypatch.setattr(rerun.proxy, "answer", signed)
+    rerun.write(WORKSPACE.replace("description: first", "description: second"), AOAI, GIT)
+    code, out, err = rerun.cli("apply", "--auto-approve", "--retries", "0")
+    assert code == 1, out + err
+    failed = next(line for line in err.splitlines() if line.startswith("failed: Workspace/"))
+    assert "may still be running in Azure" in failed and "OperationsStatus/" in failed, failed
+    assert "SIGNATURE" not in out + err and "api-version" not in failed, failed
