@@ -178,9 +178,10 @@ def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMM
     text, unwarned = _fit("\n".join(head) + "\n", warnings, budget - _MARGIN)
     if unwarned:
         text += f"> [!WARNING]\n> {unwarned} more replacement warning(s) omitted here\n\n"
-    graph = mermaid(plan)
-    if graph:
-        text += graph + "\n"
+    # The graph too (up to 60 nodes of long names) after warnings that filled their room.
+    text, undrawn = _fit(text, [graph] if (graph := mermaid(plan)) else [], budget)
+    if undrawn:
+        text += "<sub>(the graph is left out to stay under the comment limit)</sub>\n"
     text, omitted = _fit(text, sections, budget)
     if omitted:
         text += (

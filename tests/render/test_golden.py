@@ -190,3 +190,24 @@ def test_markdown_stays_under_the_limit_with_many_replacements_and_says_so() -> 
     assert len(text) <= 65_536
     assert "replacement warning(s) omitted" in text
     assert "omitted to stay under GitHub's 65,536-character comment limit" in text
+
+
+def test_markdown_stays_under_the_limit_when_the_warnings_fill_it_and_a_graph_follows() -> None:
+    """Warnings fill the room left for them, then a graph of up to 60 nodes follows: it is
+    bounded as well (50 replacements with long reasons made 68,806 characters)."""
+    changes = []
+    for w in range(50):
+        ws = f"Workspace/00000000-1111-2222-3333-444444444444/rg-1/workspace-{w:03d}-" + "n" * 20
+        changes.append(
+            Change(
+                address=ws,
+                kind=Kind("Workspace"),
+                action=Action.REPLACE_REQUIRED,
+                code=ReasonCode.CREATE_ONLY,
+                reason="properties.keyVault is create-only: replacement required. " + "x" * 1400,
+                workspace=ws,
+            )
+        )
+    text = render_markdown(Plan(tuple(changes)))
+    assert len(text) <= 65_536
+    assert "replacement warning(s) omitted" in text
