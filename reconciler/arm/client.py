@@ -206,6 +206,7 @@ class ArmClient:
             raise DeadlineExceeded(f"the deadline is reached; not sending {where}")
         refreshed = False
         attempt = 0
+        sent = False  # whether an attempt may have reached the server (not refused)
         while True:
             attempt += 1
             request_id = str(uuid.uuid4())
@@ -213,9 +214,11 @@ class ArmClient:
             try:
                 answer, body = await self._send(method, url, where, params, json, request_id)
             except (httpx.HTTPError, TimeoutError, ssl.SSLError) as exc:  # httpcore lets some out
-                delay = self._transport_retry(exc, attempt, started, url, where, request_id)
+                delay = self._transport_retry(exc, attempt, started, url, where, request_id, sent)
+                sent = sent or not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 await self.sleep(delay)
                 continue
+            sent = True
             log.info(
                 "%s %s -> %s (request %s)", method, display(url), answer.status_code, request_id
             )
@@ -279,10 +282,12 @@ class ArmClient:
         url: str,
         where: str,
         request_id: str,
+        sent: bool = False,
     ) -> float:
         """How long to wait before trying again after no answer; raises
         :class:`TransportError` when not trying again (an untrusted certificate, attempts or
-        time used up)."""
+        time used up): ``refused`` (never sent) only if no attempt, ``sent`` the earlier ones,
+        may have reached the server."""
         reason = _transport_reason(exc, self.timeout)
         log.debug("%s failed: %s (request %s)", where, reason, request_id)
         host = urlsplit(url).netloc
@@ -313,7 +318,7 @@ class ArmClient:
                 else f"no answer from {_through(host, proxy)} for {where} after {attempt} "
                 f"attempt(s): {reason}",
                 request_id=request_id,
-                refused=refused,
+                refused=refused and not sent,
             ) from exc
         if refused or delay >= ANNOUNCE_WAITS_FROM:
             # Refused: the likeliest cause is a wrong or stopped endpoint; say so now.

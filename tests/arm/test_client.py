@@ -172,6 +172,28 @@ def test_a_401_refreshes_the_token_once() -> None:
     assert tokens.invalidated == 1
 
 
+def test_a_request_is_refused_only_when_no_attempt_of_it_may_have_been_sent() -> None:
+    """A PUT whose first attempt went out and lost its connection, then whose retries were
+    refused, may still run in Azure: the error must not say it never left (the applier then
+    forgot it, and said nothing of what may still be running)."""
+    failures = iter([httpx.ReadError("dropped"), httpx.ConnectError("refused")])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise next(failures, httpx.ConnectError("refused"))
+
+    with pytest.raises(TransportError) as caught:
+        _run(_client(handler, FakeTime(), retry=RetryPolicy(max_attempts=2)), "PUT", "/x")
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert caught.value.refused is False
+
+    def refused(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(TransportError) as caught:
+        _run(_client(refused, FakeTime(), retry=RetryPolicy(max_attempts=2)), "PUT", "/x")
+    assert caught.value.refused is True
+
+
 def test_transport_errors_never_escape_as_httpx_exceptions() -> None:
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ConnectError("refused", request=request)
