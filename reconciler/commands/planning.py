@@ -81,16 +81,17 @@ def compute_plan(args: argparse.Namespace, *, stamp: bool = False) -> tuple[Any,
     What reading leaves in cycles (a closure's cell, a pool's transport) is one set a plan,
     not one a request (``ArmClient`` lets each answer's stream go), and is collected after.
     """
+    from reconciler.manifest.load import collector_paused
+
     if not args.whole_process or args.emulator or not gc.isenabled():
         return _compute_plan(args, stamp=stamp)
-    gc.disable()
-    try:
-        return _compute_plan(args, stamp=stamp)
-    finally:
-        # What was made lives to the end (the plan, the modules imported): frozen, not walked
-        # again by the passes that rendering would set off.
-        gc.freeze()
-        gc.enable()
+    with collector_paused():
+        try:
+            return _compute_plan(args, stamp=stamp)
+        finally:
+            # What was made lives to the end (the plan, the modules imported): frozen, not
+            # walked again by the passes that rendering would set off.
+            gc.freeze()
 
 
 def _compute_plan(args: argparse.Namespace, *, stamp: bool) -> tuple[Any, Any]:
