@@ -198,6 +198,21 @@ def _ignore_sigint() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
+def _await_polling_after_the_puts(emulator: Emulator) -> None:
+    """Wait until the client has started every workspace it can and polls them, by list or
+    by operation, whichever it chooses; fail, rather than go on, if it never does."""
+    gets_after_puts = None
+    for _ in range(400):
+        stats = emulator.stats()
+        gets = sum(n for key, n in stats["requests"].items() if key.startswith("GET "))
+        if gets_after_puts is None and len(stats["puts"]) >= INDEPENDENT_WORKSPACES:
+            gets_after_puts = gets
+        elif gets_after_puts is not None and gets > gets_after_puts:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the client never polled after its PUTs: {emulator.stats()}")
+
+
 @pytest.mark.parametrize(
     ("stop", "background"),
     [(signal.SIGINT, False), (signal.SIGTERM, False), (signal.SIGTERM, True)],
@@ -237,12 +252,7 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(
             env=env,
             preexec_fn=_ignore_sigint if background else None,
         ) as process:
-            for _ in range(400):  # until the client polls the operations it started
-                stats = emulator.stats()
-                polled = stats["requests"].get("GET operation.asyncStatus")
-                if polled and len(stats["puts"]) >= INDEPENDENT_WORKSPACES:
-                    break
-                time.sleep(0.05)
+            _await_polling_after_the_puts(emulator)
             process.send_signal(stop)
             out, err = process.communicate(timeout=60)
         assert process.returncode == 130, out + err
@@ -253,7 +263,7 @@ def test_ctrl_c_reports_operations_in_flight_and_a_rerun_converges(
         assert len(emulator.stats()["puts"]) == INDEPENDENT_WORKSPACES
         clock.offset += 3600  # Azure finishes the operation on its own
         # and provisions what the rerun creates at once (the project of the examples' hub).
-        emulator.knobs.update({"provisioning_seconds": 0})
+        emulator.knobs.update({"provisioning_seconds": 0, "retry_after_seconds": 0})
         rerun = subprocess.run(
             command, capture_output=True, text=True, env=env, timeout=120, check=False
         )
