@@ -31,10 +31,8 @@ escape (they are chained as the cause of a :class:`~reconciler.errors.TransportE
 from __future__ import annotations
 
 import asyncio
-import errno
 import logging
 import random
-import socket
 import ssl
 import time
 import uuid
@@ -47,7 +45,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import __version__
-from reconciler.arm import bodies, hosts
+from reconciler.arm import bodies, failures, hosts
 from reconciler.arm.answers import Response as Response
 from reconciler.arm.answers import checked, decode, display, error_from, list_page
 from reconciler.arm.auth import TokenProvider
@@ -55,7 +53,7 @@ from reconciler.arm.pacing import MAX_PACE as MAX_PACE
 from reconciler.arm.pacing import MAX_RETRY_AFTER as MAX_RETRY_AFTER
 from reconciler.arm.pacing import Budget
 from reconciler.arm.pacing import retry_after as retry_after
-from reconciler.arm.routes import Via, routes_for, untrusted, via
+from reconciler.arm.routes import routes_for, untrusted, via
 from reconciler.errors import DeadlineExceeded, TransportError
 
 log = logging.getLogger("reconciler.arm")
@@ -87,19 +85,6 @@ class Listing:
 @dataclass
 class CallStats:
     by_kind: Counter[str] = field(default_factory=Counter)
-
-
-def _untrusted_certificate(exc: BaseException) -> str | None:
-    """The TLS verification failure behind a transport error, if that is what it is.
-
-    Retrying cannot fix it, and "no answer" would send the user looking for a network fault.
-    """
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLCertVerificationError):
-            return str(cause.verify_message or cause.reason or cause)
-        cause = cause.__cause__ or cause.__context__
-    return None
 
 
 # What httpx's client would add to every request, but naming this tool (ARM's request logs
@@ -288,34 +273,43 @@ class ArmClient:
         :class:`TransportError` when not trying again (an untrusted certificate, attempts or
         time used up): ``refused`` (never sent) only if no attempt, ``sent`` the earlier ones,
         may have reached the server."""
-        reason = _transport_reason(exc, self.timeout)
+        reason = failures.transport_reason(exc, self.timeout)
         log.debug("%s failed: %s (request %s)", where, reason, request_id)
         host = urlsplit(url).netloc
-        problem = _untrusted_certificate(exc)
+        problem = failures.untrusted_certificate(exc)
         if problem is not None:
             raise TransportError(untrusted(host, problem), request_id=request_id) from exc
+        alert = failures.alerted(exc)
+        if alert is not None and not alert.endswith(failures.TRANSIENT_ALERTS):
+            # The server wants a client certificate, a TLS version or a cipher this side does
+            # not offer: it wants the same a second later. Said at once, not after retries.
+            raise TransportError(
+                f"{host} refused {where}: {alert}",
+                request_id=request_id,
+                refused=isinstance(exc, httpx.ConnectError) and not sent,
+            ) from exc
         # Through a proxy, a connection that could not be made is one to the proxy: naming
         # the ARM host would send the user to debug Azure.
         proxy = via(self._transport, httpx.URL(url))
-        status = _proxy_status(exc)
+        status = failures.proxy_status(exc)
         if status is not None and status not in RETRY_STATUSES:
             # A proxy that refuses the tunnel (407 wants credentials, 403 forbids the host)
             # refuses it again: say so at once, not after a minute of retries.
             raise TransportError(
                 f"the proxy{f' {proxy}' if proxy else ''} refused to carry {where} to {host} "
-                f"(HTTP {status} from the proxy{_PROXY_HINTS.get(status, '')})",
+                f"(HTTP {status} from the proxy{failures.PROXY_HINTS.get(status, '')})",
                 request_id=request_id,
             ) from exc
         refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         limit = self.retry.connect_attempts if refused else self.retry.max_attempts
         delay = 0.5 * 2 ** (attempt - 1) if refused else self._backoff(attempt)
-        unreached = _unreached(exc) if proxy is not None and refused else None
+        unreached = failures.unreached(exc) if proxy is not None and refused else None
         if attempt >= min(limit, self.retry.max_attempts) or not self._may_wait(started, delay):
             raise TransportError(
                 f"could not connect to the proxy {proxy}: {unreached}, after {attempt} "
                 f"attempt(s) to send {where} to {host}"
                 if unreached
-                else f"no answer from {_through(host, proxy)} for {where} after {attempt} "
+                else f"no answer from {failures.through(host, proxy)} for {where} after {attempt} "
                 f"attempt(s): {reason}",
                 request_id=request_id,
                 refused=refused and not sent,
@@ -326,7 +320,7 @@ class ArmClient:
                 (
                     f"could not connect to the proxy {proxy}: {unreached} ({where})"
                     if unreached
-                    else f"{reason} ({_through(host, proxy)}, {where})"
+                    else f"{reason} ({failures.through(host, proxy)}, {where})"
                 )
                 + f"; retry {attempt} of {min(limit, self.retry.max_attempts) - 1} "
                 f"in {delay:.1f} s"
@@ -405,95 +399,3 @@ class ArmClient:
             seen.add(next_link)
             url = next_link
         raise TransportError(f"more than {MAX_PAGES} pages while listing {display(first)}")
-
-
-_PROXY_HINTS = {
-    407: ": it asks for credentials, which go in its URL, http://USER:PASSWORD@HOST:PORT",
-    403: ": it does not allow this host",
-}
-
-
-def _proxy_status(exc: BaseException) -> int | None:
-    """The HTTP status with which a proxy refused to open a tunnel, if that is what failed.
-
-    httpcore words it "<status> <reason>"; only the number is kept (the reason phrase is the
-    proxy's text, not ours to print)."""
-    if not isinstance(exc, httpx.ProxyError):
-        return None
-    words = str(exc).split(" ", 1)
-    return int(words[0]) if words[0].isdigit() and len(words[0]) == 3 else None
-
-
-def _through(host: str, proxy: Via | None) -> str:
-    return host if proxy is None else f"{host} through the proxy {proxy}"
-
-
-def _unreached(exc: BaseException) -> str | None:
-    """Why a connection could not be made at all, when its cause says so unmistakably: then
-    no byte reached the far end (a TLS handshake that failed did reach it).
-
-    A host with several addresses (``localhost``: ::1 and 127.0.0.1) fails from a group of
-    attempts (anyio's): named only when every one of them says why, each reason once."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ConnectionRefusedError):
-            return "connection refused"
-        if isinstance(cause, socket.gaierror):
-            return "its host name does not resolve"
-        if isinstance(cause, OSError) and cause.errno in _UNREACHABLE:
-            return _UNREACHABLE[cause.errno]
-        if isinstance(cause, BaseExceptionGroup):
-            each = [_unreached(attempt) for attempt in cause.exceptions]
-            if not each or None in each:
-                return None
-            return ", ".join(dict.fromkeys(r for r in each if r is not None))
-        cause = cause.__cause__ or cause.__context__
-    return None
-
-
-def _hung_up(exc: BaseException) -> str | None:
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLEOFError | ConnectionResetError):
-            return "the connection was closed before its TLS handshake completed"
-        if isinstance(cause, ssl.SSLError) and cause.reason in _NOT_TLS:
-            # The usual cause: https:// given for a plain-http port (the emulator's default).
-            return "the server does not speak TLS there (an http:// endpoint given as https://?)"
-        cause = cause.__cause__ or cause.__context__
-    return None
-
-
-def _alerted(exc: BaseException) -> str | None:
-    """The TLS alert with which the server rejected this client, in OpenSSL's words (a client
-    certificate it requires, a TLS version or cipher this side does not offer): it was
-    reached, so "could not be made" would send the user to look for a firewall."""
-    cause: BaseException | None = exc
-    while cause is not None:
-        if isinstance(cause, ssl.SSLError) and "_ALERT_" in (cause.reason or ""):
-            return f"the TLS handshake failed: the server sent the alert {cause.reason}"
-        cause = cause.__cause__ or cause.__context__
-    return None
-
-
-# OpenSSL's words for a first answer that is no TLS record (plain HTTP, most often).
-_NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE"})
-
-_UNREACHABLE = {errno.EHOSTUNREACH: "host unreachable", errno.ENETUNREACH: "network unreachable"}
-
-
-def _transport_reason(exc: BaseException, timeout: float) -> str:
-    """What went wrong, in words; never the exception's text (it may quote a URL's query)."""
-    status = _proxy_status(exc)
-    if status is not None:
-        return f"the proxy answered HTTP {status}"
-    if isinstance(exc, httpx.ConnectError):
-        # Refused and unreachable reach no server; a hang-up in the TLS handshake did (a load
-        # balancer with no backend, a port speaking something else).
-        reason = _unreached(exc) or _hung_up(exc) or _alerted(exc)
-        return reason or "the connection could not be made"
-    # TLS 1.3 rejects a client that sent no certificate after its handshake: at the first read.
-    if (alert := _alerted(exc)) is not None:
-        return alert
-    if isinstance(exc, TimeoutError | httpx.TimeoutException):
-        return f"timed out: no complete answer within {timeout:g} s"
-    return type(exc).__name__

@@ -24,9 +24,9 @@ from reconciler.errors import TransportError
 
 
 @contextlib.contextmanager
-def _tls_server(context: ssl.SSLContext) -> Iterator[int]:
+def _tls_server(context: ssl.SSLContext, accepted: list[int] | None = None) -> Iterator[int]:
     """A loopback port doing TLS handshakes with ``context`` (which reject the client) until
-    the block ends; its port."""
+    the block ends; its port. ``accepted`` gets a 1 per connection."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -37,6 +37,8 @@ def _tls_server(context: ssl.SSLContext) -> Iterator[int]:
                 connection, _ = listener.accept()
             except OSError:  # the listener shut down
                 return
+            if accepted is not None:
+                accepted.append(1)
             tls = context.wrap_socket(connection, server_side=True, do_handshake_on_connect=False)
             with tls:
                 with contextlib.suppress(ssl.SSLError):
@@ -137,3 +139,27 @@ def test_an_alert_httpcore_lets_out_bare_is_worded_too_not_a_traceback() -> None
 
     with pytest.raises(TransportError, match="the server sent the alert TLSV13_ALERT_CERTIFICATE_"):
         asyncio.run(get())
+
+
+def test_a_tls_alert_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server that wants a client certificate or another TLS version wants it again a
+    second later: one handshake, then the error, not the retries (and their waits) that a
+    connection which could not be made gets."""
+    cert, key = self_signed(tmp_path)
+    monkeypatch.setenv("SSL_CERT_FILE", str(cert))
+    accepted: list[int] = []
+    notes: list[str] = []
+
+    async def get(port: int) -> None:
+        client = ArmClient(
+            f"https://127.0.0.1:{port}", StaticToken(), retry=RetryPolicy(max_attempts=3)
+        )
+        client.notify = notes.append
+        async with client:
+            await client.request("GET", "/subscriptions")
+
+    server = _server(cert, key, _speaks_only_tls_1_1)
+    with _tls_server(server, accepted) as port, pytest.raises(TransportError) as raised:
+        asyncio.run(get(port))
+    assert "TLSV1_ALERT_PROTOCOL_VERSION" in str(raised.value)
+    assert (len(accepted), notes) == (1, [])
