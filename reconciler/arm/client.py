@@ -53,7 +53,7 @@ from reconciler.arm.pacing import MAX_PACE as MAX_PACE
 from reconciler.arm.pacing import MAX_RETRY_AFTER as MAX_RETRY_AFTER
 from reconciler.arm.pacing import Budget
 from reconciler.arm.pacing import retry_after as retry_after
-from reconciler.arm.routes import routes_for, untrusted, via
+from reconciler.arm.routes import routes_for, via
 from reconciler.errors import DeadlineExceeded, TransportError
 
 log = logging.getLogger("reconciler.arm")
@@ -276,29 +276,15 @@ class ArmClient:
         reason = failures.transport_reason(exc, self.timeout)
         log.debug("%s failed: %s (request %s)", where, reason, request_id)
         host = urlsplit(url).netloc
-        problem = failures.untrusted_certificate(exc)
-        if problem is not None:
-            raise TransportError(untrusted(host, problem), request_id=request_id) from exc
-        alert = failures.alerted(exc)
-        if alert is not None and not alert.endswith(failures.TRANSIENT_ALERTS):
-            # The server wants a client certificate, a TLS version or a cipher this side does
-            # not offer: it wants the same a second later. Said at once, not after retries.
-            raise TransportError(
-                f"{host} refused {where}: {alert}",
-                request_id=request_id,
-                refused=isinstance(exc, httpx.ConnectError) and not sent,
-            ) from exc
         # Through a proxy, a connection that could not be made is one to the proxy: naming
         # the ARM host would send the user to debug Azure.
         proxy = via(self._transport, httpx.URL(url))
-        status = failures.proxy_status(exc)
-        if status is not None and status not in RETRY_STATUSES:
-            # A proxy that refuses the tunnel (407 wants credentials, 403 forbids the host)
-            # refuses it again: say so at once, not after a minute of retries.
+        permanent = failures.permanent(exc, host, where, proxy, RETRY_STATUSES)
+        if permanent is not None:
             raise TransportError(
-                f"the proxy{f' {proxy}' if proxy else ''} refused to carry {where} to {host} "
-                f"(HTTP {status} from the proxy{failures.PROXY_HINTS.get(status, '')})",
+                permanent,
                 request_id=request_id,
+                refused=isinstance(exc, httpx.ConnectError | httpx.ProxyError) and not sent,
             ) from exc
         refused = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         limit = self.retry.connect_attempts if refused else self.retry.max_attempts

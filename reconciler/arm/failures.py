@@ -13,7 +13,31 @@ import ssl
 
 import httpx
 
-from reconciler.arm.routes import Via
+from reconciler.arm.routes import Via, untrusted
+
+
+def permanent(
+    exc: BaseException, host: str, where: str, proxy: Via | None, retry_statuses: frozenset[int]
+) -> str | None:
+    """What to say of a failure no retry can mend, said at once rather than after a minute of
+    retries; None for one worth another try."""
+    problem = untrusted_certificate(exc)
+    if problem is not None:
+        return untrusted(host, problem)
+    alert = alerted(exc)
+    if alert is not None and not alert.endswith(TRANSIENT_ALERTS):
+        # The server wants a client certificate, a TLS version or a cipher this side does not
+        # offer: it wants the same a second later.
+        return f"{host} refused {where}: {alert}"
+    status = proxy_status(exc)
+    if status is not None and status not in retry_statuses:
+        # A proxy that refuses the tunnel (407 wants credentials, 403 forbids the host)
+        # refuses it again.
+        return (
+            f"the proxy{f' {proxy}' if proxy else ''} refused to carry {where} to {host} "
+            f"(HTTP {status} from the proxy{PROXY_HINTS.get(status, '')})"
+        )
+    return None
 
 
 def untrusted_certificate(exc: BaseException) -> str | None:
