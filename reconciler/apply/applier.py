@@ -18,6 +18,8 @@ api-versions, long-running operations, marking, secrets) is declared by the kind
 * An update that would lose what it cannot send back (fields the api-version does not define,
   a connection's credentials the manifest does not declare) is refused, as the plan said.
 * No PUT body carries a null.
+* A write Azure may have taken but whose end is not known (no answer came, or one that cannot
+  be read) fails saying it may still be running in Azure, and to rerun.
 * ARM is the state: nothing is written locally, so a crash or Ctrl-C loses nothing and the
   next plan shows what remains. Operations in flight are tracked to be reported on Ctrl-C.
 """
@@ -38,7 +40,7 @@ from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
 from reconciler.arm.bodies import where
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmError, ReconcilerError, TransportError
+from reconciler.errors import ArmError, ReconcilerError, TransportError, UnreadableAnswer
 from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet, ResourceManifest
@@ -287,7 +289,9 @@ class Applier:
             # A service may quote the request back in its error: never let a secret through.
             detail = scrub(str(error), secret_values(manifest.spec, body))
             running = self.report.in_flight.get(change.address)
-            if running and isinstance(error, TransportError):  # no word of how it ended
+            # No word of how it ended: no answer, or one that could not be read (Azure may
+            # have taken the write all the same; saying so when it did not costs a rerun).
+            if running and isinstance(error, TransportError | UnreadableAnswer):
                 detail += f"; it may still be running in Azure ({running}): rerun to converge"
             self._done(change, Result.FAILED, explained(kind, manifest.address.name, error, detail))
             return False
@@ -412,6 +416,9 @@ class Applier:
         except TransportError as error:
             if error.refused:  # never sent: nothing of it runs in Azure
                 self.report.in_flight.pop(change.address, None)
+            raise
+        except UnreadableAnswer:  # answered: what it started cannot be read, nor followed
+            self.report.in_flight[change.address] = f"PUT {url} sent, its answer unreadable"
             raise
 
         def track(operation: str) -> None:

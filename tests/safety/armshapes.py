@@ -120,11 +120,22 @@ class Proxy:
     def html(self, method: str, suffix: str) -> None:
         self.fault(method, suffix, 200, HTML, content_type="text/html")
 
+    # writers whose requests reach the emulator first (Azure takes them; the answer is spoiled)
+    forwarded: list[Callable[[BaseHTTPRequestHandler], None]] = field(default_factory=list)
+
     def hostile(
-        self, method: str, suffix: str, writer: Callable[[BaseHTTPRequestHandler], None]
+        self,
+        method: str,
+        suffix: str,
+        writer: Callable[[BaseHTTPRequestHandler], None],
+        *,
+        forward: bool = False,
     ) -> None:
-        """Answer requests matching ``method`` and ``suffix`` with what ``writer`` writes."""
+        """Answer requests matching ``method`` and ``suffix`` with what ``writer`` writes;
+        ``forward``: once the emulator has served the request (its answer left unsent)."""
         self.raw.append((method, suffix.lower(), writer))
+        if forward:
+            self.forwarded.append(writer)
 
     def raw_for(self, method: str, target: str) -> Callable[[BaseHTTPRequestHandler], None] | None:
         path = target.split("?", 1)[0].lower()
@@ -184,6 +195,8 @@ class _Handler(BaseHTTPRequestHandler):
         writer = self.server.proxy.raw_for(self.command, self.path)
         if writer is not None:
             self.close_connection = True
+            if writer in self.server.proxy.forwarded:
+                self.server.proxy.answer(self.command, self.path, dict(self.headers.items()), body)
             writer(self)
             return
         status, headers, content = self.server.proxy.answer(

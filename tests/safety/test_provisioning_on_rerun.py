@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import pytest
 
+from tests.bombs import Sent, huge_length
+from tests.safety.armshapes import HTML
 from tests.safety.conftest import WS_PATH, World
 from tests.safety.manifests import AOAI, GIT, WORKSPACE
 
@@ -115,3 +117,45 @@ def test_an_operation_left_without_an_answer_is_named_without_its_query(
     failed = next(line for line in err.splitlines() if line.startswith("failed: Workspace/"))
     assert "may still be running in Azure" in failed and "OperationsStatus/" in failed, failed
     assert "SIGNATURE" not in out + err and "api-version" not in failed, failed
+
+
+def _accepted_then(world: World, spoil: str) -> None:
+    """Every workspace PUT reaches the emulator (Azure takes it), but its answer is spoiled."""
+    answer = world.proxy.answer
+
+    def spoiled(
+        method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        status, out, content = answer(method, target, headers, body)
+        if method != "PUT" or not target.split("?")[0].endswith("/workspaces/ws-real"):
+            return status, out, content
+        if spoil == "html":
+            return status, {"Content-Type": "text/html"}, HTML
+        return status, {"Content-Type": "application/json"}, b'{"id": "/subscriptions/x", "na'
+
+    if spoil == "oversized":  # a Content-Length of 10 GiB
+        world.proxy.hostile("PUT", "/workspaces/ws-real", huge_length(Sent()), forward=True)
+    else:
+        world.proxy.answer = spoiled  # type: ignore[method-assign]
+
+
+@pytest.mark.parametrize("spoil", ["html", "truncated", "oversized"])
+def test_an_accepted_put_whose_answer_is_unreadable_says_it_may_still_run(
+    rerun: World, spoil: str
+) -> None:
+    """Azure took the PUT but its answer cannot be read (a proxy's page, cut short, too large):
+    as for a PUT left without an answer, the failure says the write may still be running in
+    Azure and to rerun, and a rerun converges."""
+    answer = rerun.proxy.answer
+    _accepted_then(rerun, spoil)
+    rerun.write(WORKSPACE.replace("description: first", "description: second"), AOAI, GIT)
+    code, out, err = rerun.cli("apply", "--auto-approve", "--retries", "0")
+    assert code == 1, out + err
+    failed = next(line for line in err.splitlines() if line.startswith("failed: Workspace/"))
+    assert "unreadable answer to PUT" in failed, failed
+    assert "may still be running in Azure" in failed and "rerun" in failed, failed
+    assert "api-version" not in failed, failed
+    rerun.proxy.answer = answer  # type: ignore[method-assign]
+    rerun.proxy.raw.clear()
+    assert rerun.cli("apply", "--auto-approve")[0] == 0
+    assert rerun.cli("plan", "--detailed-exitcode")[0] == 0
