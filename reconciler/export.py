@@ -18,7 +18,8 @@ that the default's schema refuses. The generated schemas decide, never a list of
 version lacks. Fields no api-version defines (server-only ones such as
 ``sdkTelemetryAppInsightsKey``, a newer service's) are left out — the ones whose loss would
 matter are named in the file's header. An export asked for at a version that cannot write what
-the service fixed at a resource's creation is refused.
+the service fixed at a resource's creation is refused. A resource read again at another
+version's list that this list leaves out fails the export, named: never an export without it.
 
 Re-exporting an unchanged resource writes an identical file, so exports diff cleanly in git.
 """
@@ -277,26 +278,53 @@ async def _placed(
     is written at: ``kind``, or where ``kind``'s version cannot express it, the one that
     does (:func:`_version_for`), the resource read again at it (one list per such version,
     whatever the number of resources), so the default export round-trips. An
-    ``api_version`` asked for is never changed: a resource it cannot re-create is refused."""
+    ``api_version`` asked for is never changed: a resource it cannot re-create is refused.
+
+    One the second list leaves out fails the export, naming it (:func:`_left_out`)."""
     base = kinds.of(kind.kind)
     if api_version in base.api_versions:
         _refuse_lost(kind, bodies)
         return [(kind, body) for body in bodies]
     placed: list[tuple[ResourceKind, Body]] = []
-    again: dict[str, set[str]] = {}
+    again: dict[str, dict[str, str]] = {}  # version -> lowercased id -> name
     for body in bodies:
         version = _version_for(base, body, parent)
         if version == kind.api_version:
             placed.append((kind, body))
         else:
-            again.setdefault(version, set()).add(str(body["id"]).lower())
+            again.setdefault(version, {})[str(body["id"]).lower()] = str(body["name"])
     for version, ids in sorted(again.items()):
         at = base.at(version)
         items = await client.list_all(url, params={"api-version": version}, kind=at.call("list"))
-        # One deleted since the first list is gone: there is nothing left to export.
-        read = (listed(item, url) for item in items)
+        read = [listed(item, url) for item in items]
+        found = {str(body["id"]).lower() for body in read}
+        _left_out(at, url, kind.api_version, [n for i, n in ids.items() if i not in found])
         placed += [(at, body) for body in read if str(body["id"]).lower() in ids]
     return placed
+
+
+def _left_out(at: ResourceKind, url: str, first: str, names: list[str]) -> None:
+    """Refuse an export without resources the first list (at ``first``) named and the list at
+    ``at``'s api-version left out.
+
+    Deleted in between, or a list lagging behind or cut short by a proxy: which, the answers
+    do not say, and nothing is ever lost: what cannot be read is an error, never absent. An
+    export is what a platform team commits as the estate (and then plans and prunes from):
+    one missing a production workspace, even with a warning, is an estate without it. Writing
+    nothing and saying so costs a rerun, which exports it if it still exists."""
+    if not names:
+        return
+    shown = ", ".join(repr(n[:60]) for n in names[:5]) + (" …" if len(names) > 5 else "")
+    raise UnreadableAnswer(
+        _comment(
+            f"{len(names)} {at.noun}(s) listed at api-version {first} missing from the list at "
+            f"{at.api_version}: {shown} (deleted meanwhile, or a list lagging behind); nothing "
+            "exported: rerun export"
+        ),
+        method="GET",
+        url=url,
+        request_id=None,
+    )
 
 
 def _refuse_lost(top: ResourceKind, bodies: list[Body]) -> None:

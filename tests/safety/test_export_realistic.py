@@ -8,6 +8,7 @@ newer field set is kept: the workspace is then written at the api-version that d
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,41 @@ def test_export_writes_only_what_validates_and_plans_clean(
         "plan", "--endpoint", world.proxy.url, "--detailed-exitcode", str(out_dir)
     )
     assert code == 0, out + err
+
+
+def test_a_resource_its_second_list_leaves_out_is_an_error_never_left_out(
+    world: World, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """One workspace is read again at the api-version that writes it (2025-09-01), and that
+    list leaves it out (a list lagging behind, a proxy dropping an item): the export fails
+    naming it, and writes nothing, rather than an export of the other one alone."""
+    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
+    world.write(WORKSPACE, AOAI, GIT, WORKSPACE.replace("ws-real", "ws-two"))
+    assert world.cli("apply", "--auto-approve")[0] == 0
+    world.emulator.edit(
+        world.stored("ws-real")["id"], {"properties": {"enableDataIsolation": True}}
+    )
+    answer = world.proxy.answer
+
+    def second_list_without_it(
+        method: str, target: str, headers: dict[str, str], body: bytes
+    ) -> tuple[int, dict[str, str], bytes]:
+        status, out, content = answer(method, target, headers, body)
+        path, _, query = target.partition("?")
+        if method == "GET" and path.endswith("/workspaces") and "2025-09-01" in query:
+            page = json.loads(content)
+            page["value"] = [w for w in page["value"] if w["name"] != "ws-real"]
+            content = json.dumps(page).encode()
+        return status, out, content
+
+    monkeypatch.setattr(world.proxy, "answer", second_list_without_it)
+    out_dir = tmp_path / "exported"
+    code, out, err = world.run(
+        "export", "--subscription", SUB, "--resource-group", RG, "--endpoint", world.proxy.url,
+        "--out", str(out_dir),
+    )  # fmt: skip
+    assert code == 1, out + err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), err
+    assert "ws-real" in lines[0] and "2025-09-01" in lines[0], err
+    assert not out_dir.exists() or not any(out_dir.rglob("*.yaml"))
