@@ -1,7 +1,8 @@
 """The plan as Markdown for pull-request comments and job summaries.
 
 A summary line, replacement warnings first, one table per workspace, field diffs folded in
-``<details>``, and a hard stop under GitHub's 65,536-character comment limit that says so.
+``<details>``, and a hard stop under GitHub's 65,536-character comment limit that says so
+(warnings, graph, sections and the notes at the end each bounded, what is left out counted).
 """
 
 from __future__ import annotations
@@ -140,6 +141,31 @@ def _fit(text: str, parts: list[str], budget: int) -> tuple[str, int]:
     return text, omitted
 
 
+_CUT = " … (cut short to stay under the comment limit)"
+
+
+def _notes(notes: tuple[str, ...], limit: int) -> str:
+    """The plan's notes in at most a quarter of ``limit``: they end the comment, and the
+    sections' room is what they leave. A note longer than that on its own is cut short (its
+    start says what it is about: a plan cut to thousands of ``--target`` values); those that
+    do not fit after the others are counted, saying so."""
+    room = limit // 4
+    head = "**Notes**\n\n"
+    lines = []
+    for note in notes:
+        keep = most = room - len(head) - len(_CUT)
+        while len(line := f"- {safe.md_text(note[: max(keep, 0)])}") > most:
+            keep -= len(line) - most
+        lines.append(line if keep >= len(note) else line + _CUT)
+    text, omitted = _fit(head, lines, room)
+    if omitted:
+        text += (
+            f"- {omitted} more note(s) omitted to stay under GitHub's {limit:,}-character "
+            "comment limit; see the full plan artifact (`--format json` or text).\n"
+        )
+    return text
+
+
 def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMMENT_LIMIT) -> str:
     head = [f"### azureml-reconciler {title}", "", f"**{summary_line(plan)}**", ""]
     warnings = [
@@ -166,9 +192,7 @@ def render_markdown(plan: Plan, *, title: str = "plan", limit: int = GITHUB_COMM
         ]
         details = "".join(_details(c) for c in changes if c.action is not Action.NO_OP)
         sections.append(f"#### {safe.md_code(group)}\n\n" + "\n".join(rows) + "\n\n" + details)
-    tail = []
-    if plan.notes:
-        tail += ["**Notes**", ""] + [f"- {safe.md_text(n)}" for n in plan.notes] + [""]
+    tail = [_notes(plan.notes, limit)] if plan.notes else []
     tail.append(
         f"<sub>{plan.total_calls} call(s) to Azure · plan digest "
         f"`{plan.manifest_digest[:19]}`</sub>"

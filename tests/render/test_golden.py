@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -211,3 +212,27 @@ def test_markdown_stays_under_the_limit_when_the_warnings_fill_it_and_a_graph_fo
     text = render_markdown(Plan(tuple(changes)))
     assert len(text) <= 65_536
     assert "replacement warning(s) omitted" in text
+
+
+def test_markdown_stays_under_the_limit_when_the_notes_are_many_and_says_so() -> None:
+    """The notes end the comment: 400 of them (or one naming thousands of --target values)
+    are bounded as the warnings and the graph are, what does not fit counted."""
+    many = _workspaces(
+        3,
+        action=Action.CREATE,
+        code=ReasonCode.NOT_FOUND,
+        reason="not found in Azure",
+    )
+    many = replace(many, notes=tuple(f"note {n}: " + "x" * 300 for n in range(400)))
+    text = render_markdown(many)
+    assert len(text) <= 65_536
+    assert "note 0: " in text and "workspace-002" in text
+    shown = sum(f"note {n}: " in text for n in range(400))
+    assert f"{400 - shown} more note(s) omitted to stay under" in text, text[-600:]
+
+    targets = ", ".join(f"'Workspace/sub/rg/workspace-{n:05d}'" for n in range(5_000))
+    one = replace(many, notes=(f"This plan is cut to --target {targets}: what ...",))
+    text = render_markdown(one)
+    assert len(text) <= 65_536
+    assert "This plan is cut to --target 'Workspace/sub/rg/workspace-00000'" in text
+    assert "cut short to stay under" in text and "workspace-002" in text
