@@ -2,7 +2,8 @@
 workspace kind declares for it).
 
 Both tokens are secrets: they are shown redacted unless asked for, and inside GitHub Actions
-a shown token is first registered with ``::add-mask::`` so the log masks it.
+a shown token is first registered with ``::add-mask::`` so the log masks it: before it on
+stdout in text, on stderr before it is written as JSON (:func:`masks`).
 """
 
 from __future__ import annotations
@@ -137,15 +138,31 @@ def _shown(value: Any) -> str:
     return ascii(text[:40] + ("…" if len(text) > 40 else ""))[1:-1]
 
 
+def masks(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions: bool) -> str:
+    """The ``::add-mask::`` commands to write to stderr, flushed, before the token is written
+    to stdout: with ``--format json`` only, so that stdout is exactly the document
+    (``... | jq``); text keeps them on stdout, first (:func:`render`).
+
+    The Actions runner reads workflow commands from a step's stderr as from its stdout (its
+    ScriptHandler gives both streams an OutputManager that processes commands), and of the
+    lines it has read, handles stderr's before stdout's (ProcessInvoker.ProcessOutput)."""
+    if fmt != "json" or not (show_secrets and github_actions):
+        return ""
+    return "".join(f"::add-mask::{value}\n" for value in _secrets(token))
+
+
+def _secrets(token: NotebookToken) -> list[str]:
+    return [value for value in (token.access_token, token.refresh_token) if value]
+
+
 def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions: bool) -> str:
-    """The token for people (text) or machines (json); masks first when printing secrets."""
+    """The token for people (text) or machines (json); in text, masks first when printing
+    secrets (in json they go to stderr before it: :func:`masks`)."""
     access = token.access_token if show_secrets else REDACTED
     refresh = token.refresh_token if show_secrets else REDACTED
     lines: list[str] = []
-    if show_secrets and github_actions:
-        lines += [
-            f"::add-mask::{value}" for value in (token.access_token, token.refresh_token) if value
-        ]
+    if show_secrets and github_actions and fmt != "json":
+        lines += [f"::add-mask::{value}" for value in _secrets(token)]
     fields = {
         "hostName": token.host_name,
         "publicDns": token.public_dns,

@@ -276,7 +276,7 @@ def _notebook_token(commands: Subcommands) -> None:
         help="get a workspace's notebook access token",
         description="Call listNotebookAccessToken for a workspace declared in the manifests. "
         "Tokens are redacted unless --show-secrets; in GitHub Actions a printed token is "
-        "masked first with ::add-mask::.",
+        "masked first with ::add-mask:: (with --format json, on stderr).",
     )
     add_paths(nb)
     nb.add_argument(

@@ -256,6 +256,28 @@ def test_notebook_token_is_masked_first_in_github_actions(
     assert out.index(secret) == len("::add-mask::")  # first appearance is the mask command
 
 
+def test_notebook_token_as_json_in_github_actions_is_only_json_on_stdout(
+    azure: Azure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--format json --show-secrets | jq`` in a workflow: stdout is exactly the document,
+    and the masks go to stderr (the runner reads workflow commands there too), written
+    before the tokens are."""
+    _apply(azure, capsys)
+    monkeypatch.setenv("GITHUB_ACTIONS", "true")
+    code, out, err = azure.cli(
+        "notebook-token", "--endpoint", azure.url, "--workspace", "testworkspace",
+        "--format", "json", "--show-secrets", str(EXAMPLES), capsys=capsys,
+    )  # fmt: skip
+    assert code == 0, err
+    token = json.loads(out)  # nothing but the JSON
+    masks = err.splitlines()
+    assert masks == [
+        f"::add-mask::{token['accessToken']}",
+        f"::add-mask::{token['refreshToken']}",
+    ], err
+    assert "::" not in out
+
+
 def test_notebook_token_errors(azure: Azure, capsys: pytest.CaptureFixture[str]) -> None:
     args = ("notebook-token", "--endpoint", azure.url, str(EXAMPLES))
     code, _, err = azure.cli(*args, "--workspace", "testworkspace", capsys=capsys)
