@@ -24,9 +24,9 @@ import asyncio
 import functools
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlsplit
 
 from reconciler import kinds
+from reconciler.arm.answers import display
 from reconciler.arm.client import ArmClient, Response
 from reconciler.errors import ArmAuthError, ArmNotFound, UnreadableAnswer
 from reconciler.kinds import ResourceKind
@@ -333,7 +333,7 @@ def resource(body: Any, answer: Response, method: str) -> dict[str, Any]:
     problem = resource_problem(body)
     if problem is not None:
         raise UnreadableAnswer(
-            problem, method=method, url=_path(answer.url), request_id=answer.request_id
+            problem, method=method, url=display(answer.url), request_id=answer.request_id
         )
     clean = without_nulls(body)
     assert isinstance(clean, dict)
@@ -350,7 +350,3 @@ def listed(item: Any, url: str) -> dict[str, Any]:
     clean = without_nulls(item)
     assert isinstance(clean, dict)
     return clean
-
-
-def _path(url: str) -> str:
-    return urlsplit(url).path or url
