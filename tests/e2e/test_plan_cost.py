@@ -12,6 +12,7 @@ import pytest
 
 from reconciler.arm.loop import run_async
 from reconciler.cli import main
+from reconciler.errors import ReconcilerError
 from reconciler.plan.model import Plan
 from tests.e2e.conftest import EXAMPLES, Azure
 
@@ -82,4 +83,33 @@ def test_the_reconcilers_own_process_freezes_what_it_loaded(
     code = main([*argv, "--endpoint", azure.url], whole_process=whole_process)
     assert code in (0, 2), capsys.readouterr().err
     assert frozen == ([1, 1] if whole_process else [])
+    assert gc.isenabled()
+
+
+@pytest.mark.parametrize(
+    ("stop", "exit_code"), [(ReconcilerError("no answer"), 1), (KeyboardInterrupt(), 130)]
+)
+def test_the_collector_is_back_on_when_reading_fails_or_is_interrupted(
+    azure: Azure,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    stop: BaseException,
+    exit_code: int,
+) -> None:
+    """compute_plan pauses the cyclic collector while it reads: an error or a Ctrl-C there
+    leaves it running again (manifest.load.collector_paused), or a program calling ``main``
+    would go on without it."""
+    seen: list[bool] = []
+
+    async def failing(*args: object, **kwargs: object) -> None:
+        seen.append(gc.isenabled())
+        raise stop
+
+    monkeypatch.setattr("reconciler.session.read", failing)
+    monkeypatch.setattr(gc, "freeze", lambda: None)
+    assert gc.isenabled()
+    argv = [*("plan", "--env-file", str(EXAMPLES / "demo.env"), str(EXAMPLES))]
+    code = main([*argv, "--endpoint", azure.url], whole_process=True)
+    assert code == exit_code, capsys.readouterr().err
+    assert seen == [False]  # paused while reading
     assert gc.isenabled()
