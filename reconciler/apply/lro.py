@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from reconciler.arm.answers import display
 from reconciler.arm.client import ArmClient, Response, retry_after
 from reconciler.errors import ArmError, OperationFailed, ReconcilerError, UnreadableAnswer
 
@@ -276,7 +277,7 @@ def provisioning_state(body: Any, *, url: str, request_id: str | None, method: s
         raise UnreadableAnswer(
             "expected the resource (a JSON object with object properties)",
             method=method,
-            url=url,
+            url=display(url),
             request_id=request_id,
         )
     props = body.get("properties") or {}
@@ -306,7 +307,7 @@ def _status_of(answer: Response) -> str:
         raise UnreadableAnswer(
             "expected an operation status (a JSON object)",
             method="GET",
-            url=answer.url,
+            url=display(answer.url),  # never its query: ARM signs operation URLs there
             request_id=answer.request_id,
         )
     return str(body.get("status") or "InProgress")

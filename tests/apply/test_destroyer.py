@@ -377,3 +377,25 @@ def test_nothing_is_deleted_without_a_yes() -> None:
         confirm(auto_approve=False, ask=lambda question: "y")
     with pytest.raises(UsageError, match="no terminal to ask on; pass --auto-approve"):
         confirm(auto_approve=False, ask=None)
+
+
+def test_an_unreadable_operation_status_is_named_without_its_query(tmp_path: Path) -> None:
+    """ARM signs its operation URLs in their query: an operation status that cannot be read
+    (not an object) names the operation by its path, as every other message names a URL."""
+    setup = _applied(tmp_path)
+    signed = OPERATION + "?api-version=2023-04-01&t=639&c=MIIHcert&s=SIGNATURE&h=HASH"
+
+    def unreadable_status(request: httpx.Request) -> httpx.Response | None:
+        setup.sent.append(request)
+        if request.method == "DELETE" and request.url.path.endswith("/workspaces/ws-a"):
+            return httpx.Response(202, headers={"Azure-AsyncOperation": signed})
+        if str(request.url).startswith(OPERATION):
+            return httpx.Response(200, json=[])
+        return None
+
+    setup.fault = unreadable_status
+    report = setup.destroy(setup.destroy_plan())
+    result, detail = report.results[_address(report, "ws-a")]
+    assert result is Result.FAILED, detail
+    assert "expected an operation status" in detail and "workspaceOperationsStatus/op-1" in detail
+    assert "SIGNATURE" not in detail and "MIIHcert" not in detail, detail
