@@ -10,7 +10,11 @@ and per workspace). Baselines, same run, same emulator, each in its own process
 (bench/sdk_baseline.py): a script as users write it today with the official SDK
 (`azure-mgmt-machinelearningservices`, one GET per workspace and per connection), in turn and
 in --sdk-threads threads, ARM's limits lifted (the buckets 1,000 times larger: their headers
-would pace us otherwise). Lower bound: our calls / parallelism x latency. Then ours and the
+would pace us otherwise). Lower bound: our calls / parallelism x latency. Our runs are also
+split in three by the emulator's clock (same process): before the first request (start-up,
+loading and validating), reading (first request to last answer, against its critical path:
+a group's list, then its workspaces' connection lists --parallelism at a time) and after the
+last answer (what waits for the whole estate, writing the plan, exit). Then ours and the
 threaded SDK again with ARM's read throttle on (bucket 250, refill 25/s), where the number of
 calls decides; the SDK gets --sdk-retries 429 retries per call to finish, and is run once more
 with azure-core's default (3), which gives up. Connections use authType None: no secrets to
@@ -22,10 +26,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -88,7 +94,28 @@ def _manifests(directory: Path, workspaces: int, connections: int, groups: int) 
     return path
 
 
-def _ours(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[float, int]:
+class _Answers:
+    """When the emulator (in this process) answered: its ``handle``, wrapped, records the
+    moment each request is answered (after the latency knob's delay)."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.times: list[float] = []
+        handle = emulator.handle
+
+        def timed(request: Any) -> Any:
+            self.times.append(time.perf_counter())
+            return handle(request)
+
+        emulator.handle = timed  # type: ignore[method-assign]
+
+
+def _ours(
+    url: str, cert: Path, manifests: Path, parallelism: int, answers: _Answers, latency: float
+) -> tuple[float, int, tuple[float, float, float]]:
+    """Seconds, calls, and the run's phases: before the first request, reading (its first
+    request's arrival to its last answer), after the last answer."""
+    answers.times.clear()
+    started = time.perf_counter()
     elapsed, out = run_reconciler(
         [
             "plan",
@@ -106,7 +133,9 @@ def _ours(url: str, cert: Path, manifests: Path, parallelism: int) -> tuple[floa
     )
     report = json.loads(out)
     assert report["summary"]["no-op"] > 0 and not report["has_changes"], report["summary"]
-    return elapsed, int(report["calls"]["total"])
+    first, last = answers.times[0] - latency, answers.times[-1]
+    phases = (first - started, last - first, started + elapsed - last)
+    return elapsed, int(report["calls"]["total"]), phases
 
 
 def _sdk(url: str, cert: Path, args: argparse.Namespace, threads: int, retries: int) -> Any:
@@ -148,16 +177,22 @@ def _run(
     """Ours (the median of ``--runs``: one run on a shared machine is one sample of its
     noise), then the SDK serially and in threads, on a fresh throttle each; 429s counted."""
     seconds: list[float] = []
+    phases: list[tuple[float, float, float]] = []
     our_429 = calls = 0
+    answers = _Answers(emulator)
     for _ in range(args.runs):
         emulator.throttle.buckets.clear()
         before = _throttled(emulator)
-        elapsed, calls = _ours(url, cert, manifests, args.parallelism)
+        elapsed, calls, split = _ours(
+            url, cert, manifests, args.parallelism, answers, args.latency_ms / 1000
+        )
         our_429 += _throttled(emulator) - before
         seconds.append(elapsed)
+        phases.append(split)
     results: dict[str, Any] = {
         "ours": statistics.median(seconds),
         "spread": (min(seconds), max(seconds)),
+        "phases": [statistics.median(p[i] for p in phases) for i in range(3)],
         "calls": calls,
         "our_429": our_429,
     }
@@ -248,6 +283,7 @@ def _report(args: argparse.Namespace, free: Any, throttled: Any) -> None:
         f"{bound:.2f} s ({free['calls']} calls / {args.parallelism} x {args.latency_ms:g} ms)",
         f"{ours / bound:.2f}x",
     )
+    _phase_rows(args, free)
     if serial is not None:
         _row(
             "vs SDK, GET per resource, in turn",
@@ -277,6 +313,24 @@ def _report(args: argparse.Namespace, free: Any, throttled: Any) -> None:
         f"{t_default['seconds']:.2f} s, " + (t_default["error"] or "finished"),
         "",
     )
+
+
+def _phase_rows(args: argparse.Namespace, free: Any) -> None:
+    """The plan's wall time in its three phases (medians of the runs, each phase's own):
+    only the middle one waits on the network, and its bound is its critical path."""
+    before, reading, after = free["phases"]
+    lists = free["calls"] - args.groups  # what follows the groups' lists (or first GETs)
+    rounds = 1 + math.ceil(lists / args.parallelism)
+    path = rounds * args.latency_ms / 1000
+    _row("plan, before its first request: start-up, loading, validating", f"{before:.2f} s", "", "")
+    _row(
+        "plan, reading ÷ its critical path",
+        f"{reading:.2f} s",
+        f"{path:.2f} s (a group's list, then {lists} calls {args.parallelism} at a time: "
+        f"{rounds} x {args.latency_ms:g} ms)",
+        f"{reading / path:.2f}x",
+    )
+    _row("plan, after its last answer: deciding the rest, writing, exit", f"{after:.2f} s", "", "")
 
 
 if __name__ == "__main__":
