@@ -186,6 +186,8 @@ class ListPoller:
                 asked = watch.delay if pause is None else pause
                 wait, watch.quick = poll_interval(asked, watch.quick)
                 watch.due = max(watch.due, now + wait)
+                if watch.due > watch.ends > now:  # read once more when its time is up
+                    watch.due = watch.ends
 
 
 def _round_at(watches: list[_Watch]) -> float:

@@ -240,9 +240,12 @@ async def _poll_until_done(
     started = op.client.clock()
     delay, quick = poll_interval(delay, 0)
     while True:
-        if op.client.clock() - started + delay > timeout:
+        left = timeout - (op.client.clock() - started)
+        if left <= 0:
             raise OperationTimeout(op.what, timeout, strategy.url)
-        await op.client.sleep(delay)
+        # The last wait ends at the timeout, and its read counts: giving up when the next
+        # interval would cross it gave up to one Retry-After early.
+        await op.client.sleep(min(delay, left))
         outcome, answer = await strategy.poll()
         if outcome is not None:
             return outcome

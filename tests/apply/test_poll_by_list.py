@@ -357,3 +357,15 @@ def test_apply_ends_when_the_last_workspace_is_done_under_arms_throttle(tmp_path
     requests = emulator.stats()["requests"]
     assert emulator.stats()["statuses"].get("429", 0) == 0
     assert requests["GET workspace.list"] <= 2 * (1 + 30 // 10 + 1), requests
+
+
+@pytest.mark.parametrize(("done_at", "returned_at"), [(24.0, 25.0), (26.0, -25.0)])
+def test_a_wait_reads_once_more_when_its_time_is_up(done_at: float, returned_at: float) -> None:
+    # Retry-After 10 s, timeout 25 s: read at 10 and 20, then at 25, not given up at 20
+    # because 30 would be past it (up to one interval early). Done at 24: seen done at 25;
+    # done at 26: timed out at 25, after that last read.
+    returned, rounds = _staggered(
+        {"ws-a": 0.0}, provisioning=done_at, delay=10, timeouts={"ws-a": 25.0}
+    )
+    assert returned["ws-a"] == returned_at, (returned, rounds)
+    assert rounds == [10.0, 20.0, 25.0], rounds
