@@ -25,9 +25,9 @@ LITERAL = "(literal)"
 _LITERAL_KEY = "$literal"
 SECRET_FIELDS = ("credentials", "value")  # under spec.properties, every leaf is a secret
 # The credentials of the job itself: this tool's sign-in (azure-identity's variables, Terraform's
-# ARM_*) and the CI's own tokens (GitHub Actions, Azure Pipelines, GitLab), and a managed
-# identity endpoint's secret. A manifest in a pull request could otherwise name one as a
-# connection's secret and, once applied, send it to a target of its choosing.
+# ARM_*, its state storage's key) and the CI's own tokens (GitHub Actions, Azure Pipelines,
+# GitLab), and a managed identity endpoint's secret. A manifest in a pull request could otherwise
+# name one as a connection's secret and, once applied, send it to a target of its choosing.
 JOB_CREDENTIALS = frozenset(
     {
         "AZURE_CLIENT_SECRET",
@@ -35,7 +35,10 @@ JOB_CREDENTIALS = frozenset(
         "AZURE_PASSWORD",
         "AZURE_FEDERATED_TOKEN",
         "ARM_CLIENT_SECRET",
+        "ARM_CLIENT_CERTIFICATE",
         "ARM_CLIENT_CERTIFICATE_PASSWORD",
+        "ARM_ACCESS_KEY",
+        "ARM_SAS_TOKEN",
         "ARM_OIDC_TOKEN",
         "ARM_OIDC_REQUEST_TOKEN",
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
@@ -43,7 +46,10 @@ JOB_CREDENTIALS = frozenset(
         "GITHUB_TOKEN",
         "GH_TOKEN",
         "SYSTEM_ACCESSTOKEN",
+        "AZURE_DEVOPS_EXT_PAT",
         "CI_JOB_TOKEN",
+        "CI_REGISTRY_PASSWORD",
+        "CI_DEPLOY_PASSWORD",
         "CI_JOB_JWT",
         "CI_JOB_JWT_V2",
         "IDENTITY_HEADER",

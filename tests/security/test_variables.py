@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.manifest.secrets import SecretRef, read_ref
 from tests.e2e.conftest import Azure
 from tests.security.conftest import (
     RG,
@@ -166,3 +167,20 @@ def test_a_connection_cannot_take_the_jobs_own_credential_as_its_secret(
     assert "the job's own credential" in done.stdout + done.stderr
     assert "canary-job-secret-1" not in done.stdout + done.stderr
     assert azure.emulator.stats()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "ARM_CLIENT_CERTIFICATE",  # azurerm's certificate, base64: the sign-in itself
+        "ARM_ACCESS_KEY",  # Terraform's state storage key, set beside a pipeline's ARM_*
+        "ARM_SAS_TOKEN",
+        "AZURE_DEVOPS_EXT_PAT",  # the az devops extension's token in Azure Pipelines
+        "CI_REGISTRY_PASSWORD",  # GitLab's job credentials
+        "CI_DEPLOY_PASSWORD",
+        "ci_job_token",  # environment names are matched in any case (Windows agents)
+    ],
+)
+def test_more_of_the_jobs_credentials_are_refused_as_secrets(tmp_path: Path, name: str) -> None:
+    value, why = read_ref(SecretRef(env=name), {name: "canary-job-secret-2"}, tmp_path)
+    assert value is None and why is not None and "the job's own credential" in why
