@@ -61,19 +61,33 @@ def _value(text: str) -> str | None:
         if end < 0:
             return None
         rest = text[end + 1 :].strip()
-        return text[1:end] if not rest or rest.startswith("#") else None
+        return _unescaped(text[1:end], text[0]) if not rest or rest.startswith("#") else None
     return _INLINE_COMMENT.split(text, maxsplit=1)[0]
 
 
 _INLINE_COMMENT = re.compile(r"\s+#")
+# What a backslash means in double quotes, as compose documents it; any other is kept as
+# written (a Windows path's ``C:\x`` is not quietly changed).
+_DOUBLE_QUOTED_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", "\\": "\\", '"': '"'}
+_ESCAPE = re.compile(r"\\(.)", re.DOTALL)
+
+
+def _unescaped(inner: str, quote: str) -> str:
+    """A quoted value's escapes read as compose reads them: in double quotes ``\\n``, ``\\r``,
+    ``\\t``, ``\\\\`` and ``\\"``; in single quotes ``\\'`` only. Read as written, a PEM key
+    put on one line with ``\\n`` was sent to Azure with literal backslash-n's, broken, and
+    no word said."""
+    if quote == "'":
+        return inner.replace("\\'", "'")
+    return _ESCAPE.sub(lambda m: _DOUBLE_QUOTED_ESCAPES.get(m.group(1), m.group(0)), inner)
 
 
 def _closing(text: str) -> int:
     """Where the quote opening ``text`` closes (-1: never); in double quotes a backslash
-    escapes the next character."""
+    escapes the next character, in single quotes a quote."""
     quote, index = text[0], 1
     while index < len(text):
-        if quote == '"' and text[index] == "\\":
+        if text[index] == "\\" and (quote == '"' or text[index + 1 : index + 2] == "'"):
             index += 2
             continue
         if text[index] == quote:

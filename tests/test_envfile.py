@@ -24,7 +24,16 @@ from reconciler.errors import UsageError
         ('KEY=""', ""),
         ("KEY=", ""),
         ("export KEY= spaced value ", "spaced value"),
-        ('KEY="a\\"b"', 'a\\"b'),  # a backslash-escaped quote does not close it
+        # Escapes as compose reads them: in double quotes \n, \r, \t, \\ and \" (a PEM key
+        # written on one line with \n was sent with a literal backslash-n); in single quotes
+        # only \'; any other backslash is kept as written.
+        ('KEY="a\\"b"', 'a"b'),
+        ('KEY="-----BEGIN KEY-----\\nMIIE\\n-----END"', "-----BEGIN KEY-----\nMIIE\n-----END"),
+        ('KEY="tab\\there\\r"', "tab\there\r"),
+        ('KEY="back\\\\slash\\\\n"', "back\\slash\\n"),
+        ('KEY="C:\\x"', "C:\\x"),
+        ("KEY='Let\\'s go!'", "Let's go!"),
+        ("KEY='some\\tvalue'", "some\\tvalue"),
     ],
 )
 def test_a_value_is_what_compose_would_read(line: str, value: str) -> None:
