@@ -2,8 +2,9 @@
 workspace kind declares for it).
 
 Both tokens are secrets: they are shown redacted unless asked for, and inside GitHub Actions
-a shown token is first registered with ``::add-mask::`` so the log masks it: before it on
-stdout in text, on stderr before it is written as JSON (:func:`masks`).
+a shown token is first registered with ``::add-mask::`` so the log masks it: on stderr, which
+the runner reads for workflow commands too (draining it before stdout) and which a job's
+``$(…)`` does not capture, and, in text, on stdout ahead of the token as well. JSON stays JSON.
 """
 
 from __future__ import annotations
@@ -138,31 +139,25 @@ def _shown(value: Any) -> str:
     return ascii(text[:40] + ("…" if len(text) > 40 else ""))[1:-1]
 
 
-def masks(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions: bool) -> str:
-    """The ``::add-mask::`` commands to write to stderr, flushed, before the token is written
-    to stdout: with ``--format json`` only, so that stdout is exactly the document
-    (``... | jq``); text keeps them on stdout, first (:func:`render`).
-
-    The Actions runner reads workflow commands from a step's stderr as from its stdout (its
-    ScriptHandler gives both streams an OutputManager that processes commands), and of the
-    lines it has read, handles stderr's before stdout's (ProcessInvoker.ProcessOutput)."""
-    if fmt != "json" or not (show_secrets and github_actions):
+def masks(token: NotebookToken, *, show_secrets: bool, github_actions: bool) -> str:
+    """The ``::add-mask::`` lines for the tokens about to be shown ("" when none is shown or
+    not in GitHub Actions): written to stderr first, so the mask reaches the runner even when
+    stdout is captured (``TOKEN=$(… | jq -r .accessToken)``) and never breaks its JSON."""
+    if not (show_secrets and github_actions):
         return ""
-    return "".join(f"::add-mask::{value}\n" for value in _secrets(token))
-
-
-def _secrets(token: NotebookToken) -> list[str]:
-    return [value for value in (token.access_token, token.refresh_token) if value]
+    values = (token.access_token, token.refresh_token)
+    return "".join(f"::add-mask::{value}\n" for value in values if value)
 
 
 def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions: bool) -> str:
-    """The token for people (text) or machines (json); in text, masks first when printing
-    secrets (in json they go to stderr before it: :func:`masks`)."""
+    """The token for people (text) or machines (json); masks first when printing secrets."""
     access = token.access_token if show_secrets else REDACTED
     refresh = token.refresh_token if show_secrets else REDACTED
     lines: list[str] = []
-    if show_secrets and github_actions and fmt != "json":
-        lines += [f"::add-mask::{value}" for value in _secrets(token)]
+    if fmt != "json":
+        # Text is read on the job's log as it is: its masks come first on stdout too, ahead of
+        # the token (the runner drains each stream in order). JSON is for a parser: stderr only.
+        lines += masks(token, show_secrets=show_secrets, github_actions=github_actions).splitlines()
     fields = {
         "hostName": token.host_name,
         "publicDns": token.public_dns,

@@ -38,16 +38,17 @@ def cmd_notebook_token(args: argparse.Namespace) -> int:
                 return await notebook.fetch(client, found.address, api_version=found.api_version)
 
         token = asyncio.run(go())
-    how = {
-        "fmt": args.format,
-        "show_secrets": args.show_secrets,
-        "github_actions": os.environ.get("GITHUB_ACTIONS") == "true",
-    }
-    masks = notebook.masks(token, **how)
-    if masks:  # in the pipe before the token is: the runner masks it from then on
-        sys.stderr.write(masks)
-        sys.stderr.flush()
-    sys.stdout.write(notebook.render(token, **how))
+    github_actions = os.environ.get("GITHUB_ACTIONS") == "true"
+    # The masks first, on stderr: registered before any token is written to stdout.
+    sys.stderr.write(
+        notebook.masks(token, show_secrets=args.show_secrets, github_actions=github_actions)
+    )
+    sys.stderr.flush()
+    sys.stdout.write(
+        notebook.render(
+            token, fmt=args.format, show_secrets=args.show_secrets, github_actions=github_actions
+        )
+    )
     return EXIT_OK
 
 

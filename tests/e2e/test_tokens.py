@@ -316,3 +316,76 @@ def test_apply_shows_the_outputs_the_manifest_asks_for(
     assert "notebookEndpoint: https://ml-testworkspace-" in block
     assert "mlFlowTrackingUri: azureml://" in block
     assert "nb-access-" not in out and "accessToken" not in out
+
+
+def test_in_github_actions_a_json_token_stays_json_and_is_masked_even_when_captured(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A job reads the token as `TOKEN=$(reconciler notebook-token … --format json
+    # --show-secrets | jq -r .accessToken)`: stdout is captured, never seen by the runner.
+    # Before: the `::add-mask::` lines went to stdout ahead of the JSON, so jq failed on them
+    # and the runner never registered the mask (an `echo $TOKEN` later printed it unmasked).
+    # The runner reads workflow commands from stderr too (and drains stderr first).
+    _apply(azure, capsys)
+    done = azure.process(
+        "notebook-token",
+        "--endpoint",
+        azure.url,
+        "--workspace",
+        "testworkspace",
+        "--format",
+        "json",
+        "--show-secrets",
+        str(EXAMPLES),
+        env={"GITHUB_ACTIONS": "true"},
+    )
+    assert done.returncode == 0, done.stderr
+    token = json.loads(done.stdout)
+    assert token["accessToken"].startswith("nb-access-")
+    masks = [line for line in done.stderr.splitlines() if line.startswith("::add-mask::")]
+    assert masks == [
+        f"::add-mask::{token['accessToken']}",
+        f"::add-mask::{token['refreshToken']}",
+    ]
+
+
+def test_in_github_actions_a_captured_text_token_is_masked_on_stderr_too(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # `$(reconciler notebook-token … --show-secrets | awk …)` swallows stdout's mask lines.
+    _apply(azure, capsys)
+    done = azure.process(
+        "notebook-token",
+        "--endpoint",
+        azure.url,
+        "--workspace",
+        "testworkspace",
+        "--show-secrets",
+        str(EXAMPLES),
+        env={"GITHUB_ACTIONS": "true"},
+    )
+    assert done.returncode == 0, done.stderr
+    access = done.stdout.splitlines()[0].removeprefix("::add-mask::")
+    assert access.startswith("nb-access-")
+    assert done.stderr.splitlines()[0] == f"::add-mask::{access}"
+
+
+def test_outside_github_actions_no_mask_command_is_printed(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _apply(azure, capsys)
+    done = azure.process(
+        "notebook-token",
+        "--endpoint",
+        azure.url,
+        "--workspace",
+        "testworkspace",
+        "--format",
+        "json",
+        "--show-secrets",
+        str(EXAMPLES),
+        env={"GITHUB_ACTIONS": ""},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "::add-mask::" not in done.stdout + done.stderr
+    assert json.loads(done.stdout)["accessToken"].startswith("nb-access-")
