@@ -8,7 +8,7 @@ uses, so the tokens' JWTs are never even sent to us.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ReconcilerError
@@ -43,8 +43,11 @@ def _when(item: dict[str, object], field: str, account_id: str) -> datetime | No
         return None
     try:
         if isinstance(text, str):
-            return datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
+            moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+            # In UTC, as every reader prints it (with a Z): an offset kept, then dropped by
+            # strftime, showed 00:00-08:00 as 00:00Z. Without an offset it is UTC already.
+            return moment.astimezone(UTC) if moment.tzinfo is not None else moment
+    except (ValueError, OverflowError):
         pass
     why = f"{field} {str(text)[:40]!r} of token {str(item.get('name'))[:80]!r} is no date"
     raise _unreadable(account_id, why)

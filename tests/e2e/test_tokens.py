@@ -389,3 +389,28 @@ def test_outside_github_actions_no_mask_command_is_printed(
     assert done.returncode == 0, done.stderr
     assert "::add-mask::" not in done.stdout + done.stderr
     assert json.loads(done.stdout)["accessToken"].startswith("nb-access-")
+
+
+def test_playwright_token_times_with_an_offset_are_shown_in_utc(
+    azure: Azure, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Before: the offset was dropped, not applied: 00:00-08:00 was shown as 00:00Z, eight
+    # hours early, with the Z that says it is UTC.
+    token = {
+        "id": "1",
+        "name": "ciToken",
+        "createdAt": "2026-01-01T00:00:00+05:30",
+        "expiryAt": "2027-01-01T00:00:00-08:00",
+        "state": "Active",
+    }
+    azure.emulator.playwright.seed(ACCOUNT, [token])
+    args = ("playwright-tokens", "--account", ACCOUNT, "--endpoint", azure.url)
+    code, out, _ = azure.cli(*args, "--format", "json", capsys=capsys)
+    assert code == 0
+    (shown,) = json.loads(out)["tokens"]
+    assert (shown["createdAt"], shown["expiryAt"]) == (
+        "2025-12-31T18:30:00Z",
+        "2027-01-01T08:00:00Z",
+    )
+    code, out, _ = azure.cli(*args, capsys=capsys)
+    assert code == 0 and "2025-12-31T18:30:00Z  2027-01-01T08:00:00Z" in out
