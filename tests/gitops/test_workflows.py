@@ -245,3 +245,51 @@ def test_apply_runs_mains_policy_over_the_plan_before_signing_in() -> None:
     login = next(i for i, s in enumerate(steps) if str(s.get("uses", "")).startswith("azure/"))
     assert policy < login
     assert "sha256sum --check" in runs[policy]
+
+
+def _report_script() -> str:
+    workflow = _load(GITHUB / "drift.yml")
+    (step,) = [s for s in workflow["jobs"]["report"]["steps"] if "run" in s]
+    return str(step["run"])
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the report step runs jq (on the runner)")
+def test_the_drift_issue_holds_the_shards_that_drifted_within_githubs_body_limit(
+    tmp_path: Path,
+) -> None:
+    # Each shard's Markdown report stays under 65,536 characters, GitHub's limit for an issue
+    # body as for a comment. Before: the report job concatenated all four, so two shards with
+    # much drift made a body GitHub refuses: `gh issue create` failed and no issue was opened
+    # or updated (the shards in sync were in it too).
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "gh").write_text(
+        '#!/bin/bash\necho "$*" >> gh.log\n'
+        'for a in "$@"; do [ "$prev" = --body-file ] && cp "$a" sent.md; prev=$a; done\n'
+    )
+    (bin_dir / "gh").chmod(0o755)
+    big = "| `ws` Workspace | 🟡 update | fields differ ✅ |\n" * 1_300  # ~60,000 characters
+    for shard, drifted in ((1, True), (2, False), (3, True), (4, False)):
+        (tmp_path / f"drift-{shard}.json").write_text(f'{{"has_drift": {str(drifted).lower()}}}')
+        (tmp_path / f"drift-{shard}.md").write_text(f"shard {shard}\n{big}", encoding="utf-8")
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "GITHUB_SERVER_URL": "https://github.com",
+        "GITHUB_REPOSITORY": "org/repo",
+        "GITHUB_RUN_ID": "42",
+    }
+    done = subprocess.run(
+        ["bash", "-e", "-c", _report_script()],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 1, done.stderr  # drift: a red run
+    assert "issue create" in (tmp_path / "gh.log").read_text()
+    body = (tmp_path / "sent.md").read_text(encoding="utf-8")
+    assert len(body) <= 65_536
+    assert "shard 1\n" in body and "shard 2\n" not in body and "shard 4\n" not in body
+    assert body.startswith("**Cut to fit an issue**")
+    assert "https://github.com/org/repo/actions/runs/42" in body
