@@ -175,7 +175,9 @@ def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions
         document: dict[str, Any] = dict(fields)
         if not show_secrets:
             document.update(accessToken=None, refreshToken=None, redacted=True)
-        lines.append(json.dumps(document, indent=2))
+        # The service's words as \u escapes where a log would run them (``##vso[`` anywhere
+        # in a line): the same data for a parser.
+        lines.append(safe.json_text(json.dumps(document, indent=2)))
     else:
         width = max(len(k) for k in fields)
         # The service's words, escaped: nothing it sends can start a workflow command.
