@@ -2,7 +2,9 @@
 
 Every file is written to a temporary file in the same directory and renamed over the target:
 a crash, a full disk or Ctrl-C half-way leaves either the old file or the new one, never a
-truncated plan that a later ``apply --plan`` would misread. Failures become one
+truncated plan that a later ``apply --plan`` would misread. What is not a file to replace — a
+pipe, a device, the system's own links such as ``/dev/stdout`` — is written into instead: a
+rename replaced it (as root, ``--out /dev/null`` made /dev/null a regular file). Failures become one
 :class:`~reconciler.errors.OutputError` line naming the file, never a traceback.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import tempfile
 from pathlib import Path
 
@@ -56,6 +59,9 @@ def write_text(path: Path, text: str, *, what: str = "file") -> None:
     The new file keeps the mode of the file it replaces, else the mode the umask allows, as a
     plain ``open(path, "w")`` would have created it.
     """
+    if written_through(path):
+        _write_into(path, text, what)
+        return
     parent = path.parent
     try:
         mode = path.stat().st_mode & 0o7777 if path.is_file() else _default_mode()
@@ -73,6 +79,36 @@ def write_text(path: Path, text: str, *, what: str = "file") -> None:
     except OSError as exc:
         with contextlib.suppress(OSError):
             temp.unlink()
+        raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
+
+
+_SYSTEM = (Path("/dev"), Path("/proc"))
+
+
+def written_through(path: Path) -> bool:
+    """Whether ``path`` is written into rather than replaced: a pipe, a device or a socket
+    (``--out >(jq …)``, ``--out /dev/null``), or a link of the system's own, in ``/dev`` or
+    ``/proc`` (``/dev/stdout``, ``/dev/fd/1``: links to a regular file when the output is
+    redirected to one). Any other link is replaced, never followed: one committed in the
+    checkout (``plan.json -> /dev/sda``) must not lead the write elsewhere."""
+    try:
+        own = path.lstat()
+    except OSError:
+        return False  # nothing there yet: created
+    if stat.S_ISLNK(own.st_mode):
+        try:
+            where = path.absolute().parent.resolve()
+        except OSError:
+            return False
+        return any(where == root or where.is_relative_to(root) for root in _SYSTEM)
+    return not stat.S_ISREG(own.st_mode)
+
+
+def _write_into(path: Path, text: str, what: str) -> None:
+    try:
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    except OSError as exc:
         raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc
 
 
