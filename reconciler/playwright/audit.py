@@ -75,6 +75,17 @@ def _required_finding(
     return None
 
 
+_NEVER = datetime.max.replace(tzinfo=UTC)
+
+
+def _standing(token: TokenInfo) -> tuple[bool, datetime]:
+    """How good a token is among those of its name: Active first, then the later expiry (none
+    is the latest). A token is rotated by creating a new one of the same name and letting the
+    old one expire; whichever the listing put last was kept, and an old one last read as the
+    required token expired."""
+    return token.state.lower() == "active", _aware(token.expiry_at) or _NEVER
+
+
 def _unlisted_findings(audit: PlaywrightAudit, tokens: list[TokenInfo], group: str) -> list[Change]:
     if audit.allow_unlisted_tokens:
         return []
@@ -104,7 +115,11 @@ def evaluate(
         reason = missing_account or "account not found"
         return [_finding(group, group, ReasonCode.ACCOUNT_NOT_FOUND, reason)]
     now = _aware(now) or now
-    by_name = {t.name.lower(): t for t in tokens}
+    by_name: dict[str, TokenInfo] = {}
+    for token in tokens:
+        kept = by_name.get(token.name.lower())
+        if kept is None or _standing(token) > _standing(kept):
+            by_name[token.name.lower()] = token
     findings = [
         finding
         for name in audit.required_tokens

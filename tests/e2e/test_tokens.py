@@ -414,3 +414,49 @@ def test_playwright_token_times_with_an_offset_are_shown_in_utc(
     )
     code, out, _ = azure.cli(*args, capsys=capsys)
     assert code == 0 and "2025-12-31T18:30:00Z  2027-01-01T08:00:00Z" in out
+
+
+@pytest.mark.parametrize("renewed_first", [True, False])
+def test_a_token_renewed_under_the_same_name_is_valid_whatever_the_listing_order(
+    azure: Azure, tmp_path: Path, renewed_first: bool
+) -> None:
+    # Rotating a token is creating a new one of the same name and letting the old one expire.
+    # Before: the audit kept whichever came last in the listing, so a listing that put the
+    # expired one last reported the required token expired (drift exit 2, every night).
+    def token(number: int, days: int, state: str) -> dict[str, str]:
+        return {
+            "id": f"20000000-0000-0000-0000-00000000000{number}",
+            "name": "ciToken",
+            "createdAt": _stamp(NOW - timedelta(days=400 - number * 300)),
+            "expiryAt": _stamp(NOW + timedelta(days=days)),
+            "state": state,
+        }
+
+    renewed, expired = token(2, 200, "Active"), token(1, -20, "Expired")
+    azure.emulator.playwright.seed(
+        ACCOUNT, [renewed, expired] if renewed_first else [expired, renewed]
+    )
+    audit = tmp_path / "audit.yaml"
+    audit.write_text(f"""apiVersion: reconciler/v1
+kind: PlaywrightAccessTokens
+metadata: {{name: e2e}}
+spec:
+  endpoint: {azure.url}
+  accountId: {ACCOUNT}
+  requiredTokens: [{{name: ciToken}}]
+  warnBeforeExpiryDays: 14
+  allowUnlistedTokens: true
+""")
+    manifests = load([audit], env={}).manifests
+    plan = asyncio.run(
+        make_plan(
+            manifests,
+            Target(azure.url),
+            {},
+            options=Options(),
+            now=NOW,
+            playwright_endpoint=azure.url,
+        )
+    )
+    assert [(c.action, c.code) for c in plan.changes] == [(Action.NO_OP, ReasonCode.TOKENS_VALID)]
+    assert not plan.has_drift
