@@ -137,6 +137,9 @@ class ConnectionOperations(ArmBase):
         if isinstance(body, Response):
             return body
         body = without_read_only(contract.without_nulls(body))
+        auth_type = str(body["properties"].get("authType", ""))
+        version = request.query.get("api-version", "")
+        body = contract.as_read(body, contract.connection_fields(version, auth_type)[1])
         key = State.conn_key(sub, rg, ws, name)
         existing = self.state.connections.get(key)
         props = dict(body["properties"])

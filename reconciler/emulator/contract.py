@@ -196,6 +196,22 @@ def workspace_fields(api_version: str) -> tuple[frozenset[str], frozenset[str]]:
     return frozenset(_members(spec, "Workspace")), frozenset(_members(spec, "WorkspaceProperties"))
 
 
+@functools.cache
+def workspace_update_fields(api_version: str) -> frozenset[str]:
+    """The ``properties`` members a workspace PATCH reads at an api-version (its update model,
+    ``WorkspacePropertiesUpdateParameters``: no create-only or server-set member)."""
+    return frozenset(_members(spec_version(api_version), "WorkspacePropertiesUpdateParameters"))
+
+
+def as_read(body: dict[str, Any], members: frozenset[str]) -> dict[str, Any]:
+    """A request body as the resource provider's model reads it: ``properties`` members the
+    model does not define are dropped (ignored, never stored, never shown by a GET)."""
+    given = body.get("properties")
+    if not isinstance(given, dict):
+        return body
+    return {**body, "properties": {k: v for k, v in given.items() if k in members}}
+
+
 def workspace_shape(api_version: str | None, view: dict[str, Any]) -> dict[str, Any]:
     """A workspace as an api-version serialises it: members it does not define are left out."""
     if not api_version or api_version not in ACCEPTED:

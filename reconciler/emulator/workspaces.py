@@ -62,6 +62,9 @@ class WorkspaceOperations(ArmBase):
         body = valid_body(request, "Workspaces_CreateOrUpdate")
         if isinstance(body, Response):
             return body
+        body = contract.as_read(
+            body, contract.workspace_fields(request.query.get("api-version", ""))[1]
+        )
         if "location" not in body:
             return arm_error(
                 400,
@@ -277,7 +280,10 @@ class WorkspaceOperations(ArmBase):
                 "AnotherOperationInProgress",
                 f"There is another operation in progress on workspace '{ws}'.",
             )
-        body = contract.without_nulls(body)
+        body = contract.as_read(
+            contract.without_nulls(body),
+            contract.workspace_update_fields(request.query.get("api-version", "")),
+        )
         refused = _loosening(record.body, body)
         if refused:
             return refused
