@@ -12,6 +12,7 @@ exit; no traceback reaches the user for bad input.
 from __future__ import annotations
 
 import contextlib
+import errno
 import gc
 import sys
 from collections.abc import Sequence
@@ -77,6 +78,10 @@ def run() -> int:
         sys.stdout.flush()
     except BrokenPipeError:
         return _reader_gone()
+    except OSError as exc:
+        if exc.errno not in _WRITE_FAILURES:
+            raise
+        return _output_unwritable(exc)
     # What the command made (a plan of thousands of resources, their live bodies) is garbage
     # once it has answered; frozen, the interpreter's collection at exit leaves it alone
     # instead of walking it (~30 ms of a 1,200-resource plan). Nothing runs after this.
@@ -124,6 +129,24 @@ def _reader_gone() -> int:
     discard_stdout()
     with contextlib.suppress(OSError):  # stderr may be gone too
         print("error: the output's reader closed it early (broken pipe)", file=sys.stderr)
+    return 1
+
+
+# What a write to stdout fails with when its file cannot grow: a full disk or quota, a size
+# limit, a failing device. Files the tool writes itself fail as OutputError; these are stdout's.
+_WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def _output_unwritable(exc: OSError) -> int:
+    """stdout cannot be written (``drift > drift.md`` on a full disk): one line, exit 1, no
+    traceback; what is still buffered goes to the null device, or the flush at exit would
+    fail again, aloud."""
+    from reconciler.apply.stopping import discard_stdout
+
+    with contextlib.suppress(OSError):
+        discard_stdout()
+    with contextlib.suppress(OSError):
+        print(f"error: cannot write the output (stdout): {exc.strerror}", file=sys.stderr)
     return 1
 
 

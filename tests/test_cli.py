@@ -141,6 +141,37 @@ def test_output_cut_short_by_its_reader_exits_1_without_a_traceback(tmp_path: Pa
     assert stderr.strip() == "error: the output's reader closed it early (broken pipe)"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="file size limits are POSIX")
+def test_output_that_cannot_be_written_exits_1_in_one_line_without_a_traceback(
+    tmp_path: Path,
+) -> None:
+    """``reconciler drift … > drift.md`` on a full disk: stdout's writes fail. Before: a
+    traceback (exit 1 only by chance), and the interpreter's flush at exit failed again."""
+    import resource
+    import signal
+
+    path = tmp_path / "many.yaml"
+    path.write_text("--- !Ref x\n" * 2_000, encoding="utf-8")  # ~100 KB of problems
+
+    def small_disk() -> None:  # a file may not grow past 8 KiB: the disk is full
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # EFBIG, as ENOSPC would be, not a kill
+        resource.setrlimit(resource.RLIMIT_FSIZE, (8192, 8192))
+
+    with (tmp_path / "out.txt").open("wb") as out:
+        done = subprocess.run(
+            [sys.executable, "-m", "reconciler", "validate", str(path)],
+            stdout=out,
+            stderr=subprocess.PIPE,
+            preexec_fn=small_disk,
+            timeout=60,
+            check=False,
+        )
+    stderr = done.stderr.decode()
+    assert done.returncode == 1
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert stderr.strip() == "error: cannot write the output (stdout): File too large"
+
+
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 1
     assert "validate" in capsys.readouterr().err
