@@ -7,6 +7,8 @@ sent to Azure as a connection credential. So a reference may only read:
   ``.git``; without one, the manifest's own directory), or inside a ``--secrets-dir`` given on
   the command line (:data:`SECRETS_DIRS`);
 * after resolving every symlink — a link pointing out of those directories is refused;
+* never in the repository's ``.git`` directory: actions/checkout writes the job's token into
+  its config, which a pull request could otherwise send as a connection's secret;
 * a regular file (never a device, FIFO or directory: ``/dev/zero`` or a FIFO would hang or
   exhaust memory), opened without blocking and without following a final symlink, and no larger
   than :data:`MAX_BYTES`, checked with ``fstat`` before a byte is read.
@@ -49,6 +51,14 @@ def _inside(path: str, roots: tuple[Path, ...]) -> bool:
     return any(Path(path).is_relative_to(root) for root in roots)
 
 
+def _in_git(resolved: Path, root: Path) -> bool:
+    """Whether ``resolved`` lies in a ``.git`` directory of the repository (in any case: a
+    case-insensitive file system reads ``.GIT`` as ``.git``), whether or not it exists."""
+    if not resolved.is_relative_to(root):
+        return False
+    return any(part.casefold() == ".git" for part in resolved.relative_to(root).parts)
+
+
 def read(base_dir: Path, name: str) -> tuple[str | None, str | None]:
     """(value, None), or (None, why not) naming ``name`` as the manifest wrote it."""
     shown = f"secret file {name}"
@@ -61,6 +71,11 @@ def read(base_dir: Path, name: str) -> tuple[str | None, str | None]:
         return None, (
             f"{shown} is outside the manifests' repository: fromFile may only read files in it "
             "(or in a --secrets-dir given on the command line)"
+        )
+    if _in_git(Path(resolved), roots[0]):
+        return None, (
+            f"{shown} is in git's own directory (.git), which is no secret store: its config "
+            "may hold the checkout's token (actions/checkout's persist-credentials)"
         )
     try:
         fd = os.open(resolved, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)

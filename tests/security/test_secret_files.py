@@ -77,6 +77,28 @@ def test_a_file_outside_the_repository_is_refused_alike_whether_or_not_it_exists
     assert _stored(azure) == []
 
 
+GIT_TOKEN_CANARY = "canary-checkout-token-0c7d"
+
+
+@pytest.mark.parametrize(
+    "reference", ["../.git/config", "../.git/../.git/config", "../.GIT/config"]
+)
+def test_gits_own_files_are_no_secret_store(azure: Azure, repo: Path, reference: str) -> None:
+    # actions/checkout (persist-credentials, its default) writes the job's token into
+    # .git/config as an http.extraheader. Before: a pull request naming it as a connection's
+    # secret sent the token, once applied, to a target of its choosing, as fromEnv naming
+    # GITHUB_TOKEN cannot.
+    (repo / ".git" / "config").write_text(
+        f'[http "https://github.com/"]\n\textraheader = AUTHORIZATION: basic {GIT_TOKEN_CANARY}\n'
+    )
+    _manifest(repo, reference)
+    done = _apply(azure, repo, timeout=30)
+    assert done.returncode == 1
+    assert f"secret file {reference} is in git's own directory (.git)" in done.stderr
+    assert GIT_TOKEN_CANARY not in done.stdout + done.stderr
+    assert _stored(azure) == []
+
+
 def test_a_symlink_out_of_the_repository_is_refused(azure: Azure, repo: Path) -> None:
     (repo / "manifests" / "key").symlink_to(repo.parent / "runner" / "token")
     _manifest(repo, "key")
