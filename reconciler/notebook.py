@@ -146,7 +146,9 @@ def masks(token: NotebookToken, *, show_secrets: bool, github_actions: bool) -> 
     if not (show_secrets and github_actions):
         return ""
     values = (token.access_token, token.refresh_token)
-    return "".join(f"::add-mask::{value}\n" for value in values if value)
+    # Escaped as @actions/core escapes a command's data: the runner unescapes %25 (and %0D,
+    # %0A) before masking, so a token holding "%0A" unescaped would register another value.
+    return "".join(f"::add-mask::{value.replace('%', '%25')}\n" for value in values if value)
 
 
 def render(token: NotebookToken, *, fmt: str, show_secrets: bool, github_actions: bool) -> str:

@@ -14,7 +14,7 @@ from reconciler.arm.auth import StaticToken
 from reconciler.arm.client import ArmClient
 from reconciler.errors import ReconcilerError
 from reconciler.manifest.model import Address, Kind
-from reconciler.notebook import fetch, render
+from reconciler.notebook import fetch, masks, render
 from tests.fakes import FakeTime
 
 WORKSPACE = Address(Kind("Workspace"), "00000000-1111-2222-3333-444444444444", "rg", "ws")
@@ -95,3 +95,14 @@ def test_null_or_missing_descriptive_fields_are_blank_not_the_word_none() -> Non
     out = render(token, fmt="text", show_secrets=True, github_actions=True)
     assert "None" not in out
     assert "::add-mask::\n" not in out and out.count("::add-mask::") == 1
+
+
+def test_a_token_holding_percent_escapes_is_masked_as_printed() -> None:
+    # The runner unescapes a workflow command's data (%25, %0D, %0A) before masking, as
+    # @actions/core escapes it. Before: `::add-mask::tok%0Aen%25` registered "tok\nen%",
+    # and the token printed next, "tok%0Aen%25", was not masked.
+    token = _fetch({**GOOD, "accessToken": "tok%0Aen%25", "refreshToken": "r%3A"})
+    shown = masks(token, show_secrets=True, github_actions=True)
+    assert shown == "::add-mask::tok%250Aen%2525\n::add-mask::r%253A\n"
+    out = render(token, fmt="text", show_secrets=True, github_actions=True)
+    assert out.startswith(shown) and "accessToken         tok%0Aen%25" in out
