@@ -62,9 +62,7 @@ class WorkspaceOperations(ArmBase):
         body = valid_body(request, "Workspaces_CreateOrUpdate")
         if isinstance(body, Response):
             return body
-        body = contract.as_read(
-            body, contract.workspace_fields(request.query.get("api-version", ""))[1]
-        )
+        body = contract.as_read(body, contract.workspace_fields(_version(request))[1])
         if "location" not in body:
             return arm_error(
                 400,
@@ -282,7 +280,7 @@ class WorkspaceOperations(ArmBase):
             )
         body = contract.as_read(
             contract.without_nulls(body),
-            contract.workspace_update_fields(request.query.get("api-version", "")),
+            contract.workspace_update_fields(_version(request)),
         )
         refused = _loosening(record.body, body)
         if refused:
@@ -407,3 +405,8 @@ def _dependency_problem(body: dict[str, Any], *, creating: bool) -> Response | N
                 target=f"properties.{prop}",
             )
     return None
+
+
+def _version(request: Request) -> str:
+    """The request's api-version ("" without one: the router has refused that already)."""
+    return request.query.get("api-version", "")
