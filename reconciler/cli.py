@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gc
+import os
 import sys
 from collections.abc import Sequence
 
@@ -72,6 +73,13 @@ def run() -> int:
     """
     for name in NOT_IN_THE_CLI:
         sys.modules.setdefault(name, None)  # type: ignore[arg-type]
+    if sys.stderr is None:  # started with 2>&-: errors go nowhere, the exit code still says
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")  # noqa: SIM115 (the process's)
+    if sys.stdout is None:  # started with >&-: Python gives no stdout at all
+        # Refused before anything runs: an apply whose report cannot be written would change
+        # Azure and say nothing of it.
+        print("error: standard output is closed: nothing was done", file=sys.stderr)
+        return 1
     _survive_narrow_encodings()
     try:
         code = main(whole_process=True)

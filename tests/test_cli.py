@@ -172,6 +172,33 @@ def test_output_that_cannot_be_written_exits_1_in_one_line_without_a_traceback(
     assert stderr.strip() == "error: cannot write the output (stdout): File too large"
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="closing a descriptor for a child is POSIX")
+@pytest.mark.parametrize("command", [["--version"], ["validate", "manifests/examples"]])
+def test_a_closed_stdout_is_one_line_and_exit_1_before_anything_is_done(
+    command: list[str],
+) -> None:
+    """``reconciler … >&-``: Python starts with no sys.stdout at all. Before: a traceback
+    (AttributeError on None) after the command had run."""
+    repo = Path(__file__).resolve().parents[1]
+
+    def close_stdout() -> None:
+        os.close(1)
+
+    done = subprocess.run(
+        [sys.executable, "-m", "reconciler", *command],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        preexec_fn=close_stdout,
+        cwd=repo,
+        timeout=60,
+        check=False,
+    )
+    stderr = done.stderr.decode()
+    assert done.returncode == 1
+    assert "Traceback" not in stderr and "Exception ignored" not in stderr
+    assert stderr.strip() == "error: standard output is closed: nothing was done"
+
+
 def test_no_command_prints_help_and_fails(capsys: pytest.CaptureFixture[str]) -> None:
     assert main([]) == 1
     assert "validate" in capsys.readouterr().err
