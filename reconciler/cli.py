@@ -12,7 +12,6 @@ exit; no traceback reaches the user for bad input.
 from __future__ import annotations
 
 import contextlib
-import errno
 import gc
 import os
 import sys
@@ -87,7 +86,9 @@ def run() -> int:
     except BrokenPipeError:
         return _reader_gone()
     except OSError as exc:
-        if exc.errno not in _WRITE_FAILURES:
+        from reconciler.apply.stopping import WRITE_FAILURES
+
+        if exc.errno not in WRITE_FAILURES:
             raise
         return _output_unwritable(exc)
     # What the command made (a plan of thousands of resources, their live bodies) is garbage
@@ -138,11 +139,6 @@ def _reader_gone() -> int:
     with contextlib.suppress(OSError):  # stderr may be gone too
         print("error: the output's reader closed it early (broken pipe)", file=sys.stderr)
     return 1
-
-
-# What a write to stdout fails with when its file cannot grow: a full disk or quota, a size
-# limit, a failing device. Files the tool writes itself fail as OutputError; these are stdout's.
-_WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
 
 
 def _output_unwritable(exc: OSError) -> int:

@@ -294,7 +294,9 @@ def execute(
     try:
         with progress:
             report = run_async(go())
-    except (KeyboardInterrupt, BrokenPipeError) as reason:
+    except (KeyboardInterrupt, OSError) as reason:
+        if isinstance(reason, OSError) and not stopping.output_failed(reason):
+            raise
         running = holder["applier"].report.in_flight if holder else {}
         return stopping.stopped(reason, "changes", running, rerun)
     _report(report, manifests)

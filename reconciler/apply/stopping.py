@@ -1,5 +1,6 @@
 """What apply and destroy say when they stop before the end: Ctrl-C (or SIGTERM, as CI cancels
-a job), or the reader of their output gone (``apply --auto-approve | head``).
+a job), the reader of their output gone (``apply --auto-approve | head``), or their output that
+cannot be written (``apply … > apply.log`` on a full disk).
 
 Either way nothing new is started and the operations already running in Azure go on: they are
 listed on stderr with their URLs, because a rerun converges only once they are done, and
@@ -9,6 +10,7 @@ whoever stopped the run needs to know which ones to wait for.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import sys
 from collections.abc import Mapping
@@ -16,17 +18,31 @@ from collections.abc import Mapping
 from reconciler.render import safe
 
 INTERRUPTED = 130
+# What a write to stdout fails with when its file cannot grow: a full disk or quota, a size
+# limit, a failing device. Files the tool writes itself fail as OutputError; these are stdout's.
+WRITE_FAILURES = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO})
+
+
+def output_failed(exc: BaseException) -> bool:
+    """Whether ``exc`` is stdout's reader gone or its file unable to grow."""
+    return isinstance(exc, BrokenPipeError) or (
+        isinstance(exc, OSError) and exc.errno in WRITE_FAILURES
+    )
 
 
 def stopped(
-    reason: KeyboardInterrupt | BrokenPipeError, verb: str, in_flight: Mapping[str, str], rerun: str
+    reason: KeyboardInterrupt | OSError, verb: str, in_flight: Mapping[str, str], rerun: str
 ) -> int:
     """Say on stderr why no further ``verb`` (changes, deletes) were started, what is still
-    running in Azure, and ``rerun``; the exit code: 130 on Ctrl-C, 1 when the reader is gone
+    running in Azure, and ``rerun``; the exit code: 130 on Ctrl-C, 1 when the output is gone
     (the run is incomplete, as its output is)."""
     if isinstance(reason, BrokenPipeError):
         discard_stdout()
         headline, code = "error: the output's reader closed it early (broken pipe)", 1
+    elif isinstance(reason, OSError):
+        with contextlib.suppress(OSError):
+            discard_stdout()
+        headline, code = f"error: cannot write the output (stdout): {reason.strerror}", 1
     else:
         headline, code = "\ninterrupted", INTERRUPTED
     with contextlib.suppress(OSError):  # stderr may be gone too

@@ -318,6 +318,48 @@ def test_a_reader_that_closes_the_output_mid_apply_leaves_the_running_operations
         assert again.returncode == 0, again.stdout + again.stderr
 
 
+@pytest.mark.skipif(sys.platform != "linux", reason="prlimit on another process is Linux's")
+def test_output_that_stops_growing_mid_apply_leaves_the_running_operations_listed(
+    tmp_path: Path,
+) -> None:
+    """`apply --auto-approve > apply.log` on a disk that fills mid-apply: as when the reader
+    goes, nothing new is started and the operation running in Azure is listed on stderr
+    (before: one line, "cannot write the output", and no word of what was still running)."""
+    import resource
+
+    manifest = tmp_path / "one.yaml"
+    manifest.write_text(
+        "apiVersion: reconciler/v1\nkind: Defaults\n"
+        f"spec: {{subscription: {DEFAULT_SUBSCRIPTION}, resourceGroup: rg-full, "
+        "location: westeurope}\n---\napiVersion: reconciler/v1\nkind: Workspace\n"
+        f"metadata: {{name: ws-full}}\nspec: {{properties: {{{LINKED_YAML}}}}}\n",
+        encoding="utf-8",
+    )
+    emulator = Emulator(
+        knobs=Knobs(provisioning_seconds=3600),
+        clock=_Clock(),  # stopped: provisioning never ends, every poll writes a line
+        resource_groups=((DEFAULT_SUBSCRIPTION, "rg-full"),),
+    )
+    log = tmp_path / "apply.log"
+    with running(emulator) as url, log.open("wb") as out:
+        command = [sys.executable, "-m", "reconciler", "apply", "--endpoint", url]
+        with subprocess.Popen(
+            [*command, "--auto-approve", str(manifest)], stdout=out, stderr=subprocess.PIPE
+        ) as process:
+            for _ in range(1200):  # until the workspace is started
+                if b"ws-full  started" in log.read_bytes() or process.poll() is not None:
+                    break
+                time.sleep(0.05)
+            size = log.stat().st_size  # the disk is full from here on
+            resource.prlimit(process.pid, resource.RLIMIT_FSIZE, (size, size))
+            assert process.stderr is not None
+            err = process.stderr.read().decode()
+            assert process.wait(timeout=60) == 1, err
+    assert "Traceback" not in err and "Exception ignored" not in err, err
+    assert "cannot write the output (stdout): File too large: no further changes were" in err
+    assert "still running in Azure: Workspace/" in err and "/ws-full (" in err, err
+
+
 def test_a_failed_resource_names_its_manifest_file_and_line(azure: Azure) -> None:
     azure.emulator.knobs.lro_failure_rate = 1.0
     done = azure.process("apply", "--endpoint", azure.url, "--auto-approve", str(EXAMPLES))
