@@ -163,7 +163,11 @@ def check_usage(args: argparse.Namespace) -> None:
         raise UsageError(
             "--emulator and --endpoint exclude each other: --emulator serves its own endpoint"
         )
-    for attr, flag, least in (("parallelism", "--parallelism", 1), ("retries", "--retries", 0)):
+    for attr, flag, least in (
+        ("parallelism", "--parallelism", 1),
+        ("retries", "--retries", 0),
+        ("top", "--top", 1),
+    ):
         value = getattr(args, attr, None)
         if value is not None and value < least:
             raise UsageError(f"{flag} must be at least {least}, not {value}")

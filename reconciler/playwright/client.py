@@ -94,4 +94,6 @@ async def list_tokens(
         params=params,
         kind="playwright.accessTokens.list",
     )
-    return [_token(item, account_id) for item in items]
+    # At most ``top``, whatever the service sends: one that ignores $top would print them all.
+    kept = items if top is None else items[: max(top, 0)]
+    return [_token(item, account_id) for item in kept]

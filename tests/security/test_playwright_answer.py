@@ -26,7 +26,7 @@ TOKEN = {
 }
 
 
-def _list(items: list[Any]) -> list[TokenInfo]:
+def _list(items: list[Any], top: int | None = None) -> list[TokenInfo]:
     time = FakeTime()
     client = ArmClient(
         "http://127.0.0.1",
@@ -38,7 +38,7 @@ def _list(items: list[Any]) -> list[TokenInfo]:
 
     async def go() -> list[TokenInfo]:
         async with client:
-            return await list_tokens(client, ACCOUNT)
+            return await list_tokens(client, ACCOUNT, top=top)
 
     return asyncio.run(go())
 
@@ -72,3 +72,21 @@ def test_a_null_name_or_state_is_blank_not_the_word_none() -> None:
     # Before: JSON null came out as the text "None" (`"state": "None"` in --format json).
     (token,) = _list([{**TOKEN, "state": None, "id": None}])
     assert (token.state, token.id, token.name) == ("", "", "ciPipelineToken")
+
+
+def test_top_is_held_to_even_by_a_server_that_ignores_it() -> None:
+    """``--top 2`` prints at most two tokens, whatever the service sends back."""
+    many = [{**TOKEN, "id": str(i), "name": f"token-{i}"} for i in range(5)]
+    assert [t.name for t in _list(many, top=2)] == ["token-0", "token-1"]
+
+
+@pytest.mark.parametrize("top", ["0", "-5"])
+def test_top_below_one_is_a_usage_error_before_any_call(
+    top: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from reconciler.cli import main
+
+    endpoint = "https://eastus.api.playwright.microsoft.com"
+    code = main(["playwright-tokens", "--account", ACCOUNT, "--endpoint", endpoint, "--top", top])
+    assert code != 0
+    assert f"--top must be at least 1, not {top}" in capsys.readouterr().err
