@@ -19,7 +19,9 @@ version lacks. Fields no api-version defines (server-only ones such as
 ``sdkTelemetryAppInsightsKey``, a newer service's) are left out — the ones whose loss would
 matter are named in the file's header. An export asked for at a version that cannot write what
 the service fixed at a resource's creation is refused. A resource read again at another
-version's list that this list leaves out fails the export, named: never an export without it.
+version's list that this list leaves out is read with its own GET at that version (lists lag
+behind): only ARM's 404 there leaves it out, saying so on stderr; any other failure fails the
+export, named: never an export silently without it.
 
 Re-exporting an unchanged resource writes an identical file, so exports diff cleanly in git.
 """
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +45,8 @@ from reconciler.kinds import ResourceKind, paths
 from reconciler.kinds.document import env_name, scope
 from reconciler.manifest import schemacheck
 from reconciler.plan.writeback import uncarried
-from reconciler.read.live import listed, resource
+from reconciler.read.live import by_id, listed, resource
+from reconciler.render import safe
 
 __all__ = ["ExportedFile", "Tree", "env_name", "files_for", "read", "render_file"]
 
@@ -280,51 +284,54 @@ async def _placed(
     whatever the number of resources), so the default export round-trips. An
     ``api_version`` asked for is never changed: a resource it cannot re-create is refused.
 
-    One the second list leaves out fails the export, naming it (:func:`_left_out`)."""
+    One the second list leaves out is read by its own GET (:func:`_left_out`)."""
     base = kinds.of(kind.kind)
     if api_version in base.api_versions:
         _refuse_lost(kind, bodies)
         return [(kind, body) for body in bodies]
     placed: list[tuple[ResourceKind, Body]] = []
-    again: dict[str, dict[str, str]] = {}  # version -> lowercased id -> name
+    again: dict[str, dict[str, Body]] = {}  # version -> lowercased id -> as first listed
     for body in bodies:
         version = _version_for(base, body, parent)
         if version == kind.api_version:
             placed.append((kind, body))
         else:
-            again.setdefault(version, {})[str(body["id"]).lower()] = str(body["name"])
+            again.setdefault(version, {})[str(body["id"]).lower()] = body
     for version, ids in sorted(again.items()):
         at = base.at(version)
         items = await client.list_all(url, params={"api-version": version}, kind=at.call("list"))
         read = [listed(item, url) for item in items]
         found = {str(body["id"]).lower() for body in read}
-        _left_out(at, url, kind.api_version, [n for i, n in ids.items() if i not in found])
         placed += [(at, body) for body in read if str(body["id"]).lower() in ids]
+        missing = [body for i, body in ids.items() if i not in found]
+        placed += [(at, body) for body in await _left_out(client, at, kind.api_version, missing)]
     return placed
 
 
-def _left_out(at: ResourceKind, url: str, first: str, names: list[str]) -> None:
-    """Refuse an export without resources the first list (at ``first``) named and the list at
-    ``at``'s api-version left out.
+async def _left_out(
+    client: ArmClient, at: ResourceKind, first: str, missing: list[Body]
+) -> list[Body]:
+    """The resources the first list (at ``first``) named and the list at ``at``'s api-version
+    left out, each read by its own GET at that version: those found.
 
-    Deleted in between, or a list lagging behind or cut short by a proxy: which, the answers
-    do not say, and nothing is ever lost: what cannot be read is an error, never absent. An
-    export is what a platform team commits as the estate (and then plans and prunes from):
-    one missing a production workspace, even with a warning, is an estate without it. Writing
-    nothing and saying so costs a rerun, which exports it if it still exists."""
-    if not names:
-        return
-    shown = ", ".join(repr(n[:60]) for n in names[:5]) + (" …" if len(names) > 5 else "")
-    raise UnreadableAnswer(
-        _comment(
-            f"{len(names)} {at.noun}(s) listed at api-version {first} missing from the list at "
-            f"{at.api_version}: {shown} (deleted meanwhile, or a list lagging behind); nothing "
-            "exported: rerun export"
-        ),
-        method="GET",
-        url=url,
-        request_id=None,
-    )
+    A list lagging behind leaves out what exists; a GET's 404 from ARM itself is what says
+    a resource was deleted meanwhile: that one alone is left out, named on stderr, never
+    silently. Any other failure (an unreadable answer: a proxy's page) fails the export, as
+    what cannot be read is never absent: an export is what a platform team commits as the
+    estate (and then plans and prunes from), and one missing a production workspace is an
+    estate without it. Writing nothing and saying so costs a rerun."""
+    read = await asyncio.gather(*(by_id(client, at, str(body["id"])) for body in missing))
+    for body, now in zip(missing, read, strict=True):
+        if now is None:
+            print(
+                safe.terminal(
+                    f"note: {at.noun} {str(body['name'])[:60]!r} ({body['id']}) not exported: "
+                    f"listed at api-version {first}, then not found at {at.api_version} "
+                    "(404: deleted meanwhile)"
+                ),
+                file=sys.stderr,
+            )
+    return [now for now in read if now is not None]
 
 
 def _refuse_lost(top: ResourceKind, bodies: list[Body]) -> None:

@@ -210,6 +210,20 @@ async def _get(client: ArmClient, live: LiveState, kind: ResourceKind, address: 
         live.put(address, resource(answer.body, answer, "GET"))
 
 
+async def by_id(client: ArmClient, kind: ResourceKind, arm_id: str) -> dict[str, Any] | None:
+    """The resource a list named by ``arm_id``, by its own GET at ``kind``'s api-version:
+    None only when ARM's 404 says it is not there (deleted since). Another list leaving it
+    out says nothing: lists lag behind. The id is parsed, never followed as a URL."""
+    answer = await client.request(
+        "GET",
+        kind.path(kind.from_id(arm_id)),
+        params={"api-version": kind.api_version},
+        kind=kind.call("get"),
+        expect=(404,),
+    )
+    return None if answer.status == 404 else resource(answer.body, answer, "GET")
+
+
 def _note_missing_group(live: LiveState, address: Address, body: Any) -> None:
     code = ((body or {}).get("error") or {}).get("code") if isinstance(body, dict) else None
     if code == "ResourceGroupNotFound":
