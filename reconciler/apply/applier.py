@@ -19,7 +19,7 @@ api-versions, long-running operations, marking, secrets) is declared by the kind
   a connection's credentials the manifest does not declare) is refused, as the plan said.
 * No PUT body carries a null.
 * A write Azure may have taken but whose end is not known (no answer came, or one that cannot
-  be read) fails saying it may still be running in Azure, and to rerun.
+  be read) fails saying it may still run, or (a connection's) have been applied, in Azure: rerun.
 * ARM is the state: nothing is written locally, so a crash or Ctrl-C loses nothing and the
   next plan shows what remains. Operations in flight are tracked to be reported on Ctrl-C.
 """
@@ -149,6 +149,7 @@ class Applier:
         # Per top-level resource of the plan: whether its own write went well, once it ended.
         self._written: dict[str, asyncio.Future[bool]] = {}
         self._replacing: set[str] = set()
+        self._unsure: dict[str, str] = {}  # synchronous PUTs sent, not answered yet: what
 
     def _poller(self, kind: ResourceKind) -> ListPoller | None:
         if not kind.polled_by_list:
@@ -289,10 +290,13 @@ class Applier:
             # A service may quote the request back in its error: never let a secret through.
             detail = scrub(str(error), secret_values(manifest.spec, body))
             running = self.report.in_flight.get(change.address)
+            unsure = self._unsure.get(change.address)
             # No word of how it ended: no answer, or one that could not be read (Azure may
             # have taken the write all the same; saying so when it did not costs a rerun).
             if running and isinstance(error, TransportError | UnreadableAnswer):
                 detail += f"; it may still be running in Azure ({running}): rerun to converge"
+            elif unsure and isinstance(error, TransportError | UnreadableAnswer):
+                detail += f"; it may have been applied in Azure ({unsure}): rerun to converge"
             self._done(change, Result.FAILED, explained(kind, manifest.address.name, error, detail))
             return False
 
@@ -406,20 +410,22 @@ class Applier:
         self, kind: ResourceKind, manifest: ResourceManifest, change: Change, body: Any
     ) -> None:
         url = kind.path(manifest.address)
-        if not kind.long_running:
-            await self._put(url, body, kind.api_version, kind.call("put"))
-            return
-        # Until Azure answers, all that is known is that a PUT went out.
-        self.report.in_flight[change.address] = f"PUT {url} sent, no answer yet"
+        # Until Azure answers, all that is known is that a PUT went out: a long-running one
+        # runs on in Azure (named on Ctrl-C too); a synchronous one may have been applied.
+        unsure = self.report.in_flight if kind.long_running else self._unsure
+        unsure[change.address] = f"PUT {url} sent, no answer yet"
         try:
             first = await self._put(url, body, kind.api_version, kind.call("put"))
         except TransportError as error:
             if error.refused:  # never sent: nothing of it runs in Azure
-                self.report.in_flight.pop(change.address, None)
+                unsure.pop(change.address, None)
             raise
         except UnreadableAnswer:  # answered: what it started cannot be read, nor followed
-            self.report.in_flight[change.address] = f"PUT {url} sent, its answer unreadable"
+            unsure[change.address] = f"PUT {url} sent, its answer unreadable"
             raise
+        if not kind.long_running:
+            del unsure[change.address]
+            return
 
         def track(operation: str) -> None:
             # Shown (failed, interrupted) without its query: ARM signs operation URLs there.
