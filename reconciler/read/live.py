@@ -207,21 +207,40 @@ async def _get(client: ArmClient, live: LiveState, kind: ResourceKind, address: 
             _note_missing_group(live, address, answer.body)
         live.put(address, None)
     else:
-        live.put(address, resource(answer.body, answer, "GET"))
+        live.put(address, _the_one_asked_for(resource(answer.body, answer, "GET"), address, answer))
 
 
 async def by_id(client: ArmClient, kind: ResourceKind, arm_id: str) -> dict[str, Any] | None:
     """The resource a list named by ``arm_id``, by its own GET at ``kind``'s api-version:
     None only when ARM's 404 says it is not there (deleted since). Another list leaving it
     out says nothing: lists lag behind. The id is parsed, never followed as a URL."""
+    address = kind.from_id(arm_id)
     answer = await client.request(
         "GET",
-        kind.path(kind.from_id(arm_id)),
+        kind.path(address),
         params={"api-version": kind.api_version},
         kind=kind.call("get"),
         expect=(404,),
     )
-    return None if answer.status == 404 else resource(answer.body, answer, "GET")
+    if answer.status == 404:
+        return None
+    return _the_one_asked_for(resource(answer.body, answer, "GET"), address, answer)
+
+
+def _the_one_asked_for(body: dict[str, Any], address: Address, answer: Response) -> dict[str, Any]:
+    """``body``, if it is the resource the GET asked for (its name, in any case; a child's
+    may carry its parent's before a '/'). A cache or proxy answering for another one is an
+    unreadable answer: read as this one, a plan would show its fields as changes to make
+    (a replacement, for a create-only one) and apply would make them."""
+    name = str(body["name"])
+    if name.rsplit("/", 1)[-1].lower() != address.name.lower():
+        raise UnreadableAnswer(
+            f"the answer is another resource: {name[:60]!r} where {address.name!r} was asked for",
+            method="GET",
+            url=display(answer.url),
+            request_id=answer.request_id,
+        )
+    return body
 
 
 def _note_missing_group(live: LiveState, address: Address, body: Any) -> None:

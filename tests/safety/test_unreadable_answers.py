@@ -28,6 +28,15 @@ FAULTS = {
     "array-for-a-workspace": (WS, 200, b"[]", "application/json"),
     "string-properties": (WS, 200, b'{"name": "ws-real", "properties": "x"}', "application/json"),
     "html-404-on-workspace-get": (WS, 404, HTML, "text/html"),
+    # A cache or proxy answering for another resource: read as ws-real, its fields would be
+    # "changed" back, or ws-real's own compared against what it never had.
+    "another-workspace-on-get": (
+        WS,
+        200,
+        b'{"id": "/subscriptions/x/resourceGroups/rg/providers/Microsoft.MachineLearningServices'
+        b'/workspaces/ws-other", "name": "ws-other", "location": "westeurope", "properties": {}}',
+        "application/json",
+    ),
     "empty-200-on-workspace-get": (WS, 200, b"", "application/json"),
     "html-200-on-connection-list": (CONNS, 200, HTML, "text/html"),
     "array-for-a-connection-page": (CONNS, 200, b"[]", "application/json"),
