@@ -195,13 +195,7 @@ async def read_groups(
 
 async def _get(client: ArmClient, live: LiveState, kind: ResourceKind, address: Address) -> None:
     """One resource by GET: absent only if ARM's 404 says so."""
-    answer = await client.request(
-        "GET",
-        kind.path(address),
-        params={"api-version": kind.api_version},
-        kind=kind.call("get"),
-        expect=(404,),
-    )
+    answer = await _get_answer(client, kind, address)
     if answer.status == 404:
         if kind.top:
             _note_missing_group(live, address, answer.body)
@@ -215,16 +209,21 @@ async def by_id(client: ArmClient, kind: ResourceKind, arm_id: str) -> dict[str,
     None only when ARM's 404 says it is not there (deleted since). Another list leaving it
     out says nothing: lists lag behind. The id is parsed, never followed as a URL."""
     address = kind.from_id(arm_id)
-    answer = await client.request(
+    answer = await _get_answer(client, kind, address)
+    if answer.status == 404:
+        return None
+    return _the_one_asked_for(resource(answer.body, answer, "GET"), address, answer)
+
+
+async def _get_answer(client: ArmClient, kind: ResourceKind, address: Address) -> Response:
+    """ARM's answer to a GET of one resource at ``kind``'s api-version, its 404 included."""
+    return await client.request(
         "GET",
         kind.path(address),
         params={"api-version": kind.api_version},
         kind=kind.call("get"),
         expect=(404,),
     )
-    if answer.status == 404:
-        return None
-    return _the_one_asked_for(resource(answer.body, answer, "GET"), address, answer)
 
 
 def _the_one_asked_for(body: dict[str, Any], address: Address, answer: Response) -> dict[str, Any]:
