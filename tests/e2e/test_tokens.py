@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -256,28 +257,6 @@ def test_notebook_token_is_masked_first_in_github_actions(
     assert out.index(secret) == len("::add-mask::")  # first appearance is the mask command
 
 
-def test_notebook_token_as_json_in_github_actions_is_only_json_on_stdout(
-    azure: Azure, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """``--format json --show-secrets | jq`` in a workflow: stdout is exactly the document,
-    and the masks go to stderr (the runner reads workflow commands there too), written
-    before the tokens are."""
-    _apply(azure, capsys)
-    monkeypatch.setenv("GITHUB_ACTIONS", "true")
-    code, out, err = azure.cli(
-        "notebook-token", "--endpoint", azure.url, "--workspace", "testworkspace",
-        "--format", "json", "--show-secrets", str(EXAMPLES), capsys=capsys,
-    )  # fmt: skip
-    assert code == 0, err
-    token = json.loads(out)  # nothing but the JSON
-    masks = err.splitlines()
-    assert masks == [
-        f"::add-mask::{token['accessToken']}",
-        f"::add-mask::{token['refreshToken']}",
-    ], err
-    assert "::" not in out
-
-
 def test_notebook_token_errors(azure: Azure, capsys: pytest.CaptureFixture[str]) -> None:
     args = ("notebook-token", "--endpoint", azure.url, str(EXAMPLES))
     code, _, err = azure.cli(*args, "--workspace", "testworkspace", capsys=capsys)
@@ -318,6 +297,14 @@ def test_apply_shows_the_outputs_the_manifest_asks_for(
     assert "nb-access-" not in out and "accessToken" not in out
 
 
+def _shown_in_github_actions(azure: Azure, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``notebook-token --show-secrets`` as a process in a GitHub Actions job."""
+    return azure.process(
+        "notebook-token", "--endpoint", azure.url, "--workspace", "testworkspace", *extra,
+        "--show-secrets", str(EXAMPLES), env={"GITHUB_ACTIONS": "true"},
+    )  # fmt: skip
+
+
 def test_in_github_actions_a_json_token_stays_json_and_is_masked_even_when_captured(
     azure: Azure, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -327,20 +314,9 @@ def test_in_github_actions_a_json_token_stays_json_and_is_masked_even_when_captu
     # and the runner never registered the mask (an `echo $TOKEN` later printed it unmasked).
     # The runner reads workflow commands from stderr too (and drains stderr first).
     _apply(azure, capsys)
-    done = azure.process(
-        "notebook-token",
-        "--endpoint",
-        azure.url,
-        "--workspace",
-        "testworkspace",
-        "--format",
-        "json",
-        "--show-secrets",
-        str(EXAMPLES),
-        env={"GITHUB_ACTIONS": "true"},
-    )
+    done = _shown_in_github_actions(azure, "--format", "json")
     assert done.returncode == 0, done.stderr
-    token = json.loads(done.stdout)
+    token = json.loads(done.stdout)  # nothing but the JSON
     assert token["accessToken"].startswith("nb-access-")
     masks = [line for line in done.stderr.splitlines() if line.startswith("::add-mask::")]
     assert masks == [
@@ -354,16 +330,7 @@ def test_in_github_actions_a_captured_text_token_is_masked_on_stderr_too(
 ) -> None:
     # `$(reconciler notebook-token … --show-secrets | awk …)` swallows stdout's mask lines.
     _apply(azure, capsys)
-    done = azure.process(
-        "notebook-token",
-        "--endpoint",
-        azure.url,
-        "--workspace",
-        "testworkspace",
-        "--show-secrets",
-        str(EXAMPLES),
-        env={"GITHUB_ACTIONS": "true"},
-    )
+    done = _shown_in_github_actions(azure)
     assert done.returncode == 0, done.stderr
     access = done.stdout.splitlines()[0].removeprefix("::add-mask::")
     assert access.startswith("nb-access-")
