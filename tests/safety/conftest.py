@@ -13,6 +13,7 @@ import pytest
 from reconciler.cli import main
 from reconciler.emulator import DEFAULT_SUBSCRIPTION, Emulator, Knobs, running
 from tests.safety.armshapes import Proxy, armlike
+from tests.safety.manifests import AOAI, GIT, WORKSPACE
 
 SUB = DEFAULT_SUBSCRIPTION
 RG = "rg-safety"
@@ -73,3 +74,15 @@ def world(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Iterator[World]
     emulator = Emulator(knobs=Knobs(retry_after_seconds=0), resource_groups=((SUB, RG),))
     with running(emulator) as url, armlike(url) as proxy:
         yield World(emulator, proxy, tmp_path / "m.yaml", capsys)
+
+
+@pytest.fixture
+def rerun(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
+    """The workspace exists (its git connection too); a new connection is declared; the
+    proxy's record of PUTs starts empty."""
+    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
+    world.write(WORKSPACE, GIT)
+    assert world.cli("apply", "--auto-approve")[0] == 0
+    world.write(WORKSPACE, AOAI, GIT)
+    world.proxy.puts.clear()
+    return world

@@ -16,17 +16,6 @@ from tests.safety.conftest import WS_PATH, World
 from tests.safety.manifests import AOAI, GIT, WORKSPACE
 
 
-@pytest.fixture
-def rerun(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
-    """The workspace exists (its git connection too); a new connection is declared."""
-    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
-    world.write(WORKSPACE, GIT)
-    assert world.cli("apply", "--auto-approve")[0] == 0
-    world.write(WORKSPACE, AOAI, GIT)
-    world.proxy.puts.clear()
-    return world
-
-
 def _creating_then(world: World, *states: str) -> None:
     world.proxy.states[f"{WS_PATH}/ws-real".lower()] = ["Creating", *states]
 

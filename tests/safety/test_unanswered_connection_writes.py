@@ -18,7 +18,6 @@ from reconciler.apply import conflict
 from reconciler.errors import TransportError
 from tests.safety.armshapes import HTML
 from tests.safety.conftest import WS_PATH, World
-from tests.safety.manifests import AOAI, GIT, WORKSPACE
 
 APPLIED = "; it may have been applied in Azure"
 
@@ -30,16 +29,6 @@ def _dropped(handler: BaseHTTPRequestHandler) -> None:
 def _sign_in_page(handler: BaseHTTPRequestHandler) -> None:
     head = f"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {len(HTML)}\r\n\r\n"
     handler.wfile.write(head.encode("ascii") + HTML)
-
-
-@pytest.fixture
-def rerun(world: World, monkeypatch: pytest.MonkeyPatch) -> World:
-    """The workspace exists (its git connection too); a new connection is declared."""
-    monkeypatch.setenv("AOAI_KEY", "canary-key-one")
-    world.write(WORKSPACE, GIT)
-    assert world.cli("apply", "--auto-approve")[0] == 0
-    world.write(WORKSPACE, AOAI, GIT)
-    return world
 
 
 def _failed(err: str) -> str:
