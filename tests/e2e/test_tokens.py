@@ -12,7 +12,8 @@ import pytest
 
 from reconciler.arm.connect import Target
 from reconciler.manifest.load import load
-from reconciler.plan.model import Action, ReasonCode
+from reconciler.manifest.model import ManifestSet
+from reconciler.plan.model import Action, Plan, ReasonCode
 from reconciler.plan.planner import Options
 from reconciler.session import make_plan
 from tests.e2e.conftest import EXAMPLES, Azure
@@ -87,19 +88,19 @@ spec:
     return path
 
 
+def _planned_at_now(azure: Azure, manifests: ManifestSet) -> Plan:
+    """The plan of ``manifests`` against the emulator, its audits judged at ``NOW``."""
+    target = Target(azure.url)
+    options = Options()
+    return asyncio.run(
+        make_plan(manifests, target, {}, options=options, now=NOW, playwright_endpoint=azure.url)
+    )
+
+
 def test_audit_findings_with_an_injected_clock(azure: Azure, tmp_path: Path) -> None:
     _seed(azure, NOW)
     manifests = load([_audit(tmp_path, azure.url, allow_unlisted=False)], env={}).manifests
-    plan = asyncio.run(
-        make_plan(
-            manifests,
-            Target(azure.url),
-            {},
-            options=Options(),
-            now=NOW,
-            playwright_endpoint=azure.url,
-        )
-    )
+    plan = _planned_at_now(azure, manifests)
     reasons = {c.address.rsplit("/", 1)[-1]: c.reason for c in plan.changes}
     codes = {c.address.rsplit("/", 1)[-1]: c.code for c in plan.changes}
     assert all(c.action is Action.READ for c in plan.changes)
@@ -415,15 +416,6 @@ spec:
   allowUnlistedTokens: true
 """)
     manifests = load([audit], env={}).manifests
-    plan = asyncio.run(
-        make_plan(
-            manifests,
-            Target(azure.url),
-            {},
-            options=Options(),
-            now=NOW,
-            playwright_endpoint=azure.url,
-        )
-    )
+    plan = _planned_at_now(azure, manifests)
     assert [(c.action, c.code) for c in plan.changes] == [(Action.NO_OP, ReasonCode.TOKENS_VALID)]
     assert not plan.has_drift
