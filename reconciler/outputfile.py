@@ -105,8 +105,10 @@ def written_through(path: Path) -> bool:
 
 
 def _write_into(path: Path, text: str, what: str) -> None:
+    """Appended, never truncated: ``/dev/stdout`` under ``>> job.log`` leads to the log,
+    whose earlier lines a truncating open erased (to a pipe or a device it is the same)."""
     try:
-        with path.open("w", encoding="utf-8", newline="") as handle:
+        with path.open("a", encoding="utf-8", newline="") as handle:
             handle.write(text)
     except OSError as exc:
         raise OutputError(f"cannot write {what} {path}: {exc.strerror or exc}") from exc

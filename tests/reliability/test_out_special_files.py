@@ -74,3 +74,16 @@ def test_a_regular_file_or_a_new_name_is_still_replaced_atomically(tmp_path: Pat
     link = tmp_path / "link.json"  # a link committed in the checkout is replaced, never followed
     link.symlink_to(existing)
     assert not outputfile.written_through(link)
+
+
+def test_a_descriptor_linked_to_a_log_is_appended_to_never_truncated(tmp_path: Path) -> None:
+    # `plan --out /dev/stdout >> job.log`: the link leads to the log, opened to append; opening
+    # it to write truncated the log, and every line the job had written before was lost.
+    log = tmp_path / "job.log"
+    log.write_text("earlier step\n", encoding="utf-8")
+    descriptor = os.open(log, os.O_WRONLY | os.O_APPEND)
+    try:
+        outputfile.write_text(Path(f"/dev/fd/{descriptor}"), "the plan\n", what="plan")
+    finally:
+        os.close(descriptor)
+    assert log.read_text(encoding="utf-8") == "earlier step\nthe plan\n"
