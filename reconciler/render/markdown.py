@@ -154,7 +154,8 @@ def _notes(notes: tuple[str, ...], limit: int) -> str:
     lines = []
     for note in notes:
         keep = most = room - len(head) - len(_CUT)
-        while len(line := f"- {safe.md_text(note[: max(keep, 0)])}") > most:
+        # Escapes lengthen a line: shortened by the overshoot until it fits, or is empty.
+        while len(line := f"- {safe.md_text(note[: max(keep, 0)])}") > most and keep > 0:
             keep -= len(line) - most
         lines.append(line if keep >= len(note) else line + _CUT)
     text, omitted = _fit(head, lines, room)

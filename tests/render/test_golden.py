@@ -236,3 +236,13 @@ def test_markdown_stays_under_the_limit_when_the_notes_are_many_and_says_so() ->
     assert len(text) <= 65_536
     assert "This plan is cut to --target 'Workspace/sub/rg/workspace-00000'" in text
     assert "cut short to stay under" in text and "workspace-002" in text
+
+
+def test_markdown_notes_under_a_limit_smaller_than_their_heading_end() -> None:
+    """A limit too small for even one note's line (a quarter of it shorter than the heading
+    and the cut marker) leaves the notes out, counted: cutting a note down looped forever,
+    its line never shorter than a room below zero."""
+    one = _workspaces(1, action=Action.CREATE, code=ReasonCode.NOT_FOUND, reason="not found")
+    plan = replace(one, notes=("n",))
+    text = render_markdown(plan, limit=200)
+    assert "1 more note(s) omitted" in text
