@@ -7,8 +7,9 @@ sent to Azure as a connection credential. So a reference may only read:
   ``.git``; without one, the manifest's own directory), or inside a ``--secrets-dir`` given on
   the command line (:data:`SECRETS_DIRS`);
 * after resolving every symlink — a link pointing out of those directories is refused;
-* never in the repository's ``.git`` directory: actions/checkout writes the job's token into
-  its config, which a pull request could otherwise send as a connection's secret;
+* never in a ``.git`` directory, of the repository or of a checkout in a ``--secrets-dir``:
+  actions/checkout writes the job's token into its config, which a pull request could
+  otherwise send as a connection's secret;
 * a regular file (never a device, FIFO or directory: ``/dev/zero`` or a FIFO would hang or
   exhaust memory), opened without blocking and without following a final symlink, and no larger
   than :data:`MAX_BYTES`, checked with ``fstat`` before a byte is read.
@@ -51,12 +52,17 @@ def _inside(path: str, roots: tuple[Path, ...]) -> bool:
     return any(Path(path).is_relative_to(root) for root in roots)
 
 
-def _in_git(resolved: Path, root: Path) -> bool:
-    """Whether ``resolved`` lies in a ``.git`` directory of the repository (in any case: a
-    case-insensitive file system reads ``.GIT`` as ``.git``), whether or not it exists."""
-    if not resolved.is_relative_to(root):
-        return False
-    return any(part.casefold() == ".git" for part in resolved.relative_to(root).parts)
+def _in_git(resolved: Path, roots: tuple[Path, ...]) -> bool:
+    """Whether ``resolved`` lies in a ``.git`` directory below any of ``roots`` (in any case:
+    a case-insensitive file system reads ``.GIT`` as ``.git``), whether or not it exists. A
+    --secrets-dir may hold a checkout (a secrets repository beside the manifests), whose
+    ``.git/config`` holds the job's token as the manifests' own does."""
+    return any(
+        part.casefold() == ".git"
+        for root in roots
+        if resolved.is_relative_to(root)
+        for part in resolved.relative_to(root).parts
+    )
 
 
 def read(base_dir: Path, name: str) -> tuple[str | None, str | None]:
@@ -72,7 +78,7 @@ def read(base_dir: Path, name: str) -> tuple[str | None, str | None]:
             f"{shown} is outside the manifests' repository: fromFile may only read files in it "
             "(or in a --secrets-dir given on the command line)"
         )
-    if _in_git(Path(resolved), roots[0]):
+    if _in_git(Path(resolved), roots):
         return None, (
             f"{shown} is in git's own directory (.git), which is no secret store: its config "
             "may hold the checkout's token (actions/checkout's persist-credentials)"

@@ -144,3 +144,22 @@ def test_a_file_saved_with_a_byte_order_mark_sends_the_secret_without_it(tmp_pat
     (tmp_path / ".git").mkdir()
     (tmp_path / "key").write_bytes("\ufeffs3cret-ü\r\n".encode())
     assert secretfile.read(tmp_path, "key") == ("s3cret-ü", None)
+
+
+def test_gits_own_directory_is_refused_in_a_secrets_dir_too(tmp_path: Path) -> None:
+    # A secrets repository checked out beside the manifests (actions/checkout, whose default
+    # keeps the job's token in its .git/config) and named with --secrets-dir: only the
+    # manifests' own repository's .git was refused, so `secrets/.git/config` was sent.
+    repo = tmp_path / "repo"
+    (repo / ".git").mkdir(parents=True)
+    secrets = tmp_path / "secrets"
+    (secrets / ".git").mkdir(parents=True)
+    (secrets / ".git" / "config").write_text(f"extraheader = basic {GIT_TOKEN_CANARY}\n")
+    (secrets / "key").write_text("a-real-secret\n")
+    given = secretfile.SECRETS_DIRS.set((str(secrets),))
+    try:
+        assert secretfile.read(repo, "../secrets/key") == ("a-real-secret", None)
+        value, why = secretfile.read(repo, "../secrets/.git/config")
+    finally:
+        secretfile.SECRETS_DIRS.reset(given)
+    assert value is None and why is not None and "in git's own directory (.git)" in why
