@@ -25,7 +25,7 @@ def permanent(
     if problem is not None:
         return untrusted(host, problem)
     alert = alerted(exc)
-    if alert is not None and not alert.endswith(TRANSIENT_ALERTS):
+    if alert is not None and alert.endswith(REFUSING_ALERTS):
         # The server wants a client certificate, a TLS version or a cipher this side does not
         # offer: it wants the same a second later.
         return f"{host} refused {where}: {alert}"
@@ -121,8 +121,27 @@ def alerted(exc: BaseException) -> str | None:
     return None
 
 
-# Alerts that say the server failed, not that it refuses this client: worth another try.
-TRANSIENT_ALERTS = ("_ALERT_INTERNAL_ERROR",)
+# Alerts with which a server refuses what this client offers (a certificate it requires or
+# rejects, a TLS version, a cipher, a name, a protocol): it refuses the same a second later.
+# Others (a corrupted record from a flaky middlebox, an internal error) are worth another try.
+REFUSING_ALERTS = tuple(
+    f"_ALERT_{name}"
+    for name in (
+        "HANDSHAKE_FAILURE",
+        "CERTIFICATE_REQUIRED",
+        "PROTOCOL_VERSION",
+        "BAD_CERTIFICATE",
+        "UNSUPPORTED_CERTIFICATE",
+        "CERTIFICATE_REVOKED",
+        "CERTIFICATE_EXPIRED",
+        "CERTIFICATE_UNKNOWN",
+        "UNKNOWN_CA",
+        "ACCESS_DENIED",
+        "INSUFFICIENT_SECURITY",
+        "UNRECOGNIZED_NAME",
+        "NO_APPLICATION_PROTOCOL",
+    )
+)
 
 # OpenSSL's words for a first answer that is no TLS record (plain HTTP, most often).
 NOT_TLS = frozenset({"WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE"})

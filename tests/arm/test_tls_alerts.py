@@ -163,3 +163,30 @@ def test_a_tls_alert_is_not_retried(tmp_path: Path, monkeypatch: pytest.MonkeyPa
         asyncio.run(get(port))
     assert "TLSV1_ALERT_PROTOCOL_VERSION" in str(raised.value)
     assert (len(accepted), notes) == (1, [])
+
+
+def test_an_alert_that_says_the_connection_broke_is_retried() -> None:
+    """A corrupted record (a flaky middlebox) is no refusal of this client: tried again, as a
+    broken connection is; only alerts about what this side offers are final."""
+    attempts: list[int] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        attempts.append(1)
+        if len(attempts) == 1:
+            alert = ssl.SSLError(1, "[SSL: SSLV3_ALERT_BAD_RECORD_MAC] bad record mac")
+            alert.reason = "SSLV3_ALERT_BAD_RECORD_MAC"
+            raise alert
+        return httpx.Response(200, json={"value": []})
+
+    async def get() -> None:
+        client = ArmClient(
+            "https://management.azure.com",
+            StaticToken(),
+            transport=httpx.MockTransport(handler),
+            retry=RetryPolicy(max_attempts=3, base_delay=0.0),
+        )
+        async with client:
+            await client.request("GET", "/subscriptions")
+
+    asyncio.run(get())
+    assert len(attempts) == 2
