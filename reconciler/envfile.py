@@ -45,7 +45,7 @@ def parse(text: str, source: str) -> dict[str, str]:
         if value is None:
             raise UsageError(
                 f"{source}:{number}: {match.group(1)}'s quoted value has no closing quote, or "
-                "text after it that is not a comment"
+                "text after it that is not a comment" + _escaped_quote_hint(match.group(2).strip())
             )
         values[match.group(1)] = value
     return values
@@ -80,6 +80,16 @@ def _unescaped(inner: str, quote: str) -> str:
     if quote == "'":
         return inner.replace("\\'", "'")
     return _ESCAPE.sub(lambda m: _DOUBLE_QUOTED_ESCAPES.get(m.group(1), m.group(0)), inner)
+
+
+def _escaped_quote_hint(text: str) -> str:
+    """Why a quote that looks closed is not: a backslash before it escapes it (``'C:\\'``),
+    as compose reads it. Said without the value, which may be a secret."""
+    quote = text[:1]
+    if quote in ("'", '"') and text.rstrip().endswith("\\" + quote):
+        which = "single" if quote == "'" else "double"
+        return f" (a backslash before a {which} quote escapes it)"
+    return ""
 
 
 def _closing(text: str) -> int:

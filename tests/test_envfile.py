@@ -48,3 +48,13 @@ def test_a_quote_not_closed_or_followed_by_stray_text_is_an_error_that_quotes_no
         envfile.parse(f"OTHER=1\n{line}\n", "x.env")
     assert str(refused.value).startswith("x.env:2: KEY's quoted value has no closing quote")
     assert "canary" not in str(refused.value)
+
+
+def test_a_quote_escaped_by_the_backslash_before_it_says_so() -> None:
+    """``KEY='C:\\'`` reads, as compose reads it, as a quote that never closes."""
+    with pytest.raises(UsageError) as refused:
+        envfile.parse("KEY='C:\\'\n", "x.env")
+    assert str(refused.value) == (
+        "x.env:1: KEY's quoted value has no closing quote, or text after it that is not a "
+        "comment (a backslash before a single quote escapes it)"
+    )
