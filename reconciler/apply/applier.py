@@ -38,9 +38,10 @@ from reconciler.apply.body import refusal, update_body
 from reconciler.apply.budget import Budget
 from reconciler.apply.listpoll import ListPoller
 from reconciler.apply.lro import Outcome, follow
+from reconciler.apply.wording import explained, scrub, secret_values
 from reconciler.arm.bodies import where
 from reconciler.arm.client import ArmClient
-from reconciler.errors import ArmError, ReconcilerError, TransportError, UnreadableAnswer
+from reconciler.errors import ReconcilerError, TransportError, UnreadableAnswer
 from reconciler.kinds import ResourceKind
 from reconciler.manifest import secrets
 from reconciler.manifest.model import ManifestSet, ResourceManifest
@@ -90,37 +91,6 @@ class ApplyOptions:
 
 
 Notify = Callable[[Event], None]
-
-
-def secret_values(spec: Any, body: Any) -> list[str]:
-    """The resolved values in ``body`` at the places ``spec`` holds secret references."""
-    values = []
-    for path, _ in secrets.find_refs(spec):
-        current = body
-        for part in path:
-            current = current.get(part) if isinstance(current, dict) else None
-        if isinstance(current, str) and current:
-            values.append(current)
-    return values
-
-
-def explained(kind: ResourceKind, name: str, error: ReconcilerError, detail: str) -> str:
-    """A failure as the user can act on it: a create refused because a soft-deleted resource
-    holds the name says so, and what to do, before the service's own words."""
-    soft = kind.soft_delete
-    if soft is None or not isinstance(error, ArmError) or not soft.refused(error.message):
-        return detail
-    return (
-        f"the name {name!r} is held by a soft-deleted {kind.noun}: Azure keeps a deleted "
-        f"{kind.noun} (up to {soft.retention_days} days) and refuses to create another of that "
-        f"name until it is purged. To go on: {soft.remedies}. Azure said: {detail}"
-    )
-
-
-def scrub(text: str, values: list[str]) -> str:
-    for value in sorted(values, key=len, reverse=True):
-        text = text.replace(value, "(redacted)")
-    return text
 
 
 class Applier:
