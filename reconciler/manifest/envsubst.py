@@ -95,6 +95,16 @@ def _replaced(
             report(path, _malformed(malformed))
             return malformed
         name, default = match.group(1), match.group(2)
+        if default is not None and "${" in default:
+            # ``${A:-${B}}``: the default ends at the first ``}``, so the value would be
+            # ``${B}`` as text, or A's with a stray ``}``: refused, never read half-nested.
+            report(
+                path,
+                f"{match.group(0)!r} holds a reference in its default: defaults are read as "
+                f"text, never nested; give {name} with --var {name}=VALUE, an --env-file or "
+                f"{VAR_PREFIX}{name}",
+            )
+            return match.group(0)
         if name in env:
             if used is not None:
                 used.append((name, env[name]))
