@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import socket
 import ssl
+from collections.abc import Iterator
 
 import httpx
 
@@ -40,16 +41,23 @@ def permanent(
     return None
 
 
+def causes(exc: BaseException) -> Iterator[BaseException]:
+    """``exc`` and what it was raised from or during, outermost first: httpx wraps the
+    socket's and the ssl module's errors, which say what happened."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        yield cause
+        cause = cause.__cause__ or cause.__context__
+
+
 def untrusted_certificate(exc: BaseException) -> str | None:
     """The TLS verification failure behind a transport error, if that is what it is.
 
     Retrying cannot fix it, and "no answer" would send the user looking for a network fault.
     """
-    cause: BaseException | None = exc
-    while cause is not None:
+    for cause in causes(exc):
         if isinstance(cause, ssl.SSLCertVerificationError):
             return str(cause.verify_message or cause.reason or cause)
-        cause = cause.__cause__ or cause.__context__
     return None
 
 
@@ -80,8 +88,7 @@ def unreached(exc: BaseException) -> str | None:
 
     A host with several addresses (``localhost``: ::1 and 127.0.0.1) fails from a group of
     attempts (anyio's): named only when every one of them says why, each reason once."""
-    cause: BaseException | None = exc
-    while cause is not None:
+    for cause in causes(exc):
         if isinstance(cause, ConnectionRefusedError):
             return "connection refused"
         if isinstance(cause, socket.gaierror):
@@ -93,19 +100,16 @@ def unreached(exc: BaseException) -> str | None:
             if not each or None in each:
                 return None
             return ", ".join(dict.fromkeys(r for r in each if r is not None))
-        cause = cause.__cause__ or cause.__context__
     return None
 
 
 def hung_up(exc: BaseException) -> str | None:
-    cause: BaseException | None = exc
-    while cause is not None:
+    for cause in causes(exc):
         if isinstance(cause, ssl.SSLEOFError | ConnectionResetError):
             return "the connection was closed before its TLS handshake completed"
         if isinstance(cause, ssl.SSLError) and cause.reason in NOT_TLS:
             # The usual cause: https:// given for a plain-http port (the emulator's default).
             return "the server does not speak TLS there (an http:// endpoint given as https://?)"
-        cause = cause.__cause__ or cause.__context__
     return None
 
 
@@ -113,11 +117,9 @@ def alerted(exc: BaseException) -> str | None:
     """The TLS alert with which the server rejected this client, in OpenSSL's words (a client
     certificate it requires, a TLS version or cipher this side does not offer): it was
     reached, so "could not be made" would send the user to look for a firewall."""
-    cause: BaseException | None = exc
-    while cause is not None:
+    for cause in causes(exc):
         if isinstance(cause, ssl.SSLError) and "_ALERT_" in (cause.reason or ""):
             return f"the TLS handshake failed: the server sent the alert {cause.reason}"
-        cause = cause.__cause__ or cause.__context__
     return None
 
 
