@@ -83,14 +83,16 @@ def run() -> int:
     try:
         code = main(whole_process=True)
         sys.stdout.flush()
-    except BrokenPipeError:
-        return _reader_gone()
     except OSError as exc:
-        from reconciler.apply.stopping import WRITE_FAILURES
+        # Whoever read the output has stopped (``validate . | head``), or its file cannot
+        # grow (``drift > drift.md`` on a full disk): one line, exit 1, no traceback.
+        from reconciler.apply import stopping
 
-        if exc.errno not in WRITE_FAILURES:
+        if not stopping.output_failed(exc):
             raise
-        return _output_unwritable(exc)
+        with contextlib.suppress(OSError):  # stderr may be gone too
+            print(stopping.output_gone(exc), file=sys.stderr)
+        return 1
     # What the command made (a plan of thousands of resources, their live bodies) is garbage
     # once it has answered; frozen, the interpreter's collection at exit leaves it alone
     # instead of walking it (~30 ms of a 1,200-resource plan). Nothing runs after this.
@@ -127,31 +129,6 @@ def _terminate_as_interrupt() -> None:
 
     ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
     signal.signal(signal.SIGTERM, raise_interrupt if ignored else interrupt)
-
-
-def _reader_gone() -> int:
-    """Whoever read the output has stopped (``reconciler validate . | head``): one line on
-    stderr, exit 1 (the output is incomplete), no traceback. What is still buffered for stdout
-    goes to the null device, or the interpreter's flush at exit would fail again, aloud."""
-    from reconciler.apply.stopping import discard_stdout
-
-    discard_stdout()
-    with contextlib.suppress(OSError):  # stderr may be gone too
-        print("error: the output's reader closed it early (broken pipe)", file=sys.stderr)
-    return 1
-
-
-def _output_unwritable(exc: OSError) -> int:
-    """stdout cannot be written (``drift > drift.md`` on a full disk): one line, exit 1, no
-    traceback; what is still buffered goes to the null device, or the flush at exit would
-    fail again, aloud."""
-    from reconciler.apply.stopping import discard_stdout
-
-    with contextlib.suppress(OSError):
-        discard_stdout()
-    with contextlib.suppress(OSError):
-        print(f"error: cannot write the output (stdout): {exc.strerror}", file=sys.stderr)
-    return 1
 
 
 def main(argv: Sequence[str] | None = None, *, whole_process: bool = False) -> int:

@@ -36,13 +36,8 @@ def stopped(
     """Say on stderr why no further ``verb`` (changes, deletes) were started, what is still
     running in Azure, and ``rerun``; the exit code: 130 on Ctrl-C, 1 when the output is gone
     (the run is incomplete, as its output is)."""
-    if isinstance(reason, BrokenPipeError):
-        discard_stdout()
-        headline, code = "error: the output's reader closed it early (broken pipe)", 1
-    elif isinstance(reason, OSError):
-        with contextlib.suppress(OSError):
-            discard_stdout()
-        headline, code = f"error: cannot write the output (stdout): {reason.strerror}", 1
+    if isinstance(reason, OSError):
+        headline, code = output_gone(reason), 1
     else:
         headline, code = "\ninterrupted", INTERRUPTED
     with contextlib.suppress(OSError):  # stderr may be gone too
@@ -51,6 +46,17 @@ def stopped(
             print(safe.terminal(f"  still running in Azure: {address} ({url})"), file=sys.stderr)
         print(rerun, file=sys.stderr)
     return code
+
+
+def output_gone(exc: OSError) -> str:
+    """Why stdout took no more (its reader gone, its file unable to grow), in one line; what
+    is still buffered for it is sent to the null device, or the interpreter's flush at exit
+    would fail again, aloud."""
+    with contextlib.suppress(OSError):
+        discard_stdout()
+    if isinstance(exc, BrokenPipeError):
+        return "error: the output's reader closed it early (broken pipe)"
+    return f"error: cannot write the output (stdout): {exc.strerror}"
 
 
 def discard_stdout() -> None:
